@@ -1,0 +1,301 @@
+/* api.c — the routes of shared/API.md that this version serves. */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "jails.h"
+#include "priv_client.h"
+
+static bool is_admin(const struct request *rq)
+{
+	return strcmp(rq->who.role, "admin") == 0;
+}
+
+/* A jail the caller may see, or 404: another tenant's jail does not exist for it. */
+static int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live)
+{
+	struct err e;
+	if (!valid_name(name)) {
+		resp_errorf(rs, ERR_INVALID, "name", "jail name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+		return -1;
+	}
+	if (jail_refresh(name, row, live, &e) < 0) {
+		resp_error(rs, &e);
+		return -1;
+	}
+	if (!is_admin(rq) && row->tenant_id != rq->who.tenant_id) {
+		jail_row_clear(row);
+		resp_errorf(rs, ERR_NOT_FOUND, NULL, "no jail named %s", name);
+		return -1;
+	}
+	return 0;
+}
+
+static void send_jail(struct response *rs, int status, const struct jail_row *row, const struct reply *live)
+{
+	resp_json(rs, status, jail_to_json(row, live));
+	snprintf(rs->etag, sizeof rs->etag, "\"%lld\"", (long long)row->version);
+}
+
+static void h_health(struct request *rq, struct response *rs)
+{
+	(void)rq;
+	resp_json(rs, 200, json_pack("{ssssss}", "status", "ok", "version", JAILD_VERSION, "backend", "linux"));
+	if (!priv_available())
+		json_object_set_new(rs->body, "helper", json_string("unavailable"));
+}
+
+static void h_host(struct request *rq, struct response *rs)
+{
+	(void)rq;
+	struct err e;
+	json_t *j = host_info(&e);
+	if (!j)
+		resp_error(rs, &e);
+	else
+		resp_json(rs, 200, j);
+}
+
+struct list_ctx {
+	json_t *items;
+	char last[NAME_SIZE];
+};
+
+static void add_row(const struct jail_row *row, void *arg)
+{
+	struct list_ctx *l = arg;
+	json_array_append_new(l->items, jail_to_json(row, NULL));
+	snprintf(l->last, sizeof l->last, "%s", row->name);
+}
+
+static void h_jails_list(struct request *rq, struct response *rs)
+{
+	struct jail_filter f = { .after = req_query(rq, "after"), .limit = 100 };
+	const char *limit = req_query(rq, "limit"), *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant");
+	struct err e;
+	if (limit) {
+		char *end;
+		long v = strtol(limit, &end, 10);
+		if (*end || v < 1 || v > 1000)
+			return resp_errorf(rs, ERR_INVALID, "limit", "limit must be between 1 and 1000");
+		f.limit = (int)v;
+	}
+	if (f.after && *f.after && !valid_name(f.after))
+		return resp_errorf(rs, ERR_INVALID, "after", "after must be a cursor from a previous page's \"next\"");
+	if (state) {
+		static const char *const states[] = { "stopped", "starting", "running", "stopping", "error" };
+		bool ok = false;
+		for (size_t i = 0; i < 5; i++)
+			ok |= strcmp(state, states[i]) == 0;
+		if (!ok)
+			return resp_errorf(rs, ERR_INVALID, "state", "state must be one of stopped, starting, running, stopping, error");
+		f.state = state;
+	}
+	if (!is_admin(rq)) {
+		f.tenant_id = rq->who.tenant_id;
+	} else if (tenant) {
+		if (!valid_name(tenant))
+			return resp_errorf(rs, ERR_INVALID, "tenant", "tenant must be a tenant name");
+		if (store_tenant_lookup(J.st, tenant, &f.tenant_id, &e) < 0) {
+			resp_json(rs, 200, json_pack("{s[]sn}", "items", "next"));
+			return;
+		}
+	}
+	struct list_ctx l = { .items = json_array() };
+	int n = store_jail_list(J.st, &f, add_row, &l, &e);
+	if (n < 0) {
+		json_decref(l.items);
+		return resp_error(rs, &e);
+	}
+	json_t *next = n == f.limit ? json_string(l.last) : json_null();
+	resp_json(rs, 200, json_pack("{soso}", "items", l.items, "next", next));
+}
+
+static void h_jails_create(struct request *rq, struct response *rs)
+{
+	struct err e = { 0 };
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	const char *start = req_query(rq, "start");
+	struct jail_row row = { 0 };
+	int rc = jail_create(&rq->who, body, start && strcmp(start, "1") == 0, &row, &e);
+	json_decref(body);
+	if (rc < 0 && !row.spec)
+		return resp_error(rs, &e);
+	if (rc < 0) {
+		/* created, but it did not start: say why, keep the jail */
+		jail_row_clear(&row);
+		return resp_error(rs, &e);
+	}
+	struct reply live = { 0 };
+	send_jail(rs, 201, &row, &live);
+	snprintf(rs->location, sizeof rs->location, "/api/jails/%s", row.name);
+	jail_row_clear(&row);
+}
+
+static void h_jail_get(struct request *rq, struct response *rs)
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return;
+	send_jail(rs, 200, &row, &live);
+	jail_row_clear(&row);
+}
+
+/* If-Match: "N" (or *). Returns the version to require, -1 for any, or -2 after a 412. */
+static int64_t if_match(struct request *rq, struct response *rs, const struct jail_row *row)
+{
+	if (!rq->if_match || strcmp(rq->if_match, "*") == 0)
+		return -1;
+	char want[40];
+	snprintf(want, sizeof want, "\"%lld\"", (long long)row->version);
+	if (strcmp(rq->if_match, want) != 0) {
+		resp_errorf(rs, ERR_PRECONDITION, NULL, "the jail changed (ETag is now %s); fetch it again", want);
+		return -2;
+	}
+	return row->version;
+}
+
+static void h_jail_patch(struct request *rq, struct response *rs)
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	struct err e = { 0 };
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return;
+	int64_t version = if_match(rq, rs, &row);
+	jail_row_clear(&row);
+	if (version == -2)
+		return;
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	int rc = jail_patch(rq->params[0], version, body, &e);
+	json_decref(body);
+	if (rc < 0)
+		return resp_error(rs, &e);
+	h_jail_get(rq, rs);
+}
+
+static void h_jail_delete(struct request *rq, struct response *rs)
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	struct err e;
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return;
+	int64_t version = if_match(rq, rs, &row);
+	jail_row_clear(&row);
+	if (version == -2)
+		return;
+	if (jail_destroy(rq->params[0], &e) < 0)
+		return resp_error(rs, &e);
+	rs->status = 204;
+	rs->text = strdup("");
+}
+
+static void lifecycle(struct request *rq, struct response *rs, int (*op)(const char *, struct err *), int (*op2)(const char *, struct err *))
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	struct err e;
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return;
+	jail_row_clear(&row);
+	if (op(rq->params[0], &e) < 0 && !(op2 && e.code == ERR_STATE))
+		return resp_error(rs, &e);
+	if (op2 && op2(rq->params[0], &e) < 0)
+		return resp_error(rs, &e);
+	h_jail_get(rq, rs);
+}
+
+static void h_jail_start(struct request *rq, struct response *rs)
+{
+	lifecycle(rq, rs, jail_start, NULL);
+}
+
+static void h_jail_stop(struct request *rq, struct response *rs)
+{
+	lifecycle(rq, rs, jail_stop, NULL);
+}
+
+static void h_jail_restart(struct request *rq, struct response *rs)
+{
+	/* a stopped jail is simply started */
+	lifecycle(rq, rs, jail_stop, jail_start);
+}
+
+/* JSON strings must be UTF-8; a command's output need not be. */
+static json_t *utf8_string(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	if (j)
+		return j;
+	char *out = malloc(n * 3 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		json_t *probe = len && i + len <= n ? json_stringn(s + i, len) : NULL;
+		if (probe && c != 0) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+			json_decref(probe);
+		} else {
+			if (probe)
+				json_decref(probe);
+			memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+			i++;
+		}
+	}
+	j = json_stringn(out, o);
+	free(out);
+	return j;
+}
+
+static void h_jail_exec(struct request *rq, struct response *rs)
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	struct err e = { 0 };
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return;
+	jail_row_clear(&row);
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	struct exec_result r;
+	int rc = jail_exec(rq->params[0], body, &r, &e);
+	json_decref(body);
+	if (rc == 0)
+		resp_json(rs, 200, json_pack("{sisosobsbsb}", "exit_code", r.exit_code, "stdout", utf8_string(r.out, r.out_len),
+					      "stderr", utf8_string(r.err, r.err_len), "timed_out", r.timed_out,
+					      "stdout_truncated", r.out_truncated, "stderr_truncated", r.err_truncated));
+	else
+		resp_error(rs, &e);
+	free(r.out);
+	free(r.err);
+}
+
+const struct route api_routes[] = {
+	{ "GET", "/api/health", h_health, true },
+	{ "GET", "/api/host", h_host, false },
+	{ "GET", "/api/jails", h_jails_list, false },
+	{ "POST", "/api/jails", h_jails_create, false },
+	{ "GET", "/api/jails/*", h_jail_get, false },
+	{ "PATCH", "/api/jails/*", h_jail_patch, false },
+	{ "DELETE", "/api/jails/*", h_jail_delete, false },
+	{ "POST", "/api/jails/*/start", h_jail_start, false },
+	{ "POST", "/api/jails/*/stop", h_jail_stop, false },
+	{ "POST", "/api/jails/*/restart", h_jail_restart, false },
+	{ "POST", "/api/jails/*/exec", h_jail_exec, false },
+	{ NULL, NULL, NULL, false },
+};

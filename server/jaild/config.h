@@ -1,0 +1,26 @@
+/* config.h — jaild's settings, from flags or a key = value file. */
+#ifndef JAILD_CONFIG_H
+#define JAILD_CONFIG_H
+
+#include "err.h"
+
+#define CFG_MOUNTS_MAX 16
+
+struct config {
+	char listen[128];      /* ADDR:PORT or [ADDR6]:PORT */
+	char data_dir[256];
+	char user[64];         /* jaild drops to this user */
+	char pool4[64];
+	char pool6[64];
+	char uid_base[16];
+	char busybox[256];
+	char allow_mounts[CFG_MOUNTS_MAX][256];
+	int nallow_mounts;
+};
+
+void config_defaults(struct config *c);
+/* One setting, by the same name as its flag (without the dashes). */
+int config_set(struct config *c, const char *key, const char *value, struct err *e);
+int config_load(struct config *c, const char *path, struct err *e);
+
+#endif

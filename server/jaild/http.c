@@ -1,0 +1,323 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct http_server {
+	struct MHD_Daemon *d;
+	const struct route *routes;
+	struct store *st;
+};
+
+struct conn_state {
+	char *body;
+	size_t len;
+	bool too_large;
+};
+
+int status_of(enum err_code c)
+{
+	switch (c) {
+	case ERR_OK: return 200;
+	case ERR_INVALID: return 422;
+	case ERR_UNSUPPORTED: return 422;
+	case ERR_MALFORMED: return 400;
+	case ERR_NOT_FOUND: return 404;
+	case ERR_CONFLICT: return 409;
+	case ERR_STATE: return 409;
+	case ERR_BUSY: return 409;
+	case ERR_UNAVAILABLE: return 503;
+	case ERR_PRECONDITION: return 412;
+	case ERR_INTERNAL: return 500;
+	}
+	return 500;
+}
+
+void resp_json(struct response *rs, int status, json_t *body)
+{
+	if (rs->body)
+		json_decref(rs->body);
+	rs->status = status;
+	rs->body = body;
+}
+
+static json_t *envelope(const char *code, const char *msg, const char *field)
+{
+	json_t *err = json_pack("{ssss}", "code", code, "message", msg);
+	if (field && *field)
+		json_object_set_new(err, "field", json_string(field));
+	return json_pack("{so}", "error", err);
+}
+
+void resp_error(struct response *rs, const struct err *e)
+{
+	resp_json(rs, status_of(e->code), envelope(err_code_name(e->code), e->msg, e->field));
+}
+
+void resp_errorf(struct response *rs, enum err_code code, const char *field, const char *fmt, ...)
+{
+	struct err e = { .code = code };
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+	va_end(ap);
+	snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+	resp_error(rs, &e);
+}
+
+json_t *req_json(const struct request *rq, struct err *e)
+{
+	json_error_t je;
+	if (rq->body_len == 0) {
+		err_set(e, ERR_MALFORMED, "the request needs a JSON body");
+		return NULL;
+	}
+	json_t *v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!v)
+		err_set(e, ERR_MALFORMED, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
+	return v;
+}
+
+const char *req_query(const struct request *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static int send_response(struct MHD_Connection *c, struct response *rs)
+{
+	char *text;
+	size_t len;
+	if (rs->text) {
+		text = rs->text;
+		rs->text = NULL;
+	} else {
+		if (!rs->body)
+			rs->body = json_object();
+		text = json_dumps(rs->body, JSON_COMPACT);
+	}
+	len = strlen(text);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type : "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (rs->etag[0])
+		MHD_add_response_header(r, "ETag", rs->etag);
+	if (rs->location[0])
+		MHD_add_response_header(r, "Location", rs->location);
+	if (rs->allow[0])
+		MHD_add_response_header(r, "Allow", rs->allow);
+	if (rs->status == 401)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"jaild\"");
+	int ret = MHD_queue_response(c, (unsigned)rs->status, r);
+	MHD_destroy_response(r);
+	if (rs->body)
+		json_decref(rs->body);
+	rs->body = NULL;
+	return ret;
+}
+
+/* Matches path against pattern, capturing '*' segments. */
+static bool match(const char *pattern, const char *path, char params[2][128])
+{
+	int np = 0;
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+			if (n == 0 || n >= 128 || np == 2)
+				return false;
+			memcpy(params[np], path, n);
+			params[np++][n] = '\0';
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern != *path)
+			return false;
+		pattern++;
+		path++;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static int authenticate(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
+		resp_json(rs, 401, envelope("unauthorized", "this route needs 'Authorization: Bearer TOKEN' (the admin token is in DATA_DIR/admin.token)", NULL));
+		return -1;
+	}
+	const char *secret = auth + 7;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
+	struct err e;
+	if (store_token_lookup(h->st, hash, &rq->who, &e) < 0) {
+		if (e.code == ERR_NOT_FOUND)
+			resp_json(rs, 401, envelope("unauthorized", "the token is not valid (unknown, revoked or expired)", NULL));
+		else
+			resp_error(rs, &e);
+		return -1;
+	}
+	return 0;
+}
+
+static void dispatch(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
+{
+	char allow[64] = "";
+	const struct route *found = NULL;
+	for (const struct route *r = h->routes; r->method; r++) {
+		char params[2][128];
+		if (!match(r->pattern, rq->path, params))
+			continue;
+		if (strcmp(r->method, rq->method) == 0) {
+			found = r;
+			memcpy(rq->params, params, sizeof params);
+			break;
+		}
+		if (!strstr(allow, r->method)) {
+			size_t n = strlen(allow);
+			snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
+		}
+	}
+	if (!found) {
+		if (allow[0]) {
+			snprintf(rs->allow, sizeof rs->allow, "%s", allow);
+			resp_json(rs, 405, envelope("method_not_allowed", "this route does not take that method; see the Allow header", NULL));
+		} else {
+			resp_errorf(rs, ERR_NOT_FOUND, NULL, "no route %s %s", rq->method, rq->path);
+		}
+		return;
+	}
+	if (!found->public_ && authenticate(h, c, rq, rs) < 0)
+		return;
+	found->fn(rq, rs);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_server *h = cls;
+	(void)version;
+	struct conn_state *cs = *con_cls;
+	if (!cs) {
+		cs = calloc(1, sizeof *cs);
+		if (!cs)
+			return MHD_NO;
+		*con_cls = cs;
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
+			cs->too_large = true;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!cs->too_large && cs->len + *upload_size <= MAX_BODY) {
+			char *n = realloc(cs->body, cs->len + *upload_size + 1);
+			if (!n)
+				return MHD_NO;
+			cs->body = n;
+			memcpy(cs->body + cs->len, upload, *upload_size);
+			cs->len += *upload_size;
+			cs->body[cs->len] = '\0';
+		} else {
+			cs->too_large = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct response rs = { .status = 200 };
+	struct request rq = { .method = method, .path = url, .conn = c, .body = cs->body, .body_len = cs->len };
+	rq.if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
+	if (cs->too_large) {
+		resp_json(&rs, 413, envelope("body_too_large", "the request body is larger than 1 MiB", NULL));
+	} else if (strlen(url) > MAX_URI) {
+		resp_json(&rs, 414, envelope("uri_too_long", "the request URI is longer than 2048 bytes", NULL));
+	} else {
+		dispatch(h, c, &rq, &rs);
+	}
+	return send_response(c, &rs) ? MHD_YES : MHD_NO;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)c, (void)toe;
+	struct conn_state *cs = *con_cls;
+	if (cs) {
+		free(cs->body);
+		free(cs);
+	}
+	*con_cls = NULL;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct err *e)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	if (!colon)
+		return err_set(e, ERR_INVALID, "--listen %s: expected ADDR:PORT", listen);
+	char *end;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (*end || port == 0 || port > 65535)
+		return err_set(e, ERR_INVALID, "--listen %s: bad port", listen);
+	size_t n = (size_t)(colon - listen);
+	if (n >= sizeof host)
+		return err_set(e, ERR_INVALID, "--listen %s: address too long", listen);
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof *ss);
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1)
+			return 0;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1)
+			return 0;
+	}
+	return err_set(e, ERR_INVALID, "--listen %s: not an IPv4 address or [IPv6] address", listen);
+}
+
+struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, struct err *e)
+{
+	struct sockaddr_storage ss;
+	if (parse_listen(listen, &ss, e))
+		return NULL;
+	struct http_server *h = calloc(1, sizeof *h);
+	h->routes = routes;
+	h->st = st;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				MHD_OPTION_END);
+	if (!h->d) {
+		free(h);
+		err_set(e, ERR_INTERNAL, "cannot listen on %s (in use, or not an address of this host?)", listen);
+		return NULL;
+	}
+	return h;
+}
+
+void http_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}

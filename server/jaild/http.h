@@ -1,0 +1,62 @@
+/* http.h — libmicrohttpd underneath, requests and responses as plain structs above.
+ * Thread per connection: a slow privileged operation holds only its own connection. */
+#ifndef JAILD_HTTP_H
+#define JAILD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "store.h"
+
+#define MAX_BODY (1u << 20)   /* 413 above this */
+#define MAX_URI 2048          /* 414 above this */
+
+struct request {
+	const char *method;
+	const char *path;       /* without the query string */
+	const char *if_match;   /* header or NULL */
+	const char *remote;     /* client address text */
+	void *conn;             /* struct MHD_Connection */
+	const char *body;
+	size_t body_len;
+	char params[2][128];    /* the '*' segments of the route, in order */
+	struct token_info who;
+};
+
+struct response {
+	int status;
+	json_t *body;           /* owned */
+	char etag[40];
+	char location[192];
+	char allow[64];
+	char *text;             /* owned; plain body instead of JSON */
+	const char *content_type;
+};
+
+typedef void (*handler_fn)(struct request *rq, struct response *rs);
+
+struct route {
+	const char *method;
+	const char *pattern;    /* '*' matches one path segment */
+	handler_fn fn;
+	bool public_;           /* no token needed */
+};
+
+/* Helpers for handlers. */
+void resp_json(struct response *rs, int status, json_t *body);
+void resp_error(struct response *rs, const struct err *e);
+void resp_errorf(struct response *rs, enum err_code code, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int status_of(enum err_code c);
+/* The body as a JSON value; 400 (malformed) or 413 filled into e. */
+json_t *req_json(const struct request *rq, struct err *e);
+/* A query-string argument, or NULL. */
+const char *req_query(const struct request *rq, const char *key);
+
+struct http_server;
+struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, struct err *e);
+void http_stop(struct http_server *h);
+
+#endif

@@ -1,0 +1,31 @@
+/* jail_json.h — a jail's spec as users write it (JSON, jail.conf names) and as the
+ * helper receives it (struct jail_spec). The canonical JSON has every field, with
+ * defaults filled in; it is what the store keeps. */
+#ifndef JAILD_JAIL_JSON_H
+#define JAILD_JAIL_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "spec.h"
+#include "store.h"
+
+struct host_rules {
+	struct pool4 pool4;
+	struct pool6 pool6;
+	char allow_mounts[16][256];
+	int nallow_mounts;
+};
+
+/* Checks a create body and returns its canonical form (new reference) or NULL. */
+json_t *jail_spec_from_request(json_t *body, const struct host_rules *h, struct err *e);
+/* Applies a PATCH body to a canonical spec; returns the new canonical spec or NULL.
+ * *needs_stop is set when a changed field only applies to a stopped jail (addresses). */
+json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h, bool *addresses_changed, struct err *e);
+/* The fixed-size form for the helper. */
+int jail_spec_to_wire(json_t *canon, const char *name, struct jail_spec *out, struct err *e);
+/* Parsed limits of a canonical spec. */
+void jail_limits_of(json_t *canon, struct jail_limits *out);
+
+#endif

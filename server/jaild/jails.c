@@ -1,0 +1,505 @@
+#include "jails.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json_spec.h"
+#include "log.h"
+#include "priv_client.h"
+#include "proto.h"
+
+struct jaild J;
+
+/* ---- one operation per jail ---- */
+
+#define BUSY_MAX 1024
+static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
+static char busy[BUSY_MAX][NAME_SIZE];
+
+bool jail_busy_acquire(const char *name)
+{
+	pthread_mutex_lock(&busy_mu);
+	int free_slot = -1;
+	for (int i = 0; i < BUSY_MAX; i++) {
+		if (busy[i][0] && strcmp(busy[i], name) == 0) {
+			pthread_mutex_unlock(&busy_mu);
+			return false;
+		}
+		if (!busy[i][0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot >= 0)
+		snprintf(busy[free_slot], NAME_SIZE, "%s", name);
+	pthread_mutex_unlock(&busy_mu);
+	return free_slot >= 0;
+}
+
+void jail_busy_release(const char *name)
+{
+	pthread_mutex_lock(&busy_mu);
+	for (int i = 0; i < BUSY_MAX; i++)
+		if (busy[i][0] && strcmp(busy[i], name) == 0)
+			busy[i][0] = '\0';
+	pthread_mutex_unlock(&busy_mu);
+}
+
+static int busy_err(const char *name, struct err *e)
+{
+	return err_set(e, ERR_BUSY, "another operation on jail %s is under way; retry when it is done", name);
+}
+
+/* ---- helper calls ---- */
+
+static int helper_spec_call(uint32_t type, const struct jail_row *row, struct reply *out, struct err *e)
+{
+	static __thread struct req_spec req; /* 17 KiB: not on a connection thread's stack */
+	memset(&req, 0, sizeof req);
+	req.h = priv_hdr(type);
+	req.slot = row->slot;
+	if (jail_spec_to_wire(row->spec, row->name, &req.spec, e))
+		return -1;
+	return priv_call(&req, NULL, 0, out, e);
+}
+
+static int helper_stop(const struct jail_row *row, struct err *e)
+{
+	struct req_stop req;
+	struct reply out;
+	memset(&req, 0, sizeof req);
+	req.h = priv_hdr(MSG_STOP);
+	snprintf(req.name, sizeof req.name, "%s", row->name);
+	req.timeout = (uint32_t)json_integer_value(json_object_get(row->spec, "stop_timeout"));
+	struct jail_spec tmp;
+	if (jail_spec_to_wire(row->spec, row->name, &tmp, e))
+		return -1;
+	req.stop_command = tmp.stop_command;
+	return priv_call(&req, NULL, 0, &out, e);
+}
+
+static int helper_name_call(uint32_t type, const char *name, struct reply *out, struct err *e)
+{
+	struct req_name req;
+	memset(&req, 0, sizeof req);
+	req.h = priv_hdr(type);
+	snprintf(req.name, sizeof req.name, "%s", name);
+	return priv_call(&req, NULL, 0, out, e);
+}
+
+/* ---- lifecycle (busy lock held by the caller) ---- */
+
+static int do_start(const char *name, struct err *e)
+{
+	struct jail_row row = { 0 };
+	struct reply out;
+	if (store_jail_get(J.st, name, &row, e))
+		return -1;
+	int rc = -1;
+	if (strcmp(row.state, "running") == 0) {
+		err_set(e, ERR_STATE, "jail %s is already running", name);
+		goto out;
+	}
+	if (!priv_available()) {
+		err_set(e, ERR_UNAVAILABLE, "the privileged helper is not available; retry in a moment");
+		goto out;
+	}
+	store_jail_set_state(J.st, name, "starting", 0, NULL, false, NULL);
+	if (helper_spec_call(MSG_START, &row, &out, e)) {
+		/* a jail that could not start is stopped, with the reason kept */
+		store_jail_set_state(J.st, name, e->code == ERR_UNAVAILABLE ? "stopped" : "error", 0, e->msg, false, NULL);
+		goto out;
+	}
+	rc = store_jail_set_state(J.st, name, "running", out.pid, NULL, true, e);
+	log_info("jail %s started (pid %lld)", name, (long long)out.pid);
+out:
+	jail_row_clear(&row);
+	return rc;
+}
+
+static int do_stop(const char *name, struct err *e)
+{
+	struct jail_row row = { 0 };
+	if (store_jail_get(J.st, name, &row, e))
+		return -1;
+	int rc = -1;
+	store_jail_set_state(J.st, name, "stopping", -1, NULL, false, NULL);
+	if (helper_stop(&row, e)) {
+		store_jail_set_state(J.st, name, row.state, -1, NULL, false, NULL);
+		goto out;
+	}
+	rc = store_jail_set_state(J.st, name, "stopped", 0, NULL, false, e);
+	log_info("jail %s stopped", name);
+out:
+	jail_row_clear(&row);
+	return rc;
+}
+
+int jail_start(const char *name, struct err *e)
+{
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	int rc = do_start(name, e);
+	jail_busy_release(name);
+	return rc;
+}
+
+int jail_stop(const char *name, struct err *e)
+{
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	struct jail_row row = { 0 };
+	int rc = store_jail_get(J.st, name, &row, e);
+	if (rc == 0 && strcmp(row.state, "stopped") == 0)
+		rc = err_set(e, ERR_STATE, "jail %s is not running", name);
+	else if (rc == 0)
+		rc = do_stop(name, e);
+	jail_row_clear(&row);
+	jail_busy_release(name);
+	return rc;
+}
+
+int jail_create(const struct token_info *who, json_t *body, bool start, struct jail_row *row, struct err *e)
+{
+	json_t *spec = jail_spec_from_request(body, &J.rules, e);
+	if (!spec)
+		return -1;
+	const char *name = json_string_value(json_object_get(spec, "name"));
+	const char *tmpl = json_string_value(json_object_get(spec, "template"));
+	int64_t tenant_id = who->tenant_id;
+	json_t *tenant = json_object_get(body, "tenant");
+	int rc = -1;
+	if (tenant) {
+		if (strcmp(who->role, "admin") != 0) {
+			err_field(e, ERR_INVALID, "tenant", "only admins choose a jail's tenant");
+			goto out_spec;
+		}
+		if (store_tenant_ensure(J.st, json_string_value(tenant), &tenant_id, e))
+			goto out_spec;
+	}
+	if (!store_template_exists(J.st, tmpl)) {
+		err_field(e, ERR_INVALID, "template", "there is no template named %s on this host", tmpl);
+		goto out_spec;
+	}
+	if (!priv_available()) {
+		err_set(e, ERR_UNAVAILABLE, "the privileged helper is not available; retry in a moment");
+		goto out_spec;
+	}
+	if (!jail_busy_acquire(name)) {
+		busy_err(name, e);
+		goto out_spec;
+	}
+	if (store_jail_insert(J.st, name, tenant_id, spec, row, e))
+		goto out_busy;
+	struct reply out;
+	if (helper_spec_call(MSG_CREATE, row, &out, e)) {
+		/* nothing half-made stays: the record goes with the failed files */
+		struct err ignored;
+		store_jail_delete(J.st, name, &ignored);
+		jail_row_clear(row);
+		goto out_busy;
+	}
+	log_info("jail %s created (slot %u, tenant %s)", name, row->slot, row->tenant);
+	rc = 0;
+	if (start && do_start(name, e) < 0)
+		rc = -1;
+	jail_row_clear(row);
+	if (store_jail_get(J.st, name, row, rc ? NULL : e))
+		rc = -1;
+out_busy:
+	jail_busy_release(name);
+out_spec:
+	json_decref(spec);
+	return rc;
+}
+
+int jail_destroy(const char *name, struct err *e)
+{
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	struct jail_row row = { 0 };
+	struct reply out;
+	int rc = store_jail_get(J.st, name, &row, e);
+	if (rc == 0 && strcmp(row.state, "stopped") != 0 && strcmp(row.state, "error") != 0)
+		rc = do_stop(name, e);
+	else if (rc == 0 && !priv_available())
+		rc = err_set(e, ERR_UNAVAILABLE, "the privileged helper is not available; retry in a moment");
+	if (rc == 0)
+		rc = helper_name_call(MSG_DESTROY, name, &out, e);
+	if (rc == 0)
+		rc = store_jail_delete(J.st, name, e);
+	if (rc == 0)
+		log_info("jail %s destroyed", name);
+	jail_row_clear(&row);
+	jail_busy_release(name);
+	return rc;
+}
+
+int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
+{
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	struct jail_row row = { 0 };
+	json_t *spec = NULL;
+	bool addr_changed = false;
+	int rc = store_jail_get(J.st, name, &row, e);
+	if (rc == 0 && version < 0)
+		version = row.version;
+	if (rc == 0 && !(spec = jail_spec_patch(row.spec, patch, &J.rules, &addr_changed, e)))
+		rc = -1;
+	if (rc == 0 && addr_changed && strcmp(row.state, "stopped") != 0 && strcmp(row.state, "error") != 0)
+		rc = err_field(e, ERR_STATE, "ip4", "addresses can be changed only while the jail is stopped");
+	if (rc == 0)
+		rc = store_jail_update_spec(J.st, name, version, spec, e);
+	if (rc == 0 && strcmp(row.state, "running") == 0 &&
+	    !json_equal(json_object_get(spec, "limits"), json_object_get(row.spec, "limits"))) {
+		/* limits apply live */
+		struct req_limits req;
+		struct reply out;
+		memset(&req, 0, sizeof req);
+		req.h = priv_hdr(MSG_SET_LIMITS);
+		snprintf(req.name, sizeof req.name, "%s", name);
+		jail_limits_of(spec, &req.limits);
+		if (priv_call(&req, NULL, 0, &out, e)) {
+			/* the spec is saved and applies at the next start; say what failed now */
+			rc = -1;
+		}
+	}
+	if (spec)
+		json_decref(spec);
+	jail_row_clear(&row);
+	jail_busy_release(name);
+	return rc;
+}
+
+/* ---- exec ---- */
+
+#define OUT_CAP (1u << 20)
+
+struct collector {
+	int fd[2];
+	char *buf[2];
+	size_t len[2];
+	bool trunc[2];
+};
+
+static void collect(struct collector *c, int timeout_ms)
+{
+	for (;;) {
+		struct pollfd p[2];
+		int n = 0;
+		for (int i = 0; i < 2; i++)
+			if (c->fd[i] >= 0)
+				p[n++] = (struct pollfd){ .fd = c->fd[i], .events = POLLIN };
+		if (n == 0)
+			return;
+		int r = poll(p, (nfds_t)n, timeout_ms);
+		if (r <= 0)
+			return;
+		for (int k = 0; k < n; k++) {
+			if (!p[k].revents)
+				continue;
+			int i = p[k].fd == c->fd[0] ? 0 : 1;
+			char tmp[65536];
+			ssize_t got = read(c->fd[i], tmp, sizeof tmp);
+			if (got <= 0) {
+				close(c->fd[i]);
+				c->fd[i] = -1;
+				continue;
+			}
+			size_t room = OUT_CAP - c->len[i];
+			size_t take = (size_t)got < room ? (size_t)got : room;
+			if (take < (size_t)got)
+				c->trunc[i] = true;
+			if (take) {
+				memcpy(c->buf[i] + c->len[i], tmp, take);
+				c->len[i] += take;
+			}
+		}
+	}
+}
+
+struct exec_call {
+	struct req_exec req;
+	int fds[3];
+	struct reply out;
+	struct err e;
+	int rc;
+	int wake;    /* write end: closed when the call returns */
+};
+
+static void *exec_thread(void *arg)
+{
+	struct exec_call *x = arg;
+	x->rc = priv_call(&x->req, x->fds, 3, &x->out, &x->e);
+	close(x->wake);
+	return NULL;
+}
+
+static const struct jfield exec_fields[] = {
+	{ "command", JT_ARRAY, true, NULL },
+	{ "stdin", JT_STRING, false, NULL },
+	{ "timeout", JT_INT, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+int jail_exec(const char *name, json_t *body, struct exec_result *res, struct err *e)
+{
+	memset(res, 0, sizeof *res);
+	if (json_check_fields(body, exec_fields, "", e))
+		return -1;
+	json_t *tv = json_object_get(body, "timeout");
+	json_int_t timeout = tv ? json_integer_value(tv) : 30;
+	if (timeout < 1 || timeout > 3600)
+		return err_field(e, ERR_INVALID, "timeout", "timeout must be between 1 and 3600 seconds");
+	static __thread struct exec_call x;
+	memset(&x, 0, sizeof x);
+	x.req.h = priv_hdr(MSG_EXEC);
+	snprintf(x.req.name, sizeof x.req.name, "%s", name);
+	x.req.timeout = (uint32_t)timeout;
+	const char *argv[ARGV_MAX + 1];
+	size_t i, n = json_array_size(json_object_get(body, "command"));
+	json_t *a;
+	if (n > ARGV_MAX)
+		return err_field(e, ERR_INVALID, "command", "command has more than %d arguments", ARGV_MAX);
+	json_array_foreach(json_object_get(body, "command"), i, a) {
+		if (!json_is_string(a))
+			return err_field(e, ERR_INVALID, "command", "command must be an array of strings");
+		argv[i] = json_string_value(a);
+	}
+	if (argv_pack(&x.req.argv, argv, n, "command", e) || argv_check(&x.req.argv, false, "command", e))
+		return -1;
+	struct jail_row row = { 0 };
+	if (store_jail_get(J.st, name, &row, e))
+		return -1;
+	bool running = strcmp(row.state, "running") == 0;
+	jail_row_clear(&row);
+	if (!running)
+		return err_set(e, ERR_STATE, "jail %s is not running; start it first", name);
+
+	const char *in = json_string_value(json_object_get(body, "stdin"));
+	size_t in_len = in ? json_string_length(json_object_get(body, "stdin")) : 0;
+	int pin[2], pout[2], perr[2], wake[2];
+	if (pipe2(pin, O_CLOEXEC) < 0)
+		return err_errno(e, "pipe");
+	if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 || pipe2(wake, O_CLOEXEC) < 0)
+		return err_errno(e, "pipe");
+	/* stdin goes in whole before the command starts: the pipe is made big enough */
+	if (in_len) {
+		fcntl(pin[1], F_SETPIPE_SZ, (int)(in_len < 4096 ? 4096 : in_len));
+		fcntl(pin[1], F_SETFL, O_NONBLOCK);
+		ssize_t w = write(pin[1], in, in_len);
+		if (w != (ssize_t)in_len) {
+			for (int k = 0; k < 2; k++)
+				close(pin[k]), close(pout[k]), close(perr[k]), close(wake[k]);
+			return err_field(e, ERR_INVALID, "stdin", "stdin is too large to pass to the command (at most 1 MiB)");
+		}
+	}
+	close(pin[1]);
+	x.fds[0] = pin[0];
+	x.fds[1] = pout[1];
+	x.fds[2] = perr[1];
+	x.wake = wake[1];
+	struct collector c = { .fd = { pout[0], perr[0] } };
+	c.buf[0] = malloc(OUT_CAP + 1);
+	c.buf[1] = malloc(OUT_CAP + 1);
+	pthread_t t;
+	if (pthread_create(&t, NULL, exec_thread, &x) != 0) {
+		err_set(e, ERR_INTERNAL, "cannot start exec thread");
+		return -1;
+	}
+	/* read output while the command runs (a full pipe would stall it), until the
+	 * helper answers; then what is still buffered, briefly */
+	for (;;) {
+		struct pollfd p = { .fd = wake[0], .events = POLLIN };
+		if (poll(&p, 1, 0) > 0)
+			break;
+		collect(&c, 50);
+		if (c.fd[0] < 0 && c.fd[1] < 0) {
+			poll(&p, 1, -1);
+			break;
+		}
+	}
+	pthread_join(t, NULL);
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	close(wake[0]);
+	collect(&c, 200);
+	for (int k = 0; k < 2; k++)
+		if (c.fd[k] >= 0)
+			close(c.fd[k]);
+	c.buf[0][c.len[0]] = '\0';
+	c.buf[1][c.len[1]] = '\0';
+	res->out = c.buf[0];
+	res->err = c.buf[1];
+	res->out_len = c.len[0];
+	res->err_len = c.len[1];
+	res->out_truncated = c.trunc[0];
+	res->err_truncated = c.trunc[1];
+	if (x.rc) {
+		*e = x.e;
+		return -1;
+	}
+	res->exit_code = x.out.exit_code;
+	res->timed_out = x.out.timed_out;
+	return 0;
+}
+
+/* ---- live state ---- */
+
+int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e)
+{
+	memset(live, 0, sizeof *live);
+	if (store_jail_get(J.st, name, row, e))
+		return -1;
+	if (strcmp(row->state, "running") != 0 || !priv_available())
+		return 0;
+	struct err ie;
+	if (helper_name_call(MSG_STATUS, name, live, &ie))
+		return 0; /* the stored state stands */
+	if (!live->running && jail_busy_acquire(name)) {
+		/* its PID 1 exited on its own: record it, without racing a lifecycle op */
+		struct jail_row again = { 0 };
+		if (store_jail_get(J.st, name, &again, &ie) == 0 && strcmp(again.state, "running") == 0) {
+			log_info("jail %s: its first process exited; marking it stopped", name);
+			struct req_stop req;
+			struct reply out;
+			memset(&req, 0, sizeof req);
+			req.h = priv_hdr(MSG_STOP);
+			snprintf(req.name, sizeof req.name, "%s", name);
+			priv_call(&req, NULL, 0, &out, &ie); /* takes away its cgroup and interface */
+			store_jail_set_state(J.st, name, "stopped", 0, "the jail's first process exited", false, &ie);
+		}
+		jail_row_clear(&again);
+		jail_busy_release(name);
+		jail_row_clear(row);
+		return store_jail_get(J.st, name, row, e);
+	}
+	return 0;
+}
+
+json_t *jail_to_json(const struct jail_row *row, const struct reply *live)
+{
+	json_t *j = json_deep_copy(row->spec);
+	json_object_set_new(j, "name", json_string(row->name));
+	json_object_set_new(j, "tenant", json_string(row->tenant));
+	json_object_set_new(j, "state", json_string(row->state));
+	bool running = strcmp(row->state, "running") == 0;
+	json_object_set_new(j, "jid", running ? json_integer(row->slot + 1) : json_null());
+	json_object_set_new(j, "pid", running && row->pid ? json_integer(row->pid) : json_null());
+	json_object_set_new(j, "created_at", json_string(row->created_at));
+	json_object_set_new(j, "started_at", row->started_at[0] ? json_string(row->started_at) : json_null());
+	json_object_set_new(j, "error", row->error[0] ? json_string(row->error) : json_null());
+	if (live && live->running)
+		json_object_set_new(j, "usage", json_pack("{sIsIsf}", "memory", (json_int_t)live->memory, "procs",
+							  (json_int_t)live->procs, "cpu_seconds", (double)live->cpu_ns / 1e9));
+	else
+		json_object_set_new(j, "usage", json_null());
+	return j;
+}

@@ -1,0 +1,47 @@
+/* jails.h — the jail lifecycle: the store says what should be, the helper makes it
+ * so. One operation per jail at a time (a second one answers 409 busy); the state
+ * written to the store is never half-done. */
+#ifndef JAILD_JAILS_H
+#define JAILD_JAILS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "jail_json.h"
+#include "proto.h"
+#include "store.h"
+
+struct jaild {
+	struct store *st;
+	struct host_rules rules;
+	char data_dir[256];
+	char listen[128];
+	int64_t default_tenant;
+};
+extern struct jaild J;
+
+bool jail_busy_acquire(const char *name);
+void jail_busy_release(const char *name);
+
+/* Each takes the busy lock itself. row receives the jail afterwards. */
+int jail_create(const struct token_info *who, json_t *body, bool start, struct jail_row *row, struct err *e);
+int jail_start(const char *name, struct err *e);
+int jail_stop(const char *name, struct err *e);
+int jail_destroy(const char *name, struct err *e);
+int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e);
+
+struct exec_result {
+	int exit_code;
+	bool timed_out;
+	char *out, *err;    /* malloc'd, NUL-terminated; binary-safe lengths below */
+	size_t out_len, err_len;
+	bool out_truncated, err_truncated;
+};
+int jail_exec(const char *name, json_t *body, struct exec_result *res, struct err *e);
+
+/* Ask the helper how the jail really is; correct the store if it died. */
+int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e);
+json_t *jail_to_json(const struct jail_row *row, const struct reply *live);
+
+#endif

@@ -1,0 +1,57 @@
+#include "json_spec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *jtype_name(enum jtype t)
+{
+	switch (t) {
+	case JT_STRING: return "a string";
+	case JT_INT: return "an integer";
+	case JT_BOOL: return "true or false";
+	case JT_ARRAY: return "an array";
+	case JT_OBJECT: return "an object";
+	case JT_STRING_OR_INT: return "a string or an integer";
+	}
+	return "?";
+}
+
+static bool type_ok(json_t *v, enum jtype t)
+{
+	switch (t) {
+	case JT_STRING: return json_is_string(v);
+	case JT_INT: return json_is_integer(v);
+	case JT_BOOL: return json_is_boolean(v);
+	case JT_ARRAY: return json_is_array(v);
+	case JT_OBJECT: return json_is_object(v);
+	case JT_STRING_OR_INT: return json_is_string(v) || json_is_integer(v);
+	}
+	return false;
+}
+
+int json_check_fields(json_t *obj, const struct jfield *spec, const char *prefix, struct err *e)
+{
+	char path[128];
+	if (!json_is_object(obj))
+		return err_field(e, ERR_INVALID, prefix, "%s must be a JSON object", *prefix ? prefix : "the request body");
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		const struct jfield *f = spec;
+		while (f->name && strcmp(f->name, key) != 0)
+			f++;
+		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", key);
+		if (!f->name)
+			return err_field(e, ERR_INVALID, path, "unknown field '%s'", path);
+		if (!type_ok(v, f->type))
+			return err_field(e, ERR_INVALID, path, "%s must be %s", path, jtype_name(f->type));
+		if (f->check && f->check(v, path, e))
+			return -1;
+	}
+	for (const struct jfield *f = spec; f->name; f++) {
+		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
+		if (f->required && !json_object_get(obj, f->name))
+			return err_field(e, ERR_INVALID, path, "%s is required", path);
+	}
+	return 0;
+}

@@ -1,0 +1,198 @@
+/* jaild — the API server. Started as root it splits in two: a root supervisor that
+ * only keeps the privileged helper running, and this server, which drops to an
+ * unprivileged user before it reads a single request. */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "config.h"
+#include "http.h"
+#include "jails.h"
+#include "log.h"
+#include "priv_client.h"
+#include "reconcile.h"
+#include "supervisor.h"
+#include "token.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jaild [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--user USER]\n"
+		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
+		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild\n");
+}
+
+static void die(const char *what, const struct err *e)
+{
+	log_error("%s: %s", what, e->msg);
+	exit(1);
+}
+
+/* setgroups, setgid, setuid, and then proof that root cannot be had back. */
+static void drop_privileges(const struct passwd *pw)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		log_error("dropping privileges to %s: %s", pw->pw_name, strerror(errno));
+		exit(1);
+	}
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0 || r != pw->pw_uid || e != pw->pw_uid ||
+	    s != pw->pw_uid || rg != pw->pw_gid || eg != pw->pw_gid || sg != pw->pw_gid || setuid(0) == 0 ||
+	    getgroups(0, NULL) != 0) {
+		log_error("privileges were not fully dropped; refusing to serve");
+		exit(1);
+	}
+}
+
+/* DIR: root-owned, group jaild, sticky, so the server can create its database and
+ * token there but cannot rename or remove the helper's jails/ and templates/. */
+static void prepare_data_dir(const char *dir, gid_t gid)
+{
+	if (mkdir(dir, 0770) < 0 && errno != EEXIST) {
+		log_error("creating %s: %s", dir, strerror(errno));
+		exit(1);
+	}
+	if (chown(dir, 0, gid) < 0 || chmod(dir, 01770) < 0) {
+		log_error("setting owner and mode of %s: %s", dir, strerror(errno));
+		exit(1);
+	}
+}
+
+static int serve(const struct config *cfg, int ctl)
+{
+	struct err e = { 0 };
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return 1;
+	}
+	snprintf(J.data_dir, sizeof J.data_dir, "%s", cfg->data_dir);
+	snprintf(J.listen, sizeof J.listen, "%s", cfg->listen);
+	if (pool4_parse(cfg->pool4, &J.rules.pool4, &e) || pool6_parse(cfg->pool6, &J.rules.pool6, &e))
+		die("config", &e);
+	for (int i = 0; i < cfg->nallow_mounts; i++)
+		snprintf(J.rules.allow_mounts[i], sizeof J.rules.allow_mounts[i], "%s", cfg->allow_mounts[i]);
+	J.rules.nallow_mounts = cfg->nallow_mounts;
+
+	char dbpath[512];
+	snprintf(dbpath, sizeof dbpath, "%s/jaild.db", cfg->data_dir);
+	if (!(J.st = store_open(dbpath, &J.rules.pool4, &J.rules.pool6, &e)))
+		die("store", &e);
+	if (store_tenant_ensure(J.st, "default", &J.default_tenant, &e) ||
+	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
+		die("bootstrap", &e);
+	if (priv_client_start(ctl, reconcile_on_connect, &e))
+		die("helper", &e);
+	struct http_server *h = http_start(cfg->listen, api_routes, J.st, &e);
+	if (!h)
+		die("http", &e);
+	reconcile_start_monitor();
+	log_info("listening on http://%s (data dir %s)%s", cfg->listen, cfg->data_dir,
+		 ctl < 0 ? "; not root, so no privileged helper: jail operations answer 503" : "");
+	int sig;
+	sigwait(&set, &sig);
+	log_info("signal %d: shutting down (running jails keep running)", sig);
+	http_stop(h);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' }, { "data-dir", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' }, { "user", required_argument, NULL, 'u' },
+		{ "pool4", required_argument, NULL, '4' },  { "pool6", required_argument, NULL, '6' },
+		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
+		{ "uid-base", required_argument, NULL, 'U' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	struct config cfg;
+	struct err e = { 0 };
+	log_init("jaild");
+	config_defaults(&cfg);
+	/* --config first, so flags given beside it win */
+	for (int i = 1; i < argc - 1; i++)
+		if (strcmp(argv[i], "--config") == 0 && config_load(&cfg, argv[i + 1], &e))
+			die("config", &e);
+	int c, idx;
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == 'V') {
+			printf("jaild %s\n", JAILD_VERSION);
+			return 0;
+		}
+		if (c == '?') {
+			usage(stderr);
+			return 64;
+		}
+		if (c == 'c')
+			continue;
+		if (config_set(&cfg, opts[idx].name, optarg, &e))
+			die("option", &e);
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 64;
+	}
+	if (geteuid() != 0)
+		return serve(&cfg, -1);
+
+	struct passwd *pw = getpwnam(cfg.user);
+	if (!pw) {
+		log_error("user %s does not exist: create it (useradd --system --no-create-home %s) or pass --user", cfg.user, cfg.user);
+		return 1;
+	}
+	if (pw->pw_uid == 0) {
+		log_error("--user %s is root; jaild must drop to an unprivileged user", cfg.user);
+		return 1;
+	}
+	struct passwd pwcopy = *pw;
+	char pwname[64];
+	snprintf(pwname, sizeof pwname, "%s", pw->pw_name);
+	pwcopy.pw_name = pwname;
+	prepare_data_dir(cfg.data_dir, pw->pw_gid);
+	int ctl[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+		log_error("socketpair: %s", strerror(errno));
+		return 1;
+	}
+	fflush(stdout);
+	pid_t server = fork();
+	if (server < 0) {
+		log_error("fork: %s", strerror(errno));
+		return 1;
+	}
+	if (server == 0) {
+		close(ctl[0]);
+		drop_privileges(&pwcopy);
+		/* set after the uid change, which clears it: we go when the supervisor does */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			return 1;
+		return serve(&cfg, ctl[1]);
+	}
+	close(ctl[1]);
+	log_init("jaild-supervisor");
+	return supervisor_run(&cfg, server, ctl[0]);
+}

@@ -1,0 +1,208 @@
+#include "priv_client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define MAX_PENDING 1024
+
+struct pending {
+	uint32_t id;
+	int done;       /* 1 replied, -1 connection lost */
+	void *buf;
+	size_t size;
+	uint32_t type;  /* reply type expected */
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int sock = -1;
+static int ctl_fd = -1;
+static uint32_t next_id = 1;
+static struct pending *pending[MAX_PENDING];
+static void (*connect_cb)(void);
+
+bool priv_available(void)
+{
+	pthread_mutex_lock(&mu);
+	bool ok = sock >= 0;
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
+
+struct msg_hdr priv_hdr(uint32_t type)
+{
+	return (struct msg_hdr){ .magic = PROTO_MAGIC, .type = type };
+}
+
+static int recv_fd(int ctl)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t n = recvmsg(ctl, &m, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+static void fail_all_locked(void)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending[i] && !pending[i]->done)
+			pending[i]->done = -1;
+	pthread_cond_broadcast(&cv);
+}
+
+static void *connect_thread(void *arg)
+{
+	(void)arg;
+	connect_cb();
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	static _Alignas(8) char frame[PROTO_MAX_FRAME];
+	for (;;) {
+		int fd = recv_fd(ctl_fd);
+		if (fd < 0) {
+			log_error("the supervisor went away; exiting");
+			exit(1);
+		}
+		pthread_mutex_lock(&mu);
+		sock = fd;
+		pthread_mutex_unlock(&mu);
+		log_info("privileged helper connected");
+		if (connect_cb) {
+			pthread_t t;
+			if (pthread_create(&t, NULL, connect_thread, NULL) == 0)
+				pthread_detach(t);
+		}
+		for (;;) {
+			struct err e = { 0 };
+			int fds[PROTO_MAX_FDS], nfds;
+			long n = proto_recv(fd, frame, fds, &nfds, &e);
+			if (n <= 0) {
+				log_warn("privileged helper connection lost%s%s", n < 0 ? ": " : "", n < 0 ? e.msg : "");
+				break;
+			}
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
+			const struct msg_hdr *h = (const struct msg_hdr *)frame;
+			pthread_mutex_lock(&mu);
+			struct pending *p = pending[h->id % MAX_PENDING];
+			if (p && p->id == h->id && !p->done && p->type == h->type && p->size == (size_t)n) {
+				memcpy(p->buf, frame, (size_t)n);
+				p->done = 1;
+				pthread_cond_broadcast(&cv);
+			} else {
+				log_error("unexpected %s frame id %u from the helper", msg_type_name(h->type), h->id);
+			}
+			pthread_mutex_unlock(&mu);
+		}
+		pthread_mutex_lock(&mu);
+		close(sock);
+		sock = -1;
+		fail_all_locked();
+		pthread_mutex_unlock(&mu);
+	}
+	return NULL;
+}
+
+int priv_client_start(int ctl, void (*on_connect)(void), struct err *e)
+{
+	ctl_fd = ctl;
+	connect_cb = on_connect;
+	if (ctl < 0)
+		return 0;
+	pthread_t t;
+	if (pthread_create(&t, NULL, reader, NULL) != 0)
+		return err_set(e, ERR_INTERNAL, "cannot start the helper reader thread");
+	pthread_detach(t);
+	return 0;
+}
+
+static const char *no_helper_msg(void)
+{
+	return ctl_fd < 0 ? "jail operations need the privileged helper, and jaild was not started as root; start jaild as root"
+			  : "the privileged helper is restarting; retry in a moment";
+}
+
+static int call(void *req, const int *fds, int nfds, void *out, size_t out_size, uint32_t out_type, struct err *e)
+{
+	struct msg_hdr *h = req;
+	struct pending p = { .buf = out, .size = out_size, .type = out_type };
+	pthread_mutex_lock(&mu);
+	if (sock < 0) {
+		pthread_mutex_unlock(&mu);
+		return err_set(e, ERR_UNAVAILABLE, "%s", no_helper_msg());
+	}
+	/* find a free slot; ids are unique among pending requests */
+	int tries = 0;
+	do {
+		p.id = next_id++;
+		if (p.id == 0)
+			p.id = next_id++;
+	} while (pending[p.id % MAX_PENDING] && ++tries < MAX_PENDING);
+	if (tries >= MAX_PENDING) {
+		pthread_mutex_unlock(&mu);
+		return err_set(e, ERR_BUSY, "too many privileged operations under way; retry shortly");
+	}
+	h->id = p.id;
+	pending[p.id % MAX_PENDING] = &p;
+	/* send outside the lock (a full socket must not stop the reader delivering
+	 * replies), on our own descriptor (the reader may close the shared one) */
+	int s = dup(sock);
+	pthread_mutex_unlock(&mu);
+	int rc = s < 0 ? -1 : proto_send(s, req, proto_frame_size(h->type), fds, nfds, e);
+	if (s >= 0)
+		close(s);
+	pthread_mutex_lock(&mu);
+	if (rc == 0)
+		while (!p.done)
+			pthread_cond_wait(&cv, &mu);
+	pending[p.id % MAX_PENDING] = NULL;
+	pthread_mutex_unlock(&mu);
+	if (rc < 0)
+		return err_set(e, ERR_UNAVAILABLE, "%s", no_helper_msg());
+	if (p.done < 0)
+		return err_set(e, ERR_UNAVAILABLE, "the privileged helper died during the operation; retry, and check the jail's state");
+	return 0;
+}
+
+int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err *e)
+{
+	if (call(req, fds, nfds, out, sizeof *out, MSG_REPLY, e))
+		return -1;
+	if (out->code != ERR_OK) {
+		e->code = (enum err_code)out->code;
+		snprintf(e->field, sizeof e->field, "%s", out->field);
+		snprintf(e->msg, sizeof e->msg, "%s", out->msg);
+		return -1;
+	}
+	return 0;
+}
+
+int priv_call_list(const char *after, struct list_reply *out, struct err *e)
+{
+	struct req_list r = { .h = priv_hdr(MSG_LIST) };
+	snprintf(r.after, sizeof r.after, "%s", after);
+	return call(&r, NULL, 0, out, sizeof *out, MSG_LIST_REPLY, e);
+}

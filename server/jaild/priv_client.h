@@ -1,0 +1,26 @@
+/* priv_client.h — jaild's side of the helper socket: one request, one reply, many
+ * threads at once. Replies are matched by id; when the helper dies every waiting
+ * request fails with 503 and the next helper's socket arrives from the supervisor. */
+#ifndef JAILD_PRIV_CLIENT_H
+#define JAILD_PRIV_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "proto.h"
+
+/* ctl: the supervisor's socket (-1 when jaild runs without root: no helper ever).
+ * on_connect runs on its own thread each time a helper connects. */
+int priv_client_start(int ctl, void (*on_connect)(void), struct err *e);
+bool priv_available(void);
+
+/* Sends req (its type decides its size) and waits for the reply frame. A reply whose
+ * code is an error becomes -1 with e filled. */
+int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err *e);
+int priv_call_list(const char *after, struct list_reply *out, struct err *e);
+
+/* Frame header for a request of the given type. */
+struct msg_hdr priv_hdr(uint32_t type);
+
+#endif

@@ -1,0 +1,12 @@
+/* reconcile.h — making the store agree with what really runs: at start and each time
+ * a (new) helper connects. Live jails are adopted, dead ones marked stopped, running
+ * jails the store does not know are stopped, and leftovers are swept. Then, once,
+ * boot jails are started in priority order. A monitor notices jails whose first
+ * process exits on its own. */
+#ifndef JAILD_RECONCILE_H
+#define JAILD_RECONCILE_H
+
+void reconcile_on_connect(void);
+void reconcile_start_monitor(void);
+
+#endif

@@ -1,0 +1,707 @@
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+struct migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+extern const struct migration schema_migrations[];
+
+#define POOL_SIZE 16
+
+struct store {
+	char path[512];
+	struct pool4 p4;
+	struct pool6 p6;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *conns[POOL_SIZE];
+	bool busy[POOL_SIZE];
+	int nconns;
+	bool memory;
+};
+
+void store_now(char buf[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int db_err(sqlite3 *db, struct err *e, const char *what)
+{
+	int code = sqlite3_extended_errcode(db);
+	if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return err_set(e, ERR_CONFLICT, "%s: already exists", what);
+	if (code == SQLITE_BUSY)
+		return err_set(e, ERR_BUSY, "%s: the database is busy; retry", what);
+	return err_set(e, ERR_INTERNAL, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, ERR_INTERNAL, "database: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3 *open_conn(struct store *s, struct err *e)
+{
+	sqlite3 *db;
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | (s->memory ? SQLITE_OPEN_SHAREDCACHE | SQLITE_OPEN_URI : 0), NULL) != SQLITE_OK) {
+		err_set(e, ERR_INTERNAL, "opening database %s: %s", s->path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (exec_sql(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", e) ||
+	    (!s->memory && exec_sql(db, "PRAGMA journal_mode=WAL;", e))) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static int migrate(sqlite3 *db, struct err *e)
+{
+	if (exec_sql(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", e))
+		return -1;
+	for (const struct migration *m = schema_migrations; m->sql; m++) {
+		sqlite3_stmt *st;
+		sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1, &st, NULL);
+		sqlite3_bind_int(st, 1, m->version);
+		bool done = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (done)
+			continue;
+		if (exec_sql(db, "BEGIN IMMEDIATE", e))
+			return -1;
+		char now[32], *ins;
+		store_now(now);
+		ins = sqlite3_mprintf("INSERT INTO schema_migrations VALUES (%d, %Q, %Q)", m->version, m->name, now);
+		int r = exec_sql(db, m->sql, e) || exec_sql(db, ins, e);
+		sqlite3_free(ins);
+		if (r) {
+			exec_sql(db, "ROLLBACK", NULL);
+			return err_set(e, ERR_INTERNAL, "migration %s failed: %s", m->name, e->msg);
+		}
+		if (exec_sql(db, "COMMIT", e))
+			return -1;
+		log_info("applied schema migration %s", m->name);
+	}
+	return 0;
+}
+
+struct store *store_open(const char *path, const struct pool4 *p4, const struct pool6 *p6, struct err *e)
+{
+	struct store *s = calloc(1, sizeof *s);
+	if (!s) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	s->memory = strcmp(path, ":memory:") == 0;
+	if (s->memory) {
+		/* one shared in-memory database for every pooled connection */
+		static int counter;
+		snprintf(s->path, sizeof s->path, "file:jaildmem%d_%p?mode=memory&cache=shared", ++counter, (void *)s);
+	} else {
+		snprintf(s->path, sizeof s->path, "%s", path);
+	}
+	s->p4 = *p4;
+	s->p6 = *p6;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->conns[0] = open_conn(s, e);
+	if (!s->conns[0] || migrate(s->conns[0], e)) {
+		store_close(s);
+		return NULL;
+	}
+	s->nconns = 1;
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < POOL_SIZE; i++)
+		if (s->conns[i])
+			sqlite3_close(s->conns[i]);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+static sqlite3 *acquire(struct store *s, int *slot, struct err *e)
+{
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		for (int i = 0; i < s->nconns; i++)
+			if (!s->busy[i]) {
+				s->busy[i] = true;
+				*slot = i;
+				pthread_mutex_unlock(&s->mu);
+				return s->conns[i];
+			}
+		if (s->nconns < POOL_SIZE) {
+			int i = s->nconns++;
+			s->busy[i] = true;
+			pthread_mutex_unlock(&s->mu);
+			s->conns[i] = open_conn(s, e);
+			if (!s->conns[i]) {
+				pthread_mutex_lock(&s->mu);
+				s->busy[i] = false;
+				s->nconns--;
+				pthread_mutex_unlock(&s->mu);
+				return NULL;
+			}
+			*slot = i;
+			return s->conns[i];
+		}
+		pthread_cond_wait(&s->cv, &s->mu);
+	}
+}
+
+static void release(struct store *s, int slot)
+{
+	pthread_mutex_lock(&s->mu);
+	s->busy[slot] = false;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+#define WITH_DB(s, db, e)                     \
+	int db##_slot;                        \
+	sqlite3 *db = acquire(s, &db##_slot, e); \
+	if (!db)                              \
+		return -1;
+
+int store_schema_version(struct store *s)
+{
+	struct err e;
+	WITH_DB(s, db, &e);
+	sqlite3_stmt *st;
+	int v = 0;
+	if (sqlite3_prepare_v2(db, "SELECT MAX(version) FROM schema_migrations", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	release(s, db_slot);
+	return v;
+}
+
+int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "SELECT id FROM tenants WHERE name = ?", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : err_set(e, ERR_NOT_FOUND, "no tenant named %s", name);
+	if (rc == 0)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	int rc = -1;
+	sqlite3_prepare_v2(db, "INSERT INTO tenants(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		db_err(db, e, "creating tenant");
+		goto out;
+	}
+	sqlite3_prepare_v2(db, "SELECT id FROM tenants WHERE name = ?", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		db_err(db, e, "reading tenant");
+	}
+	sqlite3_finalize(st);
+out:
+	release(s, db_slot);
+	return rc;
+}
+
+int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "INSERT INTO tokens(tenant_id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "adding token");
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db,
+			   "SELECT t.id, t.tenant_id, n.name, t.role FROM tokens t JOIN tenants n ON n.id = t.tenant_id "
+			   "WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
+			   -1, &st, NULL);
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	int rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->tenant_id = sqlite3_column_int64(st, 1);
+		snprintf(out->tenant, sizeof out->tenant, "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 3));
+		rc = 0;
+	} else {
+		rc = err_set(e, ERR_NOT_FOUND, "no such token");
+	}
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return rc;
+}
+
+static int count_query(struct store *s, const char *sql, int64_t *n, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*n = sqlite3_column_int64(st, 0);
+			rc = 0;
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc)
+		db_err(db, e, "counting");
+	release(s, db_slot);
+	return rc;
+}
+
+int store_token_count(struct store *s, int64_t *n, struct err *e)
+{
+	return count_query(s, "SELECT COUNT(*) FROM tokens", n, e);
+}
+
+int store_jail_count(struct store *s, int64_t *n, struct err *e)
+{
+	return count_query(s, "SELECT COUNT(*) FROM jails", n, e);
+}
+
+int store_ip4_used(struct store *s, int64_t *n, struct err *e)
+{
+	return count_query(s, "SELECT COUNT(*) FROM jail_ip4", n, e);
+}
+
+int store_template_add(struct store *s, const char *name, const char *source, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "INSERT INTO templates(name, source, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "adding template");
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return rc;
+}
+
+bool store_template_exists(struct store *s, const char *name)
+{
+	struct err e;
+	WITH_DB(s, db, &e);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "SELECT 1 FROM templates WHERE name = ?", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return found;
+}
+
+/* ---- jails ---- */
+
+static const char jail_cols[] =
+	"SELECT j.id, j.name, j.tenant_id, t.name, j.slot, j.state, j.pid, j.error, j.version, j.boot, j.priority, "
+	"j.created_at, j.started_at, j.spec FROM jails j JOIN tenants t ON t.id = j.tenant_id ";
+
+static void col_text(sqlite3_stmt *st, int i, char *buf, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(buf, n, "%s", t ? (const char *)t : "");
+}
+
+static void read_row(sqlite3_stmt *st, struct jail_row *r)
+{
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, r->name, sizeof r->name);
+	r->tenant_id = sqlite3_column_int64(st, 2);
+	col_text(st, 3, r->tenant, sizeof r->tenant);
+	r->slot = (uint32_t)sqlite3_column_int64(st, 4);
+	col_text(st, 5, r->state, sizeof r->state);
+	r->pid = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
+	col_text(st, 7, r->error, sizeof r->error);
+	r->version = sqlite3_column_int64(st, 8);
+	r->boot = sqlite3_column_int(st, 9);
+	r->priority = sqlite3_column_int(st, 10);
+	col_text(st, 11, r->created_at, sizeof r->created_at);
+	col_text(st, 12, r->started_at, sizeof r->started_at);
+	const char *spec = (const char *)sqlite3_column_text(st, 13);
+	r->spec = spec ? json_loads(spec, 0, NULL) : NULL;
+	if (!r->spec)
+		r->spec = json_object();
+}
+
+void jail_row_clear(struct jail_row *row)
+{
+	if (row->spec)
+		json_decref(row->spec);
+	row->spec = NULL;
+}
+
+static int fetch_jail(sqlite3 *db, const char *name, struct jail_row *row, struct err *e)
+{
+	char sql[sizeof jail_cols + 64];
+	snprintf(sql, sizeof sql, "%sWHERE j.name = ?", jail_cols);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, e, "reading jail");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		read_row(st, row);
+		rc = 0;
+	} else {
+		rc = err_set(e, ERR_NOT_FOUND, "no jail named %s", name);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_jail_get(struct store *s, const char *name, struct jail_row *row, struct err *e)
+{
+	WITH_DB(s, db, e);
+	int rc = fetch_jail(db, name, row, e);
+	release(s, db_slot);
+	return rc;
+}
+
+/* The lowest free slot, and the lowest free address of the pool. */
+static int alloc_slot(sqlite3 *db, uint32_t *slot, struct err *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db,
+			   "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0) THEN 0 ELSE "
+			   "(SELECT MIN(slot + 1) FROM jails WHERE slot + 1 NOT IN (SELECT slot FROM jails)) END",
+			   -1, &st, NULL);
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_err(db, e, "allocating a uid slot");
+	if (rc == 0)
+		*slot = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int alloc_ip4(sqlite3 *db, const struct pool4 *p, uint32_t *out, struct err *e)
+{
+	uint32_t first = p->net + 2, last = p->net + (uint32_t)((1ull << (32 - p->prefix)) - 2);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db,
+			   "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jail_ip4 WHERE addr = ?1) THEN ?1 ELSE "
+			   "(SELECT MIN(addr + 1) FROM jail_ip4 WHERE addr >= ?1 AND addr + 1 <= ?2 AND addr + 1 NOT IN (SELECT addr FROM jail_ip4)) END",
+			   -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
+	int rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = (uint32_t)sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		err_field(e, ERR_CONFLICT, "ip4", "the IPv4 address pool is exhausted; free addresses or widen pool4");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int alloc_ip6(sqlite3 *db, const struct pool6 *p, uint32_t slot, uint8_t out[16], struct err *e)
+{
+	/* the pool's address ::(slot + 2): unique per jail while its slot is */
+	memcpy(out, p->net, 16);
+	uint32_t v = slot + 2;
+	for (int i = 15; i >= 12; i--, v >>= 8)
+		out[i] |= (uint8_t)(v & 0xff);
+	(void)db;
+	if (!pool6_contains(p, out))
+		return err_field(e, ERR_CONFLICT, "ip6", "the IPv6 pool is too small for another jail");
+	return 0;
+}
+
+static int insert_addresses(sqlite3 *db, struct store *s, int64_t jail_id, uint32_t slot, json_t *spec, struct err *e)
+{
+	json_t *l4 = json_object_get(spec, "ip4"), *l6 = json_object_get(spec, "ip6");
+	json_t *n4 = json_array(), *n6 = json_array();
+	size_t i;
+	json_t *v;
+	int rc = 0;
+	json_array_foreach(l4, i, v) {
+		uint32_t a;
+		struct in_addr in;
+		char buf[INET_ADDRSTRLEN], field[32];
+		snprintf(field, sizeof field, "ip4[%zu]", i);
+		if (strcmp(json_string_value(v), "auto") == 0) {
+			if (alloc_ip4(db, &s->p4, &a, e)) {
+				rc = -1;
+				break;
+			}
+		} else {
+			inet_pton(AF_INET, json_string_value(v), &in);
+			a = ntohl(in.s_addr);
+		}
+		sqlite3_stmt *st;
+		sqlite3_prepare_v2(db, "INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", -1, &st, NULL);
+		sqlite3_bind_int64(st, 1, a);
+		sqlite3_bind_int64(st, 2, jail_id);
+		int r = sqlite3_step(st);
+		sqlite3_finalize(st);
+		in.s_addr = htonl(a);
+		inet_ntop(AF_INET, &in, buf, sizeof buf);
+		if (r != SQLITE_DONE) {
+			rc = err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", buf);
+			break;
+		}
+		json_array_append_new(n4, json_string(buf));
+	}
+	json_array_foreach(l6, i, v) {
+		if (rc)
+			break;
+		uint8_t a[16];
+		char buf[INET6_ADDRSTRLEN], field[32];
+		snprintf(field, sizeof field, "ip6[%zu]", i);
+		if (strcmp(json_string_value(v), "auto") == 0) {
+			if (alloc_ip6(db, &s->p6, slot, a, e)) {
+				rc = -1;
+				break;
+			}
+		} else {
+			inet_pton(AF_INET6, json_string_value(v), a);
+		}
+		inet_ntop(AF_INET6, a, buf, sizeof buf);
+		sqlite3_stmt *st;
+		sqlite3_prepare_v2(db, "INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", -1, &st, NULL);
+		sqlite3_bind_text(st, 1, buf, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, jail_id);
+		int r = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (r != SQLITE_DONE) {
+			rc = err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", buf);
+			break;
+		}
+		json_array_append_new(n6, json_string(buf));
+	}
+	if (rc == 0) {
+		json_object_set(spec, "ip4", n4);
+		json_object_set(spec, "ip6", n6);
+	}
+	json_decref(n4);
+	json_decref(n6);
+	return rc;
+}
+
+static int write_spec(sqlite3 *db, int64_t id, json_t *spec, struct err *e)
+{
+	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "UPDATE jails SET spec = ?, boot = ?, priority = ? WHERE id = ?", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, json_is_true(json_object_get(spec, "boot")));
+	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(spec, "priority")));
+	sqlite3_bind_int64(st, 4, id);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "writing jail spec");
+	sqlite3_finalize(st);
+	free(text);
+	return rc;
+}
+
+int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e)
+{
+	WITH_DB(s, db, e);
+	int rc = -1;
+	char now[32];
+	store_now(now);
+	if (exec_sql(db, "BEGIN IMMEDIATE", e))
+		goto out;
+	uint32_t slot;
+	if (alloc_slot(db, &slot, e))
+		goto rollback;
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?)", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, tenant_id);
+	sqlite3_bind_int64(st, 3, slot);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
+			err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name);
+		else
+			db_err(db, e, "creating jail");
+		goto rollback;
+	}
+	int64_t id = sqlite3_last_insert_rowid(db);
+	if (insert_addresses(db, s, id, slot, spec, e) || write_spec(db, id, spec, e))
+		goto rollback;
+	if (exec_sql(db, "COMMIT", e))
+		goto rollback;
+	rc = fetch_jail(db, name, row, e);
+	goto out;
+rollback:
+	exec_sql(db, "ROLLBACK", NULL);
+out:
+	release(s, db_slot);
+	return rc;
+}
+
+int store_jail_update_spec(struct store *s, const char *name, int64_t version, json_t *spec, struct err *e)
+{
+	WITH_DB(s, db, e);
+	int rc = -1;
+	struct jail_row row = { 0 };
+	if (exec_sql(db, "BEGIN IMMEDIATE", e))
+		goto out;
+	if (fetch_jail(db, name, &row, e))
+		goto rollback;
+	if (row.version != version) {
+		err_set(e, ERR_PRECONDITION, "jail %s changed since version %lld (now %lld); fetch it again", name,
+			(long long)version, (long long)row.version);
+		goto rollback;
+	}
+	char sql[128];
+	snprintf(sql, sizeof sql, "DELETE FROM jail_ip4 WHERE jail_id = %lld; DELETE FROM jail_ip6 WHERE jail_id = %lld;",
+		 (long long)row.id, (long long)row.id);
+	if (exec_sql(db, sql, e) || insert_addresses(db, s, row.id, row.slot, spec, e) || write_spec(db, row.id, spec, e))
+		goto rollback;
+	snprintf(sql, sizeof sql, "UPDATE jails SET version = version + 1 WHERE id = %lld", (long long)row.id);
+	if (exec_sql(db, sql, e) || exec_sql(db, "COMMIT", e))
+		goto rollback;
+	rc = 0;
+	goto out;
+rollback:
+	exec_sql(db, "ROLLBACK", NULL);
+out:
+	jail_row_clear(&row);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db,
+			   "UPDATE jails SET state = ?1, pid = CASE WHEN ?2 < 0 THEN pid WHEN ?2 = 0 THEN NULL ELSE ?2 END, error = ?3, "
+			   "started_at = CASE WHEN ?4 THEN ?5 ELSE started_at END, version = version + 1 WHERE name = ?6",
+			   -1, &st, NULL);
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, pid);
+	if (error)
+		sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int(st, 4, started);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "updating jail state");
+	if (rc == 0 && sqlite3_changes(db) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no jail named %s", name);
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_jail_delete(struct store *s, const char *name, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "DELETE FROM jails WHERE name = ?", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "deleting jail");
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "%sWHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 %s ORDER BY %s LIMIT ?4",
+		 jail_cols, f->by_boot_order ? "AND j.boot = 1" : "", f->by_boot_order ? "j.priority, j.name" : "j.name");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_err(db, e, "listing jails");
+		release(s, db_slot);
+		return -1;
+	}
+	if (f->state)
+		sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_int64(st, 2, f->tenant_id);
+	sqlite3_bind_text(st, 3, f->after ? f->after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : -1);
+	int n = 0, r;
+	struct jail_row row;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		read_row(st, &row);
+		fn(&row, arg);
+		jail_row_clear(&row);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing jails");
+	sqlite3_finalize(st);
+	release(s, db_slot);
+	return n;
+}

@@ -1,0 +1,81 @@
+/* store.h — everything jaild keeps, in SQLite (WAL). Each change is one transaction;
+ * allocation of a jail's uid slot and addresses happens in the transaction that
+ * creates it, so two creates can never be given the same ones. */
+#ifndef JAILD_STORE_H
+#define JAILD_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "validate.h"
+
+struct store;
+
+struct jail_row {
+	int64_t id;
+	char name[64];
+	int64_t tenant_id;
+	char tenant[64];
+	uint32_t slot;
+	char state[16];
+	int64_t pid;
+	char error[512];
+	int64_t version;
+	int boot;
+	int priority;
+	char created_at[32];
+	char started_at[32];
+	json_t *spec; /* owned; free with jail_row_clear */
+};
+
+struct token_info {
+	int64_t id;
+	int64_t tenant_id;
+	char tenant[64];
+	char role[16];
+};
+
+/* ":memory:" for tests. Applies migrations. pools are the host's address pools. */
+struct store *store_open(const char *path, const struct pool4 *p4, const struct pool6 *p6, struct err *e);
+void store_close(struct store *s);
+int store_schema_version(struct store *s);
+
+int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e);
+int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct err *e);
+int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e);
+/* 0 found, -1 with ERR_NOT_FOUND when no live token has this hash */
+int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e);
+int store_token_count(struct store *s, int64_t *n, struct err *e);
+
+int store_template_add(struct store *s, const char *name, const char *source, struct err *e);
+bool store_template_exists(struct store *s, const char *name);
+
+/* Inserts a jail; "auto" in spec.ip4/ip6 is replaced by addresses from the pools.
+ * row is filled with the stored jail. */
+int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e);
+int store_jail_get(struct store *s, const char *name, struct jail_row *row, struct err *e);
+void jail_row_clear(struct jail_row *row);
+/* Replaces the spec (addresses re-allocated) if version still matches; bumps version. */
+int store_jail_update_spec(struct store *s, const char *name, int64_t version, json_t *spec, struct err *e);
+/* pid < 0 keeps the pid; error NULL clears it; started: set started_at to now. */
+int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e);
+int store_jail_delete(struct store *s, const char *name, struct err *e);
+
+struct jail_filter {
+	const char *state;   /* NULL: any */
+	int64_t tenant_id;   /* 0: any */
+	const char *after;   /* "" : from the start */
+	int limit;
+	bool by_boot_order;  /* boot jails only, in priority order */
+};
+/* Calls fn for each row (row is cleared after fn returns). Returns rows seen or -1. */
+int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg,
+		    struct err *e);
+int store_jail_count(struct store *s, int64_t *n, struct err *e);
+int store_ip4_used(struct store *s, int64_t *n, struct err *e);
+
+void store_now(char buf[32]);
+
+#endif

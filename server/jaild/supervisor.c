@@ -1,0 +1,163 @@
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* The helper lives beside jaild in a build tree and in libexecdir once installed. */
+static void helper_path(char *buf, size_t n)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		snprintf(buf, n, "%s/jaild-priv", dirname(self));
+		if (access(buf, X_OK) == 0)
+			return;
+	}
+	snprintf(buf, n, "%s/jaild-priv", JAILD_LIBEXECDIR);
+}
+
+static pid_t spawn_helper(const struct config *cfg, int *server_end)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_error("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	char path[PATH_MAX];
+	helper_path(path, sizeof path);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(sp[1], 3) < 0)
+			_exit(127);
+		char *argv[64];
+		int n = 0;
+		argv[n++] = path;
+		argv[n++] = "--data-dir";
+		argv[n++] = (char *)cfg->data_dir;
+		argv[n++] = "--uid-base";
+		argv[n++] = (char *)cfg->uid_base;
+		argv[n++] = "--pool4";
+		argv[n++] = (char *)cfg->pool4;
+		argv[n++] = "--pool6";
+		argv[n++] = (char *)cfg->pool6;
+		argv[n++] = "--busybox";
+		argv[n++] = (char *)cfg->busybox;
+		for (int i = 0; i < cfg->nallow_mounts; i++) {
+			argv[n++] = "--allow-mount";
+			argv[n++] = (char *)cfg->allow_mounts[i];
+		}
+		argv[n] = NULL;
+		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+		execve(path, argv, envp);
+		fprintf(stderr, "jaild: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(sp[1]);
+	*server_end = sp[0];
+	return pid;
+}
+
+static int send_fd(int ctl, int fd)
+{
+	char byte = 'H';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	return sendmsg(ctl, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+int supervisor_run(const struct config *cfg, pid_t server, int ctl)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* jails whose helper died come to us, and we reap them */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid_t helper = -1;
+	struct timespec last_spawn = { 0, 0 };
+	int fast_deaths = 0;
+	for (;;) {
+		if (stop_requested) {
+			kill(server, SIGTERM);
+			stop_requested = 0;
+		}
+		if (helper < 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			/* a helper that keeps dying at once is not restarted in a tight loop */
+			if (now.tv_sec - last_spawn.tv_sec < 5)
+				fast_deaths++;
+			else
+				fast_deaths = 0;
+			if (fast_deaths > 3)
+				sleep(fast_deaths > 10 ? 10 : (unsigned)fast_deaths);
+			clock_gettime(CLOCK_MONOTONIC, &last_spawn);
+			int fd;
+			helper = spawn_helper(cfg, &fd);
+			if (helper > 0) {
+				if (send_fd(ctl, fd) < 0)
+					log_error("handing the helper's socket to the server failed");
+				close(fd);
+				log_info("started jaild-priv (pid %d)", (int)helper);
+			}
+		}
+		int st;
+		pid_t w = waitpid(-1, &st, 0);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			sleep(1);
+			continue;
+		}
+		if (w == server) {
+			if (helper > 0)
+				kill(helper, SIGTERM);
+			log_info("server exited; supervisor leaving (running jails keep running)");
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+		}
+		if (w == helper) {
+			if (WIFSIGNALED(st))
+				log_warn("jaild-priv (pid %d) was killed by signal %d; starting a new one", (int)w, WTERMSIG(st));
+			else
+				log_warn("jaild-priv (pid %d) exited with %d; starting a new one", (int)w, WEXITSTATUS(st));
+			helper = -1;
+		}
+		/* anything else is an orphaned jail process we inherited: reaped above */
+	}
+}

@@ -1,0 +1,209 @@
+#include "proto.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "validate.h"
+
+static const struct {
+	const char *name;
+	size_t size;
+	int nfds;
+} frames[MSG_TYPE_MAX] = {
+	[MSG_TEMPLATE_MINIMAL] = { "template_minimal", sizeof(struct req_empty), 0 },
+	[MSG_CREATE] = { "create", sizeof(struct req_spec), 0 },
+	[MSG_START] = { "start", sizeof(struct req_spec), 0 },
+	[MSG_STOP] = { "stop", sizeof(struct req_stop), 0 },
+	[MSG_EXEC] = { "exec", sizeof(struct req_exec), 3 },
+	[MSG_DESTROY] = { "destroy", sizeof(struct req_name), 0 },
+	[MSG_STATUS] = { "status", sizeof(struct req_name), 0 },
+	[MSG_SET_LIMITS] = { "set_limits", sizeof(struct req_limits), 0 },
+	[MSG_LIST] = { "list", sizeof(struct req_list), 0 },
+	[MSG_SWEEP] = { "sweep", sizeof(struct req_empty), 0 },
+	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
+	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
+};
+
+const char *msg_type_name(uint32_t type)
+{
+	return type > 0 && type < MSG_TYPE_MAX ? frames[type].name : "unknown";
+}
+
+size_t proto_frame_size(uint32_t type)
+{
+	return type > 0 && type < MSG_TYPE_MAX ? frames[type].size : 0;
+}
+
+int proto_frame_fds(uint32_t type)
+{
+	return type > 0 && type < MSG_TYPE_MAX ? frames[type].nfds : -1;
+}
+
+int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds, struct err *e)
+{
+	const struct msg_hdr *h = frame;
+	if (size < sizeof *h || proto_frame_size(h->type) != size || proto_frame_fds(h->type) != nfds)
+		return err_set(e, ERR_INTERNAL, "refusing to send a malformed %s frame", msg_type_name(h->type));
+	struct iovec iov = { .iov_base = (void *)frame, .iov_len = size };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > 0) {
+		memset(&ctl, 0, sizeof ctl);
+		m.msg_control = ctl.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_errno(e, "sending %s frame", msg_type_name(h->type));
+	if ((size_t)n != size)
+		return err_set(e, ERR_INTERNAL, "short write of %s frame", msg_type_name(h->type));
+	return 0;
+}
+
+/* Every string in a frame must end inside its field: the receiver never reads past it. */
+static int check_strings(const void *buf, uint32_t type, struct err *e)
+{
+	switch (type) {
+	case MSG_CREATE:
+	case MSG_START: {
+		const struct jail_spec *sp = &((const struct req_spec *)buf)->spec;
+		if (!str_terminated(sp->name, sizeof sp->name) || !str_terminated(sp->hostname, sizeof sp->hostname) ||
+		    !str_terminated(sp->tmpl, sizeof sp->tmpl) || sp->nmounts > MOUNTS_MAX)
+			break;
+		for (uint32_t i = 0; i < sp->nmounts; i++)
+			if (!str_terminated(sp->mounts[i].source, JPATH_SIZE) || !str_terminated(sp->mounts[i].target, JPATH_SIZE))
+				goto bad;
+		return argv_check(&sp->command, false, "command", e) || argv_check(&sp->stop_command, true, "stop_command", e) ? -1 : 0;
+	}
+	case MSG_STOP: {
+		const struct req_stop *r = buf;
+		if (!str_terminated(r->name, sizeof r->name))
+			break;
+		return argv_check(&r->stop_command, true, "stop_command", e);
+	}
+	case MSG_EXEC: {
+		const struct req_exec *r = buf;
+		if (!str_terminated(r->name, sizeof r->name))
+			break;
+		return argv_check(&r->argv, false, "command", e);
+	}
+	case MSG_DESTROY:
+	case MSG_STATUS: {
+		const struct req_name *r = buf;
+		if (!str_terminated(r->name, sizeof r->name))
+			break;
+		return 0;
+	}
+	case MSG_SET_LIMITS: {
+		const struct req_limits *r = buf;
+		if (!str_terminated(r->name, sizeof r->name))
+			break;
+		return 0;
+	}
+	case MSG_LIST: {
+		const struct req_list *r = buf;
+		if (!str_terminated(r->after, sizeof r->after))
+			break;
+		return 0;
+	}
+	case MSG_REPLY: {
+		const struct reply *r = buf;
+		if (!str_terminated(r->field, sizeof r->field) || !str_terminated(r->msg, sizeof r->msg))
+			break;
+		return 0;
+	}
+	case MSG_LIST_REPLY: {
+		const struct list_reply *r = buf;
+		if (r->count > LIST_PAGE || r->more > 1)
+			return err_set(e, ERR_INTERNAL, "list reply count out of range");
+		for (uint32_t i = 0; i < r->count; i++)
+			if (!str_terminated(r->names[i], NAME_SIZE))
+				goto bad;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+bad:
+	return err_set(e, ERR_INTERNAL, "%s frame has an unterminated string", msg_type_name(type));
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+long proto_recv(int fd, void *buf, int *fds, int *nfds, struct err *e)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = PROTO_MAX_FRAME };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+	int got[PROTO_MAX_FDS];
+	int ngot = 0;
+	*nfds = 0;
+	ssize_t n;
+	do
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_errno(e, "receiving frame");
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+			if (ngot < PROTO_MAX_FDS)
+				got[ngot++] = f;
+			else
+				close(f);
+		}
+	}
+	if (n == 0 && ngot == 0)
+		return 0;
+	const struct msg_hdr *h = buf;
+	const char *why = NULL;
+	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		why = "truncated";
+	else if ((size_t)n < sizeof *h)
+		why = "shorter than a header";
+	else if (h->magic != PROTO_MAGIC)
+		why = "bad magic";
+	else if (proto_frame_size(h->type) == 0)
+		why = "unknown type";
+	else if ((size_t)n != proto_frame_size(h->type))
+		why = "wrong size for its type";
+	else if (ngot != proto_frame_fds(h->type))
+		why = "wrong number of descriptors";
+	if (why) {
+		close_fds(got, ngot);
+		return err_set(e, ERR_INTERNAL, "bad frame (%zd bytes, type %u): %s", n,
+			       (size_t)n >= sizeof *h ? h->type : 0, why);
+	}
+	if (check_strings(buf, h->type, e) < 0) {
+		close_fds(got, ngot);
+		return -1;
+	}
+	memcpy(fds, got, sizeof(int) * (size_t)ngot);
+	*nfds = ngot;
+	return (long)n;
+}

@@ -1,0 +1,126 @@
+/* proto.h — the vocabulary between jaild and jaild-priv.
+ *
+ * A frame is one SOCK_SEQPACKET message: a header and one fixed-size body. Each type
+ * has exactly one body size and one number of passed descriptors; anything else is a
+ * bad frame, and a bad frame ends the connection (the helper exits, jaild restarts it).
+ * There is no "run this" or "mount that": every request names a jail and a verb. */
+#ifndef JAILD_PROTO_H
+#define JAILD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "spec.h"
+
+#define PROTO_MAGIC 0x6a61696cu /* "jail" */
+
+enum msg_type {
+	MSG_TEMPLATE_MINIMAL = 1, /* make the busybox template if it does not exist */
+	MSG_CREATE,               /* lay out a jail's files from its template */
+	MSG_START,                /* build namespaces and run the jail's command as PID 1 */
+	MSG_STOP,                 /* stop_command, SIGTERM, SIGKILL after stop_timeout */
+	MSG_EXEC,                 /* run argv in the jail on three passed descriptors */
+	MSG_DESTROY,              /* remove a stopped jail's files */
+	MSG_STATUS,               /* is it running, and its usage */
+	MSG_SET_LIMITS,           /* change a running jail's cgroup limits */
+	MSG_LIST,                 /* names of running jails, paged */
+	MSG_SWEEP,                /* remove what stopped jails left behind */
+	MSG_REPLY,                /* helper -> jaild: result of a request */
+	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
+	MSG_TYPE_MAX
+};
+
+struct msg_hdr {
+	uint32_t magic;
+	uint32_t type;
+	uint32_t id;  /* echoed in the reply */
+	uint32_t pad;
+};
+
+struct req_name {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+};
+
+/* CREATE and START carry the whole spec and the jail's uid slot. */
+struct req_spec {
+	struct msg_hdr h;
+	uint32_t slot;
+	uint32_t pad;
+	struct jail_spec spec;
+};
+
+struct req_stop {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	uint32_t timeout;
+	uint32_t pad;
+	struct argv_buf stop_command;
+};
+
+/* stdin, stdout and stderr travel as SCM_RIGHTS. */
+struct req_exec {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	uint32_t timeout;
+	uint32_t pad;
+	struct argv_buf argv;
+};
+
+struct req_limits {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	struct jail_limits limits;
+};
+
+struct req_list {
+	struct msg_hdr h;
+	char after[NAME_SIZE];
+};
+
+struct req_empty {
+	struct msg_hdr h;
+};
+
+struct reply {
+	struct msg_hdr h;
+	int32_t code;       /* enum err_code */
+	int32_t exit_code;  /* EXEC: the command's status, 128+signal when killed */
+	uint8_t running;    /* STATUS */
+	uint8_t timed_out;  /* EXEC */
+	uint8_t pad[6];
+	int64_t pid;        /* START, STATUS: PID 1 of the jail as the host sees it */
+	int64_t memory;     /* STATUS: bytes */
+	int64_t procs;
+	int64_t cpu_ns;
+	char field[64];
+	char msg[512];
+};
+
+#define LIST_PAGE 128
+struct list_reply {
+	struct msg_hdr h;
+	uint32_t count;
+	uint32_t more;
+	char names[LIST_PAGE][NAME_SIZE];
+};
+
+#define PROTO_MAX_FDS 3
+#define PROTO_MAX_FRAME (sizeof(struct req_spec) + 64)
+
+const char *msg_type_name(uint32_t type);
+
+/* proto_send writes one frame of exactly the size its type requires. */
+int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds, struct err *e);
+
+/* proto_recv reads one frame into buf (PROTO_MAX_FRAME bytes) and checks it: magic,
+ * known type, exact size, exact descriptor count, every string field terminated.
+ * Returns the frame size, 0 on orderly EOF, -1 on a bad frame or error (e says which). */
+long proto_recv(int fd, void *buf, int *fds, int *nfds, struct err *e);
+
+/* The expected body size and descriptor count of a type, for tests and both sides. */
+size_t proto_frame_size(uint32_t type);
+int proto_frame_fds(uint32_t type);
+
+#endif

@@ -1,0 +1,13 @@
+/* size.h — "256M" style sizes, as rctl(8) and jail.conf write them. */
+#ifndef JAILD_SIZE_H
+#define JAILD_SIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses digits with an optional K, M, G or T suffix (powers of 1024). Returns 0 or -1. */
+int size_parse(const char *s, int64_t *out);
+/* Formats the largest exact unit: 268435456 -> "256M". */
+void size_format(int64_t v, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,68 @@
+/* spec.h — a jail's spec in the fixed-size form that crosses the privilege boundary.
+ * Fixed arrays, no pointers: the helper can check every byte of it. */
+#ifndef JAILD_SPEC_H
+#define JAILD_SPEC_H
+
+#include <stdint.h>
+
+#define NAME_SIZE 64          /* ^[a-z0-9][a-z0-9-]{0,62}$ plus NUL */
+#define HOSTNAME_SIZE 254     /* RFC 1123: 253 plus NUL */
+#define JPATH_SIZE 256        /* mount sources and targets */
+#define ARGV_BYTES 4096       /* NUL-separated argv */
+#define ARGV_MAX 64
+#define IP4_MAX 8
+#define IP6_MAX 8
+#define MOUNTS_MAX 16
+
+enum jail_type { JAIL_THIN = 0, JAIL_THICK = 1 };
+
+enum jail_allow {
+	ALLOW_SET_HOSTNAME = 1 << 0,
+	ALLOW_RAW_SOCKETS = 1 << 1,
+	ALLOW_SYSVIPC = 1 << 2,
+	ALLOW_CHFLAGS = 1 << 3,
+};
+
+/* argv as argc strings, each NUL-terminated, packed into bytes[0..len). */
+struct argv_buf {
+	uint32_t argc;
+	uint32_t len;
+	char bytes[ARGV_BYTES];
+};
+
+/* -1 means "not set". memoryuse and disk are bytes, pcpu percent of one CPU. */
+struct jail_limits {
+	int64_t maxproc;
+	int64_t memoryuse;
+	int64_t pcpu;
+	int64_t openfiles;
+	int64_t disk;
+};
+
+struct jail_mount {
+	char source[JPATH_SIZE];
+	char target[JPATH_SIZE];
+	uint8_t readonly;
+	uint8_t pad[7];
+};
+
+struct jail_spec {
+	char name[NAME_SIZE];
+	char hostname[HOSTNAME_SIZE];
+	char tmpl[NAME_SIZE];
+	uint8_t type;          /* enum jail_type */
+	uint8_t allow;         /* enum jail_allow bits */
+	uint8_t nip4;
+	uint8_t nip6;
+	uint32_t stop_timeout; /* seconds */
+	uint32_t ip4[IP4_MAX]; /* network byte order */
+	uint8_t ip6[IP6_MAX][16];
+	struct argv_buf command;
+	struct argv_buf stop_command;
+	uint32_t nmounts;
+	uint32_t pad;
+	struct jail_mount mounts[MOUNTS_MAX];
+	struct jail_limits limits;
+};
+
+#endif

@@ -1,0 +1,251 @@
+#include "validate.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool str_terminated(const char *field, size_t size)
+{
+	return memchr(field, '\0', size) != NULL;
+}
+
+bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 63)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool valid_hostname(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+	if (n < 1 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+		if (!ok || (label == 0 && c == '-') || ++label > 63)
+			return false;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+bool valid_abs_path(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n >= JPATH_SIZE || s[0] != '/')
+		return false;
+	if (n == 1)
+		return true;
+	if (s[n - 1] == '/')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x21 || c > 0x7e || c == ',' || c == ':' || c == '\\')
+			return false;
+	}
+	/* every component non-empty and neither "." nor ".." */
+	const char *p = s;
+	while (*p) {
+		p++; /* skip '/' */
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+bool path_beneath(const char *path, const char *base)
+{
+	size_t bn = strlen(base);
+	if (strcmp(base, "/") == 0)
+		return true;
+	return strncmp(path, base, bn) == 0 && (path[bn] == '\0' || path[bn] == '/');
+}
+
+static int parse_prefix(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	if (!*s)
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int pool4_parse(const char *cidr, struct pool4 *out, struct err *e)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%s", cidr);
+	char *slash = strchr(buf, '/');
+	struct in_addr a;
+	if (!slash || (*slash = '\0', inet_pton(AF_INET, buf, &a) != 1) ||
+	    parse_prefix(slash + 1, 30, &out->prefix) || out->prefix < 8)
+		return err_set(e, ERR_INVALID, "address pool '%s' is not an IPv4 CIDR like 10.77.0.0/16 (prefix 8 to 30)", cidr);
+	uint32_t mask = out->prefix ? ~0u << (32 - out->prefix) : 0;
+	out->net = ntohl(a.s_addr) & mask;
+	return 0;
+}
+
+int pool6_parse(const char *cidr, struct pool6 *out, struct err *e)
+{
+	char buf[80];
+	snprintf(buf, sizeof buf, "%s", cidr);
+	char *slash = strchr(buf, '/');
+	if (!slash || (*slash = '\0', inet_pton(AF_INET6, buf, out->net) != 1) ||
+	    parse_prefix(slash + 1, 120, &out->prefix) || out->prefix < 16)
+		return err_set(e, ERR_INVALID, "address pool '%s' is not an IPv6 CIDR like fd77::/64 (prefix 16 to 120)", cidr);
+	for (unsigned bit = out->prefix; bit < 128; bit++)
+		out->net[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+	return 0;
+}
+
+bool pool4_contains(const struct pool4 *p, uint32_t a)
+{
+	uint32_t mask = ~0u << (32 - p->prefix);
+	if ((a & mask) != p->net)
+		return false;
+	uint32_t host = a & ~mask;
+	return host > 1 && host != ~mask; /* not network, not .1 (reserved), not broadcast */
+}
+
+bool pool6_contains(const struct pool6 *p, const uint8_t a[16])
+{
+	for (unsigned bit = 0; bit < p->prefix; bit++) {
+		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+		if ((a[bit / 8] & m) != (p->net[bit / 8] & m))
+			return false;
+	}
+	/* not the subnet-router anycast address (host part zero) nor ::1 of the pool */
+	int nonzero_low = 0;
+	for (unsigned bit = p->prefix; bit < 128; bit++)
+		if (a[bit / 8] & (0x80u >> (bit % 8)))
+			nonzero_low++;
+	return !(nonzero_low == 0 || (nonzero_low == 1 && (a[15] & 1)));
+}
+
+int argv_pack(struct argv_buf *out, const char *const *argv, size_t argc, const char *field, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	if (argc > ARGV_MAX)
+		return err_field(e, ERR_INVALID, field, "%s has %zu arguments; at most %d are allowed", field, argc, ARGV_MAX);
+	size_t off = 0;
+	for (size_t i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		if (off + n > ARGV_BYTES)
+			return err_field(e, ERR_INVALID, field, "%s is longer than %d bytes in all; shorten it", field, ARGV_BYTES);
+		memcpy(out->bytes + off, argv[i], n);
+		off += n;
+	}
+	out->argc = (uint32_t)argc;
+	out->len = (uint32_t)off;
+	return argv_check(out, true, field, e);
+}
+
+int argv_check(const struct argv_buf *a, bool allow_empty, const char *field, struct err *e)
+{
+	if (a->len > ARGV_BYTES || a->argc > ARGV_MAX)
+		return err_field(e, ERR_INVALID, field, "%s is too long", field);
+	if (a->argc == 0) {
+		if (!allow_empty || a->len != 0)
+			return err_field(e, ERR_INVALID, field, "%s must name a program to run, like [\"/bin/sh\", \"/etc/rc\"]", field);
+		return 0;
+	}
+	/* exactly argc NUL-terminated strings in len bytes, and nothing after them */
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < a->len; i++)
+		if (a->bytes[i] == '\0')
+			count++;
+	if (count != a->argc || a->len == 0 || a->bytes[a->len - 1] != '\0')
+		return err_field(e, ERR_INVALID, field, "%s is not a well-formed argument list", field);
+	for (uint32_t i = a->len; i < ARGV_BYTES; i++)
+		if (a->bytes[i] != '\0')
+			return err_field(e, ERR_INVALID, field, "%s has bytes past its end", field);
+	if (a->bytes[0] != '/')
+		return err_field(e, ERR_INVALID, field, "%s[0] must be an absolute path inside the jail, like /bin/sh", field);
+	return 0;
+}
+
+size_t argv_unpack(const struct argv_buf *a, char **out)
+{
+	size_t n = 0;
+	uint32_t off = 0;
+	while (n < a->argc && off < a->len) {
+		out[n++] = (char *)a->bytes + off;
+		off += (uint32_t)strlen(a->bytes + off) + 1;
+	}
+	out[n] = NULL;
+	return n;
+}
+
+int limits_check(const struct jail_limits *l, struct err *e)
+{
+	if (l->maxproc != -1 && (l->maxproc < 1 || l->maxproc > 4194304))
+		return err_field(e, ERR_INVALID, "limits.maxproc", "limits.maxproc must be between 1 and 4194304");
+	if (l->memoryuse != -1 && (l->memoryuse < (4 << 20) || l->memoryuse > ((int64_t)1 << 50)))
+		return err_field(e, ERR_INVALID, "limits.memoryuse", "limits.memoryuse must be at least 4M, like \"256M\"");
+	if (l->pcpu != -1 && (l->pcpu < 1 || l->pcpu > 100 * 1024))
+		return err_field(e, ERR_INVALID, "limits.pcpu", "limits.pcpu is a percentage of one CPU, from 1 up");
+	if (l->openfiles != -1 && (l->openfiles < 16 || l->openfiles > 1048576))
+		return err_field(e, ERR_INVALID, "limits.openfiles", "limits.openfiles must be between 16 and 1048576");
+	if (l->disk != -1 && (l->disk < (16 << 20) || l->disk > ((int64_t)1 << 50)))
+		return err_field(e, ERR_INVALID, "limits.disk", "limits.disk must be at least 16M, like \"1G\"");
+	return 0;
+}
+
+int spec_check(const struct jail_spec *s, struct err *e)
+{
+	if (!str_terminated(s->name, sizeof s->name) || !valid_name(s->name))
+		return err_field(e, ERR_INVALID, "name", "name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+	if (!str_terminated(s->hostname, sizeof s->hostname) || !valid_hostname(s->hostname))
+		return err_field(e, ERR_INVALID, "hostname", "hostname must be a valid DNS name (letters, digits, '-' and '.', at most 253 characters)");
+	if (!str_terminated(s->tmpl, sizeof s->tmpl) || !valid_name(s->tmpl))
+		return err_field(e, ERR_INVALID, "template", "template must be a template name");
+	if (s->type != JAIL_THIN && s->type != JAIL_THICK)
+		return err_field(e, ERR_INVALID, "type", "type must be \"thin\" or \"thick\"");
+	if (s->allow & ~(ALLOW_SET_HOSTNAME | ALLOW_RAW_SOCKETS | ALLOW_SYSVIPC | ALLOW_CHFLAGS))
+		return err_field(e, ERR_INVALID, "allow", "unknown allow flag");
+	if (s->nip4 > IP4_MAX)
+		return err_field(e, ERR_INVALID, "ip4", "at most %d IPv4 addresses", IP4_MAX);
+	if (s->nip6 > IP6_MAX)
+		return err_field(e, ERR_INVALID, "ip6", "at most %d IPv6 addresses", IP6_MAX);
+	if (s->stop_timeout > 3600)
+		return err_field(e, ERR_INVALID, "stop_timeout", "stop_timeout must be between 0 and 3600 seconds");
+	if (argv_check(&s->command, false, "command", e) || argv_check(&s->stop_command, true, "stop_command", e))
+		return -1;
+	if (s->nmounts > MOUNTS_MAX)
+		return err_field(e, ERR_INVALID, "mounts", "at most %d mounts", MOUNTS_MAX);
+	for (uint32_t i = 0; i < s->nmounts; i++) {
+		const struct jail_mount *m = &s->mounts[i];
+		char f[64];
+		snprintf(f, sizeof f, "mounts[%u].source", i);
+		if (!str_terminated(m->source, sizeof m->source) || !valid_abs_path(m->source) || strcmp(m->source, "/") == 0)
+			return err_field(e, ERR_INVALID, f, "%s must be a clean absolute host path (no '..', '//', ',' or ':')", f);
+		snprintf(f, sizeof f, "mounts[%u].target", i);
+		if (!str_terminated(m->target, sizeof m->target) || !valid_abs_path(m->target) ||
+		    strcmp(m->target, "/") == 0 || path_beneath(m->target, "/proc") || path_beneath(m->target, "/dev"))
+			return err_field(e, ERR_INVALID, f, "%s must be a clean absolute path inside the jail, not /, /proc or /dev", f);
+		if (m->readonly > 1)
+			return err_field(e, ERR_INVALID, f, "readonly must be true or false");
+	}
+	return limits_check(&s->limits, e);
+}

@@ -1,0 +1,29 @@
+/* backend.h — the jail operations, one table per kernel. The Linux table builds jails
+ * from namespaces and cgroups; a FreeBSD table (jail_setv, nmount, rctl) fills the same
+ * slots (docs/backend-freebsd.md). Every op gets a request that the helper's dispatcher
+ * has already checked for shape and meaning, and fills a reply or an error. */
+#ifndef JAILD_BACKEND_H
+#define JAILD_BACKEND_H
+
+#include "ctx.h"
+#include "err.h"
+#include "proto.h"
+
+struct backend_ops {
+	const char *name;
+	int (*init)(struct priv_ctx *c, struct err *e);
+	int (*template_minimal)(struct priv_ctx *c, struct err *e);
+	int (*create)(struct priv_ctx *c, const struct req_spec *r, struct err *e);
+	int (*start)(struct priv_ctx *c, const struct req_spec *r, struct reply *out, struct err *e);
+	int (*stop)(struct priv_ctx *c, const struct req_stop *r, struct err *e);
+	int (*exec)(struct priv_ctx *c, const struct req_exec *r, const int fds[3], struct reply *out, struct err *e);
+	int (*destroy)(struct priv_ctx *c, const char *name, struct err *e);
+	int (*status)(struct priv_ctx *c, const char *name, struct reply *out, struct err *e);
+	int (*set_limits)(struct priv_ctx *c, const struct req_limits *r, struct err *e);
+	int (*list)(struct priv_ctx *c, const char *after, struct list_reply *out, struct err *e);
+	int (*sweep)(struct priv_ctx *c, struct err *e);
+};
+
+extern const struct backend_ops linux_backend;
+
+#endif

@@ -1,0 +1,34 @@
+/* ctx.h — what the helper knows, fixed when it starts (from its command line, which
+ * the root supervisor wrote): where jails live, which uids and addresses they may
+ * have, which host paths may be mounted into them. Requests cannot change any of it. */
+#ifndef JAILD_PRIV_CTX_H
+#define JAILD_PRIV_CTX_H
+
+#include <stdint.h>
+
+#include "jail_linux/cgroup.h"
+#include "validate.h"
+
+#define ALLOWED_MOUNTS_MAX 16
+#define UID_RANGE 65536u
+
+struct priv_ctx {
+	char data_dir[256];
+	int jails_fd;      /* DIR/jails, 0700 root: one directory per jail */
+	int templates_fd;  /* DIR/templates, 0755 root: read-only userlands */
+	uint32_t uid_base; /* jail slot s owns host uids uid_base + s*65536 ... +65535 */
+	uint32_t max_slots;
+	struct pool4 pool4;
+	struct pool6 pool6;
+	char allowed_mounts[ALLOWED_MOUNTS_MAX][JPATH_SIZE];
+	int nallowed;
+	char busybox[256];
+	struct cgroup_mgr cg;
+};
+
+static inline uint32_t slot_uid(const struct priv_ctx *c, uint32_t slot)
+{
+	return c->uid_base + slot * UID_RANGE;
+}
+
+#endif

@@ -1,0 +1,325 @@
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#define PARENT "jaild"
+#define CPU_PERIOD_US 100000
+
+/* v1 keeps one hierarchy per controller; these are the ones a jail is placed in. */
+static const char *const v1_controllers[] = { "pids", "memory", "cpu", "cpuacct" };
+#define NV1 (sizeof v1_controllers / sizeof v1_controllers[0])
+
+static int write_file(const char *path, const char *val, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);
+	if (fd < 0)
+		return err_errno(e, "opening %s", path);
+	size_t n = strlen(val);
+	ssize_t w = write(fd, val, n);
+	int saved = errno;
+	close(fd);
+	if (w != (ssize_t)n) {
+		errno = w < 0 ? saved : EIO;
+		return err_errno(e, "writing '%s' to %s", val, path);
+	}
+	return 0;
+}
+
+static int read_ll(const char *path, long long *out)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *end;
+	long long v = strtoll(buf, &end, 10);
+	if (end == buf)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int mkdir_ok(const char *path, struct err *e)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return err_errno(e, "creating cgroup %s", path);
+	return 0;
+}
+
+static int rmdir_ok(const char *path, struct err *e)
+{
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return err_errno(e, "removing cgroup %s", path);
+	return 0;
+}
+
+static long read_procs(const char *path, pid_t *out, size_t max)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	long n = 0;
+	long v;
+	while ((size_t)n < max && fscanf(f, "%ld", &v) == 1)
+		out[n++] = (pid_t)v;
+	fclose(f);
+	return n;
+}
+
+/* ---- v1 ---- */
+
+static void v1_path(const struct cgroup_mgr *m, const char *ctl, const char *jail, const char *file, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s/" PARENT "%s%s%s%s", m->root, ctl, jail ? "/" : "", jail ? jail : "",
+		 file ? "/" : "", file ? file : "");
+}
+
+static int v1_setup(const struct cgroup_mgr *m, struct err *e)
+{
+	char p[512];
+	for (size_t i = 0; i < NV1; i++) {
+		v1_path(m, v1_controllers[i], NULL, NULL, p, sizeof p);
+		if (mkdir_ok(p, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int v1_create(const struct cgroup_mgr *m, const char *jail, struct err *e)
+{
+	char p[512];
+	for (size_t i = 0; i < NV1; i++) {
+		v1_path(m, v1_controllers[i], jail, NULL, p, sizeof p);
+		if (mkdir_ok(p, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int v1_set_limits(const struct cgroup_mgr *m, const char *jail, const struct jail_limits *l, struct err *e)
+{
+	char p[512], v[64];
+	v1_path(m, "pids", jail, "pids.max", p, sizeof p);
+	snprintf(v, sizeof v, l->maxproc < 0 ? "max" : "%" PRId64, l->maxproc);
+	if (write_file(p, v, e))
+		return -1;
+	v1_path(m, "memory", jail, "memory.limit_in_bytes", p, sizeof p);
+	snprintf(v, sizeof v, "%" PRId64, l->memoryuse < 0 ? (int64_t)-1 : l->memoryuse);
+	if (write_file(p, v, e))
+		return -1;
+	v1_path(m, "cpu", jail, "cpu.cfs_period_us", p, sizeof p);
+	if (write_file(p, "100000", e))
+		return -1;
+	v1_path(m, "cpu", jail, "cpu.cfs_quota_us", p, sizeof p);
+	snprintf(v, sizeof v, "%" PRId64, l->pcpu < 0 ? (int64_t)-1 : l->pcpu * CPU_PERIOD_US / 100);
+	return write_file(p, v, e);
+}
+
+static int v1_attach(const struct cgroup_mgr *m, const char *jail, pid_t pid, struct err *e)
+{
+	char p[512], v[32];
+	snprintf(v, sizeof v, "%d", (int)pid);
+	for (size_t i = 0; i < NV1; i++) {
+		v1_path(m, v1_controllers[i], jail, "cgroup.procs", p, sizeof p);
+		if (write_file(p, v, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int v1_usage(const struct cgroup_mgr *m, const char *jail, struct jail_usage *u, struct err *e)
+{
+	char p[512];
+	memset(u, 0, sizeof *u);
+	v1_path(m, "memory", jail, "memory.usage_in_bytes", p, sizeof p);
+	if (read_ll(p, &u->memory))
+		return err_errno(e, "reading %s", p);
+	v1_path(m, "pids", jail, "pids.current", p, sizeof p);
+	if (read_ll(p, &u->procs))
+		return err_errno(e, "reading %s", p);
+	v1_path(m, "cpuacct", jail, "cpuacct.usage", p, sizeof p);
+	if (read_ll(p, &u->cpu_ns))
+		return err_errno(e, "reading %s", p);
+	return 0;
+}
+
+static long v1_procs(const struct cgroup_mgr *m, const char *jail, pid_t *out, size_t max)
+{
+	char p[512];
+	v1_path(m, "pids", jail, "cgroup.procs", p, sizeof p);
+	return read_procs(p, out, max);
+}
+
+static int v1_destroy(const struct cgroup_mgr *m, const char *jail, struct err *e)
+{
+	char p[512];
+	for (size_t i = 0; i < NV1; i++) {
+		v1_path(m, v1_controllers[i], jail, NULL, p, sizeof p);
+		if (rmdir_ok(p, e))
+			return -1;
+	}
+	return 0;
+}
+
+static void v1_parent_dir(const struct cgroup_mgr *m, char *buf, size_t n)
+{
+	v1_path(m, "pids", NULL, NULL, buf, n);
+}
+
+const struct cgroup_ops cgroup_v1_ops = {
+	.name = "v1",
+	.setup = v1_setup,
+	.create = v1_create,
+	.set_limits = v1_set_limits,
+	.attach = v1_attach,
+	.usage = v1_usage,
+	.procs = v1_procs,
+	.destroy = v1_destroy,
+	.parent_dir = v1_parent_dir,
+};
+
+/* ---- v2 ---- */
+
+static void v2_path(const struct cgroup_mgr *m, const char *jail, const char *file, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/" PARENT "%s%s%s%s", m->root, jail ? "/" : "", jail ? jail : "", file ? "/" : "",
+		 file ? file : "");
+}
+
+static int v2_setup(const struct cgroup_mgr *m, struct err *e)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/cgroup.subtree_control", m->root);
+	if (write_file(p, "+pids +memory +cpu", e))
+		return -1;
+	v2_path(m, NULL, NULL, p, sizeof p);
+	if (mkdir_ok(p, e))
+		return -1;
+	v2_path(m, NULL, "cgroup.subtree_control", p, sizeof p);
+	return write_file(p, "+pids +memory +cpu", e);
+}
+
+static int v2_create(const struct cgroup_mgr *m, const char *jail, struct err *e)
+{
+	char p[512];
+	v2_path(m, jail, NULL, p, sizeof p);
+	return mkdir_ok(p, e);
+}
+
+static int v2_set_limits(const struct cgroup_mgr *m, const char *jail, const struct jail_limits *l, struct err *e)
+{
+	char p[512], v[64];
+	v2_path(m, jail, "pids.max", p, sizeof p);
+	snprintf(v, sizeof v, l->maxproc < 0 ? "max" : "%" PRId64, l->maxproc);
+	if (write_file(p, v, e))
+		return -1;
+	v2_path(m, jail, "memory.max", p, sizeof p);
+	snprintf(v, sizeof v, l->memoryuse < 0 ? "max" : "%" PRId64, l->memoryuse);
+	if (write_file(p, v, e))
+		return -1;
+	v2_path(m, jail, "cpu.max", p, sizeof p);
+	if (l->pcpu < 0)
+		snprintf(v, sizeof v, "max %d", CPU_PERIOD_US);
+	else
+		snprintf(v, sizeof v, "%" PRId64 " %d", l->pcpu * CPU_PERIOD_US / 100, CPU_PERIOD_US);
+	return write_file(p, v, e);
+}
+
+static int v2_attach(const struct cgroup_mgr *m, const char *jail, pid_t pid, struct err *e)
+{
+	char p[512], v[32];
+	snprintf(v, sizeof v, "%d", (int)pid);
+	v2_path(m, jail, "cgroup.procs", p, sizeof p);
+	return write_file(p, v, e);
+}
+
+static int v2_usage(const struct cgroup_mgr *m, const char *jail, struct jail_usage *u, struct err *e)
+{
+	char p[512];
+	memset(u, 0, sizeof *u);
+	v2_path(m, jail, "memory.current", p, sizeof p);
+	if (read_ll(p, &u->memory))
+		return err_errno(e, "reading %s", p);
+	v2_path(m, jail, "pids.current", p, sizeof p);
+	if (read_ll(p, &u->procs))
+		return err_errno(e, "reading %s", p);
+	v2_path(m, jail, "cpu.stat", p, sizeof p);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return err_errno(e, "reading %s", p);
+	char key[64];
+	long long val;
+	while (fscanf(f, "%63s %lld", key, &val) == 2)
+		if (strcmp(key, "usage_usec") == 0)
+			u->cpu_ns = val * 1000;
+	fclose(f);
+	return 0;
+}
+
+static long v2_procs(const struct cgroup_mgr *m, const char *jail, pid_t *out, size_t max)
+{
+	char p[512];
+	v2_path(m, jail, "cgroup.procs", p, sizeof p);
+	return read_procs(p, out, max);
+}
+
+static int v2_destroy(const struct cgroup_mgr *m, const char *jail, struct err *e)
+{
+	char p[512];
+	v2_path(m, jail, NULL, p, sizeof p);
+	return rmdir_ok(p, e);
+}
+
+static void v2_parent_dir(const struct cgroup_mgr *m, char *buf, size_t n)
+{
+	v2_path(m, NULL, NULL, buf, n);
+}
+
+const struct cgroup_ops cgroup_v2_ops = {
+	.name = "v2",
+	.setup = v2_setup,
+	.create = v2_create,
+	.set_limits = v2_set_limits,
+	.attach = v2_attach,
+	.usage = v2_usage,
+	.procs = v2_procs,
+	.destroy = v2_destroy,
+	.parent_dir = v2_parent_dir,
+};
+
+int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e)
+{
+	struct statfs sf;
+	char p[512];
+	snprintf(m->root, sizeof m->root, "%s", root);
+	if (statfs(root, &sf) < 0)
+		return err_errno(e, "cgroup root %s", root);
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		m->ops = &cgroup_v2_ops;
+		return 0;
+	}
+	for (size_t i = 0; i < NV1; i++) {
+		struct statfs cf;
+		snprintf(p, sizeof p, "%s/%s", root, v1_controllers[i]);
+		if (statfs(p, &cf) < 0 || cf.f_type != CGROUP_SUPER_MAGIC)
+			return err_set(e, ERR_INTERNAL,
+				       "no cgroup v2 at %s and no v1 '%s' controller at %s: mount cgroups (v1 pids, memory, cpu, cpuacct, or v2)",
+				       root, v1_controllers[i], p);
+	}
+	m->ops = &cgroup_v1_ops;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* cgroup.h — per-jail resource control, one interface over cgroup v1 and v2.
+ * Like crun's cgroup manager ops: the jail code asks for "limits" and "usage" and
+ * never needs to know which hierarchy the host mounts. */
+#ifndef JAILD_CGROUP_H
+#define JAILD_CGROUP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "spec.h"
+
+struct jail_usage {
+	long long memory;  /* bytes */
+	long long procs;
+	long long cpu_ns;
+};
+
+struct cgroup_mgr;
+
+struct cgroup_ops {
+	const char *name;
+	/* make the "jaild" parent group (and on v2 enable controllers for it) */
+	int (*setup)(const struct cgroup_mgr *m, struct err *e);
+	int (*create)(const struct cgroup_mgr *m, const char *jail, struct err *e);
+	int (*set_limits)(const struct cgroup_mgr *m, const char *jail, const struct jail_limits *l, struct err *e);
+	/* move pid (0: the caller) into the jail's group in every controller */
+	int (*attach)(const struct cgroup_mgr *m, const char *jail, pid_t pid, struct err *e);
+	int (*usage)(const struct cgroup_mgr *m, const char *jail, struct jail_usage *u, struct err *e);
+	/* pids in the jail's group; returns the count (at most max) or -1 */
+	long (*procs)(const struct cgroup_mgr *m, const char *jail, pid_t *out, size_t max);
+	/* remove the jail's (empty) group; absent is success */
+	int (*destroy)(const struct cgroup_mgr *m, const char *jail, struct err *e);
+	/* the path of the directory that holds the jails' groups, for sweeping */
+	void (*parent_dir)(const struct cgroup_mgr *m, char *buf, size_t n);
+};
+
+struct cgroup_mgr {
+	const struct cgroup_ops *ops;
+	char root[256];   /* normally /sys/fs/cgroup; a temporary tree in tests */
+};
+
+extern const struct cgroup_ops cgroup_v1_ops;
+extern const struct cgroup_ops cgroup_v2_ops;
+
+/* Picks v2 when root is a cgroup2 mount, v1 when it holds per-controller mounts. */
+int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e);
+
+#endif

@@ -1,0 +1,333 @@
+#include "fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+int open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int open_no_symlinks(const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
+
+const char *fd_path(int fd, char buf[32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+static int rm_contents(int dfd, dev_t dev, int depth, struct err *e);
+
+static int rm_entry(int dfd, const char *name, dev_t dev, int depth, struct err *e)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : err_errno(e, "stat %s", name);
+	if (S_ISDIR(st.st_mode)) {
+		if (st.st_dev != dev)
+			return err_set(e, ERR_INTERNAL, "refusing to remove %s: another filesystem is mounted there", name);
+		int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return err_errno(e, "open %s", name);
+		int r = rm_contents(sub, dev, depth + 1, e);
+		close(sub);
+		if (r)
+			return -1;
+		if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return err_errno(e, "rmdir %s", name);
+		return 0;
+	}
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		return err_errno(e, "unlink %s", name);
+	return 0;
+}
+
+static int rm_contents(int dfd, dev_t dev, int depth, struct err *e)
+{
+	if (depth > 4096)
+		return err_set(e, ERR_INTERNAL, "directory tree too deep to remove");
+	int dup_fd = dup(dfd);
+	if (dup_fd < 0)
+		return err_errno(e, "dup");
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return err_errno(e, "opendir");
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = rm_entry(dfd, de->d_name, dev, depth, e);
+	}
+	closedir(d);
+	return r;
+}
+
+int rm_tree(int dirfd, const char *name, struct err *e)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : err_errno(e, "stat %s", name);
+	return rm_entry(dirfd, name, st.st_dev, 0, e);
+}
+
+/* ---- copy with an owner shift ---- */
+
+struct inode_seen {
+	dev_t dev;
+	ino_t ino;
+	char *path; /* relative to the destination root */
+};
+
+struct copy_ctx {
+	int dst_root;
+	uid_t shift;
+	struct inode_seen *seen;
+	size_t nseen, capseen;
+	struct err *e;
+};
+
+static int remember(struct copy_ctx *c, const struct stat *st, const char *rel)
+{
+	if (c->nseen == c->capseen) {
+		size_t cap = c->capseen ? c->capseen * 2 : 64;
+		struct inode_seen *n = realloc(c->seen, cap * sizeof *n);
+		if (!n)
+			return err_set(c->e, ERR_INTERNAL, "out of memory copying template");
+		c->seen = n;
+		c->capseen = cap;
+	}
+	char *p = strdup(rel);
+	if (!p)
+		return err_set(c->e, ERR_INTERNAL, "out of memory copying template");
+	c->seen[c->nseen++] = (struct inode_seen){ st->st_dev, st->st_ino, p };
+	return 0;
+}
+
+static const char *seen_before(struct copy_ctx *c, const struct stat *st)
+{
+	for (size_t i = 0; i < c->nseen; i++)
+		if (c->seen[i].dev == st->st_dev && c->seen[i].ino == st->st_ino)
+			return c->seen[i].path;
+	return NULL;
+}
+
+static int copy_file_data(int in, int out, struct err *e)
+{
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS)
+			return err_errno(e, "copying file data");
+		/* across filesystems on older kernels: plain read/write */
+		char buf[65536];
+		ssize_t r;
+		while ((r = read(in, buf, sizeof buf)) > 0)
+			if (write(out, buf, (size_t)r) != r)
+				return err_errno(e, "writing file data");
+		return r < 0 ? err_errno(e, "reading file data") : 0;
+	}
+}
+
+static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int depth);
+
+static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, const char *rel, int depth)
+{
+	struct stat st;
+	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_errno(c->e, "stat %s", rel);
+	uid_t uid = st.st_uid + c->shift;
+	gid_t gid = st.st_gid + c->shift;
+	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+		const char *first = seen_before(c, &st);
+		if (first) {
+			if (linkat(c->dst_root, first, dst, name, 0) < 0)
+				return err_errno(c->e, "hard link %s", rel);
+			return 0;
+		}
+		if (remember(c, &st, rel))
+			return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdirat(dst, name, 0700) < 0)
+			return err_errno(c->e, "mkdir %s", rel);
+		int s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r = (s < 0 || d < 0) ? err_errno(c->e, "open %s", rel) : copy_dir(c, s, d, rel, depth + 1);
+		if (r == 0 && (fchown(d, uid, gid) < 0 || fchmod(d, st.st_mode & 07777) < 0))
+			r = err_errno(c->e, "chown %s", rel);
+		if (r == 0) {
+			struct timespec ts[2] = { st.st_atim, st.st_mtim };
+			futimens(d, ts);
+		}
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		return r;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return err_errno(c->e, "open %s", rel);
+		int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0) {
+			close(in);
+			return err_errno(c->e, "create %s", rel);
+		}
+		int r = copy_file_data(in, out, c->e);
+		/* chown before chmod: chown clears setuid bits, chmod puts them back */
+		if (r == 0 && (fchown(out, uid, gid) < 0 || fchmod(out, st.st_mode & 07777) < 0))
+			r = err_errno(c->e, "chown %s", rel);
+		if (r == 0) {
+			struct timespec ts[2] = { st.st_atim, st.st_mtim };
+			futimens(out, ts);
+		}
+		close(in);
+		close(out);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(src, name, target, sizeof target - 1);
+		if (n < 0)
+			return err_errno(c->e, "readlink %s", rel);
+		target[n] = '\0';
+		if (symlinkat(target, dst, name) < 0 || fchownat(dst, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_errno(c->e, "symlink %s", rel);
+		return 0;
+	}
+	/* devices, fifos, sockets */
+	if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0 || fchownat(dst, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
+		return err_errno(c->e, "mknod %s", rel);
+	return 0;
+}
+
+static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int depth)
+{
+	if (depth > 4096)
+		return err_set(c->e, ERR_INTERNAL, "template tree too deep");
+	int dup_fd = dup(src);
+	if (dup_fd < 0)
+		return err_errno(c->e, "dup");
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return err_errno(c->e, "opendir %s", rel);
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char sub[4096];
+		if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= (int)sizeof sub) {
+			r = err_set(c->e, ERR_INTERNAL, "path too long in template: %s", rel);
+			break;
+		}
+		r = copy_one(c, src, dst, de->d_name, sub, depth);
+	}
+	closedir(d);
+	return r;
+}
+
+int copy_tree_shift(int src, int dst, uid_t shift, struct err *e)
+{
+	struct copy_ctx c = { .dst_root = dst, .shift = shift, .e = e };
+	struct stat st;
+	int r = fstat(src, &st) < 0 ? err_errno(e, "stat template") : copy_dir(&c, src, dst, "", 0);
+	if (r == 0 && (fchown(dst, st.st_uid + shift, st.st_gid + shift) < 0 || fchmod(dst, st.st_mode & 07777) < 0))
+		r = err_errno(e, "chown copy root");
+	for (size_t i = 0; i < c.nseen; i++)
+		free(c.seen[i].path);
+	free(c.seen);
+	return r;
+}
+
+static int ensure_in(int rootfd, const char *path, uid_t owner, bool file, struct err *e)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return err_set(e, ERR_INVALID, "path too long: %s", path);
+	int cur = dup(rootfd);
+	if (cur < 0)
+		return err_errno(e, "dup");
+	char *save = NULL;
+	char *comp = strtok_r(buf, "/", &save);
+	while (comp) {
+		char *next = strtok_r(NULL, "/", &save);
+		bool last = next == NULL;
+		int fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last && file ? 0 : O_DIRECTORY));
+		if (fd < 0 && errno == ENOENT) {
+			int r = (last && file) ? mknodat(cur, comp, S_IFREG | 0600, 0) : mkdirat(cur, comp, 0755);
+			if (r < 0 && errno != EEXIST) {
+				err_errno(e, "creating %s in the jail", path);
+				close(cur);
+				return -1;
+			}
+			if (fchownat(cur, comp, owner, owner, AT_SYMLINK_NOFOLLOW) < 0) {
+				err_errno(e, "chown %s", path);
+				close(cur);
+				return -1;
+			}
+			fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last && file ? 0 : O_DIRECTORY));
+		}
+		if (fd < 0) {
+			int saved = errno;
+			close(cur);
+			if (saved == ELOOP || saved == ENOTDIR)
+				return err_set(e, ERR_INVALID, "%s in the jail is a symlink or not a directory; refusing to mount over it", path);
+			errno = saved;
+			return err_errno(e, "opening %s in the jail", path);
+		}
+		if (last && file) {
+			struct stat st;
+			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+				close(fd);
+				close(cur);
+				return err_set(e, ERR_INVALID, "%s in the jail is not a regular file", path);
+			}
+		}
+		close(cur);
+		cur = fd;
+		comp = next;
+	}
+	return cur;
+}
+
+int ensure_dir_in(int rootfd, const char *path, uid_t owner, struct err *e)
+{
+	return ensure_in(rootfd, path, owner, false, e);
+}
+
+int ensure_file_in(int rootfd, const char *path, uid_t owner, struct err *e)
+{
+	return ensure_in(rootfd, path, owner, true, e);
+}

@@ -1,0 +1,35 @@
+/* fsutil.h — file operations the helper does inside directories that a jail's root
+ * controls. None of them follows a symlink: a jail root who plants one gets an error,
+ * never a write outside its tree. */
+#ifndef JAILD_FSUTIL_H
+#define JAILD_FSUTIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS. */
+int open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+
+/* openat2 of an absolute path with RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS. */
+int open_no_symlinks(const char *path, int flags);
+
+/* Removes dirfd/name and everything below it, staying on its filesystem and never
+ * following a link. Absent is success. */
+int rm_tree(int dirfd, const char *name, struct err *e);
+
+/* Copies the tree at src into the (new, empty) directory dst, adding `shift` to every
+ * owner and group, keeping modes, symlinks, hard links, devices, fifos and times. */
+int copy_tree_shift(int src, int dst, uid_t shift, struct err *e);
+
+/* Opens rootfd/path as an O_PATH directory, creating missing components (owned by
+ * owner:owner) and refusing any component that is a symlink. */
+int ensure_dir_in(int rootfd, const char *path, uid_t owner, struct err *e);
+/* The same for a file to bind a device or file onto (created empty, mode 0600). */
+int ensure_file_in(int rootfd, const char *path, uid_t owner, struct err *e);
+
+/* "/proc/self/fd/N", for syscalls that take a path but must act on a pinned inode. */
+const char *fd_path(int fd, char buf[32]);
+
+#endif

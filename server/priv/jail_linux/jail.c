@@ -1,0 +1,959 @@
+/* jail.c — the Linux backend: jails from namespaces, an overlay or copied root,
+ * cgroups and a veth pair.
+ *
+ * Who owns what. The jail's mount, pid, ipc and cgroup namespaces are made by host
+ * root, so they belong to the host's user namespace: jail root has no capability over
+ * them and can never mount, unmount or change IPC limits. Its uts and net namespaces
+ * are made together with its user namespace, so jail root can be given sethostname
+ * (allow.set_hostname) and raw sockets (allow.raw_sockets) by keeping the capability,
+ * and loses them by dropping it. Jail uid 0 is host uid base (slot_uid): never root. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../backend.h"
+#include "caps.h"
+#include "firewall.h"
+#include "fsutil.h"
+#include "log.h"
+#include "netlink.h"
+#include "rootfs.h"
+#include "runrec.h"
+#include "template.h"
+
+/* Descriptors a forked child must close at once: the jail lock (so the jail's
+ * processes never hold it) and the helper's socket to jaild. */
+int priv_lock_fd = -1;
+int priv_sock_fd = -1;
+
+static void child_close_inherited(void)
+{
+	if (priv_lock_fd >= 0)
+		close(priv_lock_fd);
+	if (priv_sock_fd >= 0)
+		close(priv_sock_fd);
+	priv_lock_fd = priv_sock_fd = -1;
+}
+
+static const uint8_t gw4[4] = { 169, 254, 0, 1 };
+static const uint8_t gw6[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+
+static const char *const jail_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root",
+	"USER=root",
+	"LOGNAME=root",
+	"SHELL=/bin/sh",
+	"container=jaild",
+	NULL,
+};
+
+static void host_ifname(uint32_t slot, char buf[IFNAMSIZ])
+{
+	snprintf(buf, IFNAMSIZ, JAIL_IF_PREFIX "%u", slot);
+}
+
+/* One lock per jail name, outside the jail's directory: two requests on one jail never
+ * run at once in the helper, whatever jaild sends. */
+static int lock_jail(struct priv_ctx *c, const char *name, struct err *e)
+{
+	char p[NAME_SIZE + 8];
+	snprintf(p, sizeof p, "%s.lock", name);
+	int fd = openat(c->jails_fd, p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_errno(e, "opening lock of jail %s", name);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return err_set(e, ERR_BUSY, "another operation on jail %s is under way; retry when it is done", name);
+	}
+	priv_lock_fd = fd;
+	return 0;
+}
+
+static int open_jail_dir(struct priv_ctx *c, const char *name, struct err *e)
+{
+	int fd = openat(c->jails_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? err_set(e, ERR_NOT_FOUND, "jail %s has no files on this host", name)
+				       : err_errno(e, "opening jail %s", name);
+	return fd;
+}
+
+/* The private layer is owned by the jail's root: that owner is what ties a jail's
+ * files to its uid range, so a slot that does not match it is refused. */
+static int check_slot(struct priv_ctx *c, int jail_fd, uint32_t slot, bool *thin, struct err *e)
+{
+	struct stat st;
+	if (slot >= c->max_slots)
+		return err_field(e, ERR_INVALID, "slot", "slot %u is outside the uid range (max %u)", slot, c->max_slots);
+	if (fstatat(jail_fd, "upper", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		*thin = true;
+	else if (fstatat(jail_fd, "root", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		*thin = false;
+	else
+		return err_set(e, ERR_NOT_FOUND, "jail has neither upper/ nor root/ in its directory");
+	if (!S_ISDIR(st.st_mode) || st.st_uid != slot_uid(c, slot))
+		return err_field(e, ERR_INVALID, "slot", "slot %u does not own this jail's files", slot);
+	return 0;
+}
+
+static int check_mounts(struct priv_ctx *c, const struct jail_spec *s, int *fds, struct err *e)
+{
+	for (uint32_t i = 0; i < s->nmounts; i++)
+		fds[i] = -1;
+	for (uint32_t i = 0; i < s->nmounts; i++) {
+		const char *src = s->mounts[i].source;
+		bool ok = false;
+		for (int k = 0; k < c->nallowed && !ok; k++)
+			ok = path_beneath(src, c->allowed_mounts[k]);
+		char f[32];
+		snprintf(f, sizeof f, "mounts[%u].source", i);
+		if (!ok)
+			return err_field(e, ERR_INVALID, f, "%s is not under a host path the admin allows for mounts", src);
+		/* no symlink anywhere in the path: the literal, clean path is what was checked */
+		fds[i] = open_no_symlinks(src, O_PATH);
+		if (fds[i] < 0)
+			return errno == ELOOP ? err_field(e, ERR_INVALID, f, "%s contains a symlink; name the real path", src)
+					      : err_field(e, ERR_INVALID, f, "%s cannot be opened: %s", src, strerror(errno));
+	}
+	return 0;
+}
+
+static int check_addresses(struct priv_ctx *c, const struct jail_spec *s, struct err *e)
+{
+	for (int i = 0; i < s->nip4; i++)
+		if (!pool4_contains(&c->pool4, ntohl(s->ip4[i])))
+			return err_field(e, ERR_INVALID, "ip4", "ip4[%d] is not a usable address of the host's pool", i);
+	for (int i = 0; i < s->nip6; i++)
+		if (!pool6_contains(&c->pool6, s->ip6[i]))
+			return err_field(e, ERR_INVALID, "ip6", "ip6[%d] is not a usable address of the host's pool", i);
+	return 0;
+}
+
+/* A user namespace mapping jail uids 0..65535 to base..base+65535, for idmapping the
+ * template. A short-lived child holds it while we open it. */
+static int idmap_userns(uid_t base, struct err *e)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return err_errno(e, "pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_errno(e, "fork");
+	if (pid == 0) {
+		child_close_inherited();
+		char b = 0;
+		if (unshare(CLONE_NEWUSER) == 0)
+			b = 1;
+		if (write(sync[1], &b, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	char b = 0, path[64], map[64];
+	int fd = -1;
+	if (read(sync[0], &b, 1) == 1 && b == 1) {
+		int len = snprintf(map, sizeof map, "0 %u %u\n", base, UID_RANGE);
+		const char *files[] = { "uid_map", "gid_map" };
+		int ok = 1;
+		for (int i = 0; i < 2 && ok; i++) {
+			snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[i]);
+			int m = open(path, O_WRONLY | O_CLOEXEC);
+			ok = m >= 0 && write(m, map, (size_t)len) == len;
+			if (m >= 0)
+				close(m);
+		}
+		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+		if (ok)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		err_errno(e, "making the idmap user namespace");
+	close(sync[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return fd;
+}
+
+static int write_map(pid_t pid, const char *file, uid_t base, struct err *e)
+{
+	char path[64], map[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	int len = snprintf(map, sizeof map, "0 %u %u\n", base, UID_RANGE);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, map, (size_t)len) != len) {
+		err_errno(e, "writing %s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_str_file(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -1;
+}
+
+/* ---- the jail's first process ---- */
+
+/* Messages on the start socket: child -> parent 'M' (root built), 'U' (user namespace
+ * made), 'E'+text (failed); parent -> child 'G' (maps and network ready). Success is
+ * the socket closing at execve (it is close-on-exec). */
+static void child_fail(int sock, struct err *e)
+{
+	char buf[1 + sizeof e->msg];
+	buf[0] = 'E';
+	size_t n = strlen(e->msg);
+	memcpy(buf + 1, e->msg, n);
+	ssize_t w = write(sock, buf, n + 1);
+	(void)w;
+	_exit(1);
+}
+
+static int set_ipc_off(void)
+{
+	/* no SysV IPC objects can be made in the jail's IPC namespace, and only host root
+	 * (who owns that namespace) could raise these again */
+	if (write_str_file("/proc/sys/kernel/shmmni", "0") || write_str_file("/proc/sys/kernel/msgmni", "0") ||
+	    write_str_file("/proc/sys/kernel/sem", "0 0 0 0"))
+		return -1;
+	return 0;
+}
+
+static int jail_net_inside(const struct jail_spec *s, struct err *e)
+{
+	int nl = nl_open(e);
+	if (nl < 0)
+		return -1;
+	int r = nl_link_up(nl, (int)if_nametoindex("lo"), e);
+	if (r == 0 && (s->nip4 || s->nip6)) {
+		int eth = (int)if_nametoindex("eth0");
+		if (eth == 0)
+			r = err_set(e, ERR_INTERNAL, "the jail's eth0 is missing");
+		for (int i = 0; r == 0 && i < s->nip4; i++)
+			r = nl_addr_add(nl, eth, AF_INET, &s->ip4[i], 32, e);
+		for (int i = 0; r == 0 && i < s->nip6; i++)
+			r = nl_addr_add(nl, eth, AF_INET6, s->ip6[i], 128, e);
+		if (r == 0)
+			r = nl_link_up(nl, eth, e);
+		if (r == 0 && s->nip4) {
+			r = nl_route_add(nl, AF_INET, gw4, 32, NULL, eth, e);
+			if (r == 0)
+				r = nl_route_add(nl, AF_INET, NULL, 0, gw4, eth, e);
+		}
+		if (r == 0 && s->nip6)
+			r = nl_route_add(nl, AF_INET6, NULL, 0, gw6, eth, e);
+	}
+	close(nl);
+	return r;
+}
+
+static void close_from_3(int keep)
+{
+	/* everything the helper had open goes before the jail's code runs */
+	if (keep > 3)
+		syscall(SYS_close_range, 3, keep - 1, 0);
+	syscall(SYS_close_range, keep + 1, ~0U, 0);
+}
+
+/* Runs as PID 1 of the new pid namespace, host root, in the new mount namespace. */
+static void jail_init(int sock, const struct rootfs_plan *plan, const struct jail_spec *s)
+{
+	struct err e = { 0 };
+	char go;
+	prctl(PR_SET_DUMPABLE, 0);
+	if (!(s->allow & ALLOW_SYSVIPC) && set_ipc_off() < 0) {
+		err_errno(&e, "turning SysV IPC off in the jail");
+		child_fail(sock, &e);
+	}
+	if (s->limits.openfiles > 0) {
+		struct rlimit rl = { (rlim_t)s->limits.openfiles, (rlim_t)s->limits.openfiles };
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			err_errno(&e, "setting openfiles to %lld", (long long)s->limits.openfiles);
+			child_fail(sock, &e);
+		}
+	}
+	if (rootfs_enter(plan, &e))
+		child_fail(sock, &e);
+	if (unshare(CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWNET) < 0) {
+		err_errno(&e, "making the jail's user namespace");
+		child_fail(sock, &e);
+	}
+	if (write(sock, "U", 1) != 1 || read(sock, &go, 1) != 1 || go != 'G')
+		_exit(1);
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		err_errno(&e, "becoming the jail's root");
+		child_fail(sock, &e);
+	}
+	if (jail_net_inside(s, &e))
+		child_fail(sock, &e);
+	if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
+		err_errno(&e, "setting the hostname");
+		child_fail(sock, &e);
+	}
+	if (caps_restrict(caps_for_jail(s->allow), &e))
+		child_fail(sock, &e);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
+		err_errno(&e, "opening the jail's /dev/null");
+		child_fail(sock, &e);
+	}
+	close_from_3(sock);
+	char *argv[ARGV_MAX + 1];
+	argv_unpack(&s->command, argv);
+	execve(argv[0], argv, (char **)jail_env);
+	err_errno(&e, "running %s in the jail", argv[0]);
+	child_fail(sock, &e);
+}
+
+static int host_net(struct priv_ctx *c, const struct jail_spec *s, uint32_t slot, pid_t pid1, struct err *e)
+{
+	(void)c;
+	if (s->nip4 == 0 && s->nip6 == 0)
+		return 0; /* an internal jail: loopback only */
+	char ifn[IFNAMSIZ], path[128];
+	host_ifname(slot, ifn);
+	int nl = nl_open(e);
+	if (nl < 0)
+		return -1;
+	nl_link_del(nl, ifn, NULL); /* a leftover of a crashed start */
+	int r = nl_veth_create(nl, ifn, "eth0", pid1, e);
+	int idx = r == 0 ? (int)if_nametoindex(ifn) : 0;
+	if (r == 0 && idx == 0)
+		r = err_errno(e, "finding %s", ifn);
+	if (r == 0) {
+		/* strict reverse-path filtering: the jail cannot send from an address it was not given */
+		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/rp_filter", ifn);
+		write_str_file(path, "1");
+		snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/accept_ra", ifn);
+		write_str_file(path, "0");
+		r = nl_addr_add(nl, idx, AF_INET, gw4, 32, e);
+	}
+	if (r == 0 && s->nip6)
+		r = nl_addr_add(nl, idx, AF_INET6, gw6, 64, e);
+	if (r == 0)
+		r = nl_link_up(nl, idx, e);
+	for (int i = 0; r == 0 && i < s->nip4; i++)
+		r = nl_route_add(nl, AF_INET, &s->ip4[i], 32, NULL, idx, e);
+	for (int i = 0; r == 0 && i < s->nip6; i++)
+		r = nl_route_add(nl, AF_INET6, s->ip6[i], 128, NULL, idx, e);
+	if (r)
+		nl_link_del(nl, ifn, NULL);
+	close(nl);
+	return r;
+}
+
+static void cleanup_runtime(struct priv_ctx *c, const char *name, uint32_t slot, bool have_slot)
+{
+	struct err e = { 0 };
+	if (have_slot) {
+		char ifn[IFNAMSIZ];
+		host_ifname(slot, ifn);
+		int nl = nl_open(&e);
+		if (nl >= 0) {
+			nl_link_del(nl, ifn, NULL);
+			close(nl);
+		}
+	}
+	if (c->cg.ops->destroy(&c->cg, name, &e))
+		log_warn("jail %s: %s", name, e.msg);
+	runrec_remove(c->jails_fd, name);
+}
+
+static int wait_pidfd(int pidfd, int ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r;
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	return r; /* 1: exited, 0: timed out */
+}
+
+static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out, struct err *e)
+{
+	const struct jail_spec *s = &r->spec;
+	struct runrec rec;
+	struct rootfs_plan plan = { .jail_fd = -1, .template_fd = -1, .idmap_userns_fd = -1, .spec = s };
+	int sock[2] = { -1, -1 };
+	int rc = -1;
+	for (int i = 0; i < MOUNTS_MAX; i++)
+		plan.mount_src_fds[i] = -1;
+	if (lock_jail(c, s->name, e))
+		return -1;
+	if (runrec_alive(c->jails_fd, s->name, &rec))
+		return err_set(e, ERR_STATE, "jail %s is already running (pid %d)", s->name, (int)rec.pid);
+	if ((plan.jail_fd = open_jail_dir(c, s->name, e)) < 0)
+		return -1;
+	if (check_slot(c, plan.jail_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) ||
+	    check_mounts(c, s, plan.mount_src_fds, e))
+		goto out;
+	plan.base = slot_uid(c, r->slot);
+	if (plan.thin) {
+		plan.template_fd = openat(c->templates_fd, s->tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (plan.template_fd < 0) {
+			err_field(e, ERR_INVALID, "template", "template %s does not exist on this host", s->tmpl);
+			goto out;
+		}
+		if ((plan.idmap_userns_fd = idmap_userns(plan.base, e)) < 0)
+			goto out;
+	}
+	cleanup_runtime(c, s->name, r->slot, true); /* whatever a crashed start left */
+	if (c->cg.ops->create(&c->cg, s->name, e) || c->cg.ops->set_limits(&c->cg, s->name, &s->limits, e))
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+		err_errno(e, "socketpair");
+		goto out;
+	}
+	pid_t c1 = fork();
+	if (c1 < 0) {
+		err_errno(e, "fork");
+		goto out;
+	}
+	if (c1 == 0) {
+		/* first child: joins the jail's cgroup, makes the host-owned namespaces, forks
+		 * PID 1 and leaves, so the jail is nobody's child but the subreaper's */
+		struct err ce = { 0 };
+		child_close_inherited();
+		close(sock[0]);
+		setsid();
+		if (c->cg.ops->attach(&c->cg, s->name, 0, &ce))
+			child_fail(sock[1], &ce);
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0) {
+			err_errno(&ce, "making the jail's namespaces");
+			child_fail(sock[1], &ce);
+		}
+		pid_t init = fork();
+		if (init < 0) {
+			err_errno(&ce, "fork");
+			child_fail(sock[1], &ce);
+		}
+		if (init == 0)
+			jail_init(sock[1], &plan, s);
+		int32_t p = init;
+		_exit(write(sock[1], &p, sizeof p) == sizeof p ? 0 : 1);
+	}
+	close(sock[1]);
+	sock[1] = -1;
+	waitpid(c1, NULL, 0);
+
+	char buf[1 + sizeof e->msg];
+	int32_t pid1 = 0;
+	ssize_t n = read(sock[0], buf, sizeof buf);
+	if (n == sizeof pid1)
+		memcpy(&pid1, buf, sizeof pid1);
+	else {
+		if (n > 1 && buf[0] == 'E')
+			err_set(e, ERR_INTERNAL, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
+		else
+			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died", s->name);
+		goto fail;
+	}
+	n = read(sock[0], buf, sizeof buf);
+	if (n != 1 || buf[0] != 'U') {
+		if (n > 1 && buf[0] == 'E')
+			err_set(e, ERR_INTERNAL, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
+		else
+			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died while building its root", s->name);
+		goto kill;
+	}
+	if (write_map(pid1, "uid_map", plan.base, e) || write_map(pid1, "gid_map", plan.base, e) ||
+	    host_net(c, s, r->slot, pid1, e))
+		goto kill;
+	/* the start time is read before the jail runs its command and before 'G', so
+	 * nothing but the jail's PID 1 can be recorded */
+	rec = (struct runrec){ .pid = pid1, .starttime = proc_starttime(pid1), .slot = r->slot };
+	if (write(sock[0], "G", 1) != 1) {
+		err_errno(e, "releasing jail %s", s->name);
+		goto kill;
+	}
+	n = read(sock[0], buf, sizeof buf);
+	if (n != 0) {
+		if (n > 1 && buf[0] == 'E')
+			err_set(e, ERR_INVALID, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
+		else
+			err_set(e, ERR_INTERNAL, "starting jail %s failed", s->name);
+		goto kill;
+	}
+	if (rec.starttime == 0 || runrec_write(c->jails_fd, s->name, &rec) < 0) {
+		err_errno(e, "recording jail %s (it exited at once?)", s->name);
+		goto kill;
+	}
+	out->pid = pid1;
+	out->running = 1;
+	rc = 0;
+	goto out;
+kill:
+	kill(pid1, SIGKILL);
+fail:
+	/* wait for the jail's processes to be gone before removing its cgroup */
+	for (int i = 0; i < 200; i++) {
+		pid_t pids[4];
+		if (c->cg.ops->procs(&c->cg, s->name, pids, 4) <= 0)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	cleanup_runtime(c, s->name, r->slot, true);
+out:
+	for (uint32_t i = 0; i < MOUNTS_MAX; i++)
+		if (plan.mount_src_fds[i] >= 0)
+			close(plan.mount_src_fds[i]);
+	if (plan.jail_fd >= 0)
+		close(plan.jail_fd);
+	if (plan.template_fd >= 0)
+		close(plan.template_fd);
+	if (plan.idmap_userns_fd >= 0)
+		close(plan.idmap_userns_fd);
+	if (sock[0] >= 0)
+		close(sock[0]);
+	return rc;
+}
+
+/* ---- joining a running jail (exec, stop_command) ---- */
+
+static const char *const ns_order[] = { "mnt", "pid", "ipc", "cgroup", "user", "uts", "net" };
+#define NNS (sizeof ns_order / sizeof *ns_order)
+
+/* Runs argv in the running jail of pid1 on the given stdio; waits up to timeout
+ * seconds. Sets *status to the exit code (128+signal when killed, 124 on timeout). */
+static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long long start, const struct argv_buf *a,
+		       const int fds[3], unsigned timeout, int *status, bool *timed_out, struct err *e)
+{
+	int nsfd[NNS];
+	char path[64];
+	uint64_t capbnd;
+	struct rlimit nofile;
+	int rc = -1;
+	for (size_t i = 0; i < NNS; i++)
+		nsfd[i] = -1;
+	for (size_t i = 0; i < NNS; i++) {
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid1, ns_order[i]);
+		if ((nsfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			err_errno(e, "opening %s", path);
+			goto out;
+		}
+	}
+	if (caps_bounding_of(pid1, &capbnd, e) || prlimit(pid1, RLIMIT_NOFILE, NULL, &nofile) < 0)
+		goto out;
+	/* the namespaces we opened are the jail's only if its PID 1 is still the same process */
+	if (proc_starttime(pid1) != start) {
+		err_set(e, ERR_STATE, "jail %s stopped", name);
+		goto out;
+	}
+	pid_t x = fork();
+	if (x < 0) {
+		err_errno(e, "fork");
+		goto out;
+	}
+	if (x == 0) {
+		struct err ce = { 0 };
+		child_close_inherited();
+		prctl(PR_SET_DUMPABLE, 0); /* no ptrace or /proc/PID access from the jail */
+		if (c->cg.ops->attach(&c->cg, name, 0, &ce))
+			_exit(126);
+		/* host-owned namespaces first, while we are host root; then the jail's user
+		 * namespace, which gives us power over its uts and net namespaces only */
+		for (size_t i = 0; i < NNS; i++)
+			if (setns(nsfd[i], 0) < 0)
+				_exit(126);
+		pid_t y = fork(); /* into the pid namespace */
+		if (y < 0)
+			_exit(126);
+		if (y == 0) {
+			if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+				_exit(126);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (caps_restrict(capbnd, &ce) || setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+				_exit(126);
+			if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
+				_exit(126);
+			syscall(SYS_close_range, 3, ~0U, 0);
+			if (chdir("/root") < 0 && chdir("/") < 0)
+				_exit(126);
+			char *argv[ARGV_MAX + 1];
+			argv_unpack(a, argv);
+			execve(argv[0], argv, (char **)jail_env);
+			_exit(127);
+		}
+		int st;
+		while (waitpid(y, &st, 0) < 0)
+			if (errno != EINTR)
+				_exit(126);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, x, 0);
+	int w = pfd >= 0 ? wait_pidfd(pfd, timeout ? (int)timeout * 1000 : -1) : 1;
+	*timed_out = w == 0;
+	if (w == 0)
+		kill(x, SIGKILL); /* its child dies with it (PDEATHSIG) */
+	if (pfd >= 0)
+		close(pfd);
+	int st;
+	while (waitpid(x, &st, 0) < 0 && errno == EINTR)
+		;
+	*status = *timed_out ? 124 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	rc = 0;
+out:
+	for (size_t i = 0; i < NNS; i++)
+		if (nsfd[i] >= 0)
+			close(nsfd[i]);
+	return rc;
+}
+
+static int linux_exec(struct priv_ctx *c, const struct req_exec *r, const int fds[3], struct reply *out, struct err *e)
+{
+	struct runrec rec;
+	if (!runrec_alive(c->jails_fd, r->name, &rec))
+		return err_set(e, ERR_STATE, "jail %s is not running; start it first", r->name);
+	bool timed_out = false;
+	int status = 0;
+	if (run_in_jail(c, r->name, rec.pid, rec.starttime, &r->argv, fds, r->timeout, &status, &timed_out, e))
+		return -1;
+	out->exit_code = status;
+	out->timed_out = timed_out;
+	return 0;
+}
+
+/* ---- stop ---- */
+
+static void signal_all(struct priv_ctx *c, const char *name, int sig)
+{
+	pid_t pids[4096];
+	long n = c->cg.ops->procs(&c->cg, name, pids, 4096);
+	for (long i = 0; i < n; i++)
+		kill(pids[i], sig);
+}
+
+static int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
+{
+	struct runrec rec = { 0 };
+	if (lock_jail(c, r->name, e))
+		return -1;
+	if (!runrec_alive(c->jails_fd, r->name, &rec)) {
+		/* already down: still take away anything it left */
+		cleanup_runtime(c, r->name, rec.slot, rec.slot < c->max_slots && rec.pid > 0);
+		return 0;
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, rec.pid, 0);
+	if (pfd < 0)
+		return err_errno(e, "pidfd_open of jail %s", r->name);
+	if (proc_starttime(rec.pid) != rec.starttime) {
+		close(pfd);
+		cleanup_runtime(c, r->name, rec.slot, true);
+		return 0;
+	}
+	if (r->stop_command.argc > 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int fds[3] = { null, null, null };
+		int status;
+		bool to;
+		struct err ignored = { 0 };
+		if (null >= 0) {
+			if (run_in_jail(c, r->name, rec.pid, rec.starttime, &r->stop_command, fds, r->timeout ? r->timeout : 1,
+					&status, &to, &ignored))
+				log_warn("jail %s: stop_command: %s", r->name, ignored.msg);
+			close(null);
+		}
+	}
+	signal_all(c, r->name, SIGTERM);
+	if (wait_pidfd(pfd, (int)r->timeout * 1000) == 0) {
+		log_info("jail %s: still running %us after SIGTERM; sending SIGKILL", r->name, r->timeout);
+		/* SIGKILL to a pid namespace's init ends every process in it */
+		syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+		wait_pidfd(pfd, 10000);
+	}
+	close(pfd);
+	for (int i = 0; i < 500; i++) {
+		pid_t pids[4];
+		if (c->cg.ops->procs(&c->cg, r->name, pids, 4) <= 0)
+			break;
+		if (i == 100)
+			signal_all(c, r->name, SIGKILL);
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	cleanup_runtime(c, r->name, rec.slot, true);
+	return 0;
+}
+
+/* ---- files ---- */
+
+static bool slot_in_use(struct priv_ctx *c, uid_t uid)
+{
+	int fd = dup(c->jails_fd);
+	if (fd < 0)
+		return true;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return true;
+	}
+	bool used = false;
+	struct dirent *de;
+	char p[300];
+	while (!used && (de = readdir(d))) {
+		if (!valid_name(de->d_name))
+			continue;
+		struct stat st;
+		snprintf(p, sizeof p, "%s/upper", de->d_name);
+		if (fstatat(c->jails_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
+			used = true;
+		snprintf(p, sizeof p, "%s/root", de->d_name);
+		if (fstatat(c->jails_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
+			used = true;
+	}
+	closedir(d);
+	return used;
+}
+
+static int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
+{
+	const struct jail_spec *s = &r->spec;
+	if (r->slot >= c->max_slots)
+		return err_field(e, ERR_INVALID, "slot", "slot %u is outside the uid range (max %u)", r->slot, c->max_slots);
+	uid_t base = slot_uid(c, r->slot);
+	if (lock_jail(c, s->name, e))
+		return -1;
+	int tfd = openat(c->templates_fd, s->tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0)
+		return err_field(e, ERR_INVALID, "template", "template %s does not exist on this host", s->tmpl);
+	if (slot_in_use(c, base)) {
+		close(tfd);
+		return err_field(e, ERR_CONFLICT, "slot", "slot %u already owns another jail's files", r->slot);
+	}
+	if (mkdirat(c->jails_fd, s->name, 0700) < 0) {
+		close(tfd);
+		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", s->name)
+				       : err_errno(e, "creating jail %s", s->name);
+	}
+	int jd = openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = jd < 0 ? err_errno(e, "opening jail %s", s->name) : 0;
+	if (rc == 0 && (mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0))
+		rc = err_errno(e, "creating jail %s", s->name);
+	if (rc == 0 && s->type == JAIL_THIN) {
+		if (mkdirat(jd, "work", 0700) < 0 || mkdirat(jd, "upper", 0755) < 0 ||
+		    fchownat(jd, "upper", base, base, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = err_errno(e, "creating jail %s", s->name);
+	} else if (rc == 0) {
+		/* thick: its own copy, owned by its own uid range */
+		int root = -1;
+		if (mkdirat(jd, "root", 0700) < 0 || (root = openat(jd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			rc = err_errno(e, "creating jail %s", s->name);
+		else
+			rc = copy_tree_shift(tfd, root, base, e);
+		if (root >= 0)
+			close(root);
+	}
+	if (jd >= 0)
+		close(jd);
+	close(tfd);
+	if (rc) {
+		struct err ignored;
+		rm_tree(c->jails_fd, s->name, &ignored);
+	}
+	return rc;
+}
+
+static int linux_destroy(struct priv_ctx *c, const char *name, struct err *e)
+{
+	struct runrec rec = { 0 };
+	if (lock_jail(c, name, e))
+		return -1;
+	if (runrec_alive(c->jails_fd, name, &rec))
+		return err_set(e, ERR_STATE, "jail %s is running; stop it before destroying it", name);
+	if (rec.pid > 0)
+		cleanup_runtime(c, name, rec.slot, rec.slot < c->max_slots);
+	else
+		cleanup_runtime(c, name, 0, false);
+	if (rm_tree(c->jails_fd, name, e))
+		return -1;
+	char p[NAME_SIZE + 8];
+	snprintf(p, sizeof p, "%s.lock", name);
+	unlinkat(c->jails_fd, p, 0);
+	return 0;
+}
+
+static int linux_status(struct priv_ctx *c, const char *name, struct reply *out, struct err *e)
+{
+	struct runrec rec;
+	(void)e;
+	if (!runrec_alive(c->jails_fd, name, &rec)) {
+		out->running = 0;
+		return 0;
+	}
+	struct jail_usage u;
+	struct err ignored;
+	out->running = 1;
+	out->pid = rec.pid;
+	if (c->cg.ops->usage(&c->cg, name, &u, &ignored) == 0) {
+		out->memory = u.memory;
+		out->procs = u.procs;
+		out->cpu_ns = u.cpu_ns;
+	}
+	return 0;
+}
+
+static int linux_set_limits(struct priv_ctx *c, const struct req_limits *r, struct err *e)
+{
+	struct runrec rec;
+	if (!runrec_alive(c->jails_fd, r->name, &rec))
+		return 0; /* applied at the next start */
+	if (r->limits.openfiles > 0) {
+		struct rlimit rl = { (rlim_t)r->limits.openfiles, (rlim_t)r->limits.openfiles };
+		if (prlimit(rec.pid, RLIMIT_NOFILE, &rl, NULL) < 0)
+			return err_errno(e, "setting openfiles of jail %s", r->name);
+	}
+	return c->cg.ops->set_limits(&c->cg, r->name, &r->limits, e);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int linux_list(struct priv_ctx *c, const char *after, struct list_reply *out, struct err *e)
+{
+	int fd = dup(c->jails_fd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_errno(e, "listing jails");
+	}
+	/* keep the LIST_PAGE smallest names after `after`; one more tells "more" */
+	static char names[LIST_PAGE + 1][NAME_SIZE];
+	size_t n = 0;
+	struct dirent *de;
+	struct runrec rec;
+	while ((de = readdir(d))) {
+		if (!valid_name(de->d_name) || strcmp(de->d_name, after) <= 0)
+			continue;
+		if (!runrec_alive(c->jails_fd, de->d_name, &rec))
+			continue;
+		if (n == LIST_PAGE + 1) {
+			qsort(names, n, NAME_SIZE, cmp_names);
+			if (strcmp(de->d_name, names[LIST_PAGE]) >= 0)
+				continue;
+			n--;
+		}
+		snprintf(names[n++], NAME_SIZE, "%.63s", de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, NAME_SIZE, cmp_names);
+	out->more = n > LIST_PAGE;
+	out->count = (uint32_t)(n > LIST_PAGE ? LIST_PAGE : n);
+	memcpy(out->names, names, out->count * NAME_SIZE);
+	return 0;
+}
+
+/* Cgroups and host interfaces that no running jail owns are what crashes leave. */
+static int linux_sweep(struct priv_ctx *c, struct err *e)
+{
+	char dir[512];
+	uint32_t live[4096];
+	size_t nlive = 0;
+	int removed = 0;
+	struct runrec rec;
+	int fd = dup(c->jails_fd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_errno(e, "listing jails");
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (valid_name(de->d_name) && runrec_alive(c->jails_fd, de->d_name, &rec) && nlive < 4096)
+			live[nlive++] = rec.slot;
+	closedir(d);
+	c->cg.ops->parent_dir(&c->cg, dir, sizeof dir);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (!valid_name(de->d_name) || runrec_alive(c->jails_fd, de->d_name, &rec))
+			continue;
+		pid_t pids[1];
+		if (c->cg.ops->procs(&c->cg, de->d_name, pids, 1) > 0)
+			continue; /* not ours to judge: processes still in it */
+		struct err ig;
+		if (c->cg.ops->destroy(&c->cg, de->d_name, &ig) == 0) {
+			log_info("sweep: removed the cgroup of stopped jail %s", de->d_name);
+			removed++;
+		}
+	}
+	if (d)
+		closedir(d);
+	struct if_nameindex *ifs = if_nameindex();
+	int nl = nl_open(e);
+	for (struct if_nameindex *i = ifs; ifs && nl >= 0 && i->if_index; i++) {
+		unsigned slot;
+		char tail;
+		if (sscanf(i->if_name, JAIL_IF_PREFIX "%u%c", &slot, &tail) != 1)
+			continue;
+		bool used = false;
+		for (size_t k = 0; k < nlive && !used; k++)
+			used = live[k] == slot;
+		if (!used && nl_link_del(nl, i->if_name, NULL) == 0) {
+			log_info("sweep: removed interface %s of a stopped jail", i->if_name);
+			removed++;
+		}
+	}
+	if (nl >= 0)
+		close(nl);
+	if (ifs)
+		if_freenameindex(ifs);
+	(void)removed;
+	return 0;
+}
+
+static int linux_init(struct priv_ctx *c, struct err *e)
+{
+	if (cgroup_detect("/sys/fs/cgroup", &c->cg, e) || c->cg.ops->setup(&c->cg, e))
+		return -1;
+	if (firewall_setup(e))
+		return -1;
+	log_info("linux backend: cgroup %s, firewall table inet jaild loaded", c->cg.ops->name);
+	return 0;
+}
+
+const struct backend_ops linux_backend = {
+	.name = "linux",
+	.init = linux_init,
+	.template_minimal = template_minimal,
+	.create = linux_create,
+	.start = linux_start,
+	.stop = linux_stop,
+	.exec = linux_exec,
+	.destroy = linux_destroy,
+	.status = linux_status,
+	.set_limits = linux_set_limits,
+	.list = linux_list,
+	.sweep = linux_sweep,
+};

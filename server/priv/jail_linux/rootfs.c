@@ -1,0 +1,231 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/mount.h>
+
+#include "fsutil.h"
+
+/* What devfs ruleset 4 gives a FreeBSD jail: these nodes and a private devpts. Each is
+ * a bind of the host's node onto an empty file in the jail's own small /dev tmpfs. */
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static const struct {
+	const char *path;
+	const char *target;
+} dev_links[] = {
+	{ "ptmx", "pts/ptmx" },
+	{ "fd", "/proc/self/fd" },
+	{ "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" },
+	{ "stderr", "/proc/self/fd/2" },
+};
+
+/* /proc entries that tell about or act on the whole host: hidden behind /dev/null or
+ * an empty directory, or made read-only (as crun and Docker do). */
+static const char *const proc_masked_files[] = { "kcore", "keys", "latency_stats", "timer_list", "sched_debug", "sysrq-trigger" };
+static const char *const proc_masked_dirs[] = { "acpi", "scsi" };
+static const char *const proc_readonly[] = { "sys", "bus", "fs", "irq" };
+
+/* Clone the mount at (dirfd, path), set attrs, and attach it at (tdir, tpath). */
+static int bind_clone(int dirfd, const char *path, int tdir, const char *tpath, uint64_t attrs, int userns_fd,
+		      bool recursive, const char *what, struct err *e)
+{
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) | (*path ? 0 : AT_EMPTY_PATH);
+	int t = open_tree(dirfd, path, flags);
+	if (t < 0)
+		return err_errno(e, "cloning mount for %s", what);
+	if (attrs) {
+		struct mount_attr a = { .attr_set = attrs, .userns_fd = (uint64_t)(userns_fd >= 0 ? userns_fd : 0) };
+		if (mount_setattr(t, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0) {
+			err_errno(e, "setting attributes of %s", what);
+			close(t);
+			return -1;
+		}
+	}
+	int r = move_mount(t, "", tdir, tpath, MOVE_MOUNT_F_EMPTY_PATH | (*tpath ? 0 : MOVE_MOUNT_T_EMPTY_PATH));
+	if (r < 0)
+		err_errno(e, "attaching %s", what);
+	close(t);
+	return r;
+}
+
+static int mount_root(const struct rootfs_plan *p, struct err *e)
+{
+	char opts[512], fdb[32];
+	if (!p->thin) {
+		/* thick: the jail's own copy, bound onto mnt so that it is a mount point */
+		return bind_clone(p->jail_fd, "root", p->jail_fd, "mnt", 0, -1, false, "the jail's root", e);
+	}
+	/* thin: the shared template, idmapped so that its root-owned files belong to this
+	 * jail's root, read-only under an overlay whose upper layer is the jail's own */
+	if (bind_clone(p->template_fd, "", p->jail_fd, "lower", MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, p->idmap_userns_fd,
+		       false, "the template", e))
+		return -1;
+	const char *jd = fd_path(p->jail_fd, fdb);
+	snprintf(opts, sizeof opts, "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", jd, jd, jd);
+	char mnt[64];
+	snprintf(mnt, sizeof mnt, "%s/mnt", jd);
+	if (mount("overlay", mnt, "overlay", 0, opts) < 0)
+		return err_errno(e, "mounting the overlay root (%s)", opts);
+	return 0;
+}
+
+static int mount_proc(int rootfd, uid_t base, struct err *e)
+{
+	char fdb[32];
+	int d = ensure_dir_in(rootfd, "proc", base, e);
+	if (d < 0)
+		return -1;
+	int r = mount("proc", fd_path(d, fdb), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	close(d);
+	if (r < 0)
+		return err_errno(e, "mounting /proc");
+	int proc = openat(rootfd, "proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (proc < 0)
+		return err_errno(e, "opening the jail's /proc");
+	int null = open("/dev/null", O_PATH | O_CLOEXEC);
+	for (size_t i = 0; r == 0 && i < sizeof proc_masked_files / sizeof *proc_masked_files; i++) {
+		if (faccessat(proc, proc_masked_files[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* not in this kernel */
+		r = bind_clone(null, "", proc, proc_masked_files[i], 0, -1, false, proc_masked_files[i], e);
+	}
+	for (size_t i = 0; r == 0 && i < sizeof proc_masked_dirs / sizeof *proc_masked_dirs; i++) {
+		int sub = openat(proc, proc_masked_dirs[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		if (mount("tmpfs", fd_path(sub, fdb), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+			r = err_errno(e, "masking /proc/%s", proc_masked_dirs[i]);
+		close(sub);
+	}
+	for (size_t i = 0; r == 0 && i < sizeof proc_readonly / sizeof *proc_readonly; i++) {
+		if (faccessat(proc, proc_readonly[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		r = bind_clone(proc, proc_readonly[i], proc, proc_readonly[i],
+			       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, true,
+			       proc_readonly[i], e);
+	}
+	if (null >= 0)
+		close(null);
+	close(proc);
+	return r;
+}
+
+static int mount_dev(int rootfd, uid_t base, struct err *e)
+{
+	char fdb[32], opts[128];
+	int d = ensure_dir_in(rootfd, "dev", base, e);
+	if (d < 0)
+		return -1;
+	snprintf(opts, sizeof opts, "mode=755,size=64k,nr_inodes=64,uid=%u,gid=%u", base, base);
+	int r = mount("tmpfs", fd_path(d, fdb), "tmpfs", MS_NOSUID | MS_NOEXEC, opts);
+	close(d);
+	if (r < 0)
+		return err_errno(e, "mounting the jail's /dev");
+	int dev = openat(rootfd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dev < 0)
+		return err_errno(e, "opening the jail's /dev");
+	for (size_t i = 0; r == 0 && i < sizeof dev_nodes / sizeof *dev_nodes; i++) {
+		char host[64];
+		snprintf(host, sizeof host, "/dev/%s", dev_nodes[i]);
+		int src = open(host, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		int dst = src < 0 ? -1 : ensure_file_in(dev, dev_nodes[i], base, e);
+		if (src < 0)
+			r = err_errno(e, "opening host %s", host);
+		else if (dst < 0)
+			r = -1;
+		else
+			r = bind_clone(src, "", dst, "", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, -1, false, host, e);
+		if (src >= 0)
+			close(src);
+		if (dst >= 0)
+			close(dst);
+	}
+	if (r == 0) {
+		/* a devpts of its own: the jail sees its own terminals and nobody else's */
+		int pts = ensure_dir_in(dev, "pts", base, e);
+		snprintf(opts, sizeof opts, "newinstance,ptmxmode=0666,mode=0620,gid=%u", base + 5);
+		if (pts < 0)
+			r = -1;
+		else if (mount("devpts", fd_path(pts, fdb), "devpts", MS_NOSUID | MS_NOEXEC, opts) < 0)
+			r = err_errno(e, "mounting the jail's devpts");
+		if (pts >= 0)
+			close(pts);
+	}
+	if (r == 0) {
+		int shm = ensure_dir_in(dev, "shm", base, e);
+		snprintf(opts, sizeof opts, "mode=1777,size=64m,uid=%u,gid=%u", base, base);
+		if (shm < 0)
+			r = -1;
+		else if (mount("tmpfs", fd_path(shm, fdb), "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+			r = err_errno(e, "mounting /dev/shm");
+		if (shm >= 0)
+			close(shm);
+	}
+	for (size_t i = 0; r == 0 && i < sizeof dev_links / sizeof *dev_links; i++)
+		if (symlinkat(dev_links[i].target, dev, dev_links[i].path) < 0 ||
+		    fchownat(dev, dev_links[i].path, base, base, AT_SYMLINK_NOFOLLOW) < 0)
+			r = err_errno(e, "creating /dev/%s", dev_links[i].path);
+	/* no new nodes, files or links in /dev from inside the jail */
+	if (r == 0) {
+		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (mount_setattr(dev, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+			r = err_errno(e, "making /dev read-only");
+	}
+	close(dev);
+	return r;
+}
+
+static int mount_binds(const struct rootfs_plan *p, int rootfd, struct err *e)
+{
+	for (uint32_t i = 0; i < p->spec->nmounts; i++) {
+		const struct jail_mount *m = &p->spec->mounts[i];
+		struct stat st;
+		if (fstat(p->mount_src_fds[i], &st) < 0)
+			return err_errno(e, "mount source %s", m->source);
+		int dst = S_ISDIR(st.st_mode) ? ensure_dir_in(rootfd, m->target + 1, p->base, e)
+					      : ensure_file_in(rootfd, m->target + 1, p->base, e);
+		if (dst < 0)
+			return -1;
+		uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
+		int r = bind_clone(p->mount_src_fds[i], "", dst, "", attrs, -1, true, m->source, e);
+		close(dst);
+		if (r)
+			return -1;
+	}
+	return 0;
+}
+
+int rootfs_enter(const struct rootfs_plan *p, struct err *e)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return err_errno(e, "making the jail's mounts private");
+	if (mount_root(p, e))
+		return -1;
+	int rootfd = openat(p->jail_fd, "mnt", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_errno(e, "opening the jail's root");
+	int r = mount_proc(rootfd, p->base, e);
+	if (r == 0)
+		r = mount_dev(rootfd, p->base, e);
+	if (r == 0)
+		r = mount_binds(p, rootfd, e);
+	/* pivot_root(".", "."), then detach the old root stacked beneath: the host's
+	 * filesystem is gone from this namespace, not merely hidden by a chroot */
+	if (r == 0 && fchdir(rootfd) < 0)
+		r = err_errno(e, "entering the jail's root");
+	if (r == 0 && syscall(SYS_pivot_root, ".", ".") < 0)
+		r = err_errno(e, "pivot_root");
+	if (r == 0 && umount2(".", MNT_DETACH) < 0)
+		r = err_errno(e, "detaching the host's root");
+	if (r == 0 && chdir("/") < 0)
+		r = err_errno(e, "chdir /");
+	close(rootfd);
+	return r;
+}

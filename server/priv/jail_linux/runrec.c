@@ -1,0 +1,81 @@
+#include "runrec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+unsigned long long proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: fields start after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	char state;
+	unsigned long long start;
+	/* state is field 3, starttime field 22 */
+	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &start) != 2)
+		return 0;
+	if (state == 'Z' || state == 'X')
+		return 0;
+	return start;
+}
+
+static void path_of(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/run", name);
+}
+
+int runrec_write(int jails_fd, const char *name, const struct runrec *r)
+{
+	char path[128], tmp[128], line[128];
+	path_of(name, path, sizeof path);
+	snprintf(tmp, sizeof tmp, "%s/run.tmp", name);
+	int fd = openat(jails_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int len = snprintf(line, sizeof line, "%d %llu %u\n", (int)r->pid, r->starttime, r->slot);
+	ssize_t w = write(fd, line, (size_t)len);
+	close(fd);
+	if (w != len)
+		return -1;
+	return renameat(jails_fd, tmp, jails_fd, path);
+}
+
+bool runrec_alive(int jails_fd, const char *name, struct runrec *r)
+{
+	char path[128], buf[128];
+	path_of(name, path, sizeof path);
+	int fd = openat(jails_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	int pid;
+	if (sscanf(buf, "%d %llu %u", &pid, &r->starttime, &r->slot) != 3 || pid <= 1)
+		return false;
+	r->pid = pid;
+	return proc_starttime(r->pid) == r->starttime;
+}
+
+void runrec_remove(int jails_fd, const char *name)
+{
+	char path[128];
+	path_of(name, path, sizeof path);
+	unlinkat(jails_fd, path, 0);
+}

@@ -1,0 +1,326 @@
+/* jaild-priv — the privileged helper. Started by jaild's root supervisor, never by
+ * hand, with the socket to jaild on descriptor 3 and its whole configuration on the
+ * command line.
+ *
+ * Like vmd's priv.c and OpenSSH's monitor: a fixed vocabulary and a table saying, for
+ * each message, how it is checked and how it runs. A frame of the wrong shape ends
+ * the helper (jaild starts a new one); a request of the wrong meaning gets an error
+ * reply. Everything jaild says is checked again here as if jaild were hostile. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "ctx.h"
+#include "log.h"
+#include "proto.h"
+#include "validate.h"
+
+extern int priv_lock_fd, priv_sock_fd;
+
+#define MAX_WORKERS 64
+
+static const struct backend_ops *B = &linux_backend;
+static struct priv_ctx ctx;
+static int nworkers;
+
+static int check_spec(const struct req_spec *r, struct err *e)
+{
+	return spec_check(&r->spec, e);
+}
+
+static int check_name(const char *name, struct err *e)
+{
+	if (!valid_name(name))
+		return err_field(e, ERR_INVALID, "name", "jail name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+	return 0;
+}
+
+/* ---- handlers: each gets a frame that passed the codec's shape checks ---- */
+
+static int h_template(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	(void)req, (void)fds, (void)out;
+	return B->template_minimal(&ctx, e);
+}
+
+static int h_create(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	(void)fds, (void)out;
+	return check_spec(req, e) || B->create(&ctx, req, e) ? -1 : 0;
+}
+
+static int h_start(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	(void)fds;
+	return check_spec(req, e) || B->start(&ctx, req, out, e) ? -1 : 0;
+}
+
+static int h_stop(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_stop *r = req;
+	(void)fds, (void)out;
+	if (check_name(r->name, e))
+		return -1;
+	if (r->timeout > 3600)
+		return err_field(e, ERR_INVALID, "stop_timeout", "stop_timeout must be at most 3600");
+	return B->stop(&ctx, r, e);
+}
+
+static int h_exec(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_exec *r = req;
+	if (check_name(r->name, e))
+		return -1;
+	if (r->timeout > 86400)
+		return err_field(e, ERR_INVALID, "timeout", "timeout must be at most 86400 seconds");
+	return B->exec(&ctx, r, fds, out, e);
+}
+
+static int h_destroy(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_name *r = req;
+	(void)fds, (void)out;
+	return check_name(r->name, e) || B->destroy(&ctx, r->name, e) ? -1 : 0;
+}
+
+static int h_status(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_name *r = req;
+	(void)fds;
+	return check_name(r->name, e) || B->status(&ctx, r->name, out, e) ? -1 : 0;
+}
+
+static int h_limits(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_limits *r = req;
+	(void)fds, (void)out;
+	return check_name(r->name, e) || limits_check(&r->limits, e) || B->set_limits(&ctx, r, e) ? -1 : 0;
+}
+
+static int h_sweep(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	(void)req, (void)fds, (void)out;
+	return B->sweep(&ctx, e);
+}
+
+/* The permission table. `inline` ops are quick and touch no jail's state, so they run
+ * in the helper's loop; the rest run in a forked worker each, so a slow start or exec
+ * never holds up another request, and a crash in one takes down only that worker. */
+static const struct {
+	int (*handler)(const void *req, const int *fds, struct reply *out, struct err *e);
+	int is_inline;
+} ops[MSG_TYPE_MAX] = {
+	[MSG_TEMPLATE_MINIMAL] = { h_template, 0 },
+	[MSG_CREATE] = { h_create, 0 },
+	[MSG_START] = { h_start, 0 },
+	[MSG_STOP] = { h_stop, 0 },
+	[MSG_EXEC] = { h_exec, 0 },
+	[MSG_DESTROY] = { h_destroy, 0 },
+	[MSG_STATUS] = { h_status, 1 },
+	[MSG_SET_LIMITS] = { h_limits, 0 },
+	[MSG_SWEEP] = { h_sweep, 0 },
+	/* MSG_LIST is answered with its own frame type, below */
+};
+
+static void send_reply(int sock, uint32_t id, int rc, struct reply *out, const struct err *e)
+{
+	struct err se;
+	out->h = (struct msg_hdr){ .magic = PROTO_MAGIC, .type = MSG_REPLY, .id = id };
+	if (rc < 0) {
+		out->code = e->code ? (int32_t)e->code : ERR_INTERNAL;
+		snprintf(out->field, sizeof out->field, "%s", e->field);
+		snprintf(out->msg, sizeof out->msg, "%s", e->msg);
+	}
+	if (proto_send(sock, out, sizeof *out, NULL, 0, &se) < 0)
+		log_error("%s", se.msg);
+}
+
+static void handle(int sock, const void *frame, const int *fds, int nfds)
+{
+	const struct msg_hdr *h = frame;
+	struct err e = { 0 };
+	if (h->type == MSG_LIST) {
+		const struct req_list *r = frame;
+		struct list_reply lr;
+		memset(&lr, 0, sizeof lr);
+		lr.h = (struct msg_hdr){ .magic = PROTO_MAGIC, .type = MSG_LIST_REPLY, .id = h->id };
+		if (B->list(&ctx, r->after, &lr, &e) < 0)
+			log_error("list: %s", e.msg);
+		if (proto_send(sock, &lr, sizeof lr, NULL, 0, &e) < 0)
+			log_error("%s", e.msg);
+		return;
+	}
+	if (h->type >= MSG_TYPE_MAX || !ops[h->type].handler) {
+		/* a reply type sent to us, or a type with no handler: not a request we serve */
+		log_error("refusing %s: not a request", msg_type_name(h->type));
+		exit(2);
+	}
+	struct reply out;
+	memset(&out, 0, sizeof out);
+	if (ops[h->type].is_inline) {
+		int rc = ops[h->type].handler(frame, fds, &out, &e);
+		send_reply(sock, h->id, rc, &out, &e);
+		return;
+	}
+	if (nworkers >= MAX_WORKERS) {
+		err_set(&e, ERR_BUSY, "the helper is running %d operations; retry shortly", nworkers);
+		send_reply(sock, h->id, -1, &out, &e);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		err_errno(&e, "fork");
+		send_reply(sock, h->id, -1, &out, &e);
+		return;
+	}
+	if (pid == 0) {
+		/* the loop blocks SIGCHLD for its signalfd; jails must not inherit that */
+		sigset_t all;
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		int rc = ops[h->type].handler(frame, fds, &out, &e);
+		if (rc < 0)
+			log_warn("%s failed: %s", msg_type_name(h->type), e.msg);
+		send_reply(sock, h->id, rc, &out, &e);
+		_exit(0);
+	}
+	nworkers++;
+	(void)nfds;
+}
+
+static int open_dir_owned_by_root(int at, const char *name, mode_t mode, struct err *e)
+{
+	if (mkdirat(at, name, mode) < 0 && errno != EEXIST)
+		return err_errno(e, "creating %s/%s", ctx.data_dir, name);
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return err_errno(e, "opening %s/%s (it must be a real directory, not a symlink)", ctx.data_dir, name);
+	if (st.st_uid != 0 || (st.st_mode & 022)) {
+		close(fd);
+		return err_set(e, ERR_INTERNAL, "%s/%s must be owned by root and writable only by root", ctx.data_dir, name);
+	}
+	if (fchmod(fd, mode) < 0) {
+		close(fd);
+		return err_errno(e, "chmod %s/%s", ctx.data_dir, name);
+	}
+	return fd;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "jaild-priv is started by jaild, not by hand.\n");
+	exit(64);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' }, { "uid-base", required_argument, NULL, 'u' },
+		{ "pool4", required_argument, NULL, '4' },    { "pool6", required_argument, NULL, '6' },
+		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err e = { 0 };
+	int c;
+	log_init("jaild-priv");
+	snprintf(ctx.busybox, sizeof ctx.busybox, "/bin/busybox");
+	const char *p4 = "10.77.0.0/16", *p6 = "fd77::/64";
+	unsigned long long base = 2147483648ULL;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': snprintf(ctx.data_dir, sizeof ctx.data_dir, "%s", optarg); break;
+		case 'u': base = strtoull(optarg, NULL, 10); break;
+		case '4': p4 = optarg; break;
+		case '6': p6 = optarg; break;
+		case 'b': snprintf(ctx.busybox, sizeof ctx.busybox, "%s", optarg); break;
+		case 'm':
+			if (ctx.nallowed == ALLOWED_MOUNTS_MAX || !valid_abs_path(optarg) || strcmp(optarg, "/") == 0) {
+				fprintf(stderr, "jaild-priv: bad --allow-mount %s\n", optarg);
+				return 64;
+			}
+			snprintf(ctx.allowed_mounts[ctx.nallowed++], JPATH_SIZE, "%s", optarg);
+			break;
+		default: usage();
+		}
+	}
+	if (geteuid() != 0) {
+		log_error("must run as root (it does the privileged half of jaild)");
+		return 1;
+	}
+	struct stat sst;
+	if (!ctx.data_dir[0] || fstat(3, &sst) < 0 || !S_ISSOCK(sst.st_mode))
+		usage();
+	if (base < 65536 || base > 0xFFFFFFFFULL - UID_RANGE) {
+		log_error("--uid-base %llu is out of range", base);
+		return 64;
+	}
+	ctx.uid_base = (uint32_t)base;
+	ctx.max_slots = (uint32_t)((0xFFFFFFFEULL - base) / UID_RANGE);
+	if (pool4_parse(p4, &ctx.pool4, &e) || pool6_parse(p6, &ctx.pool6, &e)) {
+		log_error("%s", e.msg);
+		return 64;
+	}
+	priv_sock_fd = 3;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	/* orphaned jail inits come to us (then to the supervisor), and we reap them */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	int data = open(ctx.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (data < 0) {
+		log_error("opening data dir %s: %s", ctx.data_dir, strerror(errno));
+		return 1;
+	}
+	if ((ctx.jails_fd = open_dir_owned_by_root(data, "jails", 0700, &e)) < 0 ||
+	    (ctx.templates_fd = open_dir_owned_by_root(data, "templates", 0755, &e)) < 0 || B->init(&ctx, &e) < 0) {
+		log_error("%s", e.msg);
+		return 1;
+	}
+	close(data);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	static _Alignas(8) char frame[PROTO_MAX_FRAME];
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = 3, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			return 1;
+		if (pf[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) > 0)
+				;
+			pid_t w;
+			while ((w = waitpid(-1, NULL, WNOHANG)) > 0)
+				nworkers = nworkers > 0 ? nworkers - 1 : 0;
+		}
+		if (!pf[0].revents)
+			continue;
+		int fds[PROTO_MAX_FDS], nfds;
+		long n = proto_recv(3, frame, fds, &nfds, &e);
+		if (n == 0) {
+			log_info("jaild closed the connection; exiting");
+			return 0;
+		}
+		if (n < 0) {
+			log_error("%s; exiting", e.msg);
+			return 2;
+		}
+		handle(3, frame, fds, nfds);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+	}
+}
