@@ -75,6 +75,7 @@ static int rm_contents(int dfd, dev_t dev, int depth, struct err *e)
 		close(dup_fd);
 		return err_errno(e, "opendir");
 	}
+	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	int r = 0;
 	while (r == 0 && (de = readdir(d))) {
@@ -242,6 +243,7 @@ static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int d
 		close(dup_fd);
 		return err_errno(c->e, "opendir %s", rel);
 	}
+	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	int r = 0;
 	while (r == 0 && (de = readdir(d))) {

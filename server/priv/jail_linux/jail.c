@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -401,29 +402,55 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 {
 	const struct jail_spec *s = &r->spec;
 	struct runrec rec;
-	struct rootfs_plan plan = { .jail_fd = -1, .template_fd = -1, .idmap_userns_fd = -1, .spec = s };
+	struct rootfs_plan plan = { .root_tree = -1, .spec = s };
+	int jail_fd = -1, template_fd = -1, userns_fd = -1, src_fds[MOUNTS_MAX];
 	int sock[2] = { -1, -1 };
 	int rc = -1;
 	for (int i = 0; i < MOUNTS_MAX; i++)
-		plan.mount_src_fds[i] = -1;
+		plan.mount_trees[i] = src_fds[i] = -1;
 	if (lock_jail(c, s->name, e))
 		return -1;
 	if (runrec_alive(c->jails_fd, s->name, &rec))
 		return err_set(e, ERR_STATE, "jail %s is already running (pid %d)", s->name, (int)rec.pid);
-	if ((plan.jail_fd = open_jail_dir(c, s->name, e)) < 0)
+	if ((jail_fd = open_jail_dir(c, s->name, e)) < 0)
 		return -1;
-	if (check_slot(c, plan.jail_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) ||
-	    check_mounts(c, s, plan.mount_src_fds, e))
+	if (check_slot(c, jail_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) || check_mounts(c, s, src_fds, e))
 		goto out;
 	plan.base = slot_uid(c, r->slot);
+	struct stat jst;
+	if (fstat(jail_fd, &jst) < 0) {
+		err_errno(e, "stat jail %s", s->name);
+		goto out;
+	}
+	plan.jail_dev = jst.st_dev;
+	plan.jail_ino = jst.st_ino;
+	snprintf(plan.jail_path, sizeof plan.jail_path, "%s/jails/%s", c->data_dir, s->name);
 	if (plan.thin) {
-		plan.template_fd = openat(c->templates_fd, s->tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (plan.template_fd < 0) {
+		template_fd = openat(c->templates_fd, s->tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (template_fd < 0) {
 			err_field(e, ERR_INVALID, "template", "template %s does not exist on this host", s->tmpl);
 			goto out;
 		}
-		if ((plan.idmap_userns_fd = idmap_userns(plan.base, e)) < 0)
+		if ((userns_fd = idmap_userns(plan.base, e)) < 0 ||
+		    (plan.root_tree = rootfs_clone_tree(template_fd, MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, userns_fd, "the template", e)) < 0)
 			goto out;
+	} else {
+		int root = openat(jail_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		plan.root_tree = root < 0 ? err_errno(e, "opening the jail's root") : rootfs_clone_tree(root, 0, -1, "the jail's root", e);
+		if (root >= 0)
+			close(root);
+		if (plan.root_tree < 0)
+			goto out;
+	}
+	for (uint32_t i = 0; i < s->nmounts; i++) {
+		struct stat mst;
+		uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (s->mounts[i].readonly ? MOUNT_ATTR_RDONLY : 0);
+		if (fstat(src_fds[i], &mst) < 0 || (plan.mount_trees[i] = rootfs_clone_tree(src_fds[i], attrs, -1, s->mounts[i].source, e)) < 0) {
+			if (!e->msg[0])
+				err_errno(e, "mount source %s", s->mounts[i].source);
+			goto out;
+		}
+		plan.mount_is_dir[i] = S_ISDIR(mst.st_mode);
 	}
 	cleanup_runtime(c, s->name, r->slot, true); /* whatever a crashed start left */
 	if (c->cg.ops->create(&c->cg, s->name, e) || c->cg.ops->set_limits(&c->cg, s->name, &s->limits, e))
@@ -523,15 +550,20 @@ fail:
 	}
 	cleanup_runtime(c, s->name, r->slot, true);
 out:
-	for (uint32_t i = 0; i < MOUNTS_MAX; i++)
-		if (plan.mount_src_fds[i] >= 0)
-			close(plan.mount_src_fds[i]);
-	if (plan.jail_fd >= 0)
-		close(plan.jail_fd);
-	if (plan.template_fd >= 0)
-		close(plan.template_fd);
-	if (plan.idmap_userns_fd >= 0)
-		close(plan.idmap_userns_fd);
+	for (uint32_t i = 0; i < MOUNTS_MAX; i++) {
+		if (src_fds[i] >= 0)
+			close(src_fds[i]);
+		if (plan.mount_trees[i] >= 0)
+			close(plan.mount_trees[i]);
+	}
+	if (plan.root_tree >= 0)
+		close(plan.root_tree);
+	if (jail_fd >= 0)
+		close(jail_fd);
+	if (template_fd >= 0)
+		close(template_fd);
+	if (userns_fd >= 0)
+		close(userns_fd);
 	if (sock[0] >= 0)
 		close(sock[0]);
 	return rc;
@@ -716,6 +748,7 @@ static bool slot_in_use(struct priv_ctx *c, uid_t uid)
 		close(fd);
 		return true;
 	}
+	rewinddir(d); /* the dup shares its offset with the original */
 	bool used = false;
 	struct dirent *de;
 	char p[300];
@@ -848,6 +881,7 @@ static int linux_list(struct priv_ctx *c, const char *after, struct list_reply *
 			close(fd);
 		return err_errno(e, "listing jails");
 	}
+	rewinddir(d); /* the dup shares its offset with the original */
 	/* keep the LIST_PAGE smallest names after `after`; one more tells "more" */
 	static char names[LIST_PAGE + 1][NAME_SIZE];
 	size_t n = 0;
@@ -889,6 +923,7 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 			close(fd);
 		return err_errno(e, "listing jails");
 	}
+	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (valid_name(de->d_name) && runrec_alive(c->jails_fd, de->d_name, &rec) && nlive < 4096)

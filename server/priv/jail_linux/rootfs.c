@@ -56,19 +56,37 @@ static int bind_clone(int dirfd, const char *path, int tdir, const char *tpath, 
 	return r;
 }
 
-static int mount_root(const struct rootfs_plan *p, struct err *e)
+int rootfs_clone_tree(int fd, uint64_t attrs, int userns_fd, const char *what, struct err *e)
+{
+	int t = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (t < 0)
+		return err_errno(e, "cloning %s", what);
+	struct mount_attr a = { .attr_set = attrs, .userns_fd = (uint64_t)(userns_fd >= 0 ? userns_fd : 0) };
+	if (attrs && mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+		err_errno(e, "setting attributes of %s", what);
+		close(t);
+		return -1;
+	}
+	return t;
+}
+
+static int attach(int tree, int dirfd, const char *path, const char *what, struct err *e)
+{
+	if (move_mount(tree, "", dirfd, path, MOVE_MOUNT_F_EMPTY_PATH | (*path ? 0 : MOVE_MOUNT_T_EMPTY_PATH)) < 0)
+		return err_errno(e, "attaching %s", what);
+	return 0;
+}
+
+static int mount_root(const struct rootfs_plan *p, int jail_fd, struct err *e)
 {
 	char opts[512], fdb[32];
-	if (!p->thin) {
-		/* thick: the jail's own copy, bound onto mnt so that it is a mount point */
-		return bind_clone(p->jail_fd, "root", p->jail_fd, "mnt", 0, -1, false, "the jail's root", e);
-	}
+	if (!p->thin) /* thick: the jail's own copy, bound onto mnt so that it is a mount point */
+		return attach(p->root_tree, jail_fd, "mnt", "the jail's root", e);
 	/* thin: the shared template, idmapped so that its root-owned files belong to this
 	 * jail's root, read-only under an overlay whose upper layer is the jail's own */
-	if (bind_clone(p->template_fd, "", p->jail_fd, "lower", MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, p->idmap_userns_fd,
-		       false, "the template", e))
+	if (attach(p->root_tree, jail_fd, "lower", "the template", e))
 		return -1;
-	const char *jd = fd_path(p->jail_fd, fdb);
+	const char *jd = fd_path(jail_fd, fdb);
 	snprintf(opts, sizeof opts, "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", jd, jd, jd);
 	char mnt[64];
 	snprintf(mnt, sizeof mnt, "%s/mnt", jd);
@@ -186,15 +204,11 @@ static int mount_binds(const struct rootfs_plan *p, int rootfd, struct err *e)
 {
 	for (uint32_t i = 0; i < p->spec->nmounts; i++) {
 		const struct jail_mount *m = &p->spec->mounts[i];
-		struct stat st;
-		if (fstat(p->mount_src_fds[i], &st) < 0)
-			return err_errno(e, "mount source %s", m->source);
-		int dst = S_ISDIR(st.st_mode) ? ensure_dir_in(rootfd, m->target + 1, p->base, e)
-					      : ensure_file_in(rootfd, m->target + 1, p->base, e);
+		int dst = p->mount_is_dir[i] ? ensure_dir_in(rootfd, m->target + 1, p->base, e)
+					     : ensure_file_in(rootfd, m->target + 1, p->base, e);
 		if (dst < 0)
 			return -1;
-		uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
-		int r = bind_clone(p->mount_src_fds[i], "", dst, "", attrs, -1, true, m->source, e);
+		int r = attach(p->mount_trees[i], dst, "", m->source, e);
 		close(dst);
 		if (r)
 			return -1;
@@ -206,11 +220,19 @@ int rootfs_enter(const struct rootfs_plan *p, struct err *e)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return err_errno(e, "making the jail's mounts private");
-	if (mount_root(p, e))
-		return -1;
-	int rootfd = openat(p->jail_fd, "mnt", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int jail_fd = open(p->jail_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (jail_fd < 0 || fstat(jail_fd, &st) < 0 || st.st_dev != p->jail_dev || st.st_ino != p->jail_ino) {
+		if (jail_fd >= 0)
+			close(jail_fd);
+		return err_set(e, ERR_INTERNAL, "%s is not the jail directory the helper checked", p->jail_path);
+	}
+	int rootfd = -1;
+	if (mount_root(p, jail_fd, e) == 0)
+		rootfd = openat(jail_fd, "mnt", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(jail_fd);
 	if (rootfd < 0)
-		return err_errno(e, "opening the jail's root");
+		return e->msg[0] ? -1 : err_errno(e, "opening the jail's root");
 	int r = mount_proc(rootfd, p->base, e);
 	if (r == 0)
 		r = mount_dev(rootfd, p->base, e);

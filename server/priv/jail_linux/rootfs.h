@@ -10,18 +10,27 @@
 #include "err.h"
 #include "spec.h"
 
+/* Mounts can be cloned only from the cloner's own mount namespace, so the trees that
+ * come from the host (template, thick root, bind sources) are cloned, detached, by
+ * the caller before it unshares; the jail's namespace attaches them. */
 struct rootfs_plan {
-	int jail_fd;         /* DIR/jails/NAME */
-	int template_fd;     /* thin: DIR/templates/T */
-	int idmap_userns_fd; /* thin: a user namespace mapping 0 -> base, for the idmapped template */
+	char jail_path[320]; /* DIR/jails/NAME, reopened inside the new namespace */
+	dev_t jail_dev;      /* ...and checked to be the directory the caller opened */
+	ino_t jail_ino;
+	int root_tree;       /* thin: the idmapped read-only template; thick: the jail's own root */
 	bool thin;
 	uid_t base;
 	const struct jail_spec *spec;
-	int mount_src_fds[MOUNTS_MAX]; /* O_PATH fds of spec->mounts[i].source, checked by the caller */
+	int mount_trees[MOUNTS_MAX]; /* detached clones of spec->mounts[i].source, attributes set */
+	bool mount_is_dir[MOUNTS_MAX];
 };
 
-/* Builds the root at jail_fd/mnt and pivots into it. Call as PID 1 of the jail's new
- * pid namespace, in a new mount namespace, with host root privileges. */
+/* A detached clone of the tree at fd (recursive), with attrs set (userns_fd for
+ * MOUNT_ATTR_IDMAP, else -1). Call in the source's mount namespace. */
+int rootfs_clone_tree(int fd, uint64_t attrs, int userns_fd, const char *what, struct err *e);
+
+/* Builds the root at DIR/jails/NAME/mnt and pivots into it. Call as PID 1 of the
+ * jail's new pid namespace, in a new mount namespace, with host root privileges. */
 int rootfs_enter(const struct rootfs_plan *p, struct err *e);
 
 #endif

@@ -276,7 +276,7 @@ static void h_jail_exec(struct request *rq, struct response *rs)
 	int rc = jail_exec(rq->params[0], body, &r, &e);
 	json_decref(body);
 	if (rc == 0)
-		resp_json(rs, 200, json_pack("{sisosobsbsb}", "exit_code", r.exit_code, "stdout", utf8_string(r.out, r.out_len),
+		resp_json(rs, 200, json_pack("{sisososbsbsb}", "exit_code", r.exit_code, "stdout", utf8_string(r.out, r.out_len),
 					      "stderr", utf8_string(r.err, r.err_len), "timed_out", r.timed_out,
 					      "stdout_truncated", r.out_truncated, "stderr_truncated", r.err_truncated));
 	else
