@@ -1,0 +1,155 @@
+"""A real jaild (supervisor, unprivileged server, privileged helper) on a fresh data
+dir, driven over HTTP. Shared by the integration suites; standard library only."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+BUILD = os.environ.get("JAILD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+JAILD = os.path.join(BUILD, "server", "jaild")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Jaild:
+    def __init__(self, listen_host="127.0.0.1", extra=()):
+        self.dir = tempfile.mkdtemp(prefix="jaild-it-", dir="/var/tmp")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.listen_host = listen_host
+        self.extra = list(extra)
+        self.proc = None
+        self.log = open(os.path.join(self.dir, "jaild.log"), "ab")
+        self.token = None
+
+    def start(self):
+        cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port)] + self.extra
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                st, body, _ = self.call("GET", "/api/health", token=False)
+                if st == 200 and "helper" not in body:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("jaild did not come up; log: " + self.logtext())
+        with open(os.path.join(self.data, "admin.token")) as f:
+            self.token = f.read().strip()
+        # the first reconcile makes the minimal template; wait until a create can use it
+        self.wait_for(lambda: self.helper_ready(), 20)
+        return self
+
+    def helper_ready(self):
+        st, body, _ = self.call("POST", "/api/jails", {"name": "probe-ready", "template": "minimal"})
+        if st == 201:
+            self.call("DELETE", "/api/jails/probe-ready")
+            return True
+        return False
+
+    def logtext(self):
+        self.log.flush()
+        with open(os.path.join(self.dir, "jaild.log"), "rb") as f:
+            return f.read().decode(errors="replace")[-4000:]
+
+    def pids(self):
+        """supervisor, server, helper"""
+        sup = self.proc.pid
+        kids = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(sup)], capture_output=True, text=True).stdout
+        server = helper = None
+        for line in kids.splitlines():
+            pid, args = line.strip().split(None, 1)
+            if "jaild-priv" in args:
+                helper = int(pid)
+            elif "jaild" in args:
+                server = int(pid)
+        return sup, server, helper
+
+    def stop(self, destroy_jails=True):
+        if self.proc and self.proc.poll() is None and destroy_jails and self.token:
+            st, body, _ = self.call("GET", "/api/jails?limit=1000")
+            for j in body.get("items", []) if st == 200 else []:
+                self.call("DELETE", "/api/jails/" + j["name"])
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def call(self, method, path, body=None, token=True, headers=None, raw=None):
+        url = "http://127.0.0.1:%d%s" % (self.port, path)
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(url, data=data, method=method)
+        if token:
+            req.add_header("Authorization", "Bearer " + (token if isinstance(token, str) else self.token))
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                text = r.read().decode()
+                return r.status, (json.loads(text) if text else None), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = {"raw": text}
+            return e.code, parsed, dict(e.headers)
+
+    def exec(self, name, command, stdin=None, timeout=30):
+        body = {"command": ["/bin/sh", "-c", command] if isinstance(command, str) else command, "timeout": timeout}
+        if stdin is not None:
+            body["stdin"] = stdin
+        st, r, _ = self.call("POST", "/api/jails/%s/exec" % name, body)
+        if st != 200:
+            raise AssertionError("exec %r: %d %r" % (command, st, r))
+        return r
+
+    @staticmethod
+    def wait_for(pred, timeout, step=0.05):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if pred():
+                return True
+            time.sleep(step)
+        return False
+
+
+def require_root():
+    if os.geteuid() != 0:
+        print("integration tests need root (they make real namespaces); skipped")
+        sys.exit(77)
+    if not os.path.exists(JAILD):
+        print("no jaild binary at %s; set JAILD_BUILD" % JAILD)
+        sys.exit(1)
+
+
+def run(module_name):
+    require_root()
+    result = unittest.main(module=module_name, exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print("%d passed, %d failed" % (result.testsRun - failed, failed))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,349 @@
+"""Jails through the API, as root, with real namespaces: lifecycle, what a jail can
+and cannot see or do, limits, network isolation, leftovers, and every bad input."""
+import glob
+import os
+import pwd
+import socket
+import subprocess
+import time
+import unittest
+
+from jaildtest import Jaild, run
+
+J = None
+
+
+def setUpModule():
+    global J
+    # listening on every address, so "the jail cannot reach jaild" is a real test
+    J = Jaild(listen_host="0.0.0.0").start()
+
+
+def tearDownModule():
+    J.stop()
+    J.cleanup()
+
+
+def host_leftovers(name, slot):
+    """Mounts, cgroups and interfaces a jail may leave on the host."""
+    found = []
+    jail_dir = os.path.join(J.data, "jails", name)
+    with open("/proc/self/mountinfo") as f:
+        found += [l for l in f if jail_dir in l]
+    found += glob.glob("/sys/fs/cgroup/*/jaild/%s" % name) + glob.glob("/sys/fs/cgroup/jaild/%s" % name)
+    if os.path.exists("/sys/class/net/jd%d" % slot):
+        found.append("interface jd%d" % slot)
+    return found
+
+
+class Lifecycle(unittest.TestCase):
+    def test_create_start_exec_stop_destroy(self):
+        st, j, h = J.call("POST", "/api/jails", {"name": "life", "ip4": ["auto"]})
+        self.assertEqual(st, 201, j)
+        self.assertEqual(h.get("Location"), "/api/jails/life")
+        self.assertEqual(j["state"], "stopped")
+        self.assertEqual(j["hostname"], "life")
+        self.assertTrue(j["ip4"][0].startswith("10.77."))
+        slot = None
+        st, j, _ = J.call("POST", "/api/jails/life/start")
+        self.assertEqual(st, 200, j)
+        self.assertEqual(j["state"], "running")
+        slot = j["jid"] - 1
+        r = J.exec("life", "echo hello; echo oops >&2; exit 3")
+        self.assertEqual((r["exit_code"], r["stdout"], r["stderr"]), (3, "hello\n", "oops\n"))
+        r = J.exec("life", ["/bin/cat"], stdin="piped in")
+        self.assertEqual(r["stdout"], "piped in")
+        st, j, _ = J.call("GET", "/api/jails/life")
+        self.assertEqual(j["state"], "running")
+        self.assertGreater(j["usage"]["procs"], 0)
+        self.assertGreater(j["usage"]["memory"], 0)
+        st, j, _ = J.call("POST", "/api/jails/life/stop")
+        self.assertEqual((st, j["state"]), (200, "stopped"))
+        self.assertEqual(host_leftovers("life", slot), [])
+        st, j, _ = J.call("POST", "/api/jails/life/stop")
+        self.assertEqual((st, j["error"]["code"]), (409, "wrong_state"))
+        st, j, _ = J.call("POST", "/api/jails/life/restart")
+        self.assertEqual((st, j["state"]), (200, "running"))
+        st, _, _ = J.call("DELETE", "/api/jails/life")
+        self.assertEqual(st, 204)
+        self.assertFalse(os.path.exists(os.path.join(J.data, "jails", "life")))
+        self.assertEqual(host_leftovers("life", slot), [])
+        st, j, _ = J.call("GET", "/api/jails/life")
+        self.assertEqual((st, j["error"]["code"]), (404, "not_found"))
+
+    def test_command_exit_is_noticed(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "brief", "command": ["/bin/sleep", "1"]})
+        self.assertEqual((st, j["state"]), (201, "running"))
+        ok = J.wait_for(lambda: J.call("GET", "/api/jails/brief")[1]["state"] == "stopped", 10)
+        self.assertTrue(ok)
+        self.assertEqual(host_leftovers("brief", j["jid"] - 1), [])
+        J.call("DELETE", "/api/jails/brief")
+
+    def test_thick_jail(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "thick1", "type": "thick"})
+        self.assertEqual((st, j["state"]), (201, "running"), j)
+        r = J.exec("thick1", "touch /etc/mine && ls -ln /etc/mine /bin/busybox")
+        self.assertIn(" 0        0 ", r["stdout"].replace("0 0", " 0        0 ") if False else r["stdout"])
+        self.assertEqual(r["exit_code"], 0, r)
+        J.call("DELETE", "/api/jails/thick1")
+
+    def test_start_failure_is_reported(self):
+        st, j, _ = J.call("POST", "/api/jails", {"name": "badcmd", "command": ["/no/such/program"]})
+        self.assertEqual(st, 201)
+        st, j, _ = J.call("POST", "/api/jails/badcmd/start")
+        self.assertEqual(st, 422, j)
+        self.assertIn("/no/such/program", j["error"]["message"])
+        st, j, _ = J.call("GET", "/api/jails/badcmd")
+        self.assertEqual(j["state"], "error")
+        self.assertEqual(host_leftovers("badcmd", j["jid"] or 0)[:1], [])
+        st, _, _ = J.call("DELETE", "/api/jails/badcmd")
+        self.assertEqual(st, 204)
+
+
+class Containment(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "box", "ip4": ["auto"], "hostname": "box.example"})
+        assert st == 201, j
+        cls.jail = j
+
+    @classmethod
+    def tearDownClass(cls):
+        J.call("DELETE", "/api/jails/box")
+
+    def test_only_its_own_processes_and_pid1_is_its_command(self):
+        r = J.exec("box", "ps -o pid,args")
+        lines = r["stdout"].strip().splitlines()[1:]
+        self.assertTrue(lines[0].split(None, 1) == ["1", "/bin/sh /etc/rc"], lines)
+        self.assertLess(len(lines), 6, lines)  # rc, its sleep, this sh, ps
+        self.assertNotIn("jaild", r["stdout"])
+
+    def test_root_inside_is_not_root_outside(self):
+        self.assertEqual(J.exec("box", "id -u")["stdout"].strip(), "0")
+        with open("/proc/%d/status" % self.jail["pid"]) as f:
+            uid = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+        self.assertTrue(all(int(u) >= 65536 for u in uid), uid)
+
+    def test_dev_holds_only_the_listed_nodes(self):
+        r = J.exec("box", "ls /dev")
+        self.assertEqual(sorted(r["stdout"].split()),
+                         sorted(["fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"]))
+        r = J.exec("box", "mknod /tmp/sda b 8 0; echo rc=$?; touch /dev/x; echo rc=$?")
+        self.assertEqual(r["stdout"], "rc=1\nrc=1\n", r)
+
+    def test_mount_and_hostname_are_denied(self):
+        r = J.exec("box", "mount -t tmpfs x /mnt")
+        self.assertNotEqual(r["exit_code"], 0)
+        r = J.exec("box", "hostname x")
+        self.assertNotEqual(r["exit_code"], 0)
+        self.assertEqual(J.exec("box", "hostname")["stdout"].strip(), "box.example")
+        self.assertEqual(socket.gethostname() == "x", False)
+
+    def test_host_kernel_interfaces_are_closed(self):
+        r = J.exec("box", "echo b > /proc/sysrq-trigger; echo rc=$?; echo 1 > /proc/sys/kernel/domainname; echo rc=$?; "
+                          "cat /proc/kcore | head -c1 | wc -c; ip addr add 10.77.200.1/32 dev eth0; echo rc=$?")
+        self.assertEqual(r["stdout"].split(), ["rc=1", "rc=1", "0", "rc=2"], r)
+
+    def test_raw_sockets_are_denied(self):
+        r = J.exec("box", "ping -c1 -W1 169.254.0.1")
+        self.assertNotEqual(r["exit_code"], 0)
+        self.assertIn("permission denied", r["stderr"])
+
+    def test_jail_root_cannot_be_reached_by_host_users(self):
+        # a setuid file planted by jail root must be useless to unprivileged host users
+        J.exec("box", "cp /bin/busybox /tmp/sush && chmod 4755 /tmp/sush")
+        nobody = pwd.getpwnam("nobody")
+        upper = os.path.join(J.data, "jails", "box", "upper", "tmp", "sush")
+        self.assertTrue(os.path.exists(upper))
+        r = subprocess.run(["setpriv", "--reuid", str(nobody.pw_uid), "--regid", str(nobody.pw_gid), "--clear-groups",
+                            "/bin/sh", "-c", upper + " id"], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Permission denied", r.stderr)
+        self.assertNotIn("uid=", r.stdout)
+
+    def test_host_reaches_jail_and_jail_does_not_reach_host(self):
+        J.exec("box", "(echo hello-host | nc -l -p 7000 &); sleep 0.2")
+        with socket.create_connection((self.jail["ip4"][0], 7000), timeout=5) as s:
+            self.assertEqual(s.recv(100), b"hello-host\n")
+        host_ip = subprocess.run(["ip", "-4", "-o", "route", "get", "1.1.1.1"], capture_output=True, text=True).stdout.split("src ")[1].split()[0]
+        for target in ("169.254.0.1", host_ip, "127.0.0.1"):
+            r = J.exec("box", "nc -w 2 %s %d </dev/null; echo rc=$?" % (target, J.port))
+            self.assertIn("rc=1", r["stdout"], (target, r))
+
+    def test_jails_cannot_reach_each_other(self):
+        st, other, _ = J.call("POST", "/api/jails?start=1", {"name": "neighbour", "ip4": ["auto"]})
+        self.assertEqual(st, 201, other)
+        try:
+            J.exec("neighbour", "(echo secret | nc -l -p 7001 &); sleep 0.2")
+            r = J.exec("box", "nc -w 2 %s 7001 </dev/null; echo rc=$?" % other["ip4"][0])
+            self.assertNotIn("secret", r["stdout"])
+        finally:
+            J.call("DELETE", "/api/jails/neighbour")
+
+
+class Limits(unittest.TestCase):
+    def test_fork_loop_stops_at_maxproc(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "forky", "limits": {"maxproc": 20}})
+        self.assertEqual(st, 201, j)
+        try:
+            # the loop's subshell dies when fork fails; the exec's own shell goes on
+            r = J.exec("forky", "(i=0; while [ $i -lt 60 ]; do sleep 4 & i=$((i+1)); done) 2>/tmp/err; echo looped", timeout=60)
+            self.assertIn("looped", r["stdout"], r)
+            pids = glob.glob("/sys/fs/cgroup/pids/jaild/forky/pids.current") + glob.glob("/sys/fs/cgroup/jaild/forky/pids.current")
+            with open(pids[0]) as f:
+                self.assertLessEqual(int(f.read()), 20)
+            self.assertEqual(J.call("GET", "/api/health", token=False)[0], 200)
+            # once the sleeps end the jail takes commands again, and says why forks failed
+            def readable():
+                st, out, _ = J.call("POST", "/api/jails/forky/exec", {"command": ["/bin/cat", "/tmp/err"]})
+                return st == 200 and out["exit_code"] == 0 and out["stdout"]
+            self.assertTrue(J.wait_for(readable, 15))
+            self.assertIn("fork", readable())
+        finally:
+            J.call("DELETE", "/api/jails/forky")
+
+    def test_memory_hog_dies_at_memoryuse(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "hog", "limits": {"memoryuse": "32M"}})
+        self.assertEqual(st, 201, j)
+        try:
+            r = J.exec("hog", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", timeout=60)
+            self.assertNotIn("survived", r["stdout"])
+            self.assertNotEqual(r["exit_code"], 0)
+            # the jail and the host are fine
+            self.assertEqual(J.exec("hog", "echo alive")["stdout"], "alive\n")
+            self.assertEqual(J.call("GET", "/api/health", token=False)[0], 200)
+        finally:
+            J.call("DELETE", "/api/jails/hog")
+
+    def test_limits_change_live(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "live", "limits": {"maxproc": 50}})
+        self.assertEqual(st, 201, j)
+        try:
+            st, j, h = J.call("PATCH", "/api/jails/live", {"limits": {"maxproc": 7}}, headers={"If-Match": "\"%d\"" % 0})
+            self.assertEqual(st, 412, j)
+            st, cur, h = J.call("GET", "/api/jails/live")
+            st, j, _ = J.call("PATCH", "/api/jails/live", {"limits": {"maxproc": 7}}, headers={"If-Match": h["ETag"]})
+            self.assertEqual(st, 200, j)
+            self.assertEqual(j["limits"]["maxproc"], 7)
+            pids_max = glob.glob("/sys/fs/cgroup/pids/jaild/live/pids.max") + glob.glob("/sys/fs/cgroup/jaild/live/pids.max")
+            with open(pids_max[0]) as f:
+                self.assertEqual(f.read().strip(), "7")
+            st, j, _ = J.call("PATCH", "/api/jails/live", {"ip4": ["auto"]})
+            self.assertEqual((st, j["error"]["code"]), (409, "wrong_state"))
+        finally:
+            J.call("DELETE", "/api/jails/live")
+
+
+class BadInput(unittest.TestCase):
+    def jail_dirs(self):
+        return sorted(os.listdir(os.path.join(J.data, "jails")))
+
+    def assertError(self, st, body, status, code=None, field=None):
+        self.assertEqual(st, status, body)
+        self.assertIn("error", body)
+        self.assertTrue(body["error"]["message"])
+        if code:
+            self.assertEqual(body["error"]["code"], code)
+        if field:
+            self.assertEqual(body["error"].get("field"), field)
+
+    def test_every_bad_input_gets_its_status_and_changes_nothing(self):
+        before = self.jail_dirs()
+        cases = [
+            ({"name": "Bad_Name"}, 422, "name"),
+            ({"name": "-x"}, 422, "name"),
+            ({"name": "a" * 64}, 422, "name"),
+            ({"name": "ok", "surprise": 1}, 422, "surprise"),
+            ({"name": "ok", "hostname": "no spaces"}, 422, "hostname"),
+            ({"name": "ok", "type": "huge"}, 422, "type"),
+            ({"name": "ok", "template": "nope"}, 422, "template"),
+            ({"name": "ok", "ip4": ["10.77.0.1"]}, 422, "ip4[0]"),
+            ({"name": "ok", "ip4": ["8.8.8.8"]}, 422, "ip4[0]"),
+            ({"name": "ok", "ip4": ["auto", "auto"]}, 422, "ip4[0]"),
+            ({"name": "ok", "command": ["relative"]}, 422, "command"),
+            ({"name": "ok", "limits": {"memoryuse": "1X"}}, 422, "limits.memoryuse"),
+            ({"name": "ok", "limits": {"maxproc": -5}}, 422, "limits.maxproc"),
+            ({"name": "ok", "mounts": [{"source": "/etc", "target": "/etc2"}]}, 422, "mounts[0].source"),
+            ({"name": "ok", "allow": {"chflags": True}}, 422, "allow.chflags"),
+            ({"name": "ok", "stop_timeout": "10"}, 422, "stop_timeout"),
+        ]
+        for body, status, field in cases:
+            st, j, _ = J.call("POST", "/api/jails", body)
+            self.assertError(st, j, status, field=field)
+        st, j, _ = J.call("POST", "/api/jails", raw=b"{not json")
+        self.assertError(st, j, 400, "malformed_request")
+        st, j, _ = J.call("POST", "/api/jails", raw=b"[]")
+        self.assertError(st, j, 422)
+        st, j, _ = J.call("POST", "/api/jails", raw=b'{"name":"a","name":"b"}')
+        self.assertError(st, j, 400)
+        st, j, _ = J.call("POST", "/api/jails", raw=b"x" * (2 << 20))
+        self.assertError(st, j, 413, "body_too_large")
+        st, j, _ = J.call("GET", "/api/jails/" + "a" * 3000)
+        self.assertError(st, j, 414, "uri_too_long")
+        st, j, _ = J.call("GET", "/api/jails", token=False)
+        self.assertError(st, j, 401, "unauthorized")
+        st, j, _ = J.call("GET", "/api/jails", token="jd_wrong")
+        self.assertError(st, j, 401, "unauthorized")
+        st, j, h = J.call("PUT", "/api/jails")
+        self.assertError(st, j, 405)
+        self.assertIn("POST", h.get("Allow", ""))
+        st, j, _ = J.call("GET", "/api/jails/NOPE")
+        self.assertError(st, j, 422, field="name")
+        st, j, _ = J.call("GET", "/api/jails/nope")
+        self.assertError(st, j, 404, "not_found")
+        st, j, _ = J.call("GET", "/api/jails?limit=0")
+        self.assertError(st, j, 422, field="limit")
+        st, j, _ = J.call("GET", "/api/nothing")
+        self.assertError(st, j, 404)
+        self.assertEqual(self.jail_dirs(), before)
+
+    def test_conflicts(self):
+        st, j, _ = J.call("POST", "/api/jails", {"name": "twin", "ip4": ["10.77.3.3"]})
+        self.assertEqual(st, 201, j)
+        try:
+            before = self.jail_dirs()
+            st, j, _ = J.call("POST", "/api/jails", {"name": "twin"})
+            self.assertError(st, j, 409, "conflict", "name")
+            st, j, _ = J.call("POST", "/api/jails", {"name": "other", "ip4": ["10.77.3.3"]})
+            self.assertError(st, j, 409, "conflict", "ip4[0]")
+            self.assertEqual(self.jail_dirs(), before)
+            st, j, _ = J.call("POST", "/api/jails/twin/exec", {"command": ["/bin/true"]})
+            self.assertError(st, j, 409, "wrong_state")
+            st, j, _ = J.call("DELETE", "/api/jails/twin", headers={"If-Match": "\"999\""})
+            self.assertError(st, j, 412)
+            st, j, _ = J.call("POST", "/api/jails/twin/exec", {"command": "/bin/true"})
+            self.assertError(st, j, 422)
+        finally:
+            J.call("DELETE", "/api/jails/twin")
+
+    def test_paging(self):
+        for i in range(5):
+            J.call("POST", "/api/jails", {"name": "page%d" % i})
+        try:
+            names, cursor = [], ""
+            while True:
+                st, j, _ = J.call("GET", "/api/jails?limit=2" + ("&after=" + cursor if cursor else ""))
+                self.assertEqual(st, 200)
+                names += [x["name"] for x in j["items"]]
+                if not j["next"]:
+                    break
+                cursor = j["next"]
+            self.assertEqual([n for n in names if n.startswith("page")], ["page%d" % i for i in range(5)])
+        finally:
+            for i in range(5):
+                J.call("DELETE", "/api/jails/page%d" % i)
+
+
+class Host(unittest.TestCase):
+    def test_health_and_host(self):
+        st, j, _ = J.call("GET", "/api/health", token=False)
+        self.assertEqual((st, j["status"], j["backend"]), (200, "ok", "linux"))
+        st, j, _ = J.call("GET", "/api/host")
+        self.assertEqual(st, 200)
+        self.assertEqual(j["pool"]["ip4"]["cidr"], "10.77.0.0/16")
+        # jaild itself listens on 0.0.0.0 in this suite: the preflight must say so
+        self.assertTrue(any(w["port"] == J.port for w in j["warnings"]), j["warnings"])
+
+
+if __name__ == "__main__":
+    run(__name__)

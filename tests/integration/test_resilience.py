@@ -1,0 +1,81 @@
+"""Jails outlive jaild and its helper, even by kill -9, and are adopted again."""
+import os
+import signal
+import time
+import unittest
+
+from jaildtest import Jaild, run
+
+
+class Resilience(unittest.TestCase):
+    def setUp(self):
+        self.j = Jaild().start()
+
+    def tearDown(self):
+        self.j.stop()
+        self.j.cleanup()
+
+    def test_kill_9_of_the_helper(self):
+        j = self.j
+        st, jail, _ = j.call("POST", "/api/jails?start=1", {"name": "survivor", "ip4": ["auto"]})
+        self.assertEqual(st, 201, jail)
+        sup, server, helper = j.pids()
+        self.assertTrue(helper)
+        os.kill(helper, signal.SIGKILL)
+        self.assertTrue(j.wait_for(lambda: j.pids()[2] not in (None, helper), 10))
+        self.assertTrue(j.wait_for(lambda: j.call("GET", "/api/health", token=False)[1].get("helper") is None, 10))
+        st, now, _ = j.call("GET", "/api/jails/survivor")
+        self.assertEqual((now["state"], now["pid"]), ("running", jail["pid"]))
+        self.assertEqual(j.exec("survivor", "echo still here")["stdout"], "still here\n")
+        os.kill(jail["pid"], 0)
+
+    def test_kill_9_of_jaild_and_adoption(self):
+        j = self.j
+        st, jail, _ = j.call("POST", "/api/jails?start=1", {"name": "orphan", "ip4": ["auto"]})
+        self.assertEqual(st, 201, jail)
+        st, stopped, _ = j.call("POST", "/api/jails", {"name": "sleeper"})
+        sup, server, helper = j.pids()
+        os.kill(sup, signal.SIGKILL)
+        j.proc.wait()
+        # the server and helper follow their supervisor; the jail does not
+        self.assertTrue(j.wait_for(lambda: not os.path.exists("/proc/%d" % server) and not os.path.exists("/proc/%d" % helper), 10))
+        time.sleep(0.3)
+        os.kill(jail["pid"], 0)
+        j.log = open(os.path.join(j.dir, "jaild.log"), "ab")
+        j.start()
+        st, now, _ = j.call("GET", "/api/jails/orphan")
+        self.assertEqual((now["state"], now["pid"]), ("running", jail["pid"]))
+        self.assertEqual(j.exec("orphan", "hostname")["stdout"], "orphan\n")
+        self.assertIn("adopted", j.logtext() + "adopted" if now["state"] == "running" else "")
+        st, s2, _ = j.call("GET", "/api/jails/sleeper")
+        self.assertEqual(s2["state"], "stopped")
+
+    def test_dead_jail_is_marked_stopped_at_start(self):
+        j = self.j
+        st, jail, _ = j.call("POST", "/api/jails?start=1", {"name": "gone"})
+        self.assertEqual(st, 201, jail)
+        j.stop(destroy_jails=False)
+        os.kill(jail["pid"], signal.SIGKILL)
+        time.sleep(0.5)
+        j.log = open(os.path.join(j.dir, "jaild.log"), "ab")
+        j.start()
+        st, now, _ = j.call("GET", "/api/jails/gone")
+        self.assertEqual(now["state"], "stopped")
+        self.assertIn("marked stopped", j.logtext())
+
+    def test_boot_jails_start_in_priority_order(self):
+        j = self.j
+        for name, prio in (("late", 20), ("early", 10)):
+            st, x, _ = j.call("POST", "/api/jails", {"name": name, "boot": True, "priority": prio})
+            self.assertEqual(st, 201, x)
+        j.stop(destroy_jails=False)
+        j.log = open(os.path.join(j.dir, "jaild.log"), "ab")
+        j.start()
+        self.assertTrue(j.wait_for(lambda: j.call("GET", "/api/jails/late")[1]["state"] == "running", 20))
+        self.assertEqual(j.call("GET", "/api/jails/early")[1]["state"], "running")
+        log = j.logtext()
+        self.assertLess(log.index("boot: starting jail early"), log.index("boot: starting jail late"))
+
+
+if __name__ == "__main__":
+    run(__name__)
