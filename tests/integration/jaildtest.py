@@ -64,10 +64,11 @@ class Jaild:
             return True
         return False
 
-    def logtext(self):
-        self.log.flush()
+    def logtext(self, tail=4000):
+        if not self.log.closed:
+            self.log.flush()
         with open(os.path.join(self.dir, "jaild.log"), "rb") as f:
-            return f.read().decode(errors="replace")[-4000:]
+            return f.read().decode(errors="replace")[-tail:]
 
     def pids(self):
         """supervisor, server, helper"""
@@ -97,7 +98,12 @@ class Jaild:
         self.log.close()
 
     def cleanup(self):
+        # sanitizer reports from the daemons (server, helper, workers) fail the suite
+        log = self.logtext(tail=10 ** 7)
+        bad = [m for m in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer") if m in log]
         shutil.rmtree(self.dir, ignore_errors=True)
+        if bad:
+            raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[-3000:]))
 
     def call(self, method, path, body=None, token=True, headers=None, raw=None):
         url = "http://127.0.0.1:%d%s" % (self.port, path)

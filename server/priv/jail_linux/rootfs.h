@@ -14,7 +14,7 @@
  * come from the host (template, thick root, bind sources) are cloned, detached, by
  * the caller before it unshares; the jail's namespace attaches them. */
 struct rootfs_plan {
-	char jail_path[320]; /* DIR/jails/NAME, reopened inside the new namespace */
+	char jail_path[256 + 8 + NAME_SIZE]; /* DIR/jails/NAME, reopened inside the new namespace */
 	dev_t jail_dev;      /* ...and checked to be the directory the caller opened */
 	ino_t jail_ino;
 	int root_tree;       /* thin: the idmapped read-only template; thick: the jail's own root */

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian 12 packages jaild needs to build, run and be tested. Idempotent; run as root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  # build
+  build-essential meson ninja-build pkg-config python3
+  libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libssl-dev libwslay-dev libcurl4-openssl-dev
+  # run: the minimal template's userland, the jail firewall, tools the tests and bench use
+  busybox-static nftables iproute2 util-linux procps curl sqlite3 wrk
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# the unprivileged user the API server drops to
+id jaild >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin jaild

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every test suite, from a fresh Debian 12 machine, as root: packages, a normal build
+# and an ASan+UBSan build, each running the unit and integration suites.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/deps.sh || exit 1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+passed=0 failed=0
+run_build() { # dir, meson options...
+  local dir=$1; shift
+  [ -d "$dir" ] || meson setup "$dir" "$@" || return 1
+  meson compile -C "$dir" || return 1
+  meson test -C "$dir" --print-errorlogs --num-processes 2
+}
+count() { # dir: add meson's counts to the totals
+  local ok fail
+  ok=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x["result"]=="OK" for x in r)); print(sum(x["result"] not in ("OK","SKIP") for x in r))' "$1/meson-logs/testlog.json" 2>/dev/null) || ok=$'0\n1'
+  passed=$((passed + $(sed -n 1p <<<"$ok")))
+  failed=$((failed + $(sed -n 2p <<<"$ok")))
+}
+run_build build --buildtype=debugoptimized; rc1=$?
+count build
+run_build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false; rc2=$?
+count build-asan
+[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] || [ $failed -gt 0 ] || failed=1
+echo "suites (normal and ASan+UBSan builds):"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
