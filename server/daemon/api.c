@@ -61,20 +61,34 @@ static void h_host(struct request *rq, struct response *rs)
 }
 
 struct list_ctx {
-	json_t *items;
+	char *buf;
+	size_t len, cap;
+	int n;
+	bool failed;
 	char last[NAME_SIZE];
 };
 
 static void add_row(const struct jail_row *row, void *arg)
 {
 	struct list_ctx *l = arg;
-	json_array_append_new(l->items, jail_to_json(row, NULL));
+	char *sep = l->n++ ? "," : "";
+	size_t before = l->len;
+	if (jail_append_text(row, &l->buf, &l->len, &l->cap) < 0) {
+		l->failed = true;
+		return;
+	}
+	if (*sep) {
+		/* put the separator in front of what was just appended */
+		memmove(l->buf + before + 1, l->buf + before, l->len - before + 1);
+		l->buf[before] = ',';
+		l->len++;
+	}
 	snprintf(l->last, sizeof l->last, "%s", row->name);
 }
 
 static void h_jails_list(struct request *rq, struct response *rs)
 {
-	struct jail_filter f = { .after = req_query(rq, "after"), .limit = 100 };
+	struct jail_filter f = { .after = req_query(rq, "after"), .limit = 100, .spec_as_text = true };
 	const char *limit = req_query(rq, "limit"), *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant");
 	struct err e;
 	if (limit) {
@@ -105,14 +119,21 @@ static void h_jails_list(struct request *rq, struct response *rs)
 			return;
 		}
 	}
-	struct list_ctx l = { .items = json_array() };
+	/* a long listing is written as text: the stored specs are already JSON */
+	struct list_ctx l = { .buf = NULL };
 	int n = store_jail_list(J.st, &f, add_row, &l, &e);
-	if (n < 0) {
-		json_decref(l.items);
-		return resp_error(rs, &e);
+	if (n < 0 || l.failed) {
+		free(l.buf);
+		return n < 0 ? resp_error(rs, &e) : resp_errorf(rs, ERR_INTERNAL, NULL, "a stored jail spec is damaged");
 	}
 	json_t *next = n == f.limit ? json_string(l.last) : json_null();
-	resp_json(rs, 200, json_pack("{soso}", "items", l.items, "next", next));
+	char *next_text = json_dumps(next, JSON_ENCODE_ANY);
+	json_decref(next);
+	size_t size = l.len + strlen(next_text) + 32;
+	rs->text = malloc(size);
+	snprintf(rs->text, size, "{\"items\":[%s],\"next\":%s}", l.buf ? l.buf : "", next_text);
+	free(next_text);
+	free(l.buf);
 }
 
 static void h_jails_create(struct request *rq, struct response *rs)

@@ -451,7 +451,51 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, struct er
 	return 0;
 }
 
-/* ---- live state ---- */
+/* ---- live state ----
+ * A running jail's usage is asked of the helper at most once a second per jail: a
+ * dashboard polling many jails costs the helper little, and "live" stays live. */
+
+#define LIVE_CACHE 256
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char name[NAME_SIZE];
+	int64_t version;   /* the row it was read for: a lifecycle change misses the cache */
+	struct timespec at;
+	struct reply r;
+} live_cache[LIVE_CACHE];
+
+static unsigned live_slot(const char *name)
+{
+	unsigned h = 5381;
+	for (const char *p = name; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	return h % LIVE_CACHE;
+}
+
+static bool live_get(const char *name, int64_t version, struct reply *out)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	unsigned i = live_slot(name);
+	pthread_mutex_lock(&live_mu);
+	bool hit = strcmp(live_cache[i].name, name) == 0 && live_cache[i].version == version &&
+		   (now.tv_sec - live_cache[i].at.tv_sec) * 1000000000L + (now.tv_nsec - live_cache[i].at.tv_nsec) < 1000000000L;
+	if (hit)
+		*out = live_cache[i].r;
+	pthread_mutex_unlock(&live_mu);
+	return hit;
+}
+
+static void live_put(const char *name, int64_t version, const struct reply *r)
+{
+	unsigned i = live_slot(name);
+	pthread_mutex_lock(&live_mu);
+	snprintf(live_cache[i].name, NAME_SIZE, "%s", name);
+	live_cache[i].version = version;
+	clock_gettime(CLOCK_MONOTONIC, &live_cache[i].at);
+	live_cache[i].r = *r;
+	pthread_mutex_unlock(&live_mu);
+}
 
 int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e)
 {
@@ -460,9 +504,13 @@ int jail_refresh(const char *name, struct jail_row *row, struct reply *live, str
 		return -1;
 	if (strcmp(row->state, "running") != 0 || !priv_available())
 		return 0;
+	if (live_get(name, row->version, live))
+		return 0;
 	struct err ie;
 	if (helper_name_call(MSG_STATUS, name, live, &ie))
 		return 0; /* the stored state stands */
+	if (live->running)
+		live_put(name, row->version, live);
 	if (!live->running && jail_busy_acquire(name)) {
 		/* its PID 1 exited on its own: record it, without racing a lifecycle op */
 		struct jail_row again = { 0 };
@@ -484,9 +532,9 @@ int jail_refresh(const char *name, struct jail_row *row, struct reply *live, str
 	return 0;
 }
 
-json_t *jail_to_json(const struct jail_row *row, const struct reply *live)
+/* The fields a jail has beside its spec: state, identity, live usage. */
+static void add_status_fields(json_t *j, const struct jail_row *row, const struct reply *live)
 {
-	json_t *j = json_deep_copy(row->spec);
 	json_object_set_new(j, "name", json_string(row->name));
 	json_object_set_new(j, "tenant", json_string(row->tenant));
 	json_object_set_new(j, "state", json_string(row->state));
@@ -501,5 +549,52 @@ json_t *jail_to_json(const struct jail_row *row, const struct reply *live)
 							  (json_int_t)live->procs, "cpu_seconds", (double)live->cpu_ns / 1e9));
 	else
 		json_object_set_new(j, "usage", json_null());
+}
+
+json_t *jail_to_json(const struct jail_row *row, const struct reply *live)
+{
+	json_t *j = json_deep_copy(row->spec);
+	add_status_fields(j, row, live);
 	return j;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		while (c < *len + n + 1)
+			c *= 2;
+		char *nb = realloc(*buf, c);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+int jail_append_text(const struct jail_row *row, char **buf, size_t *len, size_t *cap)
+{
+	/* the stored spec is a canonical object "{...}": splice the status fields in
+	 * before its closing brace */
+	const char *spec = row->spec_text;
+	size_t n = strlen(spec);
+	while (n > 0 && spec[n - 1] != '}')
+		n--;
+	if (n < 2)
+		return -1;
+	json_t *extra = json_object();
+	add_status_fields(extra, row, NULL);
+	char *x = json_dumps(extra, JSON_COMPACT);
+	json_decref(extra);
+	if (!x)
+		return -1;
+	bool empty = n == 2;
+	int rc = append(buf, len, cap, spec, n - 1) || (!empty && append(buf, len, cap, ",", 1)) ||
+		 append(buf, len, cap, x + 1, strlen(x + 1));
+	free(x);
+	return rc ? -1 : 0;
 }

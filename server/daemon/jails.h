@@ -43,5 +43,8 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, struct er
 /* Ask the helper how the jail really is; correct the store if it died. */
 int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e);
 json_t *jail_to_json(const struct jail_row *row, const struct reply *live);
+/* The same as JSON text appended to *buf (grown with realloc), from row->spec_text
+ * without parsing it: for long listings. */
+int jail_append_text(const struct jail_row *row, char **buf, size_t *len, size_t *cap);
 
 #endif

@@ -18,10 +18,10 @@ struct pending {
 	void *buf;
 	size_t size;
 	uint32_t type;  /* reply type expected */
+	pthread_cond_t cv; /* its own: a reply wakes only the thread waiting for it */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int sock = -1;
 static int ctl_fd = -1;
 static uint32_t next_id = 1;
@@ -64,9 +64,10 @@ static int recv_fd(int ctl)
 static void fail_all_locked(void)
 {
 	for (int i = 0; i < MAX_PENDING; i++)
-		if (pending[i] && !pending[i]->done)
+		if (pending[i] && !pending[i]->done) {
 			pending[i]->done = -1;
-	pthread_cond_broadcast(&cv);
+			pthread_cond_signal(&pending[i]->cv);
+		}
 }
 
 static void *connect_thread(void *arg)
@@ -111,7 +112,7 @@ static void *reader(void *arg)
 			if (p && p->id == h->id && !p->done && p->type == h->type && p->size == (size_t)n) {
 				memcpy(p->buf, frame, (size_t)n);
 				p->done = 1;
-				pthread_cond_broadcast(&cv);
+				pthread_cond_signal(&p->cv);
 			} else {
 				log_error("unexpected %s frame id %u from the helper", msg_type_name(h->type), h->id);
 			}
@@ -149,9 +150,11 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 {
 	struct msg_hdr *h = req;
 	struct pending p = { .buf = out, .size = out_size, .type = out_type };
+	pthread_cond_init(&p.cv, NULL);
 	pthread_mutex_lock(&mu);
 	if (sock < 0) {
 		pthread_mutex_unlock(&mu);
+		pthread_cond_destroy(&p.cv);
 		return err_set(e, ERR_UNAVAILABLE, "%s", no_helper_msg());
 	}
 	/* find a free slot; ids are unique among pending requests */
@@ -163,6 +166,7 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 	} while (pending[p.id % MAX_PENDING] && ++tries < MAX_PENDING);
 	if (tries >= MAX_PENDING) {
 		pthread_mutex_unlock(&mu);
+		pthread_cond_destroy(&p.cv);
 		return err_set(e, ERR_BUSY, "too many privileged operations under way; retry shortly");
 	}
 	h->id = p.id;
@@ -177,9 +181,10 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 	pthread_mutex_lock(&mu);
 	if (rc == 0)
 		while (!p.done)
-			pthread_cond_wait(&cv, &mu);
+			pthread_cond_wait(&p.cv, &mu);
 	pending[p.id % MAX_PENDING] = NULL;
 	pthread_mutex_unlock(&mu);
+	pthread_cond_destroy(&p.cv);
 	if (rc < 0)
 		return err_set(e, ERR_UNAVAILABLE, "%s", no_helper_msg());
 	if (p.done < 0)

@@ -17,7 +17,8 @@ struct migration {
 };
 extern const struct migration schema_migrations[];
 
-#define POOL_SIZE 16
+#define POOL_SIZE 64
+#define STMT_CACHE 32
 
 struct store {
 	char path[512];
@@ -26,6 +27,11 @@ struct store {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	sqlite3 *conns[POOL_SIZE];
+	/* prepared statements of constant SQL, per connection, found by the SQL's address */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[POOL_SIZE][STMT_CACHE];
 	bool busy[POOL_SIZE];
 	int nconns;
 	bool memory;
@@ -139,9 +145,13 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < POOL_SIZE; i++)
+	for (int i = 0; i < POOL_SIZE; i++) {
+		for (int k = 0; k < STMT_CACHE; k++)
+			if (s->stmts[i][k].st)
+				sqlite3_finalize(s->stmts[i][k].st);
 		if (s->conns[i])
 			sqlite3_close(s->conns[i]);
+	}
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s);
@@ -185,6 +195,41 @@ static void release(struct store *s, int slot)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* A prepared statement for constant SQL (a string literal): kept per connection and
+ * reset after use instead of being compiled on every request. */
+static int prep(struct store *s, int slot, const char *sql, sqlite3_stmt **st)
+{
+	for (int i = 0; i < STMT_CACHE; i++) {
+		if (s->stmts[slot][i].sql == sql) {
+			*st = s->stmts[slot][i].st;
+			return SQLITE_OK;
+		}
+		if (!s->stmts[slot][i].sql) {
+			int rc = sqlite3_prepare_v3(s->conns[slot], sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+			if (rc == SQLITE_OK) {
+				s->stmts[slot][i].sql = sql;
+				s->stmts[slot][i].st = *st;
+			}
+			return rc;
+		}
+	}
+	return sqlite3_prepare_v2(s->conns[slot], sql, -1, st, NULL);
+}
+
+static void done(struct store *s, int slot, sqlite3_stmt *st)
+{
+	for (int i = 0; i < STMT_CACHE && s->stmts[slot][i].sql; i++)
+		if (s->stmts[slot][i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+#define PREP(sql, st) prep(s, db_slot, sql, st)
+#define DONE(st) done(s, db_slot, st)
+
 #define WITH_DB(s, db, e)                     \
 	int db##_slot;                        \
 	sqlite3 *db = acquire(s, &db##_slot, e); \
@@ -197,10 +242,10 @@ int store_schema_version(struct store *s)
 	WITH_DB(s, db, &e);
 	sqlite3_stmt *st;
 	int v = 0;
-	if (sqlite3_prepare_v2(db, "SELECT MAX(version) FROM schema_migrations", -1, &st, NULL) == SQLITE_OK) {
+	if (PREP("SELECT MAX(version) FROM schema_migrations", &st) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+		DONE(st);
 	}
 	release(s, db_slot);
 	return v;
@@ -210,12 +255,12 @@ int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct e
 {
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "SELECT id FROM tenants WHERE name = ?", -1, &st, NULL);
+	PREP("SELECT id FROM tenants WHERE name = ?", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : err_set(e, ERR_NOT_FOUND, "no tenant named %s", name);
 	if (rc == 0)
 		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	DONE(st);
 	release(s, db_slot);
 	return rc;
 }
@@ -227,16 +272,16 @@ int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct e
 	store_now(now);
 	sqlite3_stmt *st;
 	int rc = -1;
-	sqlite3_prepare_v2(db, "INSERT INTO tenants(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", -1, &st, NULL);
+	PREP("INSERT INTO tenants(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
+	DONE(st);
 	if (r != SQLITE_DONE) {
 		db_err(db, e, "creating tenant");
 		goto out;
 	}
-	sqlite3_prepare_v2(db, "SELECT id FROM tenants WHERE name = ?", -1, &st, NULL);
+	PREP("SELECT id FROM tenants WHERE name = ?", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
@@ -244,7 +289,7 @@ int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct e
 	} else {
 		db_err(db, e, "reading tenant");
 	}
-	sqlite3_finalize(st);
+	DONE(st);
 out:
 	release(s, db_slot);
 	return rc;
@@ -256,14 +301,14 @@ int store_token_add(struct store *s, int64_t tenant_id, const char *name, const 
 	char now[32];
 	store_now(now);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "INSERT INTO tokens(tenant_id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL);
+	PREP("INSERT INTO tokens(tenant_id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)", &st);
 	sqlite3_bind_int64(st, 1, tenant_id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "adding token");
-	sqlite3_finalize(st);
+	DONE(st);
 	release(s, db_slot);
 	return rc;
 }
@@ -274,10 +319,8 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 	char now[32];
 	store_now(now);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db,
-			   "SELECT t.id, t.tenant_id, n.name, t.role FROM tokens t JOIN tenants n ON n.id = t.tenant_id "
-			   "WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
-			   -1, &st, NULL);
+	PREP("SELECT t.id, t.tenant_id, n.name, t.role FROM tokens t JOIN tenants n ON n.id = t.tenant_id "
+			   "WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)", &st);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
 	int rc;
@@ -290,7 +333,7 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 	} else {
 		rc = err_set(e, ERR_NOT_FOUND, "no such token");
 	}
-	sqlite3_finalize(st);
+	DONE(st);
 	release(s, db_slot);
 	return rc;
 }
@@ -334,12 +377,12 @@ int store_template_add(struct store *s, const char *name, const char *source, st
 	char now[32];
 	store_now(now);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "INSERT INTO templates(name, source, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING", -1, &st, NULL);
+	PREP("INSERT INTO templates(name, source, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "adding template");
-	sqlite3_finalize(st);
+	DONE(st);
 	release(s, db_slot);
 	return rc;
 }
@@ -349,19 +392,19 @@ bool store_template_exists(struct store *s, const char *name)
 	struct err e;
 	WITH_DB(s, db, &e);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "SELECT 1 FROM templates WHERE name = ?", -1, &st, NULL);
+	PREP("SELECT 1 FROM templates WHERE name = ?", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	bool found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	DONE(st);
 	release(s, db_slot);
 	return found;
 }
 
 /* ---- jails ---- */
 
-static const char jail_cols[] =
-	"SELECT j.id, j.name, j.tenant_id, t.name, j.slot, j.state, j.pid, j.error, j.version, j.boot, j.priority, "
-	"j.created_at, j.started_at, j.spec FROM jails j JOIN tenants t ON t.id = j.tenant_id ";
+#define JAIL_COLS \
+	"SELECT j.id, j.name, j.tenant_id, t.name, j.slot, j.state, j.pid, j.error, j.version, j.boot, j.priority, " \
+	"j.created_at, j.started_at, j.spec FROM jails j JOIN tenants t ON t.id = j.tenant_id "
 
 static void col_text(sqlite3_stmt *st, int i, char *buf, size_t n)
 {
@@ -369,7 +412,7 @@ static void col_text(sqlite3_stmt *st, int i, char *buf, size_t n)
 	snprintf(buf, n, "%s", t ? (const char *)t : "");
 }
 
-static void read_row(sqlite3_stmt *st, struct jail_row *r)
+static void read_row(sqlite3_stmt *st, struct jail_row *r, bool text)
 {
 	memset(r, 0, sizeof *r);
 	r->id = sqlite3_column_int64(st, 0);
@@ -386,6 +429,10 @@ static void read_row(sqlite3_stmt *st, struct jail_row *r)
 	col_text(st, 11, r->created_at, sizeof r->created_at);
 	col_text(st, 12, r->started_at, sizeof r->started_at);
 	const char *spec = (const char *)sqlite3_column_text(st, 13);
+	if (text) {
+		r->spec_text = spec ? spec : "{}";
+		return;
+	}
 	r->spec = spec ? json_loads(spec, 0, NULL) : NULL;
 	if (!r->spec)
 		r->spec = json_object();
@@ -398,56 +445,52 @@ void jail_row_clear(struct jail_row *row)
 	row->spec = NULL;
 }
 
-static int fetch_jail(sqlite3 *db, const char *name, struct jail_row *row, struct err *e)
+static int fetch_jail(struct store *s, int db_slot, const char *name, struct jail_row *row, struct err *e)
 {
-	char sql[sizeof jail_cols + 64];
-	snprintf(sql, sizeof sql, "%sWHERE j.name = ?", jail_cols);
+	sqlite3 *db = s->conns[db_slot];
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (PREP(JAIL_COLS "WHERE j.name = ?", &st) != SQLITE_OK)
 		return db_err(db, e, "reading jail");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		read_row(st, row);
+		read_row(st, row, false);
 		rc = 0;
 	} else {
 		rc = err_set(e, ERR_NOT_FOUND, "no jail named %s", name);
 	}
-	sqlite3_finalize(st);
+	DONE(st);
 	return rc;
 }
 
 int store_jail_get(struct store *s, const char *name, struct jail_row *row, struct err *e)
 {
 	WITH_DB(s, db, e);
-	int rc = fetch_jail(db, name, row, e);
+	int rc = fetch_jail(s, db_slot, name, row, e);
 	release(s, db_slot);
 	return rc;
 }
 
 /* The lowest free slot, and the lowest free address of the pool. */
-static int alloc_slot(sqlite3 *db, uint32_t *slot, struct err *e)
+static int alloc_slot(struct store *s, int db_slot, uint32_t *slot, struct err *e)
 {
+	sqlite3 *db = s->conns[db_slot];
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db,
-			   "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0) THEN 0 ELSE "
-			   "(SELECT MIN(slot + 1) FROM jails WHERE slot + 1 NOT IN (SELECT slot FROM jails)) END",
-			   -1, &st, NULL);
+	PREP("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0) THEN 0 ELSE "
+			   "(SELECT MIN(slot + 1) FROM jails WHERE slot + 1 NOT IN (SELECT slot FROM jails)) END", &st);
 	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_err(db, e, "allocating a uid slot");
 	if (rc == 0)
 		*slot = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	DONE(st);
 	return rc;
 }
 
-static int alloc_ip4(sqlite3 *db, const struct pool4 *p, uint32_t *out, struct err *e)
+static int alloc_ip4(struct store *s, int db_slot, const struct pool4 *p, uint32_t *out, struct err *e)
 {
 	uint32_t first = p->net + 2, last = p->net + (uint32_t)((1ull << (32 - p->prefix)) - 2);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db,
-			   "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jail_ip4 WHERE addr = ?1) THEN ?1 ELSE "
-			   "(SELECT MIN(addr + 1) FROM jail_ip4 WHERE addr >= ?1 AND addr + 1 <= ?2 AND addr + 1 NOT IN (SELECT addr FROM jail_ip4)) END",
-			   -1, &st, NULL);
+	PREP("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jail_ip4 WHERE addr = ?1) THEN ?1 ELSE "
+			   "(SELECT MIN(addr + 1) FROM jail_ip4 WHERE addr >= ?1 AND addr + 1 <= ?2 AND addr + 1 NOT IN (SELECT addr FROM jail_ip4)) END", &st);
 	sqlite3_bind_int64(st, 1, first);
 	sqlite3_bind_int64(st, 2, last);
 	int rc = -1;
@@ -457,24 +500,23 @@ static int alloc_ip4(sqlite3 *db, const struct pool4 *p, uint32_t *out, struct e
 	} else {
 		err_field(e, ERR_CONFLICT, "ip4", "the IPv4 address pool is exhausted; free addresses or widen pool4");
 	}
-	sqlite3_finalize(st);
+	DONE(st);
 	return rc;
 }
 
-static int alloc_ip6(sqlite3 *db, const struct pool6 *p, uint32_t slot, uint8_t out[16], struct err *e)
+static int alloc_ip6(const struct pool6 *p, uint32_t slot, uint8_t out[16], struct err *e)
 {
 	/* the pool's address ::(slot + 2): unique per jail while its slot is */
 	memcpy(out, p->net, 16);
 	uint32_t v = slot + 2;
 	for (int i = 15; i >= 12; i--, v >>= 8)
 		out[i] |= (uint8_t)(v & 0xff);
-	(void)db;
 	if (!pool6_contains(p, out))
 		return err_field(e, ERR_CONFLICT, "ip6", "the IPv6 pool is too small for another jail");
 	return 0;
 }
 
-static int insert_addresses(sqlite3 *db, struct store *s, int64_t jail_id, uint32_t slot, json_t *spec, struct err *e)
+static int insert_addresses(struct store *s, int db_slot, int64_t jail_id, uint32_t slot, json_t *spec, struct err *e)
 {
 	json_t *l4 = json_object_get(spec, "ip4"), *l6 = json_object_get(spec, "ip6");
 	json_t *n4 = json_array(), *n6 = json_array();
@@ -487,7 +529,7 @@ static int insert_addresses(sqlite3 *db, struct store *s, int64_t jail_id, uint3
 		char buf[INET_ADDRSTRLEN], field[32];
 		snprintf(field, sizeof field, "ip4[%zu]", i);
 		if (strcmp(json_string_value(v), "auto") == 0) {
-			if (alloc_ip4(db, &s->p4, &a, e)) {
+			if (alloc_ip4(s, db_slot, &s->p4, &a, e)) {
 				rc = -1;
 				break;
 			}
@@ -496,11 +538,11 @@ static int insert_addresses(sqlite3 *db, struct store *s, int64_t jail_id, uint3
 			a = ntohl(in.s_addr);
 		}
 		sqlite3_stmt *st;
-		sqlite3_prepare_v2(db, "INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", -1, &st, NULL);
+		PREP("INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", &st);
 		sqlite3_bind_int64(st, 1, a);
 		sqlite3_bind_int64(st, 2, jail_id);
 		int r = sqlite3_step(st);
-		sqlite3_finalize(st);
+		DONE(st);
 		in.s_addr = htonl(a);
 		inet_ntop(AF_INET, &in, buf, sizeof buf);
 		if (r != SQLITE_DONE) {
@@ -516,7 +558,7 @@ static int insert_addresses(sqlite3 *db, struct store *s, int64_t jail_id, uint3
 		char buf[INET6_ADDRSTRLEN], field[32];
 		snprintf(field, sizeof field, "ip6[%zu]", i);
 		if (strcmp(json_string_value(v), "auto") == 0) {
-			if (alloc_ip6(db, &s->p6, slot, a, e)) {
+			if (alloc_ip6(&s->p6, slot, a, e)) {
 				rc = -1;
 				break;
 			}
@@ -525,11 +567,11 @@ static int insert_addresses(sqlite3 *db, struct store *s, int64_t jail_id, uint3
 		}
 		inet_ntop(AF_INET6, a, buf, sizeof buf);
 		sqlite3_stmt *st;
-		sqlite3_prepare_v2(db, "INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", -1, &st, NULL);
+		PREP("INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", &st);
 		sqlite3_bind_text(st, 1, buf, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, jail_id);
 		int r = sqlite3_step(st);
-		sqlite3_finalize(st);
+		DONE(st);
 		if (r != SQLITE_DONE) {
 			rc = err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", buf);
 			break;
@@ -545,17 +587,18 @@ static int insert_addresses(sqlite3 *db, struct store *s, int64_t jail_id, uint3
 	return rc;
 }
 
-static int write_spec(sqlite3 *db, int64_t id, json_t *spec, struct err *e)
+static int write_spec(struct store *s, int db_slot, int64_t id, json_t *spec, struct err *e)
 {
+	sqlite3 *db = s->conns[db_slot];
 	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "UPDATE jails SET spec = ?, boot = ?, priority = ? WHERE id = ?", -1, &st, NULL);
+	PREP("UPDATE jails SET spec = ?, boot = ?, priority = ? WHERE id = ?", &st);
 	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, json_is_true(json_object_get(spec, "boot")));
 	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(spec, "priority")));
 	sqlite3_bind_int64(st, 4, id);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "writing jail spec");
-	sqlite3_finalize(st);
+	DONE(st);
 	free(text);
 	return rc;
 }
@@ -568,17 +611,17 @@ int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json
 	store_now(now);
 	if (exec_sql(db, "BEGIN IMMEDIATE", e))
 		goto out;
-	uint32_t slot;
-	if (alloc_slot(db, &slot, e))
+	uint32_t slot = 0;
+	if (alloc_slot(s, db_slot, &slot, e))
 		goto rollback;
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?)", -1, &st, NULL);
+	PREP("INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?)", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, tenant_id);
 	sqlite3_bind_int64(st, 3, slot);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
+	DONE(st);
 	if (r != SQLITE_DONE) {
 		if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
 			err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name);
@@ -587,11 +630,11 @@ int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json
 		goto rollback;
 	}
 	int64_t id = sqlite3_last_insert_rowid(db);
-	if (insert_addresses(db, s, id, slot, spec, e) || write_spec(db, id, spec, e))
+	if (insert_addresses(s, db_slot, id, slot, spec, e) || write_spec(s, db_slot, id, spec, e))
 		goto rollback;
 	if (exec_sql(db, "COMMIT", e))
 		goto rollback;
-	rc = fetch_jail(db, name, row, e);
+	rc = fetch_jail(s, db_slot, name, row, e);
 	goto out;
 rollback:
 	exec_sql(db, "ROLLBACK", NULL);
@@ -607,7 +650,7 @@ int store_jail_update_spec(struct store *s, const char *name, int64_t version, j
 	struct jail_row row = { 0 };
 	if (exec_sql(db, "BEGIN IMMEDIATE", e))
 		goto out;
-	if (fetch_jail(db, name, &row, e))
+	if (fetch_jail(s, db_slot, name, &row, e))
 		goto rollback;
 	if (row.version != version) {
 		err_set(e, ERR_PRECONDITION, "jail %s changed since version %lld (now %lld); fetch it again", name,
@@ -617,7 +660,7 @@ int store_jail_update_spec(struct store *s, const char *name, int64_t version, j
 	char sql[128];
 	snprintf(sql, sizeof sql, "DELETE FROM jail_ip4 WHERE jail_id = %lld; DELETE FROM jail_ip6 WHERE jail_id = %lld;",
 		 (long long)row.id, (long long)row.id);
-	if (exec_sql(db, sql, e) || insert_addresses(db, s, row.id, row.slot, spec, e) || write_spec(db, row.id, spec, e))
+	if (exec_sql(db, sql, e) || insert_addresses(s, db_slot, row.id, row.slot, spec, e) || write_spec(s, db_slot, row.id, spec, e))
 		goto rollback;
 	snprintf(sql, sizeof sql, "UPDATE jails SET version = version + 1 WHERE id = %lld", (long long)row.id);
 	if (exec_sql(db, sql, e) || exec_sql(db, "COMMIT", e))
@@ -638,10 +681,8 @@ int store_jail_set_state(struct store *s, const char *name, const char *state, i
 	char now[32];
 	store_now(now);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db,
-			   "UPDATE jails SET state = ?1, pid = CASE WHEN ?2 < 0 THEN pid WHEN ?2 = 0 THEN NULL ELSE ?2 END, error = ?3, "
-			   "started_at = CASE WHEN ?4 THEN ?5 ELSE started_at END, version = version + 1 WHERE name = ?6",
-			   -1, &st, NULL);
+	PREP("UPDATE jails SET state = ?1, pid = CASE WHEN ?2 < 0 THEN pid WHEN ?2 = 0 THEN NULL ELSE ?2 END, error = ?3, "
+			   "started_at = CASE WHEN ?4 THEN ?5 ELSE started_at END, version = version + 1 WHERE name = ?6", &st);
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, pid);
 	if (error)
@@ -654,7 +695,7 @@ int store_jail_set_state(struct store *s, const char *name, const char *state, i
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "updating jail state");
 	if (rc == 0 && sqlite3_changes(db) == 0)
 		rc = err_set(e, ERR_NOT_FOUND, "no jail named %s", name);
-	sqlite3_finalize(st);
+	DONE(st);
 	release(s, db_slot);
 	return rc;
 }
@@ -663,10 +704,10 @@ int store_jail_delete(struct store *s, const char *name, struct err *e)
 {
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(db, "DELETE FROM jails WHERE name = ?", -1, &st, NULL);
+	PREP("DELETE FROM jails WHERE name = ?", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "deleting jail");
-	sqlite3_finalize(st);
+	DONE(st);
 	release(s, db_slot);
 	return rc;
 }
@@ -677,7 +718,7 @@ int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(con
 	char sql[1024];
 	snprintf(sql, sizeof sql,
 		 "%sWHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 %s ORDER BY %s LIMIT ?4",
-		 jail_cols, f->by_boot_order ? "AND j.boot = 1" : "", f->by_boot_order ? "j.priority, j.name" : "j.name");
+		 JAIL_COLS, f->by_boot_order ? "AND j.boot = 1" : "", f->by_boot_order ? "j.priority, j.name" : "j.name");
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		db_err(db, e, "listing jails");
@@ -694,7 +735,7 @@ int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(con
 	int n = 0, r;
 	struct jail_row row;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		read_row(st, &row);
+		read_row(st, &row, f->spec_as_text);
 		fn(&row, arg);
 		jail_row_clear(&row);
 		n++;

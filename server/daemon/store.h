@@ -27,7 +27,8 @@ struct jail_row {
 	int priority;
 	char created_at[32];
 	char started_at[32];
-	json_t *spec; /* owned; free with jail_row_clear */
+	json_t *spec; /* owned; free with jail_row_clear (NULL when the filter asked for text) */
+	const char *spec_text; /* with jail_filter.spec_as_text: the stored JSON, valid during the callback */
 };
 
 struct token_info {
@@ -69,6 +70,7 @@ struct jail_filter {
 	const char *after;   /* "" : from the start */
 	int limit;
 	bool by_boot_order;  /* boot jails only, in priority order */
+	bool spec_as_text;   /* rows carry spec_text instead of a parsed spec */
 };
 /* Calls fn for each row (row is cleared after fn returns). Returns rows seen or -1. */
 int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg,

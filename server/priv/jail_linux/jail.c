@@ -284,7 +284,8 @@ static void close_from_3(int keep)
 	syscall(SYS_close_range, keep + 1, ~0U, 0);
 }
 
-/* Runs as PID 1 of the new pid namespace, host root, in the new mount namespace. */
+/* Runs as PID 1 of the new pid namespace, host root, in the new mount namespace,
+ * moved into the jail's cgroup by the parent before 'G'. */
 static void jail_init(int sock, const struct rootfs_plan *plan, const struct jail_spec *s)
 {
 	struct err e = { 0 };
@@ -309,6 +310,11 @@ static void jail_init(int sock, const struct rootfs_plan *plan, const struct jai
 	}
 	if (write(sock, "U", 1) != 1 || read(sock, &go, 1) != 1 || go != 'G')
 		_exit(1);
+	/* now in the jail's cgroup: that is the root of what it sees of cgroups */
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		err_errno(&e, "making the jail's cgroup namespace");
+		child_fail(sock, &e);
+	}
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 		err_errno(&e, "becoming the jail's root");
 		child_fail(sock, &e);
@@ -465,15 +471,13 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 		goto out;
 	}
 	if (c1 == 0) {
-		/* first child: joins the jail's cgroup, makes the host-owned namespaces, forks
-		 * PID 1 and leaves, so the jail is nobody's child but the subreaper's */
+		/* first child: makes the host-owned namespaces, forks PID 1 and leaves, so the
+		 * jail is nobody's child but the subreaper's */
 		struct err ce = { 0 };
 		child_close_inherited();
 		close(sock[0]);
 		setsid();
-		if (c->cg.ops->attach(&c->cg, s->name, 0, &ce))
-			child_fail(sock[1], &ce);
-		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0) {
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0) {
 			err_errno(&ce, "making the jail's namespaces");
 			child_fail(sock[1], &ce);
 		}
@@ -503,6 +507,11 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died", s->name);
 		goto fail;
 	}
+	/* into the jail's cgroup while PID 1 builds its root: on cgroup v1 the first
+	 * migration after a quiet spell waits out an RCU grace period (~10 ms), which
+	 * is thus spent in parallel; PID 1 runs nothing of the jail's before 'G' */
+	if (c->cg.ops->attach(&c->cg, s->name, pid1, e))
+		goto kill;
 	n = read(sock[0], buf, sizeof buf);
 	if (n != 1 || buf[0] != 'U') {
 		if (n > 1 && buf[0] == 'E')

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""jaild benchmarks; prints figures and each one's ratio against a baseline measured in
+the same run. Run as root through bench/run.sh.
+
+1. create+start (and the whole create/start/exec/stop/destroy cycle) through the API,
+   against the floor: unshare(1) of the same root filesystem running /bin/true.
+2. GET /api/jails/{name} (a running jail, live state) with wrk, against a hello-world
+   libmicrohttpd server built in bench/.
+3. listing 1,000 jails: GET /api/jails?limit=1000.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from jaildtest import Jaild, free_port  # noqa: E402
+
+BUILD = os.environ.get("JAILD_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
+N = int(os.environ.get("BENCH_N", "30"))
+
+
+def p50(xs):
+    return statistics.median(xs)
+
+
+def p99(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * 0.99))]
+
+
+def ms(x):
+    return "%.2f ms" % (x * 1000)
+
+
+def wrk(url, header=None, seconds=8):
+    cmd = ["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency"]
+    if header:
+        cmd += ["-H", header]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float([l for l in out.splitlines() if l.startswith("Requests/sec")][0].split()[1])
+    errors = [l for l in out.splitlines() if "Non-2xx" in l or "Socket errors" in l]
+    return rps, errors
+
+
+def main():
+    j = Jaild().start()
+    try:
+        template = os.path.join(j.data, "templates", "minimal")
+
+        # 1. the floor: the same namespaces and root, no control plane
+        floor = []
+        for _ in range(N):
+            t = time.perf_counter()
+            subprocess.run(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net",
+                            "chroot", template, "/bin/true"], check=True)
+            floor.append(time.perf_counter() - t)
+        create_start, cycle = [], []
+        for i in range(N):
+            name = "bench%d" % i
+            t0 = time.perf_counter()
+            st, body, _ = j.call("POST", "/api/jails?start=1", {"name": name, "ip4": ["auto"]})
+            t1 = time.perf_counter()
+            assert st == 201 and body["state"] == "running", body
+            r = j.exec(name, ["/bin/true"])
+            assert r["exit_code"] == 0
+            st, _, _ = j.call("POST", "/api/jails/%s/stop" % name)
+            st2, _, _ = j.call("DELETE", "/api/jails/" + name)
+            t2 = time.perf_counter()
+            assert st == 200 and st2 == 204
+            create_start.append(t1 - t0)
+            cycle.append(t2 - t0)
+        print("lifecycle (n=%d)" % N)
+        print("  floor: unshare+chroot /bin/true     p50 %s  p99 %s" % (ms(p50(floor)), ms(p99(floor))))
+        print("  create+start through the API       p50 %s  p99 %s  ratio %.2fx the floor (target <= 3x)"
+              % (ms(p50(create_start)), ms(p99(create_start)), p50(create_start) / p50(floor)))
+        print("  create+start+exec+stop+destroy     p50 %s  p99 %s  ratio %.2fx the floor"
+              % (ms(p50(cycle)), ms(p99(cycle)), p50(cycle) / p50(floor)))
+
+        # 2. GET throughput against hello-world
+        st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "target", "ip4": ["auto"]})
+        assert st == 201, body
+        hport = free_port()
+        hello = subprocess.Popen([os.path.join(BUILD, "bench", "hello"), str(hport)])
+        time.sleep(0.3)
+        try:
+            base, _ = wrk("http://127.0.0.1:%d/" % hport)
+        finally:
+            hello.terminate()
+            hello.wait()
+        ours, errs = wrk("http://127.0.0.1:%d/api/jails/target" % j.port, "Authorization: Bearer " + j.token)
+        print("GET /api/jails/{name} (running jail, live usage), wrk -t2 -c32")
+        print("  hello-world libmicrohttpd          %.0f req/s" % base)
+        print("  jaild                              %.0f req/s  ratio %.2f of hello-world (target >= 0.50)%s"
+              % (ours, ours / base, ("  " + "; ".join(errs)) if errs else ""))
+
+        # 3. listing 1,000 jails
+        for i in range(1000):
+            st, body, _ = j.call("POST", "/api/jails", {"name": "l%04d" % i})
+            assert st == 201, body
+        lst = []
+        for _ in range(N):
+            t = time.perf_counter()
+            st, body, _ = j.call("GET", "/api/jails?limit=1000")
+            lst.append(time.perf_counter() - t)
+            assert st == 200 and len(body["items"]) == 1000, len(body["items"])
+        one = []
+        for _ in range(N):
+            t = time.perf_counter()
+            j.call("GET", "/api/jails/l0000")
+            one.append(time.perf_counter() - t)
+        print("listing 1,000 jails (n=%d)" % N)
+        print("  GET /api/jails?limit=1000          p50 %s  p99 %s  (target < 20 ms)" % (ms(p50(lst)), ms(p99(lst))))
+        print("  baseline: GET of one stopped jail  p50 %s  ratio %.1fx" % (ms(p50(one)), p50(lst) / p50(one)))
+    finally:
+        j.stop()
+        j.cleanup()
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        sys.exit("bench needs root")
+    main()

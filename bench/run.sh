@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): build, then print figures and ratios. As root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/deps.sh
+[ -d build ] || meson setup build --buildtype=debugoptimized
+meson compile -C build
+JAILD_BUILD=$PWD/build python3 bench/bench.py
