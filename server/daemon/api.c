@@ -183,16 +183,26 @@ static int64_t if_match(struct request *rq, struct response *rs, const struct ja
 	return row->version;
 }
 
-static void h_jail_patch(struct request *rq, struct response *rs)
+/* The path's jail, visible to the caller; with_if_match also checks If-Match and
+ * gives the version to require (-1: any). Returns -1 once a response is filled. */
+static int target_jail(struct request *rq, struct response *rs, bool with_if_match, int64_t *version)
 {
 	struct jail_row row = { 0 };
 	struct reply live;
-	struct err e = { 0 };
 	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
-		return;
-	int64_t version = if_match(rq, rs, &row);
+		return -1;
+	int64_t v = with_if_match ? if_match(rq, rs, &row) : -1;
 	jail_row_clear(&row);
-	if (version == -2)
+	if (version)
+		*version = v;
+	return v == -2 ? -1 : 0;
+}
+
+static void h_jail_patch(struct request *rq, struct response *rs)
+{
+	struct err e = { 0 };
+	int64_t version;
+	if (target_jail(rq, rs, true, &version) < 0)
 		return;
 	json_t *body = req_json(rq, &e);
 	if (!body)
@@ -206,14 +216,8 @@ static void h_jail_patch(struct request *rq, struct response *rs)
 
 static void h_jail_delete(struct request *rq, struct response *rs)
 {
-	struct jail_row row = { 0 };
-	struct reply live;
 	struct err e;
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
-		return;
-	int64_t version = if_match(rq, rs, &row);
-	jail_row_clear(&row);
-	if (version == -2)
+	if (target_jail(rq, rs, true, NULL) < 0)
 		return;
 	if (jail_destroy(rq->params[0], &e) < 0)
 		return resp_error(rs, &e);
@@ -223,12 +227,9 @@ static void h_jail_delete(struct request *rq, struct response *rs)
 
 static void lifecycle(struct request *rq, struct response *rs, int (*op)(const char *, struct err *), int (*op2)(const char *, struct err *))
 {
-	struct jail_row row = { 0 };
-	struct reply live;
 	struct err e;
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (target_jail(rq, rs, false, NULL) < 0)
 		return;
-	jail_row_clear(&row);
 	if (op(rq->params[0], &e) < 0 && !(op2 && e.code == ERR_STATE))
 		return resp_error(rs, &e);
 	if (op2 && op2(rq->params[0], &e) < 0)
@@ -284,12 +285,9 @@ static json_t *utf8_string(const char *s, size_t n)
 
 static void h_jail_exec(struct request *rq, struct response *rs)
 {
-	struct jail_row row = { 0 };
-	struct reply live;
 	struct err e = { 0 };
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (target_jail(rq, rs, false, NULL) < 0)
 		return;
-	jail_row_clear(&row);
 	json_t *body = req_json(rq, &e);
 	if (!body)
 		return resp_error(rs, &e);

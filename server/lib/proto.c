@@ -41,11 +41,12 @@ int proto_frame_fds(uint32_t type)
 	return type > 0 && type < MSG_TYPE_MAX ? frames[type].nfds : -1;
 }
 
-int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds, struct err *e)
+int proto_send_raw(int fd, const void *frame, size_t size, const int *fds, int nfds)
 {
-	const struct msg_hdr *h = frame;
-	if (size < sizeof *h || proto_frame_size(h->type) != size || proto_frame_fds(h->type) != nfds)
-		return err_set(e, ERR_INTERNAL, "refusing to send a malformed %s frame", msg_type_name(h->type));
+	if (nfds < 0 || nfds > PROTO_MAX_FDS) {
+		errno = EINVAL;
+		return -1;
+	}
 	struct iovec iov = { .iov_base = (void *)frame, .iov_len = size };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
@@ -66,10 +67,20 @@ int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds,
 	do
 		n = sendmsg(fd, &m, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n >= 0 && (size_t)n != size) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds, struct err *e)
+{
+	const struct msg_hdr *h = frame;
+	if (size < sizeof *h || proto_frame_size(h->type) != size || proto_frame_fds(h->type) != nfds)
+		return err_set(e, ERR_INTERNAL, "refusing to send a malformed %s frame", msg_type_name(h->type));
+	if (proto_send_raw(fd, frame, size, fds, nfds) < 0)
 		return err_errno(e, "sending %s frame", msg_type_name(h->type));
-	if ((size_t)n != size)
-		return err_set(e, ERR_INTERNAL, "short write of %s frame", msg_type_name(h->type));
 	return 0;
 }
 

@@ -114,6 +114,10 @@ const char *msg_type_name(uint32_t type);
 /* proto_send writes one frame of exactly the size its type requires. */
 int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds, struct err *e);
 
+/* The transport alone, without proto_send's shape checks: the unit tests send
+ * malformed frames with it to see that proto_recv refuses them. */
+int proto_send_raw(int fd, const void *frame, size_t size, const int *fds, int nfds);
+
 /* proto_recv reads one frame into buf (PROTO_MAX_FRAME bytes) and checks it: magic,
  * known type, exact size, exact descriptor count, every string field terminated.
  * Returns the frame size, 0 on orderly EOF, -1 on a bad frame or error (e says which). */

@@ -14,29 +14,14 @@ static _Alignas(8) char buf[PROTO_MAX_FRAME];
 
 static long roundtrip_raw(const void *frame, size_t size, int nfds, int *got_fds)
 {
-	struct iovec iov = { .iov_base = (void *)frame, .iov_len = size };
-	union {
-		char b[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr a;
-	} ctl;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int fds[4];
+	int fds[PROTO_MAX_FDS] = { -1, -1, -1 };
 	for (int i = 0; i < nfds; i++)
 		fds[i] = open("/dev/null", O_RDONLY);
-	if (nfds) {
-		memset(&ctl, 0, sizeof ctl);
-		m.msg_control = ctl.b;
-		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	if (sendmsg(sp[0], &m, 0) < 0)
-		return -99;
+	int sent = proto_send_raw(sp[0], frame, size, fds, nfds);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
+	if (sent < 0)
+		return -99;
 	int n;
 	struct err e;
 	long r = proto_recv(sp[1], buf, got_fds, &n, &e);
