@@ -100,6 +100,60 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(st, 204)
 
 
+class Concurrency(unittest.TestCase):
+    def test_two_operations_on_one_jail_never_race(self):
+        import concurrent.futures
+        st, j, _ = J.call("POST", "/api/jails", {"name": "racy"})
+        self.assertEqual(st, 201, j)
+        try:
+            with concurrent.futures.ThreadPoolExecutor(8) as ex:
+                results = list(ex.map(lambda _: J.call("POST", "/api/jails/racy/start")[:2], range(8)))
+            codes = sorted(st for st, _ in results)
+            self.assertEqual(codes.count(200), 1, results)
+            self.assertTrue(all(st == 409 for st in codes if st != 200), results)
+            self.assertTrue(all(b["error"]["code"] in ("busy", "wrong_state") for st, b in results if st == 409))
+            st, j, _ = J.call("GET", "/api/jails/racy")
+            self.assertEqual(j["state"], "running")
+            # exactly one jail runs: one PID 1 in its cgroup tree
+            procs = J.exec("racy", "ps -o pid,args")["stdout"]
+            self.assertEqual(procs.count("/etc/rc"), 1, procs)
+        finally:
+            J.call("DELETE", "/api/jails/racy")
+
+    def test_a_slow_operation_does_not_stall_others(self):
+        import threading
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "slow"})
+        self.assertEqual(st, 201, j)
+        try:
+            t = threading.Thread(target=lambda: J.exec("slow", "sleep 3", timeout=10))
+            t.start()
+            time.sleep(0.3)
+            t0 = time.time()
+            self.assertEqual(J.call("GET", "/api/jails")[0], 200)
+            self.assertEqual(J.call("GET", "/api/jails/slow")[0], 200)
+            st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "quick"})
+            self.assertEqual(st, 201, j)
+            self.assertLess(time.time() - t0, 2.0)
+            t.join()
+        finally:
+            J.call("DELETE", "/api/jails/quick")
+            J.call("DELETE", "/api/jails/slow")
+
+    def test_exec_timeout(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "timer"})
+        self.assertEqual(st, 201, j)
+        try:
+            t0 = time.time()
+            r = J.exec("timer", "echo started; sleep 20", timeout=1)
+            self.assertLess(time.time() - t0, 5)
+            self.assertEqual((r["timed_out"], r["exit_code"]), (True, 124))
+            self.assertEqual(r["stdout"], "started\n")
+            st, j, _ = J.call("POST", "/api/jails/timer/exec", {"command": ["/bin/true"], "timeout": 0})
+            self.assertEqual((st, j["error"].get("field")), (422, "timeout"))
+        finally:
+            J.call("DELETE", "/api/jails/timer")
+
+
 class Containment(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
