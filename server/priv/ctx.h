@@ -23,6 +23,9 @@ struct priv_ctx {
 	char allowed_mounts[ALLOWED_MOUNTS_MAX][JPATH_SIZE];
 	int nallowed;
 	char busybox[256];
+	/* four hex digits from the data dir: names this instance's cgroups (jaild-TAG) and
+	 * interfaces (jdTAG-SLOT), so two jailds on one host never touch each other's */
+	char tag[8];
 	struct cgroup_mgr cg;
 };
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -277,6 +278,13 @@ int main(int argc, char **argv)
 	/* orphaned jail inits come to us (then to the supervisor), and we reap them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	char real[PATH_MAX];
+	if (!realpath(ctx.data_dir, real))
+		snprintf(real, sizeof real, "%s", ctx.data_dir);
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = real; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(ctx.tag, sizeof ctx.tag, "%04x", (h ^ (h >> 16)) & 0xffff);
 	int data = open(ctx.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (data < 0) {
 		log_error("opening data dir %s: %s", ctx.data_dir, strerror(errno));

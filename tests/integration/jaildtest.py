@@ -1,7 +1,9 @@
 """A real jaild (supervisor, unprivileged server, privileged helper) on a fresh data
 dir, driven over HTTP. Shared by the integration suites; standard library only."""
+import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -102,6 +104,13 @@ class Jaild:
         log = self.logtext(tail=10 ** 7)
         bad = [m for m in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer") if m in log]
         shutil.rmtree(self.dir, ignore_errors=True)
+        # this instance's (now empty) parent cgroups: a test data dir does not come back
+        for tag in set(re.findall(r"under (jaild-[0-9a-f]{4})", log)):
+            for d in glob.glob("/sys/fs/cgroup/*/%s" % tag) + glob.glob("/sys/fs/cgroup/%s" % tag):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
         if bad:
             raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[-3000:]))
 

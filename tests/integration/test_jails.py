@@ -30,9 +30,8 @@ def host_leftovers(name, slot):
     jail_dir = os.path.join(J.data, "jails", name)
     with open("/proc/self/mountinfo") as f:
         found += [l for l in f if jail_dir in l]
-    found += glob.glob("/sys/fs/cgroup/*/jaild/%s" % name) + glob.glob("/sys/fs/cgroup/jaild/%s" % name)
-    if os.path.exists("/sys/class/net/jd%d" % slot):
-        found.append("interface jd%d" % slot)
+    found += glob.glob("/sys/fs/cgroup/*/jaild-*/%s" % name) + glob.glob("/sys/fs/cgroup/jaild-*/%s" % name)
+    found += glob.glob("/sys/class/net/jd????-%d" % slot)
     return found
 
 
@@ -243,7 +242,7 @@ class Limits(unittest.TestCase):
             # the loop's subshell dies when fork fails; the exec's own shell goes on
             r = J.exec("forky", "(i=0; while [ $i -lt 60 ]; do sleep 4 & i=$((i+1)); done) 2>/tmp/err; echo looped", timeout=60)
             self.assertIn("looped", r["stdout"], r)
-            pids = glob.glob("/sys/fs/cgroup/pids/jaild/forky/pids.current") + glob.glob("/sys/fs/cgroup/jaild/forky/pids.current")
+            pids = glob.glob("/sys/fs/cgroup/pids/jaild-*/forky/pids.current") + glob.glob("/sys/fs/cgroup/jaild-*/forky/pids.current")
             with open(pids[0]) as f:
                 self.assertLessEqual(int(f.read()), 20)
             self.assertEqual(J.call("GET", "/api/health", token=False)[0], 200)
@@ -279,7 +278,7 @@ class Limits(unittest.TestCase):
             st, j, _ = J.call("PATCH", "/api/jails/live", {"limits": {"maxproc": 7}}, headers={"If-Match": h["ETag"]})
             self.assertEqual(st, 200, j)
             self.assertEqual(j["limits"]["maxproc"], 7)
-            pids_max = glob.glob("/sys/fs/cgroup/pids/jaild/live/pids.max") + glob.glob("/sys/fs/cgroup/jaild/live/pids.max")
+            pids_max = glob.glob("/sys/fs/cgroup/pids/jaild-*/live/pids.max") + glob.glob("/sys/fs/cgroup/jaild-*/live/pids.max")
             with open(pids_max[0]) as f:
                 self.assertEqual(f.read().strip(), "7")
             st, j, _ = J.call("PATCH", "/api/jails/live", {"ip4": ["auto"]})

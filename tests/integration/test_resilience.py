@@ -63,6 +63,26 @@ class Resilience(unittest.TestCase):
         self.assertEqual(now["state"], "stopped")
         self.assertIn("marked stopped", j.logtext())
 
+    def test_two_instances_leave_each_other_alone(self):
+        j = self.j
+        st, a, _ = j.call("POST", "/api/jails?start=1", {"name": "same", "ip4": ["10.77.0.10"]})
+        self.assertEqual(st, 201, a)
+        other = Jaild(extra=["--pool4", "10.78.0.0/16"]).start()
+        try:
+            st, b, _ = other.call("POST", "/api/jails?start=1", {"name": "same", "ip4": ["auto"]})
+            self.assertEqual(st, 201, b)
+            # the second instance's start-up sweep and its jail of the same name and
+            # slot took nothing from the first
+            self.assertEqual(j.exec("same", "ip -o addr show eth0")["exit_code"], 0)
+            self.assertIn("10.77.0.10", j.exec("same", "ip -o addr show eth0")["stdout"])
+            self.assertEqual(j.call("GET", "/api/jails/same")[1]["state"], "running")
+            self.assertNotEqual(a["pid"], b["pid"])
+        finally:
+            other.stop()
+            other.cleanup()
+        self.assertEqual(j.call("GET", "/api/jails/same")[1]["state"], "running")
+        self.assertIn("10.77.0.10", j.exec("same", "ip -o addr show eth0")["stdout"])
+
     def test_boot_jails_start_in_priority_order(self):
         j = self.j
         for name, prio in (("late", 20), ("early", 10)):

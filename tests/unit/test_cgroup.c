@@ -47,7 +47,7 @@ static void mk(const char *rel)
 
 static void v1(void)
 {
-	struct cgroup_mgr m = { .ops = &cgroup_v1_ops };
+	struct cgroup_mgr m = { .ops = &cgroup_v1_ops, .parent = "jaild" };
 	struct err e;
 	snprintf(root, sizeof root, "/tmp/jaild-cg1-XXXXXX");
 	CHECK(mkdtemp(root) != NULL);
@@ -95,7 +95,7 @@ static void v1(void)
 
 static void v2(void)
 {
-	struct cgroup_mgr m = { .ops = &cgroup_v2_ops };
+	struct cgroup_mgr m = { .ops = &cgroup_v2_ops, .parent = "jaild" };
 	struct err e;
 	snprintf(root, sizeof root, "/tmp/jaild-cg2-XXXXXX");
 	CHECK(mkdtemp(root) != NULL);

@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#define PARENT "jaild"
 #define CPU_PERIOD_US 100000
 
 /* v1 keeps one hierarchy per controller; these are the ones a jail is placed in. */
@@ -84,7 +83,7 @@ static long read_procs(const char *path, pid_t *out, size_t max)
 
 static void v1_path(const struct cgroup_mgr *m, const char *ctl, const char *jail, const char *file, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s/%s/" PARENT "%s%s%s%s", m->root, ctl, jail ? "/" : "", jail ? jail : "",
+	snprintf(buf, n, "%s/%s/%s%s%s%s%s", m->root, ctl, m->parent, jail ? "/" : "", jail ? jail : "",
 		 file ? "/" : "", file ? file : "");
 }
 
@@ -196,7 +195,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 
 static void v2_path(const struct cgroup_mgr *m, const char *jail, const char *file, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s/" PARENT "%s%s%s%s", m->root, jail ? "/" : "", jail ? jail : "", file ? "/" : "",
+	snprintf(buf, n, "%s/%s%s%s%s%s", m->root, m->parent, jail ? "/" : "", jail ? jail : "", file ? "/" : "",
 		 file ? file : "");
 }
 
@@ -306,6 +305,8 @@ int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e)
 	struct statfs sf;
 	char p[512];
 	snprintf(m->root, sizeof m->root, "%s", root);
+	if (!m->parent[0])
+		snprintf(m->parent, sizeof m->parent, "jaild");
 	if (statfs(root, &sf) < 0)
 		return err_errno(e, "cgroup root %s", root);
 	if (sf.f_type == CGROUP2_SUPER_MAGIC) {

@@ -38,12 +38,14 @@ struct cgroup_ops {
 struct cgroup_mgr {
 	const struct cgroup_ops *ops;
 	char root[256];   /* normally /sys/fs/cgroup; a temporary tree in tests */
+	char parent[32];  /* the group holding this jaild's jails: "jaild-TAG" */
 };
 
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;
 
-/* Picks v2 when root is a cgroup2 mount, v1 when it holds per-controller mounts. */
+/* Picks v2 when root is a cgroup2 mount, v1 when it holds per-controller mounts.
+ * Sets m->parent to "jaild" when empty. */
 int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e);
 
 #endif

@@ -68,9 +68,9 @@ static const char *const jail_env[] = {
 	NULL,
 };
 
-static void host_ifname(uint32_t slot, char buf[IFNAMSIZ])
+static void host_ifname(const struct priv_ctx *c, uint32_t slot, char buf[IFNAMSIZ])
 {
-	snprintf(buf, IFNAMSIZ, JAIL_IF_PREFIX "%u", slot);
+	snprintf(buf, IFNAMSIZ, JAIL_IF_PREFIX "%.4s-%u", c->tag, slot);
 }
 
 /* One lock per jail name, outside the jail's directory: two requests on one jail never
@@ -342,11 +342,10 @@ static void jail_init(int sock, const struct rootfs_plan *plan, const struct jai
 
 static int host_net(struct priv_ctx *c, const struct jail_spec *s, uint32_t slot, pid_t pid1, struct err *e)
 {
-	(void)c;
 	if (s->nip4 == 0 && s->nip6 == 0)
 		return 0; /* an internal jail: loopback only */
 	char ifn[IFNAMSIZ], path[128];
-	host_ifname(slot, ifn);
+	host_ifname(c, slot, ifn);
 	int nl = nl_open(e);
 	if (nl < 0)
 		return -1;
@@ -382,7 +381,7 @@ static void cleanup_runtime(struct priv_ctx *c, const char *name, uint32_t slot,
 	struct err e = { 0 };
 	if (have_slot) {
 		char ifn[IFNAMSIZ];
-		host_ifname(slot, ifn);
+		host_ifname(c, slot, ifn);
 		int nl = nl_open(&e);
 		if (nl >= 0) {
 			nl_link_del(nl, ifn, NULL);
@@ -958,9 +957,9 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 	int nl = nl_open(e);
 	for (struct if_nameindex *i = ifs; ifs && nl >= 0 && i->if_index; i++) {
 		unsigned slot;
-		char tail;
-		if (sscanf(i->if_name, JAIL_IF_PREFIX "%u%c", &slot, &tail) != 1)
-			continue;
+		char tag[8], tail;
+		if (sscanf(i->if_name, JAIL_IF_PREFIX "%4[0-9a-f]-%u%c", tag, &slot, &tail) != 2 || strcmp(tag, c->tag) != 0)
+			continue; /* not one of this instance's */
 		bool used = false;
 		for (size_t k = 0; k < nlive && !used; k++)
 			used = live[k] == slot;
@@ -979,11 +978,13 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 
 static int linux_init(struct priv_ctx *c, struct err *e)
 {
+	snprintf(c->cg.parent, sizeof c->cg.parent, "jaild-%s", c->tag);
 	if (cgroup_detect("/sys/fs/cgroup", &c->cg, e) || c->cg.ops->setup(&c->cg, e))
 		return -1;
 	if (firewall_setup(e))
 		return -1;
-	log_info("linux backend: cgroup %s, firewall table inet jaild loaded", c->cg.ops->name);
+	log_info("linux backend: cgroup %s under %s, interfaces " JAIL_IF_PREFIX "%s-SLOT, firewall table inet jaild loaded",
+		 c->cg.ops->name, c->cg.parent, c->tag);
 	return 0;
 }
 
