@@ -101,6 +101,10 @@ static int serve(const struct config *cfg, int ctl)
 		die("bootstrap", &e);
 	if (priv_client_start(ctl, reconcile_on_connect, &e))
 		die("helper", &e);
+	/* listen once the store agrees with the host and the minimal template exists, so
+	 * the first request can create a jail */
+	if (ctl >= 0 && !reconcile_wait_first(60))
+		log_warn("the privileged helper has not finished starting; listening anyway (jail operations answer 503 until it does)");
 	struct http_server *h = http_start(cfg->listen, api_routes, J.st, &e);
 	if (!h)
 		die("http", &e);

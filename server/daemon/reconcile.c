@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jails.h"
@@ -11,7 +12,8 @@
 #include "priv_client.h"
 
 static pthread_mutex_t reconcile_mu = PTHREAD_MUTEX_INITIALIZER;
-static int booted;
+static pthread_cond_t first_done_cv = PTHREAD_COND_INITIALIZER;
+static int booted, first_done;
 
 struct names {
 	char (*v)[NAME_SIZE];
@@ -123,6 +125,8 @@ void reconcile_on_connect(void)
 		free(boot.v);
 	}
 	log_info("reconcile: done");
+	first_done = 1;
+	pthread_cond_broadcast(&first_done_cv);
 	pthread_mutex_unlock(&reconcile_mu);
 }
 
@@ -146,6 +150,19 @@ static void *monitor(void *arg)
 		free(l.v);
 	}
 	return NULL;
+}
+
+bool reconcile_wait_first(int timeout_s)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_s;
+	pthread_mutex_lock(&reconcile_mu);
+	while (!first_done && pthread_cond_timedwait(&first_done_cv, &reconcile_mu, &until) == 0)
+		;
+	bool done = first_done;
+	pthread_mutex_unlock(&reconcile_mu);
+	return done;
 }
 
 void reconcile_start_monitor(void)

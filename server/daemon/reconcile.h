@@ -6,7 +6,12 @@
 #ifndef JAILD_RECONCILE_H
 #define JAILD_RECONCILE_H
 
+#include <stdbool.h>
+
 void reconcile_on_connect(void);
 void reconcile_start_monitor(void);
+/* Waits until the first reconcile (template made, jails adopted, boot jails started)
+ * is done, at most timeout_s seconds; true when it is. */
+bool reconcile_wait_first(int timeout_s);
 
 #endif
