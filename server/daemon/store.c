@@ -35,6 +35,18 @@ struct store {
 	bool busy[POOL_SIZE];
 	int nconns;
 	bool memory;
+	/* Token lookups, answered from memory: every token write goes through this store
+	 * and bumps token_gen, which voids all entries, so a revoked token fails on the
+	 * very next request; expiry is checked on each hit. */
+	pthread_mutex_t token_mu;
+	uint64_t token_gen;
+	struct {
+		uint8_t hash[32];
+		struct token_info info;
+		char expires_at[32]; /* "" for never */
+		uint64_t gen;
+		bool used;
+	} tokens[64];
 };
 
 void store_now(char buf[32])
@@ -132,6 +144,8 @@ struct store *store_open(const char *path, const struct pool4 *p4, const struct 
 	s->p6 = *p6;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	pthread_mutex_init(&s->token_mu, NULL);
+	s->token_gen = 1;
 	s->conns[0] = open_conn(s, e);
 	if (!s->conns[0] || migrate(s->conns[0], e)) {
 		store_close(s);
@@ -154,6 +168,7 @@ void store_close(struct store *s)
 	}
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->token_mu);
 	free(s);
 }
 
@@ -295,6 +310,8 @@ out:
 	return rc;
 }
 
+static void token_cache_void(struct store *s);
+
 int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e)
 {
 	WITH_DB(s, db, e);
@@ -310,31 +327,63 @@ int store_token_add(struct store *s, int64_t tenant_id, const char *name, const 
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "adding token");
 	DONE(st);
 	release(s, db_slot);
+	token_cache_void(s);
 	return rc;
+}
+
+static void token_cache_void(struct store *s)
+{
+	pthread_mutex_lock(&s->token_mu);
+	s->token_gen++;
+	pthread_mutex_unlock(&s->token_mu);
 }
 
 int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e)
 {
-	WITH_DB(s, db, e);
 	char now[32];
 	store_now(now);
+	unsigned slot = hash[0] % (sizeof s->tokens / sizeof s->tokens[0]);
+	pthread_mutex_lock(&s->token_mu);
+	uint64_t gen = s->token_gen;
+	bool hit = s->tokens[slot].used && s->tokens[slot].gen == gen && memcmp(s->tokens[slot].hash, hash, 32) == 0 &&
+		   (!s->tokens[slot].expires_at[0] || strcmp(s->tokens[slot].expires_at, now) > 0);
+	if (hit)
+		*out = s->tokens[slot].info;
+	pthread_mutex_unlock(&s->token_mu);
+	if (hit)
+		return 0;
+
+	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
-	PREP("SELECT t.id, t.tenant_id, n.name, t.role FROM tokens t JOIN tenants n ON n.id = t.tenant_id "
-			   "WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)", &st);
+	PREP("SELECT t.id, t.tenant_id, n.name, t.role, COALESCE(t.expires_at, '') FROM tokens t "
+	     "JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)", &st);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
 	int rc;
+	char expires[32] = "";
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(st, 0);
 		out->tenant_id = sqlite3_column_int64(st, 1);
 		snprintf(out->tenant, sizeof out->tenant, "%s", (const char *)sqlite3_column_text(st, 2));
 		snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 3));
+		snprintf(expires, sizeof expires, "%s", (const char *)sqlite3_column_text(st, 4));
 		rc = 0;
 	} else {
 		rc = err_set(e, ERR_NOT_FOUND, "no such token");
 	}
 	DONE(st);
 	release(s, db_slot);
+	if (rc == 0) {
+		pthread_mutex_lock(&s->token_mu);
+		if (s->token_gen == gen) { /* no token changed while we read */
+			memcpy(s->tokens[slot].hash, hash, 32);
+			s->tokens[slot].info = *out;
+			snprintf(s->tokens[slot].expires_at, sizeof s->tokens[slot].expires_at, "%s", expires);
+			s->tokens[slot].gen = gen;
+			s->tokens[slot].used = true;
+		}
+		pthread_mutex_unlock(&s->token_mu);
+	}
 	return rc;
 }
 

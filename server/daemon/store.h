@@ -46,7 +46,8 @@ int store_schema_version(struct store *s);
 int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e);
 int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct err *e);
 int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e);
-/* 0 found, -1 with ERR_NOT_FOUND when no live token has this hash */
+/* 0 found, -1 with ERR_NOT_FOUND when no live token has this hash. Answered from a
+ * cache that every token write through this store voids. */
 int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e);
 int store_token_count(struct store *s, int64_t *n, struct err *e);
 
