@@ -288,20 +288,27 @@ struct collector {
 	bool trunc[2];
 };
 
-static void collect(struct collector *c, int timeout_ms)
+/* Reads both pipes until each hits EOF, or until wake_fd (when >= 0) becomes
+ * readable, or for timeout_ms without input. Returns 1 when woken. */
+static int collect(struct collector *c, int timeout_ms, int wake_fd)
 {
 	for (;;) {
-		struct pollfd p[2];
+		struct pollfd p[3];
 		int n = 0;
 		for (int i = 0; i < 2; i++)
 			if (c->fd[i] >= 0)
 				p[n++] = (struct pollfd){ .fd = c->fd[i], .events = POLLIN };
+		int nwake = n;
+		if (wake_fd >= 0)
+			p[n++] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
 		if (n == 0)
-			return;
+			return 0;
 		int r = poll(p, (nfds_t)n, timeout_ms);
 		if (r <= 0)
-			return;
-		for (int k = 0; k < n; k++) {
+			return 0;
+		if (wake_fd >= 0 && p[nwake].revents)
+			return 1;
+		for (int k = 0; k < nwake; k++) {
 			if (!p[k].revents)
 				continue;
 			int i = p[k].fd == c->fd[0] ? 0 : 1;
@@ -414,23 +421,15 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, struct er
 		return -1;
 	}
 	/* read output while the command runs (a full pipe would stall it), until the
-	 * helper answers; then what is still buffered, briefly */
-	for (;;) {
-		struct pollfd p = { .fd = wake[0], .events = POLLIN };
-		if (poll(&p, 1, 0) > 0)
-			break;
-		collect(&c, 50);
-		if (c.fd[0] < 0 && c.fd[1] < 0) {
-			poll(&p, 1, -1);
-			break;
-		}
-	}
+	 * helper answers; then, with our copies of the write ends closed, what is still
+	 * buffered, briefly (a background process in the jail may keep the pipe open) */
+	collect(&c, -1, wake[0]);
 	pthread_join(t, NULL);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
 	close(wake[0]);
-	collect(&c, 200);
+	collect(&c, 200, -1);
 	for (int k = 0; k < 2; k++)
 		if (c.fd[k] >= 0)
 			close(c.fd[k]);
