@@ -17,6 +17,7 @@ void config_defaults(struct config *c)
 	snprintf(c->pool6, sizeof c->pool6, "fd77::/64");
 	snprintf(c->uid_base, sizeof c->uid_base, "2147483648");
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
+	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 }
 
 #define SET(field)                                                                                       \
@@ -51,6 +52,11 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		SET(uid_base);
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
+	if (strcmp(key, "cgroup-favordynmods") == 0) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return err_set(e, ERR_INVALID, "cgroup-favordynmods must be yes or no");
+		SET(favordynmods);
+	}
 	if (strcmp(key, "allow-mount") == 0) {
 		if (c->nallow_mounts == CFG_MOUNTS_MAX)
 			return err_set(e, ERR_INVALID, "at most %d allow-mount paths", CFG_MOUNTS_MAX);

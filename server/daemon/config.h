@@ -14,6 +14,7 @@ struct config {
 	char pool6[64];
 	char uid_base[16];
 	char busybox[256];
+	char favordynmods[8];  /* "yes": ask the kernel for cheap cgroup migrations */
 	char allow_mounts[CFG_MOUNTS_MAX][256];
 	int nallow_mounts;
 };

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: jaild [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--user USER]\n"
 		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
+		"             [--uid-base N] [--cgroup-favordynmods yes|no]\n"
 		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild\n");
 }
 
@@ -125,7 +126,8 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "user", required_argument, NULL, 'u' },
 		{ "pool4", required_argument, NULL, '4' },  { "pool6", required_argument, NULL, '6' },
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
-		{ "uid-base", required_argument, NULL, 'U' }, { "help", no_argument, NULL, 'h' },
+		{ "uid-base", required_argument, NULL, 'U' }, { "cgroup-favordynmods", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct config cfg;

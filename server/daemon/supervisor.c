@@ -69,6 +69,8 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		argv[n++] = (char *)cfg->pool6;
 		argv[n++] = "--busybox";
 		argv[n++] = (char *)cfg->busybox;
+		if (strcmp(cfg->favordynmods, "yes") == 0)
+			argv[n++] = "--favordynmods";
 		for (int i = 0; i < cfg->nallow_mounts; i++) {
 			argv[n++] = "--allow-mount";
 			argv[n++] = (char *)cfg->allow_mounts[i];

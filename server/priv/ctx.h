@@ -26,6 +26,7 @@ struct priv_ctx {
 	/* four hex digits from the data dir: names this instance's cgroups (jaild-TAG) and
 	 * interfaces (jdTAG-SLOT), so two jailds on one host never touch each other's */
 	char tag[8];
+	int favordynmods;
 	struct cgroup_mgr cg;
 };
 

@@ -231,6 +231,7 @@ int main(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, 'd' }, { "uid-base", required_argument, NULL, 'u' },
 		{ "pool4", required_argument, NULL, '4' },    { "pool6", required_argument, NULL, '6' },
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
+		{ "favordynmods", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct err e = { 0 };
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
 		case '4': p4 = optarg; break;
 		case '6': p6 = optarg; break;
 		case 'b': snprintf(ctx.busybox, sizeof ctx.busybox, "%s", optarg); break;
+		case 'f': ctx.favordynmods = 1; break;
 		case 'm':
 			if (ctx.nallowed == ALLOWED_MOUNTS_MAX || !valid_abs_path(optarg) || strcmp(optarg, "/") == 0) {
 				fprintf(stderr, "jaild-priv: bad --allow-mount %s\n", optarg);

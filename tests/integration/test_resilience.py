@@ -83,6 +83,25 @@ class Resilience(unittest.TestCase):
         self.assertEqual(j.call("GET", "/api/jails/same")[1]["state"], "running")
         self.assertIn("10.77.0.10", j.exec("same", "ip -o addr show eth0")["stdout"])
 
+    def test_cgroup_favordynmods_option(self):
+        import subprocess
+        bad = subprocess.run([self.j.proc.args[0], "--cgroup-favordynmods", "maybe"], capture_output=True, text=True)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("yes or no", bad.stderr)
+        j = Jaild(extra=["--cgroup-favordynmods", "yes"]).start()
+        try:
+            with open("/proc/mounts") as f:
+                mounts = f.read()
+            v2 = "cgroup2 /sys/fs/cgroup " in mounts
+            self.assertTrue(any("favordynmods" in l and (l.split()[1] == "/sys/fs/cgroup" if v2 else j.data in l)
+                                for l in mounts.splitlines()), "no favordynmods cgroup mount")
+            st, jail, _ = j.call("POST", "/api/jails?start=1", {"name": "fast"})
+            self.assertEqual((st, jail["state"]), (201, "running"), jail)
+        finally:
+            j.stop()
+            subprocess.run(["umount", os.path.join(j.data, "cgroup-favordynmods")], capture_output=True)
+            j.cleanup()
+
     def test_boot_jails_start_in_priority_order(self):
         j = self.j
         for name, prio in (("late", 20), ("early", 10)):

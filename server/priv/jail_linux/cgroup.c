@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -299,6 +300,23 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.destroy = v2_destroy,
 	.parent_dir = v2_parent_dir,
 };
+
+int cgroup_favor_dynmods(const struct cgroup_mgr *m, const char *where, struct err *e)
+{
+	if (m->ops == &cgroup_v2_ops) {
+		if (mount(NULL, m->root, NULL, MS_REMOUNT, "favordynmods") < 0)
+			return err_errno(e, "remounting %s with favordynmods", m->root);
+		return 0;
+	}
+	struct statfs sf;
+	if (statfs(where, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC)
+		return 0; /* mounted by an earlier helper */
+	if (mkdir(where, 0700) < 0 && errno != EEXIST)
+		return err_errno(e, "creating %s", where);
+	if (mount("jaild", where, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "none,name=jaild,favordynmods") < 0)
+		return err_errno(e, "mounting a favordynmods cgroup hierarchy at %s", where);
+	return 0;
+}
 
 int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e)
 {

@@ -44,6 +44,11 @@ struct cgroup_mgr {
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;
 
+/* Asks the kernel to favour cgroup changes (task migration) over fork and exit: the
+ * "favordynmods" mount option. v2: a remount of root; v1: a named, controller-less
+ * hierarchy mounted with it at `where` (the switch is global). Idempotent. */
+int cgroup_favor_dynmods(const struct cgroup_mgr *m, const char *where, struct err *e);
+
 /* Picks v2 when root is a cgroup2 mount, v1 when it holds per-controller mounts.
  * Sets m->parent to "jaild" when empty. */
 int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e);

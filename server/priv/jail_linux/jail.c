@@ -981,6 +981,13 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	snprintf(c->cg.parent, sizeof c->cg.parent, "jaild-%s", c->tag);
 	if (cgroup_detect("/sys/fs/cgroup", &c->cg, e) || c->cg.ops->setup(&c->cg, e))
 		return -1;
+	if (c->favordynmods) {
+		char where[300];
+		snprintf(where, sizeof where, "%s/cgroup-favordynmods", c->data_dir);
+		if (cgroup_favor_dynmods(&c->cg, where, e))
+			return -1;
+		log_info("cgroup favordynmods on: task migrations no longer wait for an RCU grace period");
+	}
 	if (firewall_setup(e))
 		return -1;
 	log_info("linux backend: cgroup %s under %s, interfaces " JAIL_IF_PREFIX "%s-SLOT, firewall table inet jaild loaded",
