@@ -148,11 +148,7 @@ static void h_jails_create(struct request *rq, struct response *rs)
 	json_decref(body);
 	if (rc < 0 && !row.spec)
 		return resp_error(rs, &e);
-	if (rc < 0) {
-		/* created, but it did not start: say why, keep the jail */
-		jail_row_clear(&row);
-		return resp_error(rs, &e);
-	}
+	/* created; if it did not start, the jail says so (state "error", and why) */
 	struct reply live = { 0 };
 	send_jail(rs, 201, &row, &live);
 	snprintf(rs->location, sizeof rs->location, "/api/jails/%s", row.name);

@@ -97,6 +97,11 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(host_leftovers("badcmd", j["jid"] or 0)[:1], [])
         st, _, _ = J.call("DELETE", "/api/jails/badcmd")
         self.assertEqual(st, 204)
+        # create+start that cannot start: the jail exists, and says why
+        st, j, h = J.call("POST", "/api/jails?start=1", {"name": "badcmd2", "command": ["/no/such/program"]})
+        self.assertEqual((st, j["state"]), (201, "error"), j)
+        self.assertIn("/no/such/program", j["error"])
+        self.assertEqual(J.call("DELETE", "/api/jails/badcmd2")[0], 204)
 
 
 class Concurrency(unittest.TestCase):
