@@ -193,6 +193,12 @@ static void handle(int sock, const void *frame, const int *fds, int nfds)
 		int rc = ops[h->type].handler(frame, fds, &out, &e);
 		if (rc < 0)
 			log_warn("%s failed: %s", msg_type_name(h->type), e.msg);
+		/* the jail's lock goes before the answer: the next request on the jail may
+		 * arrive the moment jaild reads it, before this process is gone */
+		if (priv_lock_fd >= 0) {
+			close(priv_lock_fd);
+			priv_lock_fd = -1;
+		}
 		send_reply(sock, h->id, rc, &out, &e);
 		_exit(0);
 	}
