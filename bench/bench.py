@@ -46,6 +46,12 @@ def wrk(url, header=None, seconds=8):
 
 
 def main():
+    with open("/proc/mounts") as f:
+        favor = any("favordynmods" in l for l in f)
+    # cgroup migrations cost an RCU grace period unless some cgroup root was mounted with
+    # favordynmods since boot (jaild's cgroup-favordynmods option, or the test of it)
+    print("host: cgroup favordynmods %s" % ("on (some cgroup root has it)" if favor else
+                                           "not seen in /proc/mounts (may still be on if set and unmounted since boot)"))
     j = Jaild().start()
     try:
         template = os.path.join(j.data, "templates", "minimal")
