@@ -106,7 +106,7 @@ static int do_start(const char *name, struct err *e)
 		goto out;
 	}
 	if (!priv_available()) {
-		err_set(e, ERR_UNAVAILABLE, "the privileged helper is not available; retry in a moment");
+		err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
 		goto out;
 	}
 	store_jail_set_state(J.st, name, "starting", 0, NULL, false, NULL);
@@ -182,12 +182,12 @@ int jail_create(const struct token_info *who, json_t *body, bool start, struct j
 		if (store_tenant_ensure(J.st, json_string_value(tenant), &tenant_id, e))
 			goto out_spec;
 	}
-	if (!store_template_exists(J.st, tmpl)) {
-		err_field(e, ERR_INVALID, "template", "there is no template named %s on this host", tmpl);
+	if (!priv_available()) {
+		err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
 		goto out_spec;
 	}
-	if (!priv_available()) {
-		err_set(e, ERR_UNAVAILABLE, "the privileged helper is not available; retry in a moment");
+	if (!store_template_exists(J.st, tmpl)) {
+		err_field(e, ERR_INVALID, "template", "there is no template named %s on this host", tmpl);
 		goto out_spec;
 	}
 	if (!jail_busy_acquire(name)) {
@@ -228,7 +228,7 @@ int jail_destroy(const char *name, struct err *e)
 	if (rc == 0 && strcmp(row.state, "stopped") != 0 && strcmp(row.state, "error") != 0)
 		rc = do_stop(name, e);
 	else if (rc == 0 && !priv_available())
-		rc = err_set(e, ERR_UNAVAILABLE, "the privileged helper is not available; retry in a moment");
+		rc = err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
 	if (rc == 0)
 		rc = helper_name_call(MSG_DESTROY, name, &out, e);
 	if (rc == 0)

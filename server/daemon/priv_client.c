@@ -140,7 +140,7 @@ int priv_client_start(int ctl, void (*on_connect)(void), struct err *e)
 	return 0;
 }
 
-static const char *no_helper_msg(void)
+const char *priv_unavailable_reason(void)
 {
 	return ctl_fd < 0 ? "jail operations need the privileged helper, and jaild was not started as root; start jaild as root"
 			  : "the privileged helper is restarting; retry in a moment";
@@ -155,7 +155,7 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 	if (sock < 0) {
 		pthread_mutex_unlock(&mu);
 		pthread_cond_destroy(&p.cv);
-		return err_set(e, ERR_UNAVAILABLE, "%s", no_helper_msg());
+		return err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
 	}
 	/* find a free slot; ids are unique among pending requests */
 	int tries = 0;
@@ -186,7 +186,7 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 	pthread_mutex_unlock(&mu);
 	pthread_cond_destroy(&p.cv);
 	if (rc < 0)
-		return err_set(e, ERR_UNAVAILABLE, "%s", no_helper_msg());
+		return err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
 	if (p.done < 0)
 		return err_set(e, ERR_UNAVAILABLE, "the privileged helper died during the operation; retry, and check the jail's state");
 	return 0;

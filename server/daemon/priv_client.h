@@ -14,6 +14,8 @@
  * on_connect runs on its own thread each time a helper connects. */
 int priv_client_start(int ctl, void (*on_connect)(void), struct err *e);
 bool priv_available(void);
+/* What to tell a user while priv_available() is false. */
+const char *priv_unavailable_reason(void);
 
 /* Sends req (its type decides its size) and waits for the reply frame. A reply whose
  * code is an error becomes -1 with e filled. */

@@ -102,6 +102,38 @@ class Resilience(unittest.TestCase):
             subprocess.run(["umount", os.path.join(j.data, "cgroup-favordynmods")], capture_output=True)
             j.cleanup()
 
+    def test_without_root_privileged_routes_answer_503(self):
+        import pwd
+        import subprocess
+        import tempfile
+        from jaildtest import JAILD, free_port
+        nobody = pwd.getpwnam("nobody")
+        d = tempfile.mkdtemp(prefix="jaild-noroot-", dir="/var/tmp")
+        os.chmod(d, 0o755)
+        os.chown(d, nobody.pw_uid, nobody.pw_gid)
+        port = free_port()
+        p = subprocess.Popen(["setpriv", "--reuid", str(nobody.pw_uid), "--regid", str(nobody.pw_gid), "--clear-groups",
+                              JAILD, "--data-dir", d, "--listen", "127.0.0.1:%d" % port],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            probe = Jaild.__new__(Jaild)
+            probe.port = port
+            self.assertTrue(Jaild.wait_for(lambda: os.path.exists(os.path.join(d, "admin.token")), 10))
+            with open(os.path.join(d, "admin.token")) as f:
+                probe.token = f.read().strip()
+            self.assertTrue(Jaild.wait_for(lambda: _up(probe), 10))
+            st, body, _ = probe.call("GET", "/api/health", token=False)
+            self.assertEqual((st, body.get("helper")), (200, "unavailable"))
+            self.assertEqual(probe.call("GET", "/api/jails")[0], 200)
+            st, body, _ = probe.call("POST", "/api/jails", {"name": "nope"})
+            self.assertEqual((st, body["error"]["code"]), (503, "helper_unavailable"), body)
+            self.assertIn("root", body["error"]["message"])
+        finally:
+            p.terminate()
+            p.wait(10)
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_boot_jails_start_in_priority_order(self):
         j = self.j
         for name, prio in (("late", 20), ("early", 10)):
@@ -114,6 +146,13 @@ class Resilience(unittest.TestCase):
         self.assertEqual(j.call("GET", "/api/jails/early")[1]["state"], "running")
         log = j.logtext()
         self.assertLess(log.index("boot: starting jail early"), log.index("boot: starting jail late"))
+
+
+def _up(j):
+    try:
+        return j.call("GET", "/api/health", token=False)[0] == 200
+    except OSError:
+        return False
 
 
 if __name__ == "__main__":

@@ -1,0 +1,206 @@
+/* jaild-priv driven by a hostile "jaild": this test spawns the helper on its own
+ * socketpair, as the supervisor does, and sends what a compromised server might.
+ * Needs root (the helper refuses to run otherwise); exit 77 (skip) when not root. */
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "../unit/check.h"
+#include "proto.h"
+#include "validate.h"
+
+static char dir[] = "/var/tmp/jaild-helper-XXXXXX";
+static _Alignas(8) char frame[PROTO_MAX_FRAME];
+
+static pid_t spawn(const char *helper, int *sock)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(sp[1], 3);
+		execl(helper, helper, "--data-dir", dir, "--pool4", "10.99.0.0/24", "--allow-mount", "/var/tmp/allowed", (char *)NULL);
+		_exit(127);
+	}
+	close(sp[1]);
+	*sock = sp[0];
+	return pid;
+}
+
+/* One request, one reply; returns the reply's code or -1 when the helper hung up. */
+static int ask(int sock, void *req, int nfds, const int *fds, struct reply *out)
+{
+	static uint32_t id = 1;
+	struct msg_hdr *h = req;
+	struct err e;
+	h->magic = PROTO_MAGIC;
+	h->id = id++;
+	if (proto_send(sock, req, proto_frame_size(h->type), fds, nfds, &e) < 0)
+		return -1;
+	int got[PROTO_MAX_FDS], n;
+	long r = proto_recv(sock, frame, got, &n, &e);
+	if (r <= 0)
+		return -1;
+	memcpy(out, frame, sizeof *out);
+	return out->code;
+}
+
+static int status_of_name(int sock, const char *name)
+{
+	struct req_name r = { .h.type = MSG_STATUS };
+	struct reply out;
+	snprintf(r.name, sizeof r.name, "%s", name);
+	return ask(sock, &r, 0, NULL, &out);
+}
+
+static int exited_with(pid_t pid, int code)
+{
+	int st;
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == code;
+		usleep(20000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return 0;
+}
+
+static void spec_base(struct req_spec *r, const char *name)
+{
+	struct err e;
+	memset(r, 0, sizeof *r);
+	snprintf(r->spec.name, sizeof r->spec.name, "%s", name);
+	snprintf(r->spec.hostname, sizeof r->spec.hostname, "%s", name);
+	snprintf(r->spec.tmpl, sizeof r->spec.tmpl, "minimal");
+	const char *argv[] = { "/bin/sh", "/etc/rc" };
+	argv_pack(&r->spec.command, argv, 2, "command", &e);
+	r->spec.limits = (struct jail_limits){ -1, -1, -1, -1, -1 };
+	r->spec.stop_timeout = 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (geteuid() != 0) {
+		printf("needs root; skipped\n");
+		return 77;
+	}
+	const char *helper = argc > 1 ? argv[1] : "build/server/jaild-priv";
+	CHECK(mkdtemp(dir) != NULL);
+	mkdir("/var/tmp/allowed", 0755);
+	int sock;
+	struct reply out;
+
+	/* 1. a well-formed request of the wrong meaning is answered, not obeyed */
+	pid_t pid = spawn(helper, &sock);
+	CHECK(pid > 0);
+	CHECK(status_of_name(sock, "fine") == ERR_OK);
+	CHECK(status_of_name(sock, "../etc") == ERR_INVALID);
+	CHECK(status_of_name(sock, "UPPER") == ERR_INVALID);
+	struct req_empty t = { .h.type = MSG_TEMPLATE_MINIMAL };
+	CHECK(ask(sock, &t, 0, NULL, &out) == ERR_OK);
+
+	static struct req_spec r;
+	spec_base(&r, "victim");
+	r.h.type = MSG_CREATE;
+	r.slot = 3;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK);
+	/* another jail claiming the same uid range */
+	spec_base(&r, "thief");
+	r.h.type = MSG_CREATE;
+	r.slot = 3;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_CONFLICT);
+	/* starting a jail with a slot that does not own its files */
+	spec_base(&r, "victim");
+	r.h.type = MSG_START;
+	r.slot = 4;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "slot") == 0);
+	/* an address outside the pool, a mount source outside the allowed paths, one
+	 * through a symlink, a mount target inside /proc */
+	spec_base(&r, "victim");
+	r.h.type = MSG_START;
+	r.slot = 3;
+	r.spec.nip4 = 1;
+	r.spec.ip4[0] = htonl(0x08080808);
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "ip4") == 0);
+	spec_base(&r, "victim");
+	r.h.type = MSG_START;
+	r.slot = 3;
+	r.spec.nmounts = 1;
+	strcpy(r.spec.mounts[0].source, "/etc");
+	strcpy(r.spec.mounts[0].target, "/mnt/etc");
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID);
+	unlink("/var/tmp/allowed/link");
+	CHECK(symlink("/etc", "/var/tmp/allowed/link") == 0);
+	strcpy(r.spec.mounts[0].source, "/var/tmp/allowed/link");
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strstr(out.msg, "symlink"));
+	strcpy(r.spec.mounts[0].source, "/var/tmp/allowed");
+	strcpy(r.spec.mounts[0].target, "/proc/sys");
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID);
+	/* a template that is a path */
+	spec_base(&r, "victim");
+	r.h.type = MSG_START;
+	r.slot = 3;
+	strcpy(r.spec.tmpl, "../jails");
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID);
+	/* destroy of a name with a slash: refused before any file is touched */
+	struct req_name d = { .h.type = MSG_DESTROY };
+	strcpy(d.name, "victim/..");
+	CHECK(ask(sock, &d, 0, NULL, &out) == ERR_INVALID);
+	struct stat st;
+	CHECK(stat("/var/tmp", &st) == 0);
+	strcpy(d.name, "victim");
+	CHECK(ask(sock, &d, 0, NULL, &out) == ERR_OK);
+	/* a reply type sent as a request: not something the helper serves; it leaves */
+	static struct reply fake;
+	memset(&fake, 0, sizeof fake);
+	fake.h = (struct msg_hdr){ PROTO_MAGIC, MSG_REPLY, 99, 0 };
+	CHECK(proto_send_raw(sock, &fake, sizeof fake, NULL, 0) == 0);
+	CHECK(exited_with(pid, 2));
+	close(sock);
+
+	/* 2. a malformed frame ends the helper */
+	pid = spawn(helper, &sock);
+	CHECK(status_of_name(sock, "fine") == ERR_OK);
+	struct req_name bad = { .h = { PROTO_MAGIC, MSG_STATUS, 1, 0 } };
+	memset(bad.name, 'a', sizeof bad.name); /* unterminated */
+	CHECK(proto_send_raw(sock, &bad, sizeof bad, NULL, 0) == 0);
+	CHECK(exited_with(pid, 2));
+	close(sock);
+	pid = spawn(helper, &sock);
+	CHECK(status_of_name(sock, "fine") == ERR_OK);
+	char shortframe[7] = { 0 };
+	CHECK(proto_send_raw(sock, shortframe, sizeof shortframe, NULL, 0) == 0);
+	CHECK(exited_with(pid, 2));
+	close(sock);
+
+	/* 3. jaild going away ends it quietly */
+	pid = spawn(helper, &sock);
+	CHECK(status_of_name(sock, "fine") == ERR_OK);
+	close(sock);
+	CHECK(exited_with(pid, 0));
+
+	/* this helper's (empty) parent cgroups, named as the helper names them */
+	char real[PATH_MAX], cmd[600];
+	if (realpath(dir, real)) {
+		uint32_t h = 2166136261u;
+		for (const char *p = real; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		snprintf(cmd, sizeof cmd, "rmdir /sys/fs/cgroup/*/jaild-%04x /sys/fs/cgroup/jaild-%04x 2>/dev/null",
+			 (h ^ (h >> 16)) & 0xffff, (h ^ (h >> 16)) & 0xffff);
+		CHECK(system(cmd) >= 0);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf %s /var/tmp/allowed", dir);
+	CHECK(system(cmd) == 0);
+	return check_done();
+}
