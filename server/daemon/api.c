@@ -88,16 +88,11 @@ static void add_row(const struct jail_row *row, void *arg)
 
 static void h_jails_list(struct request *rq, struct response *rs)
 {
-	struct jail_filter f = { .after = req_query(rq, "after"), .limit = 100, .spec_as_text = true };
-	const char *limit = req_query(rq, "limit"), *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant");
+	struct jail_filter f = { .after = req_query(rq, "after"), .limit = req_limit(rq, rs), .spec_as_text = true };
+	const char *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant");
 	struct err e;
-	if (limit) {
-		char *end;
-		long v = strtol(limit, &end, 10);
-		if (*end || v < 1 || v > 1000)
-			return resp_errorf(rs, ERR_INVALID, "limit", "limit must be between 1 and 1000");
-		f.limit = (int)v;
-	}
+	if (f.limit < 0)
+		return;
 	if (f.after && *f.after && !valid_name(f.after))
 		return resp_errorf(rs, ERR_INVALID, "after", "after must be a cursor from a previous page's \"next\"");
 	if (state) {
@@ -312,5 +307,12 @@ const struct route api_routes[] = {
 	{ "POST", "/api/jails/*/stop", h_jail_stop, false },
 	{ "POST", "/api/jails/*/restart", h_jail_restart, false },
 	{ "POST", "/api/jails/*/exec", h_jail_exec, false },
+	{ "GET", "/api/tenants", h_tenants_list, false },
+	{ "POST", "/api/tenants", h_tenants_create, false },
+	{ "GET", "/api/tenants/*", h_tenant_get, false },
+	{ "DELETE", "/api/tenants/*", h_tenant_delete, false },
+	{ "GET", "/api/tenants/*/tokens", h_tokens_list, false },
+	{ "POST", "/api/tenants/*/tokens", h_tokens_create, false },
+	{ "DELETE", "/api/tenants/*/tokens/*", h_token_delete, false },
 	{ NULL, NULL, NULL, false },
 };

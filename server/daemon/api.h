@@ -6,4 +6,13 @@
 
 extern const struct route api_routes[];
 
+/* api_tenants.c */
+void h_tenants_list(struct request *rq, struct response *rs);
+void h_tenants_create(struct request *rq, struct response *rs);
+void h_tenant_get(struct request *rq, struct response *rs);
+void h_tenant_delete(struct request *rq, struct response *rs);
+void h_tokens_list(struct request *rq, struct response *rs);
+void h_tokens_create(struct request *rq, struct response *rs);
+void h_token_delete(struct request *rq, struct response *rs);
+
 #endif

@@ -35,6 +35,7 @@ int status_of(enum err_code c)
 	case ERR_BUSY: return 409;
 	case ERR_UNAVAILABLE: return 503;
 	case ERR_PRECONDITION: return 412;
+	case ERR_FORBIDDEN: return 403;
 	case ERR_INTERNAL: return 500;
 	}
 	return 500;
@@ -88,6 +89,20 @@ json_t *req_json(const struct request *rq, struct err *e)
 const char *req_query(const struct request *rq, const char *key)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int req_limit(const struct request *rq, struct response *rs)
+{
+	const char *limit = req_query(rq, "limit");
+	if (!limit)
+		return 100;
+	char *end;
+	long v = strtol(limit, &end, 10);
+	if (*end || end == limit || v < 1 || v > 1000) {
+		resp_errorf(rs, ERR_INVALID, "limit", "limit must be between 1 and 1000");
+		return -1;
+	}
+	return (int)v;
 }
 
 static int send_response(struct MHD_Connection *c, struct response *rs)

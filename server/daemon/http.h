@@ -54,6 +54,8 @@ int status_of(enum err_code c);
 json_t *req_json(const struct request *rq, struct err *e);
 /* A query-string argument, or NULL. */
 const char *req_query(const struct request *rq, const char *key);
+/* The collection's ?limit= (1..1000, default 100); -1 with a 422 filled in rs. */
+int req_limit(const struct request *rq, struct response *rs);
 
 struct http_server;
 struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, struct err *e);

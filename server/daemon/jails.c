@@ -179,8 +179,11 @@ int jail_create(const struct token_info *who, json_t *body, bool start, struct j
 			err_field(e, ERR_INVALID, "tenant", "only admins choose a jail's tenant");
 			goto out_spec;
 		}
-		if (store_tenant_ensure(J.st, json_string_value(tenant), &tenant_id, e))
+		if (store_tenant_lookup(J.st, json_string_value(tenant), &tenant_id, e)) {
+			err_field(e, ERR_INVALID, "tenant", "there is no tenant named %s; create it with POST /api/tenants",
+				  json_string_value(tenant));
 			goto out_spec;
+		}
 	}
 	if (!priv_available()) {
 		err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());

@@ -311,21 +311,179 @@ out:
 }
 
 static void token_cache_void(struct store *s);
+static void col_text(sqlite3_stmt *st, int i, char *buf, size_t n);
 
 int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e)
+{
+	int64_t id;
+	return store_token_add_full(s, tenant_id, name, role, "", hash, &id, e);
+}
+
+int store_token_add_full(struct store *s, int64_t tenant_id, const char *name, const char *role, const char *expires_at,
+			 const uint8_t hash[32], int64_t *id, struct err *e)
 {
 	WITH_DB(s, db, e);
 	char now[32];
 	store_now(now);
 	sqlite3_stmt *st;
-	PREP("INSERT INTO tokens(tenant_id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)", &st);
+	PREP("INSERT INTO tokens(tenant_id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))", &st);
 	sqlite3_bind_int64(st, 1, tenant_id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, expires_at, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "adding token");
+	if (rc == 0)
+		*id = sqlite3_last_insert_rowid(db);
 	DONE(st);
+	release(s, db_slot);
+	token_cache_void(s);
+	return rc;
+}
+
+int store_token_list(struct store *s, int64_t tenant_id, void (*fn)(const struct token_row *, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT id, name, role, created_at, COALESCE(expires_at, ''), COALESCE(last_used_at, '') FROM tokens "
+	     "WHERE tenant_id = ? ORDER BY id", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct token_row t = { .id = sqlite3_column_int64(st, 0) };
+		col_text(st, 1, t.name, sizeof t.name);
+		col_text(st, 2, t.role, sizeof t.role);
+		col_text(st, 3, t.created_at, sizeof t.created_at);
+		col_text(st, 4, t.expires_at, sizeof t.expires_at);
+		col_text(st, 5, t.last_used_at, sizeof t.last_used_at);
+		fn(&t, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing tokens");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+int store_token_delete(struct store *s, int64_t tenant_id, int64_t token_id, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("DELETE FROM tokens WHERE id = ? AND tenant_id = ?", &st);
+	sqlite3_bind_int64(st, 1, token_id);
+	sqlite3_bind_int64(st, 2, tenant_id);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "revoking token");
+	if (rc == 0 && sqlite3_changes(db) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no token %lld", (long long)token_id);
+	DONE(st);
+	release(s, db_slot);
+	token_cache_void(s);
+	return rc;
+}
+
+static void read_tenant(sqlite3_stmt *st, struct tenant_row *t)
+{
+	memset(t, 0, sizeof *t);
+	t->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, t->name, sizeof t->name);
+	col_text(st, 2, t->created_at, sizeof t->created_at);
+	t->jails = sqlite3_column_int64(st, 3);
+}
+
+#define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id) FROM tenants t "
+
+int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP(TENANT_COLS "WHERE t.name = ?", &st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		read_tenant(st, out);
+	else
+		rc = err_set(e, ERR_NOT_FOUND, "no tenant named %s", name);
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_tenant_create(struct store *s, const char *name, struct tenant_row *out, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	PREP("INSERT INTO tenants(name, created_at) VALUES (?, ?)", &st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE
+			     ? err_field(e, ERR_CONFLICT, "name", "a tenant named %s already exists", name)
+			     : db_err(db, e, "creating tenant");
+	DONE(st);
+	release(s, db_slot);
+	return rc ? rc : store_tenant_get(s, name, out, e);
+}
+
+int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
+		      struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP(TENANT_COLS "WHERE t.name > ? ORDER BY t.name LIMIT ?", &st);
+	sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct tenant_row t;
+		read_tenant(st, &t);
+		fn(&t, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing tenants");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+int store_tenant_delete(struct store *s, int64_t id, struct err *e)
+{
+	WITH_DB(s, db, e);
+	int rc = -1;
+	sqlite3_stmt *st;
+	if (exec_sql(db, "BEGIN IMMEDIATE", e))
+		goto out;
+	PREP("SELECT COUNT(*) FROM jails WHERE tenant_id = ?", &st);
+	sqlite3_bind_int64(st, 1, id);
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	DONE(st);
+	if (n != 0) {
+		err_set(e, ERR_STATE, "the tenant still owns %lld jails; destroy them, or delete with ?force=1", (long long)n);
+		goto rollback;
+	}
+	PREP("DELETE FROM tokens WHERE tenant_id = ?", &st);
+	sqlite3_bind_int64(st, 1, id);
+	int r1 = sqlite3_step(st);
+	DONE(st);
+	PREP("DELETE FROM tenants WHERE id = ?", &st);
+	sqlite3_bind_int64(st, 1, id);
+	int r2 = sqlite3_step(st);
+	DONE(st);
+	if (r1 != SQLITE_DONE || r2 != SQLITE_DONE) {
+		db_err(db, e, "deleting tenant");
+		goto rollback;
+	}
+	rc = exec_sql(db, "COMMIT", e);
+	if (rc == 0)
+		goto out;
+rollback:
+	exec_sql(db, "ROLLBACK", NULL);
+out:
 	release(s, db_slot);
 	token_cache_void(s);
 	return rc;

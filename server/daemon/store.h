@@ -45,7 +45,35 @@ int store_schema_version(struct store *s);
 
 int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e);
 int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct err *e);
+struct tenant_row {
+	int64_t id;
+	char name[64];
+	char created_at[32];
+	int64_t jails;
+};
+/* ERR_CONFLICT when the name is taken. */
+int store_tenant_create(struct store *s, const char *name, struct tenant_row *out, struct err *e);
+int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e);
+int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
+		      struct err *e);
+/* Removes the tenant and its tokens; ERR_STATE while it owns jails. */
+int store_tenant_delete(struct store *s, int64_t id, struct err *e);
+
+struct token_row {
+	int64_t id;
+	char name[64];
+	char role[16];
+	char created_at[32];
+	char expires_at[32];   /* "" for never */
+	char last_used_at[32]; /* "" for never */
+};
 int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e);
+/* The same, with an expiry ("" for never) and the new token's id. */
+int store_token_add_full(struct store *s, int64_t tenant_id, const char *name, const char *role, const char *expires_at,
+			 const uint8_t hash[32], int64_t *id, struct err *e);
+int store_token_list(struct store *s, int64_t tenant_id, void (*fn)(const struct token_row *, void *), void *arg, struct err *e);
+/* Revokes at once (every cached lookup is voided); ERR_NOT_FOUND unless the tenant owns it. */
+int store_token_delete(struct store *s, int64_t tenant_id, int64_t token_id, struct err *e);
 /* 0 found, -1 with ERR_NOT_FOUND when no live token has this hash. Answered from a
  * cache that every token write through this store voids. */
 int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e);

@@ -9,6 +9,17 @@
 
 #include "log.h"
 
+void token_make(char secret[64], uint8_t hash[32])
+{
+	unsigned char raw[32];
+	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(secret, 64, "jd_%s", b64);
+	crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
+	sodium_memzero(raw, sizeof raw);
+}
+
 int token_bootstrap(struct store *st, const char *data_dir, int64_t tenant_id, struct err *e)
 {
 	int64_t n;
@@ -16,15 +27,9 @@ int token_bootstrap(struct store *st, const char *data_dir, int64_t tenant_id, s
 		return -1;
 	if (n > 0)
 		return 0;
-	unsigned char raw[32];
-	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-	char secret[8 + sizeof b64];
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	snprintf(secret, sizeof secret, "jd_%s", b64);
-	uint8_t hash[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
-	sodium_memzero(raw, sizeof raw);
+	char secret[64];
+	uint8_t hash[32];
+	token_make(secret, hash);
 	char path[512];
 	snprintf(path, sizeof path, "%s/admin.token", data_dir);
 	unlink(path);
@@ -32,9 +37,10 @@ int token_bootstrap(struct store *st, const char *data_dir, int64_t tenant_id, s
 	if (fd < 0)
 		return err_errno(e, "writing %s", path);
 	size_t len = strlen(secret);
-	secret[len] = '\n';
-	ssize_t w = write(fd, secret, len + 1);
-	secret[len] = '\0';
+	char line[72];
+	snprintf(line, sizeof line, "%s\n", secret);
+	ssize_t w = write(fd, line, len + 1);
+	sodium_memzero(line, sizeof line);
 	close(fd);
 	if (w != (ssize_t)len + 1)
 		return err_errno(e, "writing %s", path);

@@ -16,6 +16,7 @@ enum err_code {
 	ERR_UNAVAILABLE,  /* the privileged helper is down: 503 */
 	ERR_UNSUPPORTED,  /* valid, but not something this backend can do: 422 */
 	ERR_PRECONDITION, /* If-Match mismatch: 412 */
+	ERR_FORBIDDEN,    /* the caller's role may not do this: 403 */
 	ERR_INTERNAL,     /* 500 */
 };
 

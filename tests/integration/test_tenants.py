@@ -1,0 +1,129 @@
+"""Tenants and tokens: every jail route called with another tenant's token answers 404
+and changes nothing; tokens are shown once, stored hashed, and revoked at once."""
+import os
+import unittest
+
+from jaildtest import Jaild, run
+
+J = None
+ACME = GLOBEX = None
+
+
+def setUpModule():
+    global J, ACME, GLOBEX
+    J = Jaild().start()
+    for name in ("acme", "globex"):
+        st, t, h = J.call("POST", "/api/tenants", {"name": name})
+        assert st == 201 and h["Location"] == "/api/tenants/" + name, t
+    ACME = J.call("POST", "/api/tenants/acme/tokens", {"name": "ci"})[1]["secret"]
+    GLOBEX = J.call("POST", "/api/tenants/globex/tokens", {"name": "ci"})[1]["secret"]
+
+
+def tearDownModule():
+    J.stop()
+    J.cleanup()
+
+
+class Isolation(unittest.TestCase):
+    def test_every_route_on_another_tenants_jail_is_404_and_changes_nothing(self):
+        st, jail, _ = J.call("POST", "/api/jails?start=1", {"name": "acme-web"}, token=ACME)
+        self.assertEqual((st, jail["tenant"], jail["state"]), (201, "acme", "running"), jail)
+        try:
+            before = J.call("GET", "/api/jails/acme-web", token=ACME)
+            calls = [("GET", "/api/jails/acme-web", None), ("PATCH", "/api/jails/acme-web", {"hostname": "pwned"}),
+                     ("DELETE", "/api/jails/acme-web", None), ("POST", "/api/jails/acme-web/start", None),
+                     ("POST", "/api/jails/acme-web/stop", None), ("POST", "/api/jails/acme-web/restart", None),
+                     ("POST", "/api/jails/acme-web/exec", {"command": ["/bin/touch", "/pwned"]}),
+                     ("GET", "/api/tenants/acme", None), ("GET", "/api/tenants/acme/tokens", None),
+                     ("POST", "/api/tenants/acme/tokens", {"name": "x"}), ("DELETE", "/api/tenants/acme/tokens/1", None),
+                     ("GET", "/api/tenants", None), ("POST", "/api/tenants", {"name": "evil"}),
+                     ("DELETE", "/api/tenants/acme", None)]
+            for method, path, body in calls:
+                st, b, _ = J.call(method, path, body, token=GLOBEX)
+                self.assertEqual(st, 404, (method, path, b))
+                self.assertEqual(b["error"]["code"], "not_found")
+            after = J.call("GET", "/api/jails/acme-web", token=ACME)
+            self.assertEqual(after[2]["ETag"], before[2]["ETag"])
+            self.assertEqual((after[1]["state"], after[1]["hostname"], after[1]["pid"]), ("running", "acme-web", before[1]["pid"]))
+            self.assertNotEqual(J.exec("acme-web", "test -e /pwned; echo $?")["stdout"].strip(), "0")
+            # lists: each tenant sees its own; admins see all, and can filter
+            self.assertNotIn("acme-web", [j["name"] for j in J.call("GET", "/api/jails", token=GLOBEX)[1]["items"]])
+            self.assertIn("acme-web", [j["name"] for j in J.call("GET", "/api/jails", token=ACME)[1]["items"]])
+            self.assertEqual([j["name"] for j in J.call("GET", "/api/jails?tenant=acme")[1]["items"]], ["acme-web"])
+            self.assertEqual(J.call("GET", "/api/jails?tenant=globex")[1]["items"], [])
+            # the owner reaches its own tenant, not the tenant list
+            self.assertEqual(J.call("GET", "/api/tenants/acme", token=ACME)[1]["jails"], 1)
+            self.assertEqual(J.call("GET", "/api/tenants", token=ACME)[0], 404)
+        finally:
+            J.call("DELETE", "/api/jails/acme-web")
+
+    def test_tenants_cannot_pick_a_tenant_and_admins_must_name_a_real_one(self):
+        st, b, _ = J.call("POST", "/api/jails", {"name": "x1", "tenant": "globex"}, token=ACME)
+        self.assertEqual((st, b["error"].get("field")), (422, "tenant"))
+        st, b, _ = J.call("POST", "/api/jails", {"name": "x1", "tenant": "nosuch"})
+        self.assertEqual((st, b["error"].get("field")), (422, "tenant"))
+        st, b, _ = J.call("POST", "/api/jails", {"name": "x1", "tenant": "globex"})
+        self.assertEqual((st, b["tenant"]), (201, "globex"))
+        self.assertIn("x1", [j["name"] for j in J.call("GET", "/api/jails", token=GLOBEX)[1]["items"]])
+        J.call("DELETE", "/api/jails/x1")
+
+
+class Tokens(unittest.TestCase):
+    def test_secret_shown_once_stored_hashed_revoked_at_once(self):
+        st, t, h = J.call("POST", "/api/tenants/globex/tokens", {"name": "deploy"}, token=GLOBEX)
+        self.assertEqual((st, t["role"], t["tenant"]), (201, "tenant", "globex"), t)
+        secret = t["secret"]
+        self.assertTrue(secret.startswith("jd_") and len(secret) > 40)
+        self.assertEqual(J.call("GET", "/api/jails", token=secret)[0], 200)
+        st, l, _ = J.call("GET", "/api/tenants/globex/tokens", token=GLOBEX)
+        self.assertIn("deploy", [x["name"] for x in l["items"]])
+        self.assertNotIn(secret, str(l))
+        for x in l["items"]:
+            self.assertNotIn("secret", x)
+        # nowhere in clear: not the database, not the log
+        for path in [os.path.join(J.data, f) for f in os.listdir(J.data) if f.startswith("jaild.db")]:
+            with open(path, "rb") as f:
+                self.assertNotIn(secret.encode(), f.read())
+        self.assertNotIn(secret, J.logtext(tail=10 ** 7))
+        st, _, _ = J.call("DELETE", "/api/tenants/globex/tokens/%d" % t["id"], token=GLOBEX)
+        self.assertEqual(st, 204)
+        st, b, _ = J.call("GET", "/api/jails", token=secret)
+        self.assertEqual((st, b["error"]["code"]), (401, "unauthorized"))
+        self.assertEqual(J.call("DELETE", "/api/tenants/globex/tokens/%d" % t["id"], token=GLOBEX)[0], 404)
+
+    def test_roles_and_bad_input(self):
+        st, b, _ = J.call("POST", "/api/tenants/globex/tokens", {"name": "root", "role": "admin"}, token=GLOBEX)
+        self.assertEqual((st, b["error"]["code"], b["error"]["field"]), (403, "forbidden", "role"))
+        for body, field in (({"name": ""}, "name"), ({"name": "x", "role": "god"}, "role"),
+                            ({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
+                            ({"name": "x", "expires_at": "tomorrow"}, "expires_at"), ({"name": "x", "extra": 1}, "extra")):
+            st, b, _ = J.call("POST", "/api/tenants/globex/tokens", body)
+            self.assertEqual((st, b["error"].get("field")), (422, field), body)
+        st, t, _ = J.call("POST", "/api/tenants/globex/tokens", {"name": "soon", "expires_at": "2099-01-01T00:00:00Z"})
+        self.assertEqual((st, t["expires_at"]), (201, "2099-01-01T00:00:00Z"))
+        self.assertEqual(J.call("GET", "/api/jails", token=t["secret"])[0], 200)
+        st, b, _ = J.call("POST", "/api/tenants", {"name": "acme"})
+        self.assertEqual((st, b["error"]["code"]), (409, "conflict"))
+        st, b, _ = J.call("POST", "/api/tenants", {"name": "Bad"})
+        self.assertEqual((st, b["error"]["field"]), (422, "name"))
+
+
+class TenantDelete(unittest.TestCase):
+    def test_delete_refused_while_it_owns_jails_unless_forced(self):
+        J.call("POST", "/api/tenants", {"name": "initech"})
+        tok = J.call("POST", "/api/tenants/initech/tokens", {"name": "t"})[1]["secret"]
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "tps", "tenant": "initech"})
+        self.assertEqual(st, 201, j)
+        st, b, _ = J.call("DELETE", "/api/tenants/initech")
+        self.assertEqual((st, b["error"]["code"]), (409, "wrong_state"))
+        st, _, _ = J.call("DELETE", "/api/tenants/initech?force=1")
+        self.assertEqual(st, 204)
+        self.assertEqual(J.call("GET", "/api/jails/tps")[0], 404)
+        self.assertFalse(os.path.exists(os.path.join(J.data, "jails", "tps")))
+        self.assertEqual(J.call("GET", "/api/jails", token=tok)[0], 401)
+        st, b, _ = J.call("DELETE", "/api/tenants/default")
+        self.assertEqual(st, 409, b)
+
+
+if __name__ == "__main__":
+    run(__name__)
