@@ -310,6 +310,7 @@ const struct route api_routes[] = {
 	{ "GET", "/api/tenants", h_tenants_list, false },
 	{ "POST", "/api/tenants", h_tenants_create, false },
 	{ "GET", "/api/tenants/*", h_tenant_get, false },
+	{ "PATCH", "/api/tenants/*", h_tenant_patch, false },
 	{ "DELETE", "/api/tenants/*", h_tenant_delete, false },
 	{ "GET", "/api/tenants/*/tokens", h_tokens_list, false },
 	{ "POST", "/api/tenants/*/tokens", h_tokens_create, false },

@@ -11,6 +11,7 @@ void h_tenants_list(struct request *rq, struct response *rs);
 void h_tenants_create(struct request *rq, struct response *rs);
 void h_tenant_get(struct request *rq, struct response *rs);
 void h_tenant_delete(struct request *rq, struct response *rs);
+void h_tenant_patch(struct request *rq, struct response *rs);
 void h_tokens_list(struct request *rq, struct response *rs);
 void h_tokens_create(struct request *rq, struct response *rs);
 void h_token_delete(struct request *rq, struct response *rs);

@@ -12,6 +12,7 @@
 #include "jails.h"
 #include "json_spec.h"
 #include "log.h"
+#include "size.h"
 #include "token.h"
 
 static bool admin(const struct request *rq)
@@ -39,9 +40,69 @@ static int visible_tenant(struct request *rq, struct response *rs, struct tenant
 	return 0;
 }
 
+static const char *const quota_names[] = { "jails", "memoryuse", "maxproc", "ip4", "disk" };
+
+static int64_t *qfield(struct quotas *q, size_t i)
+{
+	int64_t *f[] = { &q->jails, &q->memoryuse, &q->maxproc, &q->ip4, &q->disk };
+	return f[i];
+}
+
+static bool is_size(size_t i)
+{
+	return i == 1 || i == 4;
+}
+
+static json_t *quotas_json(const struct quotas *q)
+{
+	json_t *j = json_object();
+	for (size_t i = 0; i < 5; i++) {
+		int64_t v = *qfield((struct quotas *)q, i);
+		if (v < 0)
+			continue;
+		char buf[32];
+		size_format(v, buf, sizeof buf);
+		json_object_set_new(j, quota_names[i], is_size(i) ? json_string(buf) : json_integer(v));
+	}
+	return j;
+}
+
 static json_t *tenant_json(const struct tenant_row *t)
 {
-	return json_pack("{sssssI}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails);
+	json_t *usage = json_pack("{sIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
+				  "maxproc", (json_int_t)t->usage.maxproc, "ip4", (json_int_t)t->usage.ip4);
+	return json_pack("{sssssIsoso}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
+			 quotas_json(&t->quotas), "usage", usage);
+}
+
+/* {"jails": 10, "memoryuse": "4G", ...}; null removes a quota. Applied onto q. */
+static int parse_quotas(json_t *v, struct quotas *q, struct err *e)
+{
+	if (!json_is_object(v))
+		return err_field(e, ERR_INVALID, "quotas", "quotas must be an object like {\"jails\": 10, \"memoryuse\": \"4G\"}");
+	const char *key;
+	json_t *x;
+	json_object_foreach(v, key, x) {
+		char f[48];
+		size_t i = 0;
+		while (i < 5 && strcmp(key, quota_names[i]) != 0)
+			i++;
+		snprintf(f, sizeof f, "quotas.%s", key);
+		if (i == 5)
+			return err_field(e, ERR_INVALID, f, "unknown field '%s' (jails, memoryuse, maxproc, ip4, disk)", f);
+		int64_t n = -1;
+		if (json_is_null(x))
+			n = -1;
+		else if (json_is_integer(x) && json_integer_value(x) >= 0)
+			n = json_integer_value(x);
+		else if (is_size(i) && json_is_string(x) && size_parse(json_string_value(x), &n) == 0)
+			;
+		else
+			return err_field(e, ERR_INVALID, f, "%s must be %s, or null to remove it", f,
+					 is_size(i) ? "a size like \"4G\"" : "a whole number, 0 or more");
+		*qfield(q, i) = n;
+	}
+	return 0;
 }
 
 static void no_such_route_for_tenants(struct request *rq, struct response *rs)
@@ -79,8 +140,21 @@ static int check_tenant_name(json_t *v, const char *f, struct err *e)
 	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must match ^[a-z0-9][a-z0-9-]{0,62}$", f);
 }
 
+static int check_quotas_field(json_t *v, const char *f, struct err *e)
+{
+	struct quotas q;
+	(void)f;
+	return parse_quotas(v, &q, e);
+}
+
 static const struct jfield tenant_fields[] = {
 	{ "name", JT_STRING, true, check_tenant_name },
+	{ "quotas", JT_OBJECT, false, check_quotas_field },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct jfield tenant_patch_fields[] = {
+	{ "quotas", JT_OBJECT, true, check_quotas_field },
 	{ NULL, 0, false, NULL },
 };
 
@@ -93,8 +167,10 @@ void h_tenants_create(struct request *rq, struct response *rs)
 	if (!body)
 		return resp_error(rs, &e);
 	struct tenant_row t;
+	struct quotas q = { -1, -1, -1, -1, -1 };
 	int rc = json_check_fields(body, tenant_fields, "", &e) ||
-		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &t, &e);
+		 (json_object_get(body, "quotas") && parse_quotas(json_object_get(body, "quotas"), &q, &e)) ||
+		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &q, &t, &e);
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);
@@ -108,6 +184,27 @@ void h_tenant_get(struct request *rq, struct response *rs)
 	struct tenant_row t;
 	if (visible_tenant(rq, rs, &t) == 0)
 		resp_json(rs, 200, tenant_json(&t));
+}
+
+void h_tenant_patch(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e = { 0 };
+	if (!admin(rq))
+		return no_such_route_for_tenants(rq, rs);
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	struct quotas q = t.quotas;
+	int rc = json_check_fields(body, tenant_patch_fields, "", &e) || parse_quotas(json_object_get(body, "quotas"), &q, &e) ||
+		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e);
+	json_decref(body);
+	if (rc)
+		return resp_error(rs, &e);
+	log_info("tenant %s: quotas changed", t.name);
+	resp_json(rs, 200, tenant_json(&t));
 }
 
 struct names {

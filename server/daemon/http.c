@@ -36,6 +36,7 @@ int status_of(enum err_code c)
 	case ERR_UNAVAILABLE: return 503;
 	case ERR_PRECONDITION: return 412;
 	case ERR_FORBIDDEN: return 403;
+	case ERR_QUOTA: return 403;
 	case ERR_INTERNAL: return 500;
 	}
 	return 500;

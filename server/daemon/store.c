@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "size.h"
 
 struct migration {
 	int version;
@@ -312,6 +313,10 @@ out:
 
 static void token_cache_void(struct store *s);
 static void col_text(sqlite3_stmt *st, int i, char *buf, size_t n);
+static void quotas_from_text(const char *text, struct quotas *q);
+static char *quotas_to_text(const struct quotas *q);
+static int tenant_usage(struct store *s, int db_slot, int64_t tenant_id, struct quotas *u, int64_t *unlimited_mem,
+			int64_t *unlimited_proc, struct err *e);
 
 int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e)
 {
@@ -390,9 +395,15 @@ static void read_tenant(sqlite3_stmt *st, struct tenant_row *t)
 	col_text(st, 1, t->name, sizeof t->name);
 	col_text(st, 2, t->created_at, sizeof t->created_at);
 	t->jails = sqlite3_column_int64(st, 3);
+	quotas_from_text((const char *)sqlite3_column_text(st, 4), &t->quotas);
 }
 
-#define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id) FROM tenants t "
+static int fill_usage(struct store *s, int db_slot, struct tenant_row *t, struct err *e)
+{
+	return tenant_usage(s, db_slot, t->id, &t->usage, NULL, NULL, e);
+}
+
+#define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id), t.quotas FROM tenants t "
 
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e)
 {
@@ -406,19 +417,24 @@ int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, 
 	else
 		rc = err_set(e, ERR_NOT_FOUND, "no tenant named %s", name);
 	DONE(st);
+	if (rc == 0)
+		rc = fill_usage(s, db_slot, out, e);
 	release(s, db_slot);
 	return rc;
 }
 
-int store_tenant_create(struct store *s, const char *name, struct tenant_row *out, struct err *e)
+int store_tenant_create(struct store *s, const char *name, const struct quotas *q, struct tenant_row *out, struct err *e)
 {
 	WITH_DB(s, db, e);
 	char now[32];
 	store_now(now);
 	sqlite3_stmt *st;
-	PREP("INSERT INTO tenants(name, created_at) VALUES (?, ?)", &st);
+	char *qt = quotas_to_text(q);
+	PREP("INSERT INTO tenants(name, created_at, quotas) VALUES (?, ?, ?)", &st);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, qt, -1, SQLITE_TRANSIENT);
+	free(qt);
 	int rc = 0;
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE
@@ -427,6 +443,21 @@ int store_tenant_create(struct store *s, const char *name, struct tenant_row *ou
 	DONE(st);
 	release(s, db_slot);
 	return rc ? rc : store_tenant_get(s, name, out, e);
+}
+
+int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	char *qt = quotas_to_text(q);
+	PREP("UPDATE tenants SET quotas = ? WHERE id = ?", &st);
+	sqlite3_bind_text(st, 1, qt, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, id);
+	free(qt);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "setting quotas");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
 }
 
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
@@ -441,6 +472,9 @@ int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct tenant_row t;
 		read_tenant(st, &t);
+		struct err ue;
+		if (fill_usage(s, db_slot, &t, &ue))
+			t.usage = (struct quotas){ -1, -1, -1, -1, -1 };
 		fn(&t, arg);
 		n++;
 	}
@@ -794,16 +828,132 @@ static int insert_addresses(struct store *s, int db_slot, int64_t jail_id, uint3
 	return rc;
 }
 
+/* A limit as a number column: integers as they are, sizes ("256M") in bytes, absent NULL. */
+static int64_t limit_bytes(json_t *v)
+{
+	int64_t b = -1;
+	if (json_is_integer(v))
+		b = json_integer_value(v);
+	else if (json_is_string(v) && size_parse(json_string_value(v), &b) < 0)
+		b = -1;
+	return b;
+}
+
+static void bind_limit(sqlite3_stmt *st, int i, json_t *v)
+{
+	int64_t b = limit_bytes(v);
+	if (b < 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, b);
+}
+
+/* ---- quotas ---- */
+
+static const char *const quota_keys[] = { "jails", "memoryuse", "maxproc", "ip4", "disk" };
+
+static int64_t *quota_field(struct quotas *q, size_t i)
+{
+	int64_t *f[] = { &q->jails, &q->memoryuse, &q->maxproc, &q->ip4, &q->disk };
+	return f[i];
+}
+
+static void quotas_from_text(const char *text, struct quotas *q)
+{
+	json_t *j = json_loads(text ? text : "{}", 0, NULL);
+	for (size_t i = 0; i < 5; i++) {
+		json_t *v = json_object_get(j, quota_keys[i]);
+		*quota_field(q, i) = json_is_integer(v) ? json_integer_value(v) : -1;
+	}
+	json_decref(j);
+}
+
+static char *quotas_to_text(const struct quotas *q)
+{
+	json_t *j = json_object();
+	for (size_t i = 0; i < 5; i++) {
+		int64_t v = *quota_field((struct quotas *)q, i);
+		if (v >= 0)
+			json_object_set_new(j, quota_keys[i], json_integer(v));
+	}
+	char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return t;
+}
+
+static int tenant_usage(struct store *s, int db_slot, int64_t tenant_id, struct quotas *u, int64_t *unlimited_mem,
+			int64_t *unlimited_proc, struct err *e)
+{
+	sqlite3 *db = s->conns[db_slot];
+	sqlite3_stmt *st;
+	PREP("SELECT COUNT(*), COALESCE(SUM(memoryuse), 0), COALESCE(SUM(maxproc), 0), COALESCE(SUM(memoryuse IS NULL), 0), "
+	     "COALESCE(SUM(maxproc IS NULL), 0), (SELECT COUNT(*) FROM jail_ip4 a JOIN jails k ON k.id = a.jail_id WHERE k.tenant_id = ?1) "
+	     "FROM jails WHERE tenant_id = ?1", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_err(db, e, "reading tenant usage");
+	if (rc == 0) {
+		*u = (struct quotas){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+				      sqlite3_column_int64(st, 5), -1 };
+		if (unlimited_mem)
+			*unlimited_mem = sqlite3_column_int64(st, 3);
+		if (unlimited_proc)
+			*unlimited_proc = sqlite3_column_int64(st, 4);
+	}
+	DONE(st);
+	return rc;
+}
+
+/* Inside the allocating transaction, after the change: is the tenant within its quotas? */
+static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct err *e)
+{
+	sqlite3_stmt *st;
+	char name[64] = "";
+	struct quotas q, u;
+	int64_t unlimited_mem = 0, unlimited_proc = 0;
+	PREP("SELECT name, quotas FROM tenants WHERE id = ?", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		DONE(st);
+		return err_set(e, ERR_NOT_FOUND, "the jail's tenant no longer exists");
+	}
+	col_text(st, 0, name, sizeof name);
+	quotas_from_text((const char *)sqlite3_column_text(st, 1), &q);
+	DONE(st);
+	if (tenant_usage(s, db_slot, tenant_id, &u, &unlimited_mem, &unlimited_proc, e))
+		return -1;
+	if (q.jails >= 0 && u.jails > q.jails)
+		return err_field(e, ERR_QUOTA, "quotas.jails", "tenant %s may have %lld jails and has %lld; destroy one or raise its jails quota",
+				 name, (long long)q.jails, (long long)(u.jails - 1));
+	if (q.ip4 >= 0 && u.ip4 > q.ip4)
+		return err_field(e, ERR_QUOTA, "quotas.ip4", "tenant %s may hold %lld IPv4 addresses and this would make %lld; free one or raise its ip4 quota",
+				 name, (long long)q.ip4, (long long)u.ip4);
+	if (q.memoryuse >= 0 && unlimited_mem)
+		return err_field(e, ERR_QUOTA, "limits.memoryuse", "tenant %s has a memoryuse quota (%lld bytes): every jail must set limits.memoryuse",
+				 name, (long long)q.memoryuse);
+	if (q.memoryuse >= 0 && u.memoryuse > q.memoryuse)
+		return err_field(e, ERR_QUOTA, "limits.memoryuse", "tenant %s may use %lld bytes of memory and its jails would have %lld; lower limits.memoryuse or raise the quota",
+				 name, (long long)q.memoryuse, (long long)u.memoryuse);
+	if (q.maxproc >= 0 && unlimited_proc)
+		return err_field(e, ERR_QUOTA, "limits.maxproc", "tenant %s has a maxproc quota (%lld): every jail must set limits.maxproc",
+				 name, (long long)q.maxproc);
+	if (q.maxproc >= 0 && u.maxproc > q.maxproc)
+		return err_field(e, ERR_QUOTA, "limits.maxproc", "tenant %s may run %lld processes and its jails would allow %lld; lower limits.maxproc or raise the quota",
+				 name, (long long)q.maxproc, (long long)u.maxproc);
+	return 0;
+}
+
 static int write_spec(struct store *s, int db_slot, int64_t id, json_t *spec, struct err *e)
 {
 	sqlite3 *db = s->conns[db_slot];
 	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
 	sqlite3_stmt *st;
-	PREP("UPDATE jails SET spec = ?, boot = ?, priority = ? WHERE id = ?", &st);
+	PREP("UPDATE jails SET spec = ?, boot = ?, priority = ?, memoryuse = ?, maxproc = ? WHERE id = ?", &st);
 	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, json_is_true(json_object_get(spec, "boot")));
 	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(spec, "priority")));
-	sqlite3_bind_int64(st, 4, id);
+	bind_limit(st, 4, json_object_get(json_object_get(spec, "limits"), "memoryuse"));
+	bind_limit(st, 5, json_object_get(json_object_get(spec, "limits"), "maxproc"));
+	sqlite3_bind_int64(st, 6, id);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "writing jail spec");
 	DONE(st);
 	free(text);
@@ -837,7 +987,8 @@ int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json
 		goto rollback;
 	}
 	int64_t id = sqlite3_last_insert_rowid(db);
-	if (insert_addresses(s, db_slot, id, slot, spec, e) || write_spec(s, db_slot, id, spec, e))
+	if (insert_addresses(s, db_slot, id, slot, spec, e) || write_spec(s, db_slot, id, spec, e) ||
+	    check_quotas(s, db_slot, tenant_id, e))
 		goto rollback;
 	if (exec_sql(db, "COMMIT", e))
 		goto rollback;
@@ -867,7 +1018,8 @@ int store_jail_update_spec(struct store *s, const char *name, int64_t version, j
 	char sql[128];
 	snprintf(sql, sizeof sql, "DELETE FROM jail_ip4 WHERE jail_id = %lld; DELETE FROM jail_ip6 WHERE jail_id = %lld;",
 		 (long long)row.id, (long long)row.id);
-	if (exec_sql(db, sql, e) || insert_addresses(s, db_slot, row.id, row.slot, spec, e) || write_spec(s, db_slot, row.id, spec, e))
+	if (exec_sql(db, sql, e) || insert_addresses(s, db_slot, row.id, row.slot, spec, e) || write_spec(s, db_slot, row.id, spec, e) ||
+	    check_quotas(s, db_slot, row.tenant_id, e))
 		goto rollback;
 	snprintf(sql, sizeof sql, "UPDATE jails SET version = version + 1 WHERE id = %lld", (long long)row.id);
 	if (exec_sql(db, sql, e) || exec_sql(db, "COMMIT", e))

@@ -45,14 +45,24 @@ int store_schema_version(struct store *s);
 
 int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e);
 int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct err *e);
+/* A tenant's quotas: -1 where none is set. Bytes for memoryuse and disk. */
+struct quotas {
+	int64_t jails, memoryuse, maxproc, ip4, disk;
+};
+
 struct tenant_row {
 	int64_t id;
 	char name[64];
 	char created_at[32];
 	int64_t jails;
+	struct quotas quotas;
+	struct quotas usage; /* disk: -1 (not counted yet) */
 };
 /* ERR_CONFLICT when the name is taken. */
-int store_tenant_create(struct store *s, const char *name, struct tenant_row *out, struct err *e);
+int store_tenant_create(struct store *s, const char *name, const struct quotas *q, struct tenant_row *out, struct err *e);
+/* Replaces the quotas; lowering one below current use is allowed (only new
+ * allocations are refused). */
+int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q, struct err *e);
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e);
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
 		      struct err *e);
@@ -83,11 +93,13 @@ int store_template_add(struct store *s, const char *name, const char *source, st
 bool store_template_exists(struct store *s, const char *name);
 
 /* Inserts a jail; "auto" in spec.ip4/ip6 is replaced by addresses from the pools.
- * row is filled with the stored jail. */
+ * row is filled with the stored jail. The tenant's quotas are checked in the same
+ * transaction (ERR_QUOTA), so parallel creates can never pass them together. */
 int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e);
 int store_jail_get(struct store *s, const char *name, struct jail_row *row, struct err *e);
 void jail_row_clear(struct jail_row *row);
-/* Replaces the spec (addresses re-allocated) if version still matches; bumps version. */
+/* Replaces the spec (addresses re-allocated) if version still matches; bumps version.
+ * Quotas are checked in the same transaction. */
 int store_jail_update_spec(struct store *s, const char *name, int64_t version, json_t *spec, struct err *e);
 /* pid < 0 keeps the pid; error NULL clears it; started: set started_at to now. */
 int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e);

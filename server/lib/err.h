@@ -17,6 +17,7 @@ enum err_code {
 	ERR_UNSUPPORTED,  /* valid, but not something this backend can do: 422 */
 	ERR_PRECONDITION, /* If-Match mismatch: 412 */
 	ERR_FORBIDDEN,    /* the caller's role may not do this: 403 */
+	ERR_QUOTA,        /* past the tenant's quota: 403 */
 	ERR_INTERNAL,     /* 500 */
 };
 

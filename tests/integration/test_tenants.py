@@ -108,6 +108,72 @@ class Tokens(unittest.TestCase):
         self.assertEqual((st, b["error"]["field"]), (422, "name"))
 
 
+class Quotas(unittest.TestCase):
+    def test_fifty_parallel_creates_against_a_quota_of_ten(self):
+        import concurrent.futures
+        st, t, _ = J.call("POST", "/api/tenants", {"name": "racer", "quotas": {"jails": 10}})
+        self.assertEqual((st, t["quotas"]), (201, {"jails": 10}), t)
+        tok = J.call("POST", "/api/tenants/racer/tokens", {"name": "t"})[1]["secret"]
+        before = set(os.listdir(os.path.join(J.data, "jails")))
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            res = list(ex.map(lambda i: J.call("POST", "/api/jails", {"name": "r%02d" % i}, token=tok)[:2], range(50)))
+        try:
+            ok = [b["name"] for st, b in res if st == 201]
+            refused = [b for st, b in res if st != 201]
+            self.assertEqual(len(ok), 10, [b for _, b in res][:3])
+            self.assertTrue(all(b["error"]["code"] == "quota_exceeded" for b in refused), refused[:2])
+            self.assertEqual(refused[0]["error"]["field"], "quotas.jails")
+            self.assertIn("may have 10 jails and has 10", refused[0]["error"]["message"])
+            st, t, _ = J.call("GET", "/api/tenants/racer")
+            self.assertEqual((t["jails"], t["usage"]["jails"]), (10, 10))
+            # nothing half-made on disk: exactly the ten jails' directories (and their locks)
+            added = {n for n in set(os.listdir(os.path.join(J.data, "jails"))) - before if not n.endswith(".lock")}
+            self.assertEqual(added, set(ok))
+        finally:
+            J.call("DELETE", "/api/tenants/racer?force=1")
+
+    def test_memory_process_and_address_quotas(self):
+        st, t, _ = J.call("POST", "/api/tenants", {"name": "frugal", "quotas": {"memoryuse": "64M", "maxproc": 40, "ip4": 1}})
+        self.assertEqual(st, 201, t)
+        self.assertEqual(t["quotas"], {"memoryuse": "64M", "maxproc": 40, "ip4": 1})
+        tok = J.call("POST", "/api/tenants/frugal/tokens", {"name": "t"})[1]["secret"]
+        try:
+            st, b, _ = J.call("POST", "/api/jails", {"name": "f1"}, token=tok)
+            self.assertEqual((st, b["error"]["code"], b["error"]["field"]), (403, "quota_exceeded", "limits.memoryuse"))
+            lim = {"memoryuse": "32M", "maxproc": 20}
+            st, f1, _ = J.call("POST", "/api/jails", {"name": "f1", "limits": lim, "ip4": ["auto"]}, token=tok)
+            self.assertEqual(st, 201, f1)
+            used = J.call("GET", "/api/host")[1]["pool"]["ip4"]["used"]
+            st, b, _ = J.call("POST", "/api/jails", {"name": "f2", "limits": lim, "ip4": ["auto"]}, token=tok)
+            self.assertEqual((st, b["error"]["field"]), (403, "quotas.ip4"), b)
+            self.assertEqual(J.call("GET", "/api/host")[1]["pool"]["ip4"]["used"], used)  # nothing taken
+            st, b, _ = J.call("POST", "/api/jails", {"name": "f2", "limits": {"memoryuse": "40M", "maxproc": 5}}, token=tok)
+            self.assertEqual((st, b["error"]["field"]), (403, "limits.memoryuse"), b)
+            self.assertIn("67108864", b["error"]["message"])
+            st, f2, _ = J.call("POST", "/api/jails", {"name": "f2", "limits": {"memoryuse": "32M", "maxproc": 20}}, token=tok)
+            self.assertEqual(st, 201, f2)
+            # raising a limit past the quota is refused too, and changes nothing
+            st, b, _ = J.call("PATCH", "/api/jails/f1", {"limits": {"memoryuse": "48M", "maxproc": 20}}, token=tok)
+            self.assertEqual((st, b["error"]["code"]), (403, "quota_exceeded"), b)
+            self.assertEqual(J.call("GET", "/api/jails/f1", token=tok)[1]["limits"]["memoryuse"], "32M")
+            st, b, _ = J.call("PATCH", "/api/jails/f1", {"limits": {"memoryuse": "16M", "maxproc": 21}}, token=tok)
+            self.assertEqual((st, b["error"]["field"]), (403, "limits.maxproc"), b)
+            st, b, _ = J.call("PATCH", "/api/jails/f1", {"limits": {"memoryuse": "16M", "maxproc": 10}}, token=tok)
+            self.assertEqual(st, 200, b)
+            st, t, _ = J.call("GET", "/api/tenants/frugal", token=tok)
+            self.assertEqual(t["usage"], {"jails": 2, "memoryuse": 48 << 20, "maxproc": 30, "ip4": 1})
+            # quotas are the admin's: 404 for the tenant, and checked values
+            self.assertEqual(J.call("PATCH", "/api/tenants/frugal", {"quotas": {"jails": 99}}, token=tok)[0], 404)
+            st, b, _ = J.call("PATCH", "/api/tenants/frugal", {"quotas": {"cpus": 2}})
+            self.assertEqual((st, b["error"]["field"]), (422, "quotas.cpus"))
+            st, b, _ = J.call("PATCH", "/api/tenants/frugal", {"quotas": {"jails": -1}})
+            self.assertEqual((st, b["error"]["field"]), (422, "quotas.jails"))
+            st, t, _ = J.call("PATCH", "/api/tenants/frugal", {"quotas": {"ip4": None, "jails": 2}})
+            self.assertEqual((st, t["quotas"]), (200, {"memoryuse": "64M", "maxproc": 40, "jails": 2}))
+        finally:
+            J.call("DELETE", "/api/tenants/frugal?force=1")
+
+
 class TenantDelete(unittest.TestCase):
     def test_delete_refused_while_it_owns_jails_unless_forced(self):
         J.call("POST", "/api/tenants", {"name": "initech"})
