@@ -129,6 +129,8 @@ static int send_response(struct MHD_Connection *c, struct response *rs)
 		MHD_add_response_header(r, "Location", rs->location);
 	if (rs->allow[0])
 		MHD_add_response_header(r, "Allow", rs->allow);
+	if (rs->request_id[0])
+		MHD_add_response_header(r, "X-Request-Id", rs->request_id);
 	if (rs->status == 401)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"jaild\"");
 	int ret = MHD_queue_response(c, (unsigned)rs->status, r);
@@ -184,6 +186,27 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
 	return 0;
 }
 
+/* Every request that may change something is written to the audit log, whatever its
+ * outcome (a refused token or a 404 included): who, what, when, from where, result. */
+static void audit(struct http_server *h, const struct request *rq, int status)
+{
+	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0)
+		return;
+	struct audit_row a = { .token_id = rq->who.id, .tenant_id = rq->who.tenant_id, .status = status };
+	store_now(a.at);
+	snprintf(a.request_id, sizeof a.request_id, "%s", rq->request_id);
+	if (rq->who.id)
+		snprintf(a.actor, sizeof a.actor, "token:%lld %s", (long long)rq->who.id, rq->who.name);
+	else
+		snprintf(a.actor, sizeof a.actor, "anonymous");
+	snprintf(a.action, sizeof a.action, "%s %s", rq->method, rq->route ? rq->route : "?");
+	snprintf(a.target, sizeof a.target, "%.255s", rq->path);
+	snprintf(a.source, sizeof a.source, "%s", rq->remote ? rq->remote : "");
+	struct err e;
+	if (store_audit_add(h->st, &a, &e) < 0)
+		log_error("audit: %s (request %s)", e.msg, rq->request_id);
+}
+
 static void dispatch(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
 {
 	char allow[64] = "";
@@ -195,6 +218,7 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 		if (strcmp(r->method, rq->method) == 0) {
 			found = r;
 			memcpy(rq->params, params, sizeof params);
+			rq->route = r->pattern;
 			break;
 		}
 		if (!strstr(allow, r->method)) {
@@ -250,6 +274,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct response rs = { .status = 200 };
 	struct request rq = { .method = method, .path = url, .conn = c, .body = cs->body, .body_len = cs->len };
 	rq.if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
+	uint8_t rid[12];
+	randombytes_buf(rid, sizeof rid);
+	sodium_bin2hex(rq.request_id, sizeof rq.request_id, rid, sizeof rid);
+	char remote[INET6_ADDRSTRLEN] = "";
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, remote, sizeof remote);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, remote, sizeof remote);
+	}
+	rq.remote = remote;
 	if (cs->too_large) {
 		resp_json(&rs, 413, envelope("body_too_large", "the request body is larger than 1 MiB", NULL));
 	} else if (strlen(url) > MAX_URI) {
@@ -257,6 +294,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	} else {
 		dispatch(h, c, &rq, &rs);
 	}
+	audit(h, &rq, rs.status);
+	snprintf(rs.request_id, sizeof rs.request_id, "%s", rq.request_id);
 	return send_response(c, &rs) ? MHD_YES : MHD_NO;
 }
 

@@ -22,7 +22,9 @@ struct request {
 	const char *body;
 	size_t body_len;
 	char params[2][128];    /* the '*' segments of the route, in order */
-	struct token_info who;
+	struct token_info who;  /* who.id is 0 until the token is checked */
+	char request_id[40];    /* also sent as X-Request-Id */
+	const char *route;      /* the matched route's pattern, NULL if none */
 };
 
 struct response {
@@ -32,6 +34,7 @@ struct response {
 	char location[192];
 	char allow[64];
 	char *text;             /* owned; plain body instead of JSON */
+	char request_id[40];
 	const char *content_type;
 };
 

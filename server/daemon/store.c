@@ -547,7 +547,7 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
-	PREP("SELECT t.id, t.tenant_id, n.name, t.role, COALESCE(t.expires_at, '') FROM tokens t "
+	PREP("SELECT t.id, t.tenant_id, n.name, t.role, COALESCE(t.expires_at, ''), t.name FROM tokens t "
 	     "JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)", &st);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
@@ -559,6 +559,7 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 		snprintf(out->tenant, sizeof out->tenant, "%s", (const char *)sqlite3_column_text(st, 2));
 		snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 3));
 		snprintf(expires, sizeof expires, "%s", (const char *)sqlite3_column_text(st, 4));
+		snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 5));
 		rc = 0;
 	} else {
 		rc = err_set(e, ERR_NOT_FOUND, "no such token");
@@ -1102,6 +1103,69 @@ int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(con
 	if (r != SQLITE_DONE)
 		n = db_err(db, e, "listing jails");
 	sqlite3_finalize(st);
+	release(s, db_slot);
+	return n;
+}
+
+/* ---- audit ---- */
+
+int store_audit_add(struct store *s, const struct audit_row *a, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("INSERT INTO audit(at, request_id, token_id, actor, tenant_id, action, target, status, source) "
+	     "VALUES (?, ?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?, ?)", &st);
+	sqlite3_bind_text(st, 1, a->at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, a->token_id);
+	sqlite3_bind_text(st, 4, a->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, a->tenant_id);
+	sqlite3_bind_text(st, 6, a->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, a->target, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, a->status);
+	sqlite3_bind_text(st, 9, a->source, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "writing the audit log");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(const struct audit_row *, void *), void *arg,
+		     struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT a.id, a.at, a.request_id, COALESCE(a.token_id, 0), a.actor, COALESCE(a.tenant_id, 0), COALESCE(t.name, ''), "
+	     "a.action, a.target, a.status, a.source FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
+	     "WHERE (?1 = 0 OR a.tenant_id = ?1) AND (?2 = 0 OR a.id < ?2) AND (?3 IS NULL OR substr(a.action, 1, length(?3)) = ?3) "
+	     "AND (?4 IS NULL OR a.target = ?4) AND (?5 = 0 OR a.status = ?5) ORDER BY a.id DESC LIMIT ?6", &st);
+	sqlite3_bind_int64(st, 1, f->tenant_id);
+	sqlite3_bind_int64(st, 2, f->before);
+	if (f->action)
+		sqlite3_bind_text(st, 3, f->action, -1, SQLITE_STATIC);
+	if (f->target)
+		sqlite3_bind_text(st, 4, f->target, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, f->status);
+	sqlite3_bind_int(st, 6, f->limit);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_row a = { .id = sqlite3_column_int64(st, 0) };
+		col_text(st, 1, a.at, sizeof a.at);
+		col_text(st, 2, a.request_id, sizeof a.request_id);
+		a.token_id = sqlite3_column_int64(st, 3);
+		col_text(st, 4, a.actor, sizeof a.actor);
+		a.tenant_id = sqlite3_column_int64(st, 5);
+		col_text(st, 6, a.tenant, sizeof a.tenant);
+		col_text(st, 7, a.action, sizeof a.action);
+		col_text(st, 8, a.target, sizeof a.target);
+		a.status = sqlite3_column_int(st, 9);
+		col_text(st, 10, a.source, sizeof a.source);
+		fn(&a, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "reading the audit log");
+	DONE(st);
 	release(s, db_slot);
 	return n;
 }

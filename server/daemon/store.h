@@ -33,6 +33,7 @@ struct jail_row {
 
 struct token_info {
 	int64_t id;
+	char name[64];
 	int64_t tenant_id;
 	char tenant[64];
 	char role[16];
@@ -118,6 +119,32 @@ int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(con
 		    struct err *e);
 int store_jail_count(struct store *s, int64_t *n, struct err *e);
 int store_ip4_used(struct store *s, int64_t *n, struct err *e);
+
+struct audit_row {
+	int64_t id;
+	char at[32];
+	char request_id[40];
+	int64_t token_id;   /* 0 when none */
+	char actor[96];
+	int64_t tenant_id;  /* 0 when none */
+	char tenant[64];
+	char action[96];
+	char target[256];
+	int status;
+	char source[64];
+};
+int store_audit_add(struct store *s, const struct audit_row *a, struct err *e);
+struct audit_filter {
+	int64_t tenant_id;   /* 0: all */
+	int64_t before;      /* 0: from the newest; else ids below it */
+	const char *action;  /* NULL: any; else a prefix, e.g. "POST /api/jails" */
+	const char *target;  /* NULL: any; else exact path */
+	int status;          /* 0: any */
+	int limit;
+};
+/* Newest first. Returns rows seen or -1. */
+int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(const struct audit_row *, void *), void *arg,
+		     struct err *e);
 
 void store_now(char buf[32]);
 

@@ -174,6 +174,44 @@ class Quotas(unittest.TestCase):
             J.call("DELETE", "/api/tenants/frugal?force=1")
 
 
+class Audit(unittest.TestCase):
+    def test_every_mutating_request_is_recorded_with_actor_and_result(self):
+        st, j, h = J.call("POST", "/api/jails", {"name": "audited"}, token=ACME)
+        self.assertEqual(st, 201, j)
+        rid = h["X-Request-Id"]
+        self.assertEqual(J.call("POST", "/api/jails/audited/start", token=GLOBEX)[0], 404)
+        self.assertEqual(J.call("DELETE", "/api/jails/audited", token=ACME)[0], 204)
+        self.assertEqual(J.call("POST", "/api/jails", {"name": "x"}, token="jd_forged")[0], 401)
+        self.assertEqual(J.call("GET", "/api/jails", token=ACME)[0], 200)  # reads are not recorded
+
+        st, a, _ = J.call("GET", "/api/audit?limit=50")
+        self.assertEqual(st, 200)
+        by_rid = {x["request_id"]: x for x in a["items"]}
+        created = by_rid[rid]
+        self.assertEqual((created["action"], created["target"], created["status"], created["tenant"]),
+                         ("POST /api/jails", "/api/jails", 201, "acme"))
+        self.assertTrue(created["actor"].startswith("token:") and created["actor"].endswith(" ci"), created)
+        self.assertEqual(created["source"], "127.0.0.1")
+        entries = [(x["action"], x["target"], x["status"], x["tenant"]) for x in a["items"]]
+        self.assertIn(("POST /api/jails/*/start", "/api/jails/audited/start", 404, "globex"), entries)
+        self.assertIn(("DELETE /api/jails/*", "/api/jails/audited", 204, "acme"), entries)
+        self.assertIn(("POST /api/jails", "/api/jails", 401, None), entries)
+        self.assertNotIn("GET /api/jails", [x["action"] for x in a["items"]])
+        # tenants see their own entries only
+        mine = J.call("GET", "/api/audit?limit=1000", token=GLOBEX)[1]["items"]
+        self.assertTrue(mine and all(x["tenant"] == "globex" for x in mine), mine[:3])
+        self.assertEqual(J.call("GET", "/api/audit?tenant=acme&limit=1000", token=GLOBEX)[1]["items"], mine)
+        # filters and paging
+        only = J.call("GET", "/api/audit?status=404")[1]["items"]
+        self.assertTrue(only and all(x["status"] == 404 for x in only))
+        dels = J.call("GET", "/api/audit?action=DELETE")[1]["items"]
+        self.assertTrue(dels and all(x["action"].startswith("DELETE") for x in dels))
+        first = J.call("GET", "/api/audit?limit=2")[1]
+        second = J.call("GET", "/api/audit?limit=2&after=" + first["next"])[1]
+        self.assertLess(second["items"][0]["id"], first["items"][-1]["id"])
+        self.assertEqual(J.call("GET", "/api/audit?after=x")[0], 422)
+
+
 class TenantDelete(unittest.TestCase):
     def test_delete_refused_while_it_owns_jails_unless_forced(self):
         J.call("POST", "/api/tenants", {"name": "initech"})
