@@ -131,6 +131,8 @@ static int send_response(struct MHD_Connection *c, struct response *rs)
 		MHD_add_response_header(r, "Allow", rs->allow);
 	if (rs->request_id[0])
 		MHD_add_response_header(r, "X-Request-Id", rs->request_id);
+	if (rs->replayed)
+		MHD_add_response_header(r, "Idempotent-Replayed", "true");
 	if (rs->status == 401)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"jaild\"");
 	int ret = MHD_queue_response(c, (unsigned)rs->status, r);
@@ -207,6 +209,66 @@ static void audit(struct http_server *h, const struct request *rq, int status)
 		log_error("audit: %s (request %s)", e.msg, rq->request_id);
 }
 
+static enum MHD_Result hash_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	crypto_hash_sha256_update(cls, (const unsigned char *)key, strlen(key) + 1);
+	if (value)
+		crypto_hash_sha256_update(cls, (const unsigned char *)value, strlen(value) + 1);
+	return MHD_YES;
+}
+
+/* Idempotency-Key on a POST: the first answer (unless a 5xx) is kept for a day and
+ * replayed to a retry of the same request; the same key on another request is a 422,
+ * and a retry while the first still runs a 409. */
+static void idempotent(struct http_server *h, struct MHD_Connection *c, const struct route *r, const char *key,
+		       struct request *rq, struct response *rs)
+{
+	size_t n = strlen(key);
+	bool ok = n >= 1 && n <= 255;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = key[i] > 0x20 && key[i] < 0x7f;
+	if (!ok)
+		return resp_errorf(rs, ERR_INVALID, "Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+	crypto_hash_sha256_state hs;
+	uint8_t hash[32];
+	crypto_hash_sha256_init(&hs);
+	crypto_hash_sha256_update(&hs, (const unsigned char *)rq->method, strlen(rq->method) + 1);
+	crypto_hash_sha256_update(&hs, (const unsigned char *)rq->path, strlen(rq->path) + 1);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, hash_arg, &hs);
+	crypto_hash_sha256_update(&hs, (const unsigned char *)(rq->body ? rq->body : ""), rq->body_len);
+	crypto_hash_sha256_final(&hs, hash);
+	struct idem_row found = { 0 };
+	struct err e;
+	if (store_idem_begin(h->st, rq->who.id, key, hash, &found, &e) < 0) {
+		if (e.code != ERR_CONFLICT)
+			resp_error(rs, &e);
+		else if (sodium_memcmp(found.request_hash, hash, 32) != 0)
+			resp_errorf(rs, ERR_INVALID, "Idempotency-Key", "this Idempotency-Key was used for a different request; use a new key");
+		else if (found.status == 0)
+			resp_errorf(rs, ERR_BUSY, NULL, "the first request with this Idempotency-Key is still running; retry shortly");
+		else {
+			rs->status = found.status;
+			rs->text = found.response ? found.response : strdup("");
+			found.response = NULL;
+			snprintf(rs->location, sizeof rs->location, "%s", found.location);
+			snprintf(rs->etag, sizeof rs->etag, "%s", found.etag);
+			rs->replayed = true;
+		}
+		free(found.response);
+		return;
+	}
+	r->fn(rq, rs);
+	if (!rs->text) {
+		rs->text = json_dumps(rs->body ? rs->body : json_object(), JSON_COMPACT);
+		if (rs->body)
+			json_decref(rs->body);
+		rs->body = NULL;
+	}
+	if (rs->status >= 500 || store_idem_finish(h->st, rq->who.id, key, rs->status, rs->text, rs->location, rs->etag, &e) < 0)
+		store_idem_abort(h->st, rq->who.id, key);
+}
+
 static void dispatch(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
 {
 	char allow[64] = "";
@@ -237,7 +299,11 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 	}
 	if (!found->public_ && authenticate(h, c, rq, rs) < 0)
 		return;
-	found->fn(rq, rs);
+	const char *key = strcmp(rq->method, "POST") == 0 ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key") : NULL;
+	if (key && rq->who.id)
+		idempotent(h, c, found, key, rq, rs);
+	else
+		found->fn(rq, rs);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,

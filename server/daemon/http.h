@@ -35,6 +35,7 @@ struct response {
 	char allow[64];
 	char *text;             /* owned; plain body instead of JSON */
 	char request_id[40];
+	bool replayed;          /* answered from an earlier request's Idempotency-Key */
 	const char *content_type;
 };
 

@@ -1169,3 +1169,92 @@ int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(c
 	release(s, db_slot);
 	return n;
 }
+
+/* ---- idempotency ---- */
+
+int store_idem_begin(struct store *s, int64_t token_id, const char *key, const uint8_t hash[32], struct idem_row *found,
+		     struct err *e)
+{
+	WITH_DB(s, db, e);
+	int rc = -1;
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	if (exec_sql(db, "BEGIN IMMEDIATE", e))
+		goto out;
+	/* a day's keys are kept; older ones are forgotten as they are met */
+	PREP("DELETE FROM idempotency WHERE created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')", &st);
+	sqlite3_step(st);
+	DONE(st);
+	PREP("SELECT request_hash, status, response, COALESCE(location, ''), COALESCE(etag, '') FROM idempotency "
+	     "WHERE token_id = ? AND key = ?", &st);
+	sqlite3_bind_int64(st, 1, token_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		memset(found, 0, sizeof *found);
+		if (sqlite3_column_bytes(st, 0) == 32)
+			memcpy(found->request_hash, sqlite3_column_blob(st, 0), 32);
+		found->status = sqlite3_column_int(st, 1);
+		const char *r = (const char *)sqlite3_column_text(st, 2);
+		found->response = r ? strdup(r) : NULL;
+		col_text(st, 3, found->location, sizeof found->location);
+		col_text(st, 4, found->etag, sizeof found->etag);
+		DONE(st);
+		err_set(e, ERR_CONFLICT, "Idempotency-Key already used");
+		goto rollback;
+	}
+	DONE(st);
+	PREP("INSERT INTO idempotency(token_id, key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?)", &st);
+	sqlite3_bind_int64(st, 1, token_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	DONE(st);
+	if (r != SQLITE_DONE) {
+		db_err(db, e, "reserving Idempotency-Key");
+		goto rollback;
+	}
+	rc = exec_sql(db, "COMMIT", e);
+	if (rc == 0)
+		goto out;
+rollback:
+	exec_sql(db, "ROLLBACK", NULL);
+out:
+	release(s, db_slot);
+	return rc;
+}
+
+int store_idem_finish(struct store *s, int64_t token_id, const char *key, int status, const char *response,
+		      const char *location, const char *etag, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("UPDATE idempotency SET status = ?, response = ?, location = NULLIF(?, ''), etag = NULLIF(?, '') "
+	     "WHERE token_id = ? AND key = ?", &st);
+	sqlite3_bind_int(st, 1, status);
+	sqlite3_bind_text(st, 2, response, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, location, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, token_id);
+	sqlite3_bind_text(st, 6, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "saving the answer for Idempotency-Key");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+void store_idem_abort(struct store *s, int64_t token_id, const char *key)
+{
+	struct err e;
+	int db_slot;
+	if (!acquire(s, &db_slot, &e))
+		return;
+	sqlite3_stmt *st;
+	PREP("DELETE FROM idempotency WHERE token_id = ? AND key = ?", &st);
+	sqlite3_bind_int64(st, 1, token_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	DONE(st);
+	release(s, db_slot);
+}

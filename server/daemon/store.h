@@ -146,6 +146,21 @@ struct audit_filter {
 int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(const struct audit_row *, void *), void *arg,
 		     struct err *e);
 
+struct idem_row {
+	uint8_t request_hash[32];
+	int status;             /* 0: still running */
+	char *response;         /* malloc'd */
+	char location[192];
+	char etag[40];
+};
+/* Reserves (token, key) for a new request: 0. When it exists (and is younger than a
+ * day): ERR_CONFLICT with *found filled. Older entries are replaced. */
+int store_idem_begin(struct store *s, int64_t token_id, const char *key, const uint8_t hash[32], struct idem_row *found,
+		     struct err *e);
+int store_idem_finish(struct store *s, int64_t token_id, const char *key, int status, const char *response,
+		      const char *location, const char *etag, struct err *e);
+void store_idem_abort(struct store *s, int64_t token_id, const char *key);
+
 void store_now(char buf[32]);
 
 #endif

@@ -212,6 +212,40 @@ class Audit(unittest.TestCase):
         self.assertEqual(J.call("GET", "/api/audit?after=x")[0], 422)
 
 
+class Idempotency(unittest.TestCase):
+    def test_a_retry_gets_the_first_answer(self):
+        k = {"Idempotency-Key": "ci-run-42"}
+        st1, j1, h1 = J.call("POST", "/api/jails?start=1", {"name": "idem"}, headers=k)
+        self.assertEqual((st1, j1["state"]), (201, "running"), j1)
+        try:
+            st2, j2, h2 = J.call("POST", "/api/jails?start=1", {"name": "idem"}, headers=k)
+            self.assertEqual((st2, j2), (st1, j1))
+            self.assertEqual(h2.get("Idempotent-Replayed"), "true")
+            self.assertEqual(h2["Location"], "/api/jails/idem")
+            self.assertNotIn("Idempotent-Replayed", h1)
+            names = [j["name"] for j in J.call("GET", "/api/jails?limit=1000")[1]["items"]]
+            self.assertEqual(names.count("idem"), 1)
+            # the same key for another request: refused, nothing done
+            st, b, _ = J.call("POST", "/api/jails?start=1", {"name": "idem2"}, headers=k)
+            self.assertEqual((st, b["error"]["field"]), (422, "Idempotency-Key"), b)
+            st, b, _ = J.call("POST", "/api/jails", {"name": "idem"}, headers=k)  # no ?start=1
+            self.assertEqual(st, 422, b)
+            self.assertEqual(J.call("GET", "/api/jails/idem2")[0], 404)
+            # keys belong to a token: another token's same key is a new request
+            st, b, _ = J.call("POST", "/api/jails", {"name": "idem-acme"}, token=ACME, headers=k)
+            self.assertEqual(st, 201, b)
+            J.call("DELETE", "/api/jails/idem-acme")
+            # an error answer is replayed too (4xx); a bad key is refused
+            bad = {"Idempotency-Key": "bad-1"}
+            self.assertEqual(J.call("POST", "/api/jails", {"name": "Nope"}, headers=bad)[0], 422)
+            st, b, h = J.call("POST", "/api/jails", {"name": "Nope"}, headers=bad)
+            self.assertEqual((st, h.get("Idempotent-Replayed")), (422, "true"))
+            st, b, _ = J.call("POST", "/api/jails", {"name": "x"}, headers={"Idempotency-Key": "k" * 300})
+            self.assertEqual((st, b["error"]["field"]), (422, "Idempotency-Key"))
+        finally:
+            J.call("DELETE", "/api/jails/idem")
+
+
 class TenantDelete(unittest.TestCase):
     def test_delete_refused_while_it_owns_jails_unless_forced(self):
         J.call("POST", "/api/tenants", {"name": "initech"})
