@@ -52,7 +52,7 @@ def main():
     # favordynmods since boot (jaild's cgroup-favordynmods option, or the test of it)
     print("host: cgroup favordynmods %s" % ("on (some cgroup root has it)" if favor else
                                            "not seen in /proc/mounts (may still be on if set and unmounted since boot)"))
-    j = Jaild().start()
+    j = Jaild(extra=["--rate-limit", "0"]).start()
     try:
         template = os.path.join(j.data, "templates", "minimal")
 

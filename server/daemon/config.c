@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "validate.h"
@@ -18,6 +19,7 @@ void config_defaults(struct config *c)
 	snprintf(c->uid_base, sizeof c->uid_base, "2147483648");
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
+	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
 }
 
 #define SET(field)                                                                                       \
@@ -52,6 +54,13 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		SET(uid_base);
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
+	if (strcmp(key, "rate-limit") == 0) {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (*end || end == value || v < 0 || v > 1000000)
+			return err_set(e, ERR_INVALID, "rate-limit must be requests per second per token, 0 to turn it off");
+		SET(rate_limit);
+	}
 	if (strcmp(key, "cgroup-favordynmods") == 0) {
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
 			return err_set(e, ERR_INVALID, "cgroup-favordynmods must be yes or no");

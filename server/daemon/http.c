@@ -3,18 +3,59 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <sodium.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
+/* One token bucket per token (a fixed table: a token that shares a slot with another
+ * starts afresh, which only ever errs towards letting a request through). */
+#define BUCKETS 1024
+struct bucket {
+	int64_t token_id;
+	double tokens;
+	struct timespec at;
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	const struct route *routes;
 	struct store *st;
+	int rate;
+	pthread_mutex_t bucket_mu;
+	struct bucket buckets[BUCKETS];
 };
+
+/* 0 when the token may go on; else the seconds until it may. */
+static int rate_check(struct http_server *h, int64_t token_id)
+{
+	if (h->rate <= 0)
+		return 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&h->bucket_mu);
+	struct bucket *b = &h->buckets[(uint64_t)token_id % BUCKETS];
+	double burst = 2.0 * h->rate;
+	if (b->token_id != token_id) {
+		b->token_id = token_id;
+		b->tokens = burst;
+	} else {
+		double dt = (double)(now.tv_sec - b->at.tv_sec) + (double)(now.tv_nsec - b->at.tv_nsec) / 1e9;
+		b->tokens = b->tokens + dt * h->rate > burst ? burst : b->tokens + dt * h->rate;
+	}
+	b->at = now;
+	int wait = 0;
+	if (b->tokens >= 1.0)
+		b->tokens -= 1.0;
+	else
+		wait = (int)((1.0 - b->tokens) / h->rate) + 1;
+	pthread_mutex_unlock(&h->bucket_mu);
+	return wait;
+}
 
 struct conn_state {
 	char *body;
@@ -37,6 +78,7 @@ int status_of(enum err_code c)
 	case ERR_PRECONDITION: return 412;
 	case ERR_FORBIDDEN: return 403;
 	case ERR_QUOTA: return 403;
+	case ERR_RATE: return 429;
 	case ERR_INTERNAL: return 500;
 	}
 	return 500;
@@ -131,6 +173,8 @@ static int send_response(struct MHD_Connection *c, struct response *rs)
 		MHD_add_response_header(r, "Allow", rs->allow);
 	if (rs->request_id[0])
 		MHD_add_response_header(r, "X-Request-Id", rs->request_id);
+	if (rs->retry_after[0])
+		MHD_add_response_header(r, "Retry-After", rs->retry_after);
 	if (rs->replayed)
 		MHD_add_response_header(r, "Idempotent-Replayed", "true");
 	if (rs->status == 401)
@@ -299,6 +343,12 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 	}
 	if (!found->public_ && authenticate(h, c, rq, rs) < 0)
 		return;
+	int wait = found->public_ ? 0 : rate_check(h, rq->who.id);
+	if (wait) {
+		resp_errorf(rs, ERR_RATE, NULL, "too many requests for this token (%d a second); retry in %d s", h->rate, wait);
+		snprintf(rs->retry_after, sizeof rs->retry_after, "%d", wait);
+		return;
+	}
 	const char *key = strcmp(rq->method, "POST") == 0 ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key") : NULL;
 	if (key && rq->who.id)
 		idempotent(h, c, found, key, rq, rs);
@@ -409,7 +459,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct 
 	return err_set(e, ERR_INVALID, "--listen %s: not an IPv4 address or [IPv6] address", listen);
 }
 
-struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, struct err *e)
+struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate, struct err *e)
 {
 	struct sockaddr_storage ss;
 	if (parse_listen(listen, &ss, e))
@@ -417,6 +467,8 @@ struct http_server *http_start(const char *listen, const struct route *routes, s
 	struct http_server *h = calloc(1, sizeof *h);
 	h->routes = routes;
 	h->st = st;
+	h->rate = rate;
+	pthread_mutex_init(&h->bucket_mu, NULL);
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,

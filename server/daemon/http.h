@@ -36,6 +36,7 @@ struct response {
 	char *text;             /* owned; plain body instead of JSON */
 	char request_id[40];
 	bool replayed;          /* answered from an earlier request's Idempotency-Key */
+	char retry_after[16];
 	const char *content_type;
 };
 
@@ -62,7 +63,8 @@ const char *req_query(const struct request *rq, const char *key);
 int req_limit(const struct request *rq, struct response *rs);
 
 struct http_server;
-struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, struct err *e);
+/* rate: requests per second per token (burst twice that), 0 for none. */
+struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate, struct err *e);
 void http_stop(struct http_server *h);
 
 #endif

@@ -30,7 +30,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: jaild [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--user USER]\n"
 		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
-		"             [--uid-base N] [--cgroup-favordynmods yes|no]\n"
+		"             [--uid-base N] [--cgroup-favordynmods yes|no] [--rate-limit PER_SECOND]\n"
 		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild\n");
 }
 
@@ -106,7 +106,7 @@ static int serve(const struct config *cfg, int ctl)
 	 * the first request can create a jail */
 	if (ctl >= 0 && !reconcile_wait_first(60))
 		log_warn("the privileged helper has not finished starting; listening anyway (jail operations answer 503 until it does)");
-	struct http_server *h = http_start(cfg->listen, api_routes, J.st, &e);
+	struct http_server *h = http_start(cfg->listen, api_routes, J.st, atoi(cfg->rate_limit), &e);
 	if (!h)
 		die("http", &e);
 	reconcile_start_monitor();
@@ -127,6 +127,7 @@ int main(int argc, char **argv)
 		{ "pool4", required_argument, NULL, '4' },  { "pool6", required_argument, NULL, '6' },
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
 		{ "uid-base", required_argument, NULL, 'U' }, { "cgroup-favordynmods", required_argument, NULL, 'F' },
+		{ "rate-limit", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

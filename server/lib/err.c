@@ -69,6 +69,7 @@ const char *err_code_name(enum err_code c)
 	case ERR_PRECONDITION: return "precondition_failed";
 	case ERR_FORBIDDEN: return "forbidden";
 	case ERR_QUOTA: return "quota_exceeded";
+	case ERR_RATE: return "rate_limited";
 	case ERR_INTERNAL: return "internal_error";
 	}
 	return "internal_error";

@@ -18,6 +18,7 @@ enum err_code {
 	ERR_PRECONDITION, /* If-Match mismatch: 412 */
 	ERR_FORBIDDEN,    /* the caller's role may not do this: 403 */
 	ERR_QUOTA,        /* past the tenant's quota: 403 */
+	ERR_RATE,         /* too many requests for this token: 429 */
 	ERR_INTERNAL,     /* 500 */
 };
 

@@ -134,6 +134,28 @@ class Resilience(unittest.TestCase):
             import shutil
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_rate_limit_per_token(self):
+        j = Jaild(extra=["--rate-limit", "5"]).start()  # bursts of 10
+        try:
+            j.call("POST", "/api/tenants", {"name": "calm"})
+            calm = j.call("POST", "/api/tenants/calm/tokens", {"name": "t"})[1]["secret"]
+            time.sleep(2.1)  # what start-up spent is back: a full burst of 10
+            res = [j.call("GET", "/api/jails") for _ in range(30)]
+            limited = [r for r in res if r[0] == 429]
+            self.assertTrue(limited, "no request was limited")
+            self.assertTrue(10 <= len([r for r in res if r[0] == 200]) <= 13, [r[0] for r in res])
+            st, b, h = limited[0]
+            self.assertEqual(b["error"]["code"], "rate_limited")
+            self.assertGreaterEqual(int(h["Retry-After"]), 1)
+            # another token has its own allowance
+            self.assertEqual(j.call("GET", "/api/jails", token=calm)[0], 200)
+            # and the first token gets going again after waiting
+            time.sleep(int(h["Retry-After"]))
+            self.assertEqual(j.call("GET", "/api/jails")[0], 200)
+        finally:
+            j.stop()
+            j.cleanup()
+
     def test_boot_jails_start_in_priority_order(self):
         j = self.j
         for name, prio in (("late", 20), ("early", 10)):
