@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "host.h"
 #include "jails.h"
 #include "priv_client.h"
@@ -342,6 +343,7 @@ static void h_audit(struct request *rq, struct response *rs)
 
 const struct route api_routes[] = {
 	{ "GET", "/api/audit", h_audit, false },
+	{ "GET", "/api/events", h_events, false },
 	{ "GET", "/api/health", h_health, true },
 	{ "GET", "/api/host", h_host, false },
 	{ "GET", "/api/jails", h_jails_list, false },

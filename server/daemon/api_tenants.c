@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "events.h"
 #include "jails.h"
 #include "json_spec.h"
 #include "log.h"
@@ -204,6 +205,7 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 	if (rc)
 		return resp_error(rs, &e);
 	log_info("tenant %s: quotas changed", t.name);
+	events_emit(t.id, "tenant.quotas", t.name, json_pack("{ssso}", "name", t.name, "quotas", quotas_json(&t.quotas)));
 	resp_json(rs, 200, tenant_json(&t));
 }
 

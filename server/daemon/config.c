@@ -20,6 +20,7 @@ void config_defaults(struct config *c)
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
+	snprintf(c->events_keep, sizeof c->events_keep, "86400");
 }
 
 #define SET(field)                                                                                       \
@@ -60,6 +61,13 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		if (*end || end == value || v < 0 || v > 1000000)
 			return err_set(e, ERR_INVALID, "rate-limit must be requests per second per token, 0 to turn it off");
 		SET(rate_limit);
+	}
+	if (strcmp(key, "events-keep") == 0) {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (*end || end == value || v < 60 || v > 90L * 86400)
+			return err_set(e, ERR_INVALID, "events-keep must be seconds, from 60 to 90 days");
+		SET(events_keep);
 	}
 	if (strcmp(key, "cgroup-favordynmods") == 0) {
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)

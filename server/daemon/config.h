@@ -15,7 +15,8 @@ struct config {
 	char uid_base[16];
 	char busybox[256];
 	char favordynmods[8];
-	char rate_limit[16];   /* requests per second per token (burst: twice that); 0: off */  /* "yes": ask the kernel for cheap cgroup migrations */
+	char rate_limit[16];
+	char events_keep[16];  /* seconds events stay replayable */   /* requests per second per token (burst: twice that); 0: off */  /* "yes": ask the kernel for cheap cgroup migrations */
 	char allow_mounts[CFG_MOUNTS_MAX][256];
 	int nallow_mounts;
 };

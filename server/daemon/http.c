@@ -152,6 +152,19 @@ static int send_response(struct MHD_Connection *c, struct response *rs)
 {
 	char *text;
 	size_t len;
+	if (rs->stream) {
+		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, rs->stream, rs->stream_cls,
+									   rs->stream_free);
+		MHD_add_response_header(r, "Content-Type", rs->content_type);
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+		MHD_add_response_header(r, "X-Request-Id", rs->request_id);
+		int ret = MHD_queue_response(c, (unsigned)rs->status, r);
+		MHD_destroy_response(r);
+		if (rs->body)
+			json_decref(rs->body);
+		rs->body = NULL;
+		return ret;
+	}
 	if (rs->text) {
 		text = rs->text;
 		rs->text = NULL;

@@ -6,6 +6,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <microhttpd.h>
 
 #include "err.h"
 #include "store.h"
@@ -37,6 +40,10 @@ struct response {
 	char request_id[40];
 	bool replayed;          /* answered from an earlier request's Idempotency-Key */
 	char retry_after[16];
+	/* a stream instead of a body (server-sent events): pulled until it ends */
+	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	void *stream_cls;
 	const char *content_type;
 };
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "json_spec.h"
 #include "log.h"
 #include "priv_client.h"
@@ -113,10 +114,12 @@ static int do_start(const char *name, struct err *e)
 	if (helper_spec_call(MSG_START, &row, &out, e)) {
 		/* a jail that could not start is stopped, with the reason kept */
 		store_jail_set_state(J.st, name, e->code == ERR_UNAVAILABLE ? "stopped" : "error", 0, e->msg, false, NULL);
+		events_emit(row.tenant_id, "jail.error", name, json_pack("{sssss}", "name", name, "state", "error", "error", e->msg));
 		goto out;
 	}
 	rc = store_jail_set_state(J.st, name, "running", out.pid, NULL, true, e);
 	log_info("jail %s started (pid %lld)", name, (long long)out.pid);
+	events_emit(row.tenant_id, "jail.started", name, json_pack("{sssssI}", "name", name, "state", "running", "pid", (json_int_t)out.pid));
 out:
 	jail_row_clear(&row);
 	return rc;
@@ -135,6 +138,7 @@ static int do_stop(const char *name, struct err *e)
 	}
 	rc = store_jail_set_state(J.st, name, "stopped", 0, NULL, false, e);
 	log_info("jail %s stopped", name);
+	events_emit(row.tenant_id, "jail.stopped", name, json_pack("{ssss}", "name", name, "state", "stopped"));
 out:
 	jail_row_clear(&row);
 	return rc;
@@ -208,6 +212,7 @@ int jail_create(const struct token_info *who, json_t *body, bool start, struct j
 		goto out_busy;
 	}
 	log_info("jail %s created (slot %u, tenant %s)", name, row->slot, row->tenant);
+	events_emit(row->tenant_id, "jail.created", name, json_pack("{ssssss}", "name", name, "tenant", row->tenant, "state", "stopped"));
 	rc = 0;
 	if (start && do_start(name, e) < 0)
 		rc = -1;
@@ -236,8 +241,10 @@ int jail_destroy(const char *name, struct err *e)
 		rc = helper_name_call(MSG_DESTROY, name, &out, e);
 	if (rc == 0)
 		rc = store_jail_delete(J.st, name, e);
-	if (rc == 0)
+	if (rc == 0) {
 		log_info("jail %s destroyed", name);
+		events_emit(row.tenant_id, "jail.destroyed", name, json_pack("{ss}", "name", name));
+	}
 	jail_row_clear(&row);
 	jail_busy_release(name);
 	return rc;
@@ -525,6 +532,8 @@ int jail_refresh(const char *name, struct jail_row *row, struct reply *live, str
 			snprintf(req.name, sizeof req.name, "%s", name);
 			priv_call(&req, NULL, 0, &out, &ie); /* takes away its cgroup and interface */
 			store_jail_set_state(J.st, name, "stopped", 0, "the jail's first process exited", false, &ie);
+			events_emit(again.tenant_id, "jail.stopped", name,
+				    json_pack("{ssssss}", "name", name, "state", "stopped", "reason", "its first process exited"));
 		}
 		jail_row_clear(&again);
 		jail_busy_release(name);

@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "events.h"
 #include "http.h"
 #include "jails.h"
 #include "log.h"
@@ -100,6 +101,7 @@ static int serve(const struct config *cfg, int ctl)
 	if (store_tenant_ensure(J.st, "default", &J.default_tenant, &e) ||
 	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
 		die("bootstrap", &e);
+	events_init(atoll(cfg->events_keep));
 	if (priv_client_start(ctl, reconcile_on_connect, &e))
 		die("helper", &e);
 	/* listen once the store agrees with the host and the minimal template exists, so
@@ -127,7 +129,7 @@ int main(int argc, char **argv)
 		{ "pool4", required_argument, NULL, '4' },  { "pool6", required_argument, NULL, '6' },
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
 		{ "uid-base", required_argument, NULL, 'U' }, { "cgroup-favordynmods", required_argument, NULL, 'F' },
-		{ "rate-limit", required_argument, NULL, 'R' },
+		{ "rate-limit", required_argument, NULL, 'R' }, { "events-keep", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

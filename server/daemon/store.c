@@ -1258,3 +1258,80 @@ void store_idem_abort(struct store *s, int64_t token_id, const char *key)
 	DONE(st);
 	release(s, db_slot);
 }
+
+/* ---- events ---- */
+
+int64_t store_event_add(struct store *s, int64_t tenant_id, const char *type, const char *target, const char *data_json,
+			int64_t keep_seconds)
+{
+	struct err e;
+	int db_slot;
+	sqlite3 *db = acquire(s, &db_slot, &e);
+	if (!db) {
+		log_error("event %s %s: %s", type, target, e.msg);
+		return 0;
+	}
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	PREP("DELETE FROM events WHERE at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', printf('-%d seconds', ?))", &st);
+	sqlite3_bind_int64(st, 1, keep_seconds);
+	sqlite3_step(st);
+	DONE(st);
+	PREP("INSERT INTO events(at, tenant_id, type, target, data) VALUES (?, NULLIF(?, 0), ?, ?, ?)", &st);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, tenant_id);
+	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, data_json, -1, SQLITE_STATIC);
+	int64_t id = 0;
+	if (sqlite3_step(st) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(db);
+	else
+		log_error("event %s %s: %s", type, target, sqlite3_errmsg(db));
+	DONE(st);
+	release(s, db_slot);
+	return id;
+}
+
+int store_event_list(struct store *s, int64_t tenant_id, int64_t after, int limit, void (*fn)(const struct event_row *, void *),
+		     void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT id, at, type, target, data FROM events WHERE id > ?1 AND (?2 = 0 OR tenant_id = ?2) ORDER BY id LIMIT ?3", &st);
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, tenant_id);
+	sqlite3_bind_int(st, 3, limit);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct event_row ev = { .id = sqlite3_column_int64(st, 0), .data = (char *)sqlite3_column_text(st, 4) };
+		col_text(st, 1, ev.at, sizeof ev.at);
+		col_text(st, 2, ev.type, sizeof ev.type);
+		col_text(st, 3, ev.target, sizeof ev.target);
+		fn(&ev, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "reading events");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+int64_t store_event_latest(struct store *s)
+{
+	struct err e;
+	int db_slot;
+	sqlite3 *db = acquire(s, &db_slot, &e);
+	if (!db)
+		return 0;
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	PREP("SELECT COALESCE(MAX(id), 0) FROM events", &st);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	DONE(st);
+	release(s, db_slot);
+	return id;
+}

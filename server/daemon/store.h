@@ -161,6 +161,23 @@ int store_idem_finish(struct store *s, int64_t token_id, const char *key, int st
 		      const char *location, const char *etag, struct err *e);
 void store_idem_abort(struct store *s, int64_t token_id, const char *key);
 
+struct event_row {
+	int64_t id;
+	char at[32];
+	char type[32];
+	char target[128];
+	char *data; /* JSON text, valid during the callback */
+};
+/* Appends an event and returns its id (0 on failure, logged). Events older than
+ * keep_seconds are dropped as new ones come. */
+int64_t store_event_add(struct store *s, int64_t tenant_id, const char *type, const char *target, const char *data_json,
+			int64_t keep_seconds);
+/* The newest event's id (0 when there is none). */
+int64_t store_event_latest(struct store *s);
+/* Events after `after`, oldest first; tenant_id 0: all. Returns rows or -1. */
+int store_event_list(struct store *s, int64_t tenant_id, int64_t after, int limit, void (*fn)(const struct event_row *, void *),
+		     void *arg, struct err *e);
+
 void store_now(char buf[32]);
 
 #endif
