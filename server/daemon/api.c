@@ -222,7 +222,7 @@ static void lifecycle(struct request *rq, struct response *rs, int (*op)(const c
 	struct err e;
 	if (target_jail(rq, rs, false, NULL) < 0)
 		return;
-	if (op(rq->params[0], &e) < 0 && !(op2 && e.code == ERR_STATE))
+	if (op(rq->params[0], &e) < 0 && !(op2 && e.code == ERR_WRONG_STATE))
 		return resp_error(rs, &e);
 	if (op2 && op2(rq->params[0], &e) < 0)
 		return resp_error(rs, &e);

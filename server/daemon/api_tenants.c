@@ -233,7 +233,7 @@ void h_tenant_delete(struct request *rq, struct response *rs)
 	if (visible_tenant(rq, rs, &t) < 0)
 		return;
 	if (t.id == rq->who.tenant_id)
-		return resp_errorf(rs, ERR_STATE, NULL, "tenant %s owns the token of this request; delete it with another admin's token", t.name);
+		return resp_errorf(rs, ERR_WRONG_STATE, NULL, "tenant %s owns the token of this request; delete it with another admin's token", t.name);
 	const char *force = req_query(rq, "force");
 	if (t.jails > 0 && force && strcmp(force, "1") == 0) {
 		/* ?force=1: its jails go first, each as DELETE /api/jails/{name} would */

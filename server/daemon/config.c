@@ -62,6 +62,10 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 			return err_set(e, ERR_INVALID, "rate-limit must be requests per second per token, 0 to turn it off");
 		SET(rate_limit);
 	}
+	if (strcmp(key, "tls-cert") == 0)
+		SET(tls_cert);
+	if (strcmp(key, "tls-key") == 0)
+		SET(tls_key);
 	if (strcmp(key, "events-keep") == 0) {
 		char *end;
 		long v = strtol(value, &end, 10);

@@ -16,7 +16,9 @@ struct config {
 	char busybox[256];
 	char favordynmods[8];
 	char rate_limit[16];
-	char events_keep[16];  /* seconds events stay replayable */   /* requests per second per token (burst: twice that); 0: off */  /* "yes": ask the kernel for cheap cgroup migrations */
+	char events_keep[16];  /* seconds events stay replayable */
+	char tls_cert[256];    /* PEM files; both or neither */
+	char tls_key[256];   /* requests per second per token (burst: twice that); 0: off */  /* "yes": ask the kernel for cheap cgroup migrations */
 	char allow_mounts[CFG_MOUNTS_MAX][256];
 	int nallow_mounts;
 };

@@ -72,7 +72,7 @@ int status_of(enum err_code c)
 	case ERR_MALFORMED: return 400;
 	case ERR_NOT_FOUND: return 404;
 	case ERR_CONFLICT: return 409;
-	case ERR_STATE: return 409;
+	case ERR_WRONG_STATE: return 409;
 	case ERR_BUSY: return 409;
 	case ERR_UNAVAILABLE: return 503;
 	case ERR_PRECONDITION: return 412;
@@ -472,7 +472,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct 
 	return err_set(e, ERR_INVALID, "--listen %s: not an IPv4 address or [IPv6] address", listen);
 }
 
-struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate, struct err *e)
+struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate,
+			       const char *tls_cert_pem, const char *tls_key_pem, struct err *e)
 {
 	struct sockaddr_storage ss;
 	if (parse_listen(listen, &ss, e))
@@ -483,8 +484,14 @@ struct http_server *http_start(const char *listen, const struct route *routes, s
 	h->rate = rate;
 	pthread_mutex_init(&h->bucket_mu, NULL);
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls_cert_pem ? MHD_USE_TLS : 0);
+	struct MHD_OptionItem tls[] = {
+		{ tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)tls_cert_pem },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls_key_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				MHD_OPTION_ARRAY, tls,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,

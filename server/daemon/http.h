@@ -71,7 +71,8 @@ int req_limit(const struct request *rq, struct response *rs);
 
 struct http_server;
 /* rate: requests per second per token (burst twice that), 0 for none. */
-struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate, struct err *e);
+struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate,
+			       const char *tls_cert_pem, const char *tls_key_pem, struct err *e);
 void http_stop(struct http_server *h);
 
 #endif

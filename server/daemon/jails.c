@@ -103,7 +103,7 @@ static int do_start(const char *name, struct err *e)
 		return -1;
 	int rc = -1;
 	if (strcmp(row.state, "running") == 0) {
-		err_set(e, ERR_STATE, "jail %s is already running", name);
+		err_set(e, ERR_WRONG_STATE, "jail %s is already running", name);
 		goto out;
 	}
 	if (!priv_available()) {
@@ -160,7 +160,7 @@ int jail_stop(const char *name, struct err *e)
 	struct jail_row row = { 0 };
 	int rc = store_jail_get(J.st, name, &row, e);
 	if (rc == 0 && strcmp(row.state, "stopped") == 0)
-		rc = err_set(e, ERR_STATE, "jail %s is not running", name);
+		rc = err_set(e, ERR_WRONG_STATE, "jail %s is not running", name);
 	else if (rc == 0)
 		rc = do_stop(name, e);
 	jail_row_clear(&row);
@@ -263,7 +263,7 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 	if (rc == 0 && !(spec = jail_spec_patch(row.spec, patch, &J.rules, &addr_changed, e)))
 		rc = -1;
 	if (rc == 0 && addr_changed && strcmp(row.state, "stopped") != 0 && strcmp(row.state, "error") != 0)
-		rc = err_field(e, ERR_STATE, "ip4", "addresses can be changed only while the jail is stopped");
+		rc = err_field(e, ERR_WRONG_STATE, "ip4", "addresses can be changed only while the jail is stopped");
 	if (rc == 0)
 		rc = store_jail_update_spec(J.st, name, version, spec, e);
 	if (rc == 0 && strcmp(row.state, "running") == 0 &&
@@ -397,7 +397,7 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, struct er
 	bool running = strcmp(row.state, "running") == 0;
 	jail_row_clear(&row);
 	if (!running)
-		return err_set(e, ERR_STATE, "jail %s is not running; start it first", name);
+		return err_set(e, ERR_WRONG_STATE, "jail %s is not running; start it first", name);
 
 	const char *in = json_string_value(json_object_get(body, "stdin"));
 	size_t in_len = in ? json_string_length(json_object_get(body, "stdin")) : 0;

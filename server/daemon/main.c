@@ -24,6 +24,7 @@
 #include "priv_client.h"
 #include "reconcile.h"
 #include "supervisor.h"
+#include "tls.h"
 #include "token.h"
 
 static void usage(FILE *f)
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 		"usage: jaild [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--user USER]\n"
 		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
 		"             [--uid-base N] [--cgroup-favordynmods yes|no] [--rate-limit PER_SECOND]\n"
+		"             [--events-keep SECONDS] [--tls-cert FILE --tls-key FILE]\n"
+		"       jaild --gen-cert DIR   (a self-signed certificate and key for first set-up)\n"
 		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild\n");
 }
 
@@ -73,6 +76,8 @@ static void prepare_data_dir(const char *dir, gid_t gid)
 	}
 }
 
+static char *tls_cert_pem, *tls_key_pem;
+
 static int serve(const struct config *cfg, int ctl)
 {
 	struct err e = { 0 };
@@ -108,11 +113,11 @@ static int serve(const struct config *cfg, int ctl)
 	 * the first request can create a jail */
 	if (ctl >= 0 && !reconcile_wait_first(60))
 		log_warn("the privileged helper has not finished starting; listening anyway (jail operations answer 503 until it does)");
-	struct http_server *h = http_start(cfg->listen, api_routes, J.st, atoi(cfg->rate_limit), &e);
+	struct http_server *h = http_start(cfg->listen, api_routes, J.st, atoi(cfg->rate_limit), tls_cert_pem, tls_key_pem, &e);
 	if (!h)
 		die("http", &e);
 	reconcile_start_monitor();
-	log_info("listening on http://%s (data dir %s)%s", cfg->listen, cfg->data_dir,
+	log_info("listening on %s://%s (data dir %s)%s", tls_cert_pem ? "https" : "http", cfg->listen, cfg->data_dir,
 		 ctl < 0 ? "; not root, so no privileged helper: jail operations answer 503" : "");
 	int sig;
 	sigwait(&set, &sig);
@@ -130,6 +135,8 @@ int main(int argc, char **argv)
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
 		{ "uid-base", required_argument, NULL, 'U' }, { "cgroup-favordynmods", required_argument, NULL, 'F' },
 		{ "rate-limit", required_argument, NULL, 'R' }, { "events-keep", required_argument, NULL, 'E' },
+		{ "tls-cert", required_argument, NULL, 'T' }, { "tls-key", required_argument, NULL, 'K' },
+		{ "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
@@ -157,6 +164,13 @@ int main(int argc, char **argv)
 		}
 		if (c == 'c')
 			continue;
+		if (c == 'G') {
+			if (tls_gen_cert(optarg, &e) < 0)
+				die("gen-cert", &e);
+			printf("wrote %s/jaild.crt and %s/jaild.key; start jaild with --tls-cert %s/jaild.crt --tls-key %s/jaild.key\n",
+			       optarg, optarg, optarg, optarg);
+			return 0;
+		}
 		if (config_set(&cfg, opts[idx].name, optarg, &e))
 			die("option", &e);
 	}
@@ -164,6 +178,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
+	/* read while still root: the key is usually readable by root alone */
+	if (!cfg.tls_cert[0] != !cfg.tls_key[0]) {
+		log_error("--tls-cert and --tls-key go together");
+		return 64;
+	}
+	if (cfg.tls_cert[0] && (!(tls_cert_pem = tls_read_pem(cfg.tls_cert, &e)) || !(tls_key_pem = tls_read_pem(cfg.tls_key, &e))))
+		die("tls", &e);
 	if (geteuid() != 0)
 		return serve(&cfg, -1);
 
@@ -202,6 +223,8 @@ int main(int argc, char **argv)
 		return serve(&cfg, ctl[1]);
 	}
 	close(ctl[1]);
+	if (tls_key_pem) /* the supervisor has no use for the key */
+		sodium_memzero(tls_key_pem, strlen(tls_key_pem));
 	log_init("jaild-supervisor");
 	return supervisor_run(&cfg, server, ctl[0]);
 }

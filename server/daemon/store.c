@@ -497,7 +497,7 @@ int store_tenant_delete(struct store *s, int64_t id, struct err *e)
 	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	DONE(st);
 	if (n != 0) {
-		err_set(e, ERR_STATE, "the tenant still owns %lld jails; destroy them, or delete with ?force=1", (long long)n);
+		err_set(e, ERR_WRONG_STATE, "the tenant still owns %lld jails; destroy them, or delete with ?force=1", (long long)n);
 		goto rollback;
 	}
 	PREP("DELETE FROM tokens WHERE tenant_id = ?", &st);

@@ -67,7 +67,7 @@ int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q,
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e);
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
 		      struct err *e);
-/* Removes the tenant and its tokens; ERR_STATE while it owns jails. */
+/* Removes the tenant and its tokens; ERR_WRONG_STATE while it owns jails. */
 int store_tenant_delete(struct store *s, int64_t id, struct err *e);
 
 struct token_row {

@@ -62,7 +62,7 @@ const char *err_code_name(enum err_code c)
 	case ERR_MALFORMED: return "malformed_request";
 	case ERR_NOT_FOUND: return "not_found";
 	case ERR_CONFLICT: return "conflict";
-	case ERR_STATE: return "wrong_state";
+	case ERR_WRONG_STATE: return "wrong_state";
 	case ERR_BUSY: return "busy";
 	case ERR_UNAVAILABLE: return "helper_unavailable";
 	case ERR_UNSUPPORTED: return "unsupported";

@@ -11,7 +11,7 @@ enum err_code {
 	ERR_MALFORMED,    /* the request is not even parseable: 400 */
 	ERR_NOT_FOUND,    /* 404 */
 	ERR_CONFLICT,     /* name taken: 409 */
-	ERR_STATE,        /* wrong state for this operation: 409 */
+	ERR_WRONG_STATE,        /* wrong state for this operation: 409 */
 	ERR_BUSY,         /* another operation on the same object is under way: 409 */
 	ERR_UNAVAILABLE,  /* the privileged helper is down: 503 */
 	ERR_UNSUPPORTED,  /* valid, but not something this backend can do: 422 */

@@ -28,7 +28,7 @@ def free_port():
 
 
 class Jaild:
-    def __init__(self, listen_host="127.0.0.1", extra=()):
+    def __init__(self, listen_host="127.0.0.1", extra=(), tls_ca=None):
         self.dir = tempfile.mkdtemp(prefix="jaild-it-", dir="/var/tmp")
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "data")
@@ -38,6 +38,7 @@ class Jaild:
         self.proc = None
         self.log = open(os.path.join(self.dir, "jaild.log"), "ab")
         self.token = None
+        self.tls_ca = tls_ca  # a CA file: talk HTTPS and verify the server against it
 
     def start(self):
         cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port)] + self.extra
@@ -120,7 +121,7 @@ class Jaild:
             raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[-3000:]))
 
     def call(self, method, path, body=None, token=True, headers=None, raw=None):
-        url = "http://127.0.0.1:%d%s" % (self.port, path)
+        url = "%s://127.0.0.1:%d%s" % ("https" if self.tls_ca else "http", self.port, path)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(url, data=data, method=method)
         if token:
@@ -128,7 +129,11 @@ class Jaild:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=120) as r:
+            ctx = None
+            if self.tls_ca:
+                import ssl
+                ctx = ssl.create_default_context(cafile=self.tls_ca)
+            with urllib.request.urlopen(req, timeout=120, context=ctx) as r:
                 text = r.read().decode()
                 return r.status, (json.loads(text) if text else None), dict(r.headers)
         except urllib.error.HTTPError as e:

@@ -118,6 +118,7 @@ class Resilience(unittest.TestCase):
         try:
             probe = Jaild.__new__(Jaild)
             probe.port = port
+            probe.tls_ca = None
             self.assertTrue(Jaild.wait_for(lambda: os.path.exists(os.path.join(d, "admin.token")), 10))
             with open(os.path.join(d, "admin.token")) as f:
                 probe.token = f.read().strip()
@@ -155,6 +156,36 @@ class Resilience(unittest.TestCase):
         finally:
             j.stop()
             j.cleanup()
+
+    def test_tls_with_a_generated_certificate(self):
+        import stat
+        import subprocess
+        import tempfile
+        from jaildtest import JAILD
+        d = tempfile.mkdtemp(prefix="jaild-tls-", dir="/var/tmp")
+        try:
+            r = subprocess.run([JAILD, "--gen-cert", d], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(d, "jaild.key")).st_mode), 0o600)
+            again = subprocess.run([JAILD, "--gen-cert", d], capture_output=True, text=True)
+            self.assertNotEqual(again.returncode, 0)
+            self.assertIn("already exists", again.stderr)
+            crt, key = os.path.join(d, "jaild.crt"), os.path.join(d, "jaild.key")
+            j = Jaild(extra=["--tls-cert", crt, "--tls-key", key], tls_ca=crt).start()
+            try:
+                st, body, _ = j.call("GET", "/api/health", token=False)  # verified against the certificate
+                self.assertEqual((st, body["status"]), (200, "ok"))
+                self.assertEqual(j.call("POST", "/api/jails", {"name": "secure"})[0], 201)
+                plain = subprocess.run(["curl", "-s", "-m", "3", "http://127.0.0.1:%d/api/health" % j.port], capture_output=True)
+                self.assertNotIn(b'"status"', plain.stdout)
+            finally:
+                j.stop()
+                j.cleanup()
+            bad = subprocess.run([JAILD, "--tls-cert", crt], capture_output=True, text=True)
+            self.assertNotEqual(bad.returncode, 0)
+        finally:
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_boot_jails_start_in_priority_order(self):
         j = self.j

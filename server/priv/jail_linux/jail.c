@@ -416,7 +416,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 	if (lock_jail(c, s->name, e))
 		return -1;
 	if (runrec_alive(c->jails_fd, s->name, &rec))
-		return err_set(e, ERR_STATE, "jail %s is already running (pid %d)", s->name, (int)rec.pid);
+		return err_set(e, ERR_WRONG_STATE, "jail %s is already running (pid %d)", s->name, (int)rec.pid);
 	if ((jail_fd = open_jail_dir(c, s->name, e)) < 0)
 		return -1;
 	if (check_slot(c, jail_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) || check_mounts(c, s, src_fds, e))
@@ -605,7 +605,7 @@ static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigne
 		goto out;
 	/* the namespaces we opened are the jail's only if its PID 1 is still the same process */
 	if (proc_starttime(pid1) != start) {
-		err_set(e, ERR_STATE, "jail %s stopped", name);
+		err_set(e, ERR_WRONG_STATE, "jail %s stopped", name);
 		goto out;
 	}
 	pid_t x = fork();
@@ -672,7 +672,7 @@ static int linux_exec(struct priv_ctx *c, const struct req_exec *r, const int fd
 {
 	struct runrec rec;
 	if (!runrec_alive(c->jails_fd, r->name, &rec))
-		return err_set(e, ERR_STATE, "jail %s is not running; start it first", r->name);
+		return err_set(e, ERR_WRONG_STATE, "jail %s is not running; start it first", r->name);
 	bool timed_out = false;
 	int status = 0;
 	if (run_in_jail(c, r->name, rec.pid, rec.starttime, &r->argv, fds, r->timeout, &status, &timed_out, e))
@@ -829,7 +829,7 @@ static int linux_destroy(struct priv_ctx *c, const char *name, struct err *e)
 	if (lock_jail(c, name, e))
 		return -1;
 	if (runrec_alive(c->jails_fd, name, &rec))
-		return err_set(e, ERR_STATE, "jail %s is running; stop it before destroying it", name);
+		return err_set(e, ERR_WRONG_STATE, "jail %s is running; stop it before destroying it", name);
 	if (rec.pid > 0)
 		cleanup_runtime(c, name, rec.slot, rec.slot < c->max_slots);
 	else
