@@ -344,6 +344,11 @@ static void h_audit(struct request *rq, struct response *rs)
 const struct route api_routes[] = {
 	{ "GET", "/api/audit", h_audit, false },
 	{ "GET", "/api/events", h_events, false },
+	{ "POST", "/api/login", h_login, true },
+	{ "POST", "/api/logout", h_logout, false },
+	{ "GET", "/api/tenants/*/users", h_users_list, false },
+	{ "POST", "/api/tenants/*/users", h_users_create, false },
+	{ "DELETE", "/api/tenants/*/users/*", h_user_delete, false },
 	{ "GET", "/api/health", h_health, true },
 	{ "GET", "/api/host", h_host, false },
 	{ "GET", "/api/jails", h_jails_list, false },

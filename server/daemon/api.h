@@ -6,6 +6,15 @@
 
 extern const struct route api_routes[];
 
+/* api_login.c */
+int login_init(void);
+int login_hash_password(const char *password, char out[128]);
+void h_login(struct request *rq, struct response *rs);
+void h_logout(struct request *rq, struct response *rs);
+void h_users_list(struct request *rq, struct response *rs);
+void h_users_create(struct request *rq, struct response *rs);
+void h_user_delete(struct request *rq, struct response *rs);
+
 /* api_tenants.c */
 void h_tenants_list(struct request *rq, struct response *rs);
 void h_tenants_create(struct request *rq, struct response *rs);

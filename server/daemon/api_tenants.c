@@ -379,3 +379,73 @@ void h_token_delete(struct request *rq, struct response *rs)
 	rs->status = 204;
 	rs->text = strdup("");
 }
+
+/* ---- users (browser login) ---- */
+
+static void add_user(const char *name, const char *created_at, void *arg)
+{
+	json_array_append_new(arg, json_pack("{ssss}", "name", name, "created_at", created_at));
+}
+
+void h_users_list(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e;
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	json_t *items = json_array();
+	if (store_user_list(J.st, t.id, add_user, items, &e) < 0) {
+		json_decref(items);
+		return resp_error(rs, &e);
+	}
+	resp_json(rs, 200, json_pack("{sosn}", "items", items, "next"));
+}
+
+static int check_password(json_t *v, const char *f, struct err *e)
+{
+	size_t n = json_string_length(v);
+	if (n < 10 || n > 1024 || strlen(json_string_value(v)) != n)
+		return err_field(e, ERR_INVALID, f, "%s must be 10 to 1024 characters", f);
+	return 0;
+}
+
+static const struct jfield user_fields[] = {
+	{ "name", JT_STRING, true, check_tenant_name },
+	{ "password", JT_STRING, true, check_password },
+	{ NULL, 0, false, NULL },
+};
+
+void h_users_create(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e = { 0 };
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	char hash[128];
+	int rc = json_check_fields(body, user_fields, "", &e);
+	if (rc == 0 && login_hash_password(json_string_value(json_object_get(body, "password")), hash) < 0)
+		rc = err_set(&e, ERR_INTERNAL, "hashing the password failed (out of memory?)");
+	const char *name = json_string_value(json_object_get(body, "name"));
+	if (rc == 0)
+		rc = store_user_add(J.st, t.id, name, hash, &e);
+	json_t *out = rc == 0 ? json_pack("{ssss}", "name", name, "tenant", t.name) : NULL;
+	json_decref(body);
+	if (rc)
+		return resp_error(rs, &e);
+	resp_json(rs, 201, out);
+}
+
+void h_user_delete(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e;
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	if (store_user_delete(J.st, t.id, rq->params[1], &e) < 0)
+		return resp_error(rs, &e);
+	rs->status = 204;
+	rs->text = strdup("");
+}

@@ -188,6 +188,8 @@ static int send_response(struct MHD_Connection *c, struct response *rs)
 		MHD_add_response_header(r, "X-Request-Id", rs->request_id);
 	if (rs->retry_after[0])
 		MHD_add_response_header(r, "Retry-After", rs->retry_after);
+	if (rs->set_cookie[0])
+		MHD_add_response_header(r, "Set-Cookie", rs->set_cookie);
 	if (rs->replayed)
 		MHD_add_response_header(r, "Idempotent-Replayed", "true");
 	if (rs->status == 401)
@@ -224,25 +226,44 @@ static bool match(const char *pattern, const char *path, char params[2][128])
 	return *pattern == '\0' && *path == '\0';
 }
 
+/* A Bearer token, or a browser session's cookie. A cookie session must echo its CSRF
+ * token in X-CSRF-Token on anything but GET: a page elsewhere can make the browser
+ * send the cookie, but cannot read the token. */
 static int authenticate(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
-		resp_json(rs, 401, envelope("unauthorized", "this route needs 'Authorization: Bearer TOKEN' (the admin token is in DATA_DIR/admin.token)", NULL));
-		return -1;
-	}
-	const char *secret = auth + 7;
-	uint8_t hash[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
+	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
 	struct err e;
-	if (store_token_lookup(h->st, hash, &rq->who, &e) < 0) {
-		if (e.code == ERR_NOT_FOUND)
-			resp_json(rs, 401, envelope("unauthorized", "the token is not valid (unknown, revoked or expired)", NULL));
-		else
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	if (auth && strncmp(auth, "Bearer ", 7) == 0) {
+		const char *secret = auth + 7;
+		crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
+		if (store_token_lookup(h->st, hash, &rq->who, &e) == 0)
+			return 0;
+		if (e.code != ERR_NOT_FOUND) {
 			resp_error(rs, &e);
+			return -1;
+		}
+		resp_json(rs, 401, envelope("unauthorized", "the token is not valid (unknown, revoked or expired)", NULL));
 		return -1;
 	}
-	return 0;
+	if (cookie && *cookie) {
+		crypto_hash_sha256(hash, (const unsigned char *)cookie, strlen(cookie));
+		if (store_session_lookup(h->st, hash, &rq->who, &e) < 0) {
+			resp_json(rs, 401, envelope("session_expired", "the session has ended; log in again", NULL));
+			return -1;
+		}
+		if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+			const char *csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+			if (!csrf || strlen(csrf) != strlen(rq->who.csrf) || sodium_memcmp(csrf, rq->who.csrf, strlen(csrf)) != 0) {
+				resp_errorf(rs, ERR_FORBIDDEN, "X-CSRF-Token", "a change from a browser session needs the session's CSRF token in X-CSRF-Token");
+				return -1;
+			}
+		}
+		return 0;
+	}
+	resp_json(rs, 401, envelope("unauthorized", "this route needs 'Authorization: Bearer TOKEN' (the admin token is in DATA_DIR/admin.token) or a login session", NULL));
+	return -1;
 }
 
 /* Every request that may change something is written to the audit log, whatever its
@@ -256,6 +277,8 @@ static void audit(struct http_server *h, const struct request *rq, int status)
 	snprintf(a.request_id, sizeof a.request_id, "%s", rq->request_id);
 	if (rq->who.id)
 		snprintf(a.actor, sizeof a.actor, "token:%lld %s", (long long)rq->who.id, rq->who.name);
+	else if (rq->who.user_id)
+		snprintf(a.actor, sizeof a.actor, "user:%.40s/%.40s", rq->who.tenant, rq->who.name);
 	else
 		snprintf(a.actor, sizeof a.actor, "anonymous");
 	snprintf(a.action, sizeof a.action, "%s %s", rq->method, rq->route ? rq->route : "?");
@@ -356,7 +379,7 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 	}
 	if (!found->public_ && authenticate(h, c, rq, rs) < 0)
 		return;
-	int wait = found->public_ ? 0 : rate_check(h, rq->who.id);
+	int wait = found->public_ ? 0 : rate_check(h, rq->who.id ? rq->who.id : -rq->who.user_id);
 	if (wait) {
 		resp_errorf(rs, ERR_RATE, NULL, "too many requests for this token (%d a second); retry in %d s", h->rate, wait);
 		snprintf(rs->retry_after, sizeof rs->retry_after, "%d", wait);

@@ -15,6 +15,7 @@
 
 #define MAX_BODY (1u << 20)   /* 413 above this */
 #define MAX_URI 2048          /* 414 above this */
+#define SESSION_COOKIE "jaild_session"
 
 struct request {
 	const char *method;
@@ -39,7 +40,8 @@ struct response {
 	char *text;             /* owned; plain body instead of JSON */
 	char request_id[40];
 	bool replayed;          /* answered from an earlier request's Idempotency-Key */
-	char retry_after[16];
+	char retry_after[24];
+	char set_cookie[256];
 	/* a stream instead of a body (server-sent events): pulled until it ends */
 	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
 	void (*stream_free)(void *cls);

@@ -18,6 +18,7 @@ struct jaild {
 	char data_dir[256];
 	char listen[128];
 	int64_t default_tenant;
+	bool tls;
 };
 extern struct jaild J;
 

@@ -107,6 +107,11 @@ static int serve(const struct config *cfg, int ctl)
 	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
 		die("bootstrap", &e);
 	events_init(atoll(cfg->events_keep));
+	J.tls = tls_cert_pem != NULL;
+	if (login_init() < 0) {
+		log_error("libsodium could not hash a password (out of memory?)");
+		return 1;
+	}
 	if (priv_client_start(ctl, reconcile_on_connect, &e))
 		die("helper", &e);
 	/* listen once the store agrees with the host and the minimal template exists, so

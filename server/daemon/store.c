@@ -1335,3 +1335,143 @@ int64_t store_event_latest(struct store *s)
 	release(s, db_slot);
 	return id;
 }
+
+/* ---- users and sessions ---- */
+
+int store_user_add(struct store *s, int64_t tenant_id, const char *name, const char *pwhash, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	PREP("INSERT INTO users(tenant_id, name, password, created_at) VALUES (?, ?, ?, ?)", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, pwhash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE
+			     ? err_field(e, ERR_CONFLICT, "name", "the tenant already has a user named %s", name)
+			     : db_err(db, e, "adding user");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_user_delete(struct store *s, int64_t tenant_id, const char *name, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("DELETE FROM users WHERE tenant_id = ? AND name = ?", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "deleting user");
+	if (rc == 0 && sqlite3_changes(db) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no user named %s", name);
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_user_get(struct store *s, const char *tenant, const char *name, int64_t *user_id, char *pwhash, size_t n, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT u.id, u.password FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.name = ? AND u.name = ?", &st);
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*user_id = sqlite3_column_int64(st, 0);
+		col_text(st, 1, pwhash, n);
+	} else {
+		rc = err_set(e, ERR_NOT_FOUND, "no such user");
+	}
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_user_list(struct store *s, int64_t tenant_id, void (*fn)(const char *name, const char *created_at, void *), void *arg,
+		    struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT name, created_at FROM users WHERE tenant_id = ? ORDER BY name", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		fn((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing users");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+int store_session_add(struct store *s, const uint8_t hash[32], int64_t user_id, const char *csrf, const char *expires_at,
+		      struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	PREP("DELETE FROM sessions WHERE expires_at < ?", &st);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	DONE(st);
+	PREP("INSERT INTO sessions(hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)", &st);
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_text(st, 3, csrf, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, expires_at, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "starting a session");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_session_lookup(struct store *s, const uint8_t hash[32], struct token_info *who, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	PREP("SELECT u.id, u.name, t.id, t.name, x.csrf FROM sessions x JOIN users u ON u.id = x.user_id "
+	     "JOIN tenants t ON t.id = u.tenant_id WHERE x.hash = ? AND x.expires_at > ?", &st);
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		memset(who, 0, sizeof *who);
+		who->user_id = sqlite3_column_int64(st, 0);
+		snprintf(who->name, sizeof who->name, "%s", (const char *)sqlite3_column_text(st, 1));
+		who->tenant_id = sqlite3_column_int64(st, 2);
+		snprintf(who->tenant, sizeof who->tenant, "%s", (const char *)sqlite3_column_text(st, 3));
+		snprintf(who->csrf, sizeof who->csrf, "%s", (const char *)sqlite3_column_text(st, 4));
+		snprintf(who->role, sizeof who->role, "tenant");
+	} else {
+		rc = err_set(e, ERR_NOT_FOUND, "no such session");
+	}
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+void store_session_delete(struct store *s, const uint8_t hash[32])
+{
+	struct err e;
+	int db_slot;
+	if (!acquire(s, &db_slot, &e))
+		return;
+	sqlite3_stmt *st;
+	PREP("DELETE FROM sessions WHERE hash = ?", &st);
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_step(st);
+	DONE(st);
+	release(s, db_slot);
+}

@@ -32,7 +32,9 @@ struct jail_row {
 };
 
 struct token_info {
-	int64_t id;
+	int64_t id;        /* the token's id; 0 for a browser session */
+	int64_t user_id;   /* a browser session's user; 0 for a token */
+	char csrf[48];     /* a browser session's CSRF token */
 	char name[64];
 	int64_t tenant_id;
 	char tenant[64];
@@ -177,6 +179,19 @@ int64_t store_event_latest(struct store *s);
 /* Events after `after`, oldest first; tenant_id 0: all. Returns rows or -1. */
 int store_event_list(struct store *s, int64_t tenant_id, int64_t after, int limit, void (*fn)(const struct event_row *, void *),
 		     void *arg, struct err *e);
+
+/* Tenant users (browser login). ERR_CONFLICT when the name is taken in the tenant. */
+int store_user_add(struct store *s, int64_t tenant_id, const char *name, const char *pwhash, struct err *e);
+int store_user_delete(struct store *s, int64_t tenant_id, const char *name, struct err *e);
+/* The stored argon2id hash and id of tenant/name; ERR_NOT_FOUND when none. */
+int store_user_get(struct store *s, const char *tenant, const char *name, int64_t *user_id, char *pwhash, size_t n, struct err *e);
+int store_user_list(struct store *s, int64_t tenant_id, void (*fn)(const char *name, const char *created_at, void *), void *arg,
+		    struct err *e);
+int store_session_add(struct store *s, const uint8_t hash[32], int64_t user_id, const char *csrf, const char *expires_at,
+		      struct err *e);
+/* A live session: who is filled as a tenant-role caller. ERR_NOT_FOUND when none. */
+int store_session_lookup(struct store *s, const uint8_t hash[32], struct token_info *who, struct err *e);
+void store_session_delete(struct store *s, const uint8_t hash[32]);
 
 void store_now(char buf[32]);
 

@@ -319,6 +319,74 @@ class Events(unittest.TestCase):
         self.assertEqual(J.call("GET", "/api/events?since=soon")[0], 422)
 
 
+class Login(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        st, u, _ = J.call("POST", "/api/tenants/acme/users", {"name": "alice", "password": "correct horse battery"})
+        assert st == 201, u
+
+    def login(self, user="alice", password="correct horse battery", tenant="acme"):
+        return J.call("POST", "/api/login", {"tenant": tenant, "user": user, "password": password}, token=False)
+
+    def test_a_users_are_checked(self):
+        st, b, _ = J.call("POST", "/api/tenants/acme/users", {"name": "bob", "password": "short"})
+        self.assertEqual((st, b["error"]["field"]), (422, "password"))
+        self.assertEqual(J.call("POST", "/api/tenants/acme/users", {"name": "alice", "password": "x" * 12})[0], 409)
+        self.assertEqual(J.call("POST", "/api/tenants/acme/users", {"name": "mallory", "password": "x" * 12}, token=GLOBEX)[0], 404)
+        users = J.call("GET", "/api/tenants/acme/users", token=ACME)[1]["items"]
+        self.assertEqual([u["name"] for u in users], ["alice"])
+        self.assertNotIn("password", str(users))
+        with open(os.path.join(J.data, "jaild.db"), "rb") as f:
+            self.assertNotIn(b"correct horse battery", f.read())
+
+    def test_b_session_cookie_csrf_and_logout(self):
+        st, b, h = self.login(password="wrong password!")
+        self.assertEqual((st, b["error"]["code"]), (401, "unauthorized"))
+        self.assertNotIn("Set-Cookie", h)
+        self.assertEqual(self.login(user="nobody")[0], 401)
+        st, b, h = self.login()
+        self.assertEqual(st, 200, b)
+        cookie = h["Set-Cookie"]
+        self.assertIn("HttpOnly", cookie)
+        self.assertIn("SameSite=Strict", cookie)
+        self.assertNotIn("Secure", cookie)  # no TLS in this suite
+        session = cookie.split(";")[0]
+        csrf = b["csrf_token"]
+        st, l, _ = J.call("GET", "/api/jails", token=False, headers={"Cookie": session})
+        self.assertEqual(st, 200)
+        self.assertTrue(all(j["tenant"] == "acme" for j in l["items"]))
+        st, b2, _ = J.call("POST", "/api/jails", {"name": "web-login"}, token=False, headers={"Cookie": session})
+        self.assertEqual((st, b2["error"]["code"], b2["error"]["field"]), (403, "forbidden", "X-CSRF-Token"))
+        st, b2, _ = J.call("POST", "/api/jails", {"name": "web-login"}, token=False, headers={"Cookie": session, "X-CSRF-Token": "0" * 36})
+        self.assertEqual(st, 403)
+        st, j, _ = J.call("POST", "/api/jails", {"name": "web-login"}, token=False, headers={"Cookie": session, "X-CSRF-Token": csrf})
+        self.assertEqual((st, j["tenant"]), (201, "acme"), j)
+        audit = J.call("GET", "/api/audit?action=POST%20/api/jails&limit=5")[1]["items"]
+        self.assertEqual(audit[0]["actor"], "user:acme/alice")
+        J.call("DELETE", "/api/jails/web-login")
+        st, _, h = J.call("POST", "/api/logout", token=False, headers={"Cookie": session, "X-CSRF-Token": csrf})
+        self.assertEqual(st, 204)
+        self.assertIn("Max-Age=0", h["Set-Cookie"])
+        st, b, _ = J.call("GET", "/api/jails", token=False, headers={"Cookie": session})
+        self.assertEqual((st, b["error"]["code"]), (401, "session_expired"))
+        # failed logins are in the audit log too
+        fails = J.call("GET", "/api/audit?action=POST%20/api/login&status=401")[1]["items"]
+        self.assertTrue(fails)
+
+    def test_z_failed_logins_are_throttled(self):
+        codes = []
+        for _ in range(7):
+            st, b, h = self.login(user="alice", password="guessing %d" % len(codes))
+            codes.append(st)
+            if st == 429:
+                break
+        self.assertEqual(codes[-1], 429, codes)
+        self.assertLessEqual(len(codes), 6)
+        self.assertGreaterEqual(int(h["Retry-After"]), 1)
+        # even the right password waits now
+        self.assertEqual(self.login()[0], 429)
+
+
 class TenantDelete(unittest.TestCase):
     def test_delete_refused_while_it_owns_jails_unless_forced(self):
         J.call("POST", "/api/tenants", {"name": "initech"})
