@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ struct store {
 		char expires_at[32]; /* "" for never */
 		uint64_t gen;
 		bool used;
+		time_t last_written; /* last_used_at is written at most once a minute */
 	} tokens[64];
 };
 
@@ -530,6 +532,23 @@ static void token_cache_void(struct store *s)
 	pthread_mutex_unlock(&s->token_mu);
 }
 
+/* tokens.last_used_at: written on a token's first use and then at most once a minute,
+ * so a busy token costs no write per request. */
+static void token_stamp(struct store *s, int64_t id, const char *now)
+{
+	struct err e;
+	int db_slot;
+	if (!acquire(s, &db_slot, &e))
+		return;
+	sqlite3_stmt *st;
+	PREP("UPDATE tokens SET last_used_at = ? WHERE id = ?", &st);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_step(st);
+	DONE(st);
+	release(s, db_slot);
+}
+
 int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e)
 {
 	char now[32];
@@ -537,13 +556,23 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 	unsigned slot = hash[0] % (sizeof s->tokens / sizeof s->tokens[0]);
 	pthread_mutex_lock(&s->token_mu);
 	uint64_t gen = s->token_gen;
-	bool hit = s->tokens[slot].used && s->tokens[slot].gen == gen && memcmp(s->tokens[slot].hash, hash, 32) == 0 &&
+	bool hit = s->tokens[slot].used && s->tokens[slot].gen == gen && sodium_memcmp(s->tokens[slot].hash, hash, 32) == 0 &&
 		   (!s->tokens[slot].expires_at[0] || strcmp(s->tokens[slot].expires_at, now) > 0);
-	if (hit)
+	bool stamp = false;
+	if (hit) {
 		*out = s->tokens[slot].info;
+		time_t t = time(NULL);
+		if (t - s->tokens[slot].last_written >= 60) {
+			s->tokens[slot].last_written = t;
+			stamp = true;
+		}
+	}
 	pthread_mutex_unlock(&s->token_mu);
-	if (hit)
+	if (hit) {
+		if (stamp)
+			token_stamp(s, out->id, now);
 		return 0;
+	}
 
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
@@ -566,6 +595,8 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 	}
 	DONE(st);
 	release(s, db_slot);
+	if (rc == 0)
+		token_stamp(s, out->id, now);
 	if (rc == 0) {
 		pthread_mutex_lock(&s->token_mu);
 		if (s->token_gen == gen) { /* no token changed while we read */
@@ -574,6 +605,7 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 			snprintf(s->tokens[slot].expires_at, sizeof s->tokens[slot].expires_at, "%s", expires);
 			s->tokens[slot].gen = gen;
 			s->tokens[slot].used = true;
+			s->tokens[slot].last_written = time(NULL);
 		}
 		pthread_mutex_unlock(&s->token_mu);
 	}

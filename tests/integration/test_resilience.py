@@ -176,6 +176,11 @@ class Resilience(unittest.TestCase):
                 st, body, _ = j.call("GET", "/api/health", token=False)  # verified against the certificate
                 self.assertEqual((st, body["status"]), (200, "ok"))
                 self.assertEqual(j.call("POST", "/api/jails", {"name": "secure"})[0], 201)
+                # over TLS the session cookie is Secure
+                j.call("POST", "/api/tenants/default/users", {"name": "sam", "password": "a long enough password"})
+                st, b, h = j.call("POST", "/api/login", {"tenant": "default", "user": "sam", "password": "a long enough password"}, token=False)
+                self.assertEqual(st, 200, b)
+                self.assertIn("; Secure", h["Set-Cookie"])
                 plain = subprocess.run(["curl", "-s", "-m", "3", "http://127.0.0.1:%d/api/health" % j.port], capture_output=True)
                 self.assertNotIn(b'"status"', plain.stdout)
             finally:

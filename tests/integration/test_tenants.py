@@ -91,6 +91,20 @@ class Tokens(unittest.TestCase):
         self.assertEqual((st, b["error"]["code"]), (401, "unauthorized"))
         self.assertEqual(J.call("DELETE", "/api/tenants/globex/tokens/%d" % t["id"], token=GLOBEX)[0], 404)
 
+    def test_expiry_takes_effect_at_once_and_use_is_recorded(self):
+        import datetime
+        import time as _t
+        soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        st, t, _ = J.call("POST", "/api/tenants/globex/tokens", {"name": "brief", "expires_at": soon})
+        self.assertEqual(st, 201, t)
+        self.assertIsNone(t["last_used_at"])
+        self.assertEqual(J.call("GET", "/api/jails", token=t["secret"])[0], 200)
+        listed = {x["name"]: x for x in J.call("GET", "/api/tenants/globex/tokens")[1]["items"]}
+        self.assertIsNotNone(listed["brief"]["last_used_at"])
+        _t.sleep(4.2)
+        st, b, _ = J.call("GET", "/api/jails", token=t["secret"])  # was cached: expiry still holds
+        self.assertEqual((st, b["error"]["code"]), (401, "unauthorized"))
+
     def test_roles_and_bad_input(self):
         st, b, _ = J.call("POST", "/api/tenants/globex/tokens", {"name": "root", "role": "admin"}, token=GLOBEX)
         self.assertEqual((st, b["error"]["code"], b["error"]["field"]), (403, "forbidden", "role"))
