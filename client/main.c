@@ -1,0 +1,561 @@
+/* jailctl — jaild from a terminal or a CI pipeline. Settings from flags, JAILD_URL and
+ * JAILD_TOKEN, or a config file (url = ..., token = ...). Errors print the server's
+ * message and exit with a code per kind of failure (see api.h and jailctl.1). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+
+static struct settings S;
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: jailctl [--url URL] [--token TOKEN] [-o json] VERB ...\n"
+		"  list [--state STATE] [--tenant TENANT]\n"
+		"  show NAME\n"
+		"  create NAME [--template T] [--type thin|thick] [--hostname H] [--ip4 ADDR|auto]... [--ip6 ADDR|auto]...\n"
+		"              [--limit KEY=VALUE]... [--mount SRC:DST[:ro|:rw]]... [--allow FLAG]... [--tenant T] [--start]\n"
+		"  start|stop|restart|destroy NAME\n"
+		"  exec NAME [--timeout SECONDS] -- COMMAND [ARG]...\n"
+		"  apply -f SPEC.json [--start]\n"
+		"  wait NAME --state STATE [--timeout SECONDS]\n"
+		"  tenant list | tenant create NAME | tenant show NAME | tenant delete NAME [--force]\n"
+		"  token list TENANT | token create TENANT NAME [--role tenant|admin] [--expires TIME] | token revoke TENANT ID\n"
+		"settings: --url/--token, else JAILD_URL/JAILD_TOKEN, else ~/.config/jailctl.conf (url = ..., token = ...)\n");
+	return EXIT_USAGE;
+}
+
+static void load_config(void)
+{
+	snprintf(S.url, sizeof S.url, "http://127.0.0.1:8080");
+	char path[512];
+	const char *cfg = getenv("JAILCTL_CONFIG");
+	if (cfg)
+		snprintf(path, sizeof path, "%s", cfg);
+	else
+		snprintf(path, sizeof path, "%s/.config/jailctl.conf", getenv("HOME") ? getenv("HOME") : "/root");
+	FILE *f = fopen(path, "re");
+	char line[1024];
+	while (f && fgets(line, sizeof line, f)) {
+		char k[64], v[250];
+		if (sscanf(line, " %63[a-z] = %249s", k, v) != 2)
+			continue;
+		if (strcmp(k, "url") == 0)
+			snprintf(S.url, sizeof S.url, "%s", v);
+		else if (strcmp(k, "token") == 0)
+			snprintf(S.token, sizeof S.token, "%s", v);
+	}
+	if (f)
+		fclose(f);
+	if (getenv("JAILD_URL"))
+		snprintf(S.url, sizeof S.url, "%s", getenv("JAILD_URL"));
+	if (getenv("JAILD_TOKEN"))
+		snprintf(S.token, sizeof S.token, "%s", getenv("JAILD_TOKEN"));
+}
+
+/* One call; on failure the message is printed and the exit code returned via *code. */
+static json_t *call(const char *method, const char *path, json_t *body, int ok1, int ok2, int *code, const char *what)
+{
+	char err[512] = "";
+	json_t *out = NULL;
+	int st = api_call(&S, method, path, body, &out, err, sizeof err);
+	if (st < 0) {
+		fprintf(stderr, "jailctl: %s\n", err);
+		*code = EXIT_SERVER;
+		return NULL;
+	}
+	if (st != ok1 && st != ok2) {
+		*code = api_fail(st, out, what);
+		json_decref(out);
+		return NULL;
+	}
+	*code = EXIT_OK;
+	return out ? out : json_object();
+}
+
+static void print_json(json_t *j)
+{
+	char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	puts(t ? t : "null");
+	free(t);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "-";
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	char q[256] = "";
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+			snprintf(q + strlen(q), sizeof q - strlen(q), "&state=%s", argv[++i]);
+		else if (strcmp(argv[i], "--tenant") == 0 && i + 1 < argc)
+			snprintf(q + strlen(q), sizeof q - strlen(q), "&tenant=%s", argv[++i]);
+		else
+			return usage();
+	}
+	json_t *all = json_array();
+	char after[128] = "";
+	int code;
+	for (;;) {
+		char path[512];
+		snprintf(path, sizeof path, "/api/jails?limit=1000%s%s%s", q, after[0] ? "&after=" : "", after);
+		json_t *page = call("GET", path, NULL, 200, 200, &code, "list");
+		if (!page) {
+			json_decref(all);
+			return code;
+		}
+		json_array_extend(all, json_object_get(page, "items"));
+		json_t *next = json_object_get(page, "next");
+		bool more = json_is_string(next);
+		if (more)
+			snprintf(after, sizeof after, "%s", json_string_value(next));
+		json_decref(page);
+		if (!more)
+			break;
+	}
+	if (S.json) {
+		print_json(all);
+	} else {
+		printf("%-24s %-9s %5s %-16s %-24s %s\n", "NAME", "STATE", "JID", "IP", "HOSTNAME", "TEMPLATE");
+		size_t i;
+		json_t *j;
+		json_array_foreach(all, i, j) {
+			json_t *jid = json_object_get(j, "jid");
+			char jids[16] = "-";
+			if (json_is_integer(jid))
+				snprintf(jids, sizeof jids, "%lld", (long long)json_integer_value(jid));
+			const char *ip = json_string_value(json_array_get(json_object_get(j, "ip4"), 0));
+			printf("%-24s %-9s %5s %-16s %-24s %s\n", str(j, "name"), str(j, "state"), jids, ip ? ip : "-",
+			       str(j, "hostname"), str(j, "template"));
+		}
+	}
+	json_decref(all);
+	return EXIT_OK;
+}
+
+static int show_jail(json_t *j)
+{
+	if (S.json) {
+		print_json(j);
+	} else {
+		const char *keys[] = { "name", "state", "tenant", "hostname", "template", "type", "jid", "pid", "created_at", "started_at", "error" };
+		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+			json_t *v = json_object_get(j, keys[i]);
+			if (!v || json_is_null(v))
+				continue;
+			char *t = json_dumps(v, JSON_ENCODE_ANY);
+			printf("%-11s %s\n", keys[i], json_is_string(v) ? json_string_value(v) : t);
+			free(t);
+		}
+		char *ip = json_dumps(json_object_get(j, "ip4"), JSON_COMPACT), *lim = json_dumps(json_object_get(j, "limits"), JSON_COMPACT);
+		printf("%-11s %s\n%-11s %s\n", "ip4", ip, "limits", lim);
+		free(ip);
+		free(lim);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_show(const char *name)
+{
+	char path[256];
+	int code;
+	snprintf(path, sizeof path, "/api/jails/%s", name);
+	json_t *j = call("GET", path, NULL, 200, 200, &code, name);
+	if (!j)
+		return code;
+	show_jail(j);
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int lifecycle(const char *verb, const char *name)
+{
+	char path[256];
+	int code;
+	if (strcmp(verb, "destroy") == 0) {
+		snprintf(path, sizeof path, "/api/jails/%s", name);
+		json_t *r = call("DELETE", path, NULL, 204, 204, &code, name);
+		if (!r)
+			return code;
+		json_decref(r);
+		if (!S.json)
+			printf("%s destroyed\n", name);
+		return EXIT_OK;
+	}
+	snprintf(path, sizeof path, "/api/jails/%s/%s", name, verb);
+	if (isatty(STDERR_FILENO) && !S.json)
+		fprintf(stderr, "%s: %s...\n", name, verb);
+	json_t *j = call("POST", path, NULL, 200, 200, &code, name);
+	if (!j)
+		return code;
+	if (S.json)
+		print_json(j);
+	else
+		printf("%s %s\n", name, str(j, "state"));
+	json_decref(j);
+	return EXIT_OK;
+}
+
+/* --limit maxproc=64 / memoryuse=256M: numbers stay numbers */
+static int add_limit(json_t *limits, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return -1;
+	char key[64];
+	snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+	char *end;
+	long long v = strtoll(eq + 1, &end, 10);
+	json_object_set_new(limits, key, *end || end == eq + 1 ? json_string(eq + 1) : json_integer(v));
+	return 0;
+}
+
+static int add_mount(json_t *mounts, const char *spec)
+{
+	char buf[600];
+	snprintf(buf, sizeof buf, "%s", spec);
+	char *src = buf, *dst = strchr(buf, ':');
+	if (!dst)
+		return -1;
+	*dst++ = '\0';
+	char *mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+		return -1;
+	json_array_append_new(mounts, json_pack("{sssssb}", "source", src, "target", dst, "readonly", !mode || strcmp(mode, "ro") == 0));
+	return 0;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	if (argc < 1 || argv[0][0] == '-')
+		return usage();
+	json_t *b = json_pack("{ss}", "name", argv[0]);
+	json_t *limits = json_object(), *mounts = json_array(), *allow = json_object(), *ip4 = json_array(), *ip6 = json_array();
+	bool start = false;
+	int rc = EXIT_OK;
+	for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--start") == 0)
+			start = true;
+		else if (!v)
+			rc = usage();
+		else if (strcmp(a, "--template") == 0 || strcmp(a, "--type") == 0 || strcmp(a, "--hostname") == 0 || strcmp(a, "--tenant") == 0)
+			json_object_set_new(b, a + 2, json_string(v)), i++;
+		else if (strcmp(a, "--ip4") == 0)
+			json_array_append_new(ip4, json_string(v)), i++;
+		else if (strcmp(a, "--ip6") == 0)
+			json_array_append_new(ip6, json_string(v)), i++;
+		else if (strcmp(a, "--limit") == 0)
+			rc = add_limit(limits, v) < 0 ? usage() : EXIT_OK, i++;
+		else if (strcmp(a, "--mount") == 0)
+			rc = add_mount(mounts, v) < 0 ? usage() : EXIT_OK, i++;
+		else if (strcmp(a, "--allow") == 0)
+			json_object_set_new(allow, v, json_true()), i++;
+		else
+			rc = usage();
+	}
+	if (json_object_size(limits))
+		json_object_set(b, "limits", limits);
+	if (json_array_size(mounts))
+		json_object_set(b, "mounts", mounts);
+	if (json_object_size(allow))
+		json_object_set(b, "allow", allow);
+	if (json_array_size(ip4))
+		json_object_set(b, "ip4", ip4);
+	if (json_array_size(ip6))
+		json_object_set(b, "ip6", ip6);
+	json_decref(limits), json_decref(mounts), json_decref(allow), json_decref(ip4), json_decref(ip6);
+	if (rc == EXIT_OK) {
+		json_t *j = call("POST", start ? "/api/jails?start=1" : "/api/jails", b, 201, 201, &rc, argv[0]);
+		if (j) {
+			if (S.json)
+				print_json(j);
+			else
+				printf("%s created (%s)\n", str(j, "name"), str(j, "state"));
+			if (strcmp(str(j, "state"), "error") == 0) {
+				fprintf(stderr, "jailctl: %s did not start: %s\n", argv[0], str(j, "error"));
+				rc = EXIT_FAIL;
+			}
+			json_decref(j);
+		}
+	}
+	json_decref(b);
+	return rc;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	if (argc < 3)
+		return usage();
+	const char *name = argv[0];
+	int timeout = 30, i = 1;
+	if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+		timeout = atoi(argv[i + 1]), i += 2;
+	if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc)
+		return usage();
+	json_t *cmd = json_array();
+	for (i++; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	json_t *b = json_pack("{sosi}", "command", cmd, "timeout", timeout);
+	char path[256];
+	int code;
+	snprintf(path, sizeof path, "/api/jails/%s/exec", name);
+	json_t *r = call("POST", path, b, 200, 200, &code, name);
+	json_decref(b);
+	if (!r)
+		return code;
+	if (S.json) {
+		print_json(r);
+	} else {
+		const char *o = json_string_value(json_object_get(r, "stdout")), *er = json_string_value(json_object_get(r, "stderr"));
+		fputs(o ? o : "", stdout);
+		fputs(er ? er : "", stderr);
+		if (json_is_true(json_object_get(r, "timed_out")))
+			fprintf(stderr, "jailctl: %s: the command timed out after %d s\n", name, timeout);
+	}
+	/* like jexec: the command's exit code is ours */
+	code = (int)json_integer_value(json_object_get(r, "exit_code"));
+	json_decref(r);
+	return code;
+}
+
+/* Does the current jail already hold every value the spec file gives? Objects compare
+ * key by key (a file may give some allow flags only); ["auto"] matches any one address. */
+static bool subset(json_t *want, json_t *have, const char *key)
+{
+	if (key && (strcmp(key, "ip4") == 0 || strcmp(key, "ip6") == 0) && json_array_size(want) == 1 &&
+	    strcmp(json_string_value(json_array_get(want, 0)) ? json_string_value(json_array_get(want, 0)) : "", "auto") == 0)
+		return json_array_size(have) == 1;
+	if (json_is_object(want) && json_is_object(have)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(want, k, v) {
+			if (!subset(v, json_object_get(have, k), NULL))
+				return false;
+		}
+		return true;
+	}
+	return json_equal(want, have);
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	const char *file = NULL;
+	bool start = false;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else if (strcmp(argv[i], "--start") == 0)
+			start = true;
+		else
+			return usage();
+	}
+	if (!file)
+		return usage();
+	json_error_t je;
+	json_t *spec = strcmp(file, "-") == 0 ? json_loadf(stdin, 0, &je) : json_load_file(file, 0, &je);
+	if (!json_is_object(spec) || !json_is_string(json_object_get(spec, "name"))) {
+		fprintf(stderr, "jailctl: %s: %s\n", file, spec ? "the spec must be an object with a name" : je.text);
+		json_decref(spec);
+		return EXIT_USAGE;
+	}
+	char name[128];
+	snprintf(name, sizeof name, "%s", json_string_value(json_object_get(spec, "name")));
+	char path[256];
+	int code;
+	snprintf(path, sizeof path, "/api/jails/%s", name);
+	char err[512];
+	json_t *cur = NULL;
+	int st = api_call(&S, "GET", path, NULL, &cur, err, sizeof err);
+	if (st == 404) {
+		json_decref(cur);
+		json_t *j = call("POST", start ? "/api/jails?start=1" : "/api/jails", spec, 201, 201, &code, name);
+		json_decref(spec);
+		if (!j)
+			return code;
+		if (S.json)
+			print_json(j);
+		else
+			printf("%s created (%s)\n", name, str(j, "state"));
+		json_decref(j);
+		return EXIT_OK;
+	}
+	if (st != 200) {
+		code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, cur, name);
+		json_decref(cur), json_decref(spec);
+		return code;
+	}
+	json_t *patch = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(spec, k, v) {
+		if (strcmp(k, "name") != 0 && !subset(v, json_object_get(cur, k), k))
+			json_object_set(patch, k, v);
+	}
+	code = EXIT_OK;
+	if (json_object_size(patch) == 0) {
+		if (S.json)
+			print_json(cur);
+		else
+			printf("%s unchanged\n", name);
+	} else {
+		json_t *j = call("PATCH", path, patch, 200, 200, &code, name);
+		if (j) {
+			if (S.json)
+				print_json(j);
+			else
+				printf("%s changed (%zu fields)\n", name, json_object_size(patch));
+			json_decref(j);
+		}
+	}
+	if (code == EXIT_OK && start && strcmp(str(cur, "state"), "running") != 0)
+		code = lifecycle("start", name);
+	json_decref(patch), json_decref(cur), json_decref(spec);
+	return code;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[1], "--state") != 0)
+		return usage();
+	const char *name = argv[0], *want = argv[2];
+	double timeout = 30;
+	if (argc >= 5 && strcmp(argv[3], "--timeout") == 0)
+		timeout = atof(argv[4]);
+	char path[256];
+	snprintf(path, sizeof path, "/api/jails/%s", name);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int code;
+		json_t *j = call("GET", path, NULL, 200, 200, &code, name);
+		if (!j)
+			return code;
+		bool done = strcmp(str(j, "state"), want) == 0;
+		json_decref(j);
+		if (done)
+			return EXIT_OK;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= timeout) {
+			fprintf(stderr, "jailctl: %s did not reach %s within %g s\n", name, want, timeout);
+			return EXIT_FAIL;
+		}
+		usleep(200000);
+	}
+}
+
+static int simple(const char *method, const char *path, json_t *body, int ok, const char *what)
+{
+	int code;
+	json_t *j = call(method, path, body, ok, ok, &code, what);
+	json_decref(body);
+	if (!j)
+		return code;
+	if (ok != 204)
+		print_json(j);
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int cmd_tenant(int argc, char **argv)
+{
+	char path[256];
+	if (argc >= 1 && strcmp(argv[0], "list") == 0)
+		return simple("GET", "/api/tenants?limit=1000", NULL, 200, "tenants");
+	if (argc < 2)
+		return usage();
+	if (strcmp(argv[0], "create") == 0)
+		return simple("POST", "/api/tenants", json_pack("{ss}", "name", argv[1]), 201, argv[1]);
+	snprintf(path, sizeof path, "/api/tenants/%s%s", argv[1], argc > 2 && strcmp(argv[2], "--force") == 0 ? "?force=1" : "");
+	if (strcmp(argv[0], "show") == 0)
+		return simple("GET", path, NULL, 200, argv[1]);
+	if (strcmp(argv[0], "delete") == 0)
+		return simple("DELETE", path, NULL, 204, argv[1]);
+	return usage();
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	char path[256];
+	if (argc < 2)
+		return usage();
+	snprintf(path, sizeof path, "/api/tenants/%s/tokens", argv[1]);
+	if (strcmp(argv[0], "list") == 0)
+		return simple("GET", path, NULL, 200, argv[1]);
+	if (strcmp(argv[0], "create") == 0 && argc >= 3) {
+		json_t *b = json_pack("{ss}", "name", argv[2]);
+		for (int i = 3; i + 1 < argc; i += 2) {
+			if (strcmp(argv[i], "--role") == 0)
+				json_object_set_new(b, "role", json_string(argv[i + 1]));
+			else if (strcmp(argv[i], "--expires") == 0)
+				json_object_set_new(b, "expires_at", json_string(argv[i + 1]));
+			else
+				return json_decref(b), usage();
+		}
+		return simple("POST", path, b, 201, argv[2]);
+	}
+	if (strcmp(argv[0], "revoke") == 0 && argc >= 3) {
+		snprintf(path, sizeof path, "/api/tenants/%s/tokens/%s", argv[1], argv[2]);
+		return simple("DELETE", path, NULL, 204, argv[2]);
+	}
+	return usage();
+}
+
+int main(int argc, char **argv)
+{
+	load_config();
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
+			snprintf(S.url, sizeof S.url, "%s", argv[++i]);
+		else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc)
+			snprintf(S.token, sizeof S.token, "%s", argv[++i]);
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "json") == 0)
+			S.json = 1, i++;
+		else
+			return usage();
+	}
+	if (i >= argc)
+		return usage();
+	const char *verb = argv[i++];
+	int n = argc - i;
+	char **rest = argv + i;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc;
+	if (strcmp(verb, "list") == 0)
+		rc = cmd_list(n, rest);
+	else if (strcmp(verb, "show") == 0 && n == 1)
+		rc = cmd_show(rest[0]);
+	else if (strcmp(verb, "create") == 0)
+		rc = cmd_create(n, rest);
+	else if ((strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0 || strcmp(verb, "restart") == 0 || strcmp(verb, "destroy") == 0) && n == 1)
+		rc = lifecycle(verb, rest[0]);
+	else if (strcmp(verb, "exec") == 0)
+		rc = cmd_exec(n, rest);
+	else if (strcmp(verb, "apply") == 0)
+		rc = cmd_apply(n, rest);
+	else if (strcmp(verb, "wait") == 0)
+		rc = cmd_wait(n, rest);
+	else if (strcmp(verb, "tenant") == 0)
+		rc = cmd_tenant(n, rest);
+	else if (strcmp(verb, "token") == 0)
+		rc = cmd_token(n, rest);
+	else
+		rc = usage();
+	curl_global_cleanup();
+	return rc;
+}

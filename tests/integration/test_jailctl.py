@@ -1,0 +1,116 @@
+"""jailctl against a real jaild: every verb, -o json output that parses, exit codes per
+kind of failure, and apply run twice changing nothing the second time."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from jaildtest import BUILD, Jaild, run
+
+J = None
+JAILCTL = os.path.join(BUILD, "client", "jailctl")
+
+
+def setUpModule():
+    global J
+    J = Jaild().start()
+
+
+def tearDownModule():
+    J.stop()
+    J.cleanup()
+
+
+def ctl(*args, token=None, url=None):
+    env = dict(os.environ, JAILD_URL=url or "http://127.0.0.1:%d" % J.port, JAILD_TOKEN=token or J.token,
+               JAILCTL_CONFIG="/nonexistent")
+    return subprocess.run([JAILCTL] + list(args), capture_output=True, text=True, env=env, timeout=120)
+
+
+class Verbs(unittest.TestCase):
+    def test_lifecycle_and_output(self):
+        r = ctl("create", "cli1", "--ip4", "auto", "--limit", "maxproc=64", "--limit", "memoryuse=128M", "--start")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("cli1 created (running)", r.stdout)
+        try:
+            r = ctl("list")
+            self.assertEqual(r.returncode, 0)
+            header, *rows = r.stdout.splitlines()
+            self.assertEqual(header.split(), ["NAME", "STATE", "JID", "IP", "HOSTNAME", "TEMPLATE"])
+            row = [x.split() for x in rows if x.startswith("cli1 ")][0]
+            self.assertEqual((row[1], row[4], row[5]), ("running", "cli1", "minimal"))
+            self.assertTrue(row[3].startswith("10.77."))
+            items = json.loads(ctl("-o", "json", "list").stdout)
+            self.assertIn("cli1", [j["name"] for j in items])
+            shown = json.loads(ctl("-o", "json", "show", "cli1").stdout)
+            self.assertEqual((shown["state"], shown["limits"]), ("running", {"maxproc": 64, "memoryuse": "128M"}))
+            self.assertIn("state       running", ctl("show", "cli1").stdout)
+            # exec: output through, and the command's exit code is jailctl's
+            r = ctl("exec", "cli1", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 7")
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (7, "out\n", "err\n"))
+            self.assertEqual(json.loads(ctl("-o", "json", "exec", "cli1", "--", "/bin/true").stdout)["exit_code"], 0)
+            self.assertEqual(ctl("wait", "cli1", "--state", "running").returncode, 0)
+            r = ctl("wait", "cli1", "--state", "stopped", "--timeout", "0.5")
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(ctl("stop", "cli1").stdout, "cli1 stopped\n")
+            self.assertEqual(ctl("restart", "cli1").stdout, "cli1 running\n")
+        finally:
+            self.assertEqual(ctl("destroy", "cli1").returncode, 0)
+        self.assertEqual(ctl("show", "cli1").returncode, 3)
+
+    def test_exit_codes(self):
+        r = ctl("exec", "nosuch", "--", "/bin/true")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("no jail named nosuch", r.stderr)
+        self.assertEqual(ctl("list", token="jd_wrong").returncode, 5)
+        r = ctl("create", "Bad")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("(name)", r.stderr)
+        self.assertEqual(ctl("create", "dup").returncode, 0)
+        r = ctl("create", "dup")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("already exists", r.stderr)
+        ctl("destroy", "dup")
+        self.assertEqual(ctl("frobnicate").returncode, 2)
+        self.assertEqual(ctl("create", "x", "--mount", "nocolon").returncode, 2)
+        self.assertEqual(ctl("list", url="http://127.0.0.1:1").returncode, 6)
+
+    def test_apply_converges_and_is_a_no_op_the_second_time(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"name": "app", "ip4": ["auto"], "limits": {"maxproc": 32}, "allow": {"sysvipc": True}}, f)
+            path = f.name
+        try:
+            r = ctl("apply", "-f", path, "--start")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("app created (running)", r.stdout)
+            before = len(J.call("GET", "/api/audit?limit=1000")[1]["items"])
+            r = ctl("apply", "-f", path, "--start")
+            self.assertEqual((r.returncode, r.stdout), (0, "app unchanged\n"))
+            # nothing was changed: no mutating request reached jaild
+            self.assertEqual(len(J.call("GET", "/api/audit?limit=1000")[1]["items"]), before)
+            with open(path, "w") as f:
+                json.dump({"name": "app", "ip4": ["auto"], "limits": {"maxproc": 16}, "allow": {"sysvipc": True}}, f)
+            r = ctl("apply", "-f", path)
+            self.assertEqual((r.returncode, r.stdout), (0, "app changed (1 fields)\n"), r.stderr)
+            self.assertEqual(J.call("GET", "/api/jails/app")[1]["limits"]["maxproc"], 16)
+            self.assertEqual(ctl("apply", "-f", path).stdout, "app unchanged\n")
+            self.assertEqual(ctl("apply", "-f", "/nonexistent.json").returncode, 2)
+        finally:
+            ctl("destroy", "app")
+            os.unlink(path)
+
+    def test_admin_verbs(self):
+        self.assertEqual(ctl("tenant", "create", "clicorp").returncode, 0)
+        self.assertIn("clicorp", [t["name"] for t in json.loads(ctl("tenant", "list").stdout)["items"]])
+        tok = json.loads(ctl("token", "create", "clicorp", "ci", "--role", "tenant").stdout)
+        self.assertTrue(tok["secret"].startswith("jd_"))
+        self.assertEqual(ctl("list", token=tok["secret"]).returncode, 0)
+        self.assertEqual(ctl("tenant", "list", token=tok["secret"]).returncode, 3)  # 404 for tenants
+        self.assertEqual(ctl("token", "revoke", "clicorp", str(tok["id"])).returncode, 0)
+        self.assertEqual(ctl("list", token=tok["secret"]).returncode, 5)
+        self.assertEqual(ctl("tenant", "delete", "clicorp").returncode, 0)
+
+
+if __name__ == "__main__":
+    run(__name__)
