@@ -68,6 +68,19 @@ static json_t *quotas_json(const struct quotas *q)
 	return j;
 }
 
+/* The path's tenant (visible to the caller) and the request's JSON body; NULL once a
+ * response is filled. */
+static json_t *tenant_and_body(struct request *rq, struct response *rs, struct tenant_row *t)
+{
+	struct err e = { 0 };
+	if (visible_tenant(rq, rs, t) < 0)
+		return NULL;
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		resp_error(rs, &e);
+	return body;
+}
+
 static json_t *tenant_json(const struct tenant_row *t)
 {
 	json_t *usage = json_pack("{sIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
@@ -193,11 +206,9 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 	struct err e = { 0 };
 	if (!admin(rq))
 		return no_such_route_for_tenants(rq, rs);
-	if (visible_tenant(rq, rs, &t) < 0)
-		return;
-	json_t *body = req_json(rq, &e);
+	json_t *body = tenant_and_body(rq, rs, &t);
 	if (!body)
-		return resp_error(rs, &e);
+		return;
 	struct quotas q = t.quotas;
 	int rc = json_check_fields(body, tenant_patch_fields, "", &e) || parse_quotas(json_object_get(body, "quotas"), &q, &e) ||
 		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e);
@@ -328,11 +339,9 @@ void h_tokens_create(struct request *rq, struct response *rs)
 {
 	struct tenant_row t;
 	struct err e = { 0 };
-	if (visible_tenant(rq, rs, &t) < 0)
-		return;
-	json_t *body = req_json(rq, &e);
+	json_t *body = tenant_and_body(rq, rs, &t);
 	if (!body)
-		return resp_error(rs, &e);
+		return;
 	if (json_check_fields(body, token_fields, "", &e)) {
 		json_decref(body);
 		return resp_error(rs, &e);
@@ -419,11 +428,9 @@ void h_users_create(struct request *rq, struct response *rs)
 {
 	struct tenant_row t;
 	struct err e = { 0 };
-	if (visible_tenant(rq, rs, &t) < 0)
-		return;
-	json_t *body = req_json(rq, &e);
+	json_t *body = tenant_and_body(rq, rs, &t);
 	if (!body)
-		return resp_error(rs, &e);
+		return;
 	char hash[128];
 	int rc = json_check_fields(body, user_fields, "", &e);
 	if (rc == 0 && login_hash_password(json_string_value(json_object_get(body, "password")), hash) < 0)

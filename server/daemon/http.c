@@ -150,50 +150,34 @@ int req_limit(const struct request *rq, struct response *rs)
 
 static int send_response(struct MHD_Connection *c, struct response *rs)
 {
-	char *text;
-	size_t len;
+	struct MHD_Response *r;
 	if (rs->stream) {
-		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, rs->stream, rs->stream_cls,
-									   rs->stream_free);
-		MHD_add_response_header(r, "Content-Type", rs->content_type);
-		MHD_add_response_header(r, "Cache-Control", "no-store");
-		MHD_add_response_header(r, "X-Request-Id", rs->request_id);
-		int ret = MHD_queue_response(c, (unsigned)rs->status, r);
-		MHD_destroy_response(r);
-		if (rs->body)
-			json_decref(rs->body);
-		rs->body = NULL;
-		return ret;
-	}
-	if (rs->text) {
-		text = rs->text;
-		rs->text = NULL;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, rs->stream, rs->stream_cls, rs->stream_free);
 	} else {
-		if (!rs->body)
-			rs->body = json_object();
-		text = json_dumps(rs->body, JSON_COMPACT);
+		char *text = rs->text;
+		rs->text = NULL;
+		if (!text)
+			text = json_dumps(rs->body ? rs->body : json_object(), JSON_COMPACT);
+		r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	}
-	len = strlen(text);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type : "application/json");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (rs->etag[0])
-		MHD_add_response_header(r, "ETag", rs->etag);
-	if (rs->location[0])
-		MHD_add_response_header(r, "Location", rs->location);
-	if (rs->allow[0])
-		MHD_add_response_header(r, "Allow", rs->allow);
-	if (rs->request_id[0])
-		MHD_add_response_header(r, "X-Request-Id", rs->request_id);
-	if (rs->retry_after[0])
-		MHD_add_response_header(r, "Retry-After", rs->retry_after);
-	if (rs->set_cookie[0])
-		MHD_add_response_header(r, "Set-Cookie", rs->set_cookie);
-	if (rs->replayed)
-		MHD_add_response_header(r, "Idempotent-Replayed", "true");
-	if (rs->status == 401)
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"jaild\"");
+	const struct {
+		const char *name, *value;
+	} optional[] = {
+		{ "ETag", rs->etag },
+		{ "Location", rs->location },
+		{ "Allow", rs->allow },
+		{ "X-Request-Id", rs->request_id },
+		{ "Retry-After", rs->retry_after },
+		{ "Set-Cookie", rs->set_cookie },
+		{ "Idempotent-Replayed", rs->replayed ? "true" : "" },
+		{ "WWW-Authenticate", rs->status == 401 ? "Bearer realm=\"jaild\"" : "" },
+	};
+	for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
+		if (optional[i].value[0])
+			MHD_add_response_header(r, optional[i].name, optional[i].value);
 	int ret = MHD_queue_response(c, (unsigned)rs->status, r);
 	MHD_destroy_response(r);
 	if (rs->body)
