@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,15 @@ void config_defaults(struct config *c)
 		return 0;                                                                                \
 	} while (0)
 
+/* A whole decimal number from min to max. */
+static bool in_range(const char *value, long long min, long long max)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	return !errno && end != value && !*end && v >= min && v <= max;
+}
+
 int config_set(struct config *c, const char *key, const char *value, struct err *e)
 {
 	if (strcmp(key, "listen") == 0)
@@ -51,14 +61,15 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 			return -1;
 		SET(pool6);
 	}
-	if (strcmp(key, "uid-base") == 0)
+	if (strcmp(key, "uid-base") == 0) {
+		if (!in_range(value, 65536, 4294967295LL - 65536 * 2))
+			return err_set(e, ERR_INVALID, "uid-base must be a host uid from 65536 up, with room for jails' uid ranges above it");
 		SET(uid_base);
+	}
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
 	if (strcmp(key, "rate-limit") == 0) {
-		char *end;
-		long v = strtol(value, &end, 10);
-		if (*end || end == value || v < 0 || v > 1000000)
+		if (!in_range(value, 0, 1000000))
 			return err_set(e, ERR_INVALID, "rate-limit must be requests per second per token, 0 to turn it off");
 		SET(rate_limit);
 	}
@@ -67,9 +78,7 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 	if (strcmp(key, "tls-key") == 0)
 		SET(tls_key);
 	if (strcmp(key, "events-keep") == 0) {
-		char *end;
-		long v = strtol(value, &end, 10);
-		if (*end || end == value || v < 60 || v > 90L * 86400)
+		if (!in_range(value, 60, 90LL * 86400))
 			return err_set(e, ERR_INVALID, "events-keep must be seconds, from 60 to 90 days");
 		SET(events_keep);
 	}
