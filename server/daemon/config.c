@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,11 @@ void config_defaults(struct config *c)
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
 	snprintf(c->events_keep, sizeof c->events_keep, "86400");
+	snprintf(c->console_grace, sizeof c->console_grace, "300");
+	snprintf(c->console_idle, sizeof c->console_idle, "3600");
+	snprintf(c->console_max, sizeof c->console_max, "20");
+	snprintf(c->recording_keep, sizeof c->recording_keep, "%d", 90 * 86400);
+	snprintf(c->record_input, sizeof c->record_input, "no");
 }
 
 #define SET(field)                                                                                       \
@@ -68,24 +74,53 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 	}
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
-	if (strcmp(key, "rate-limit") == 0) {
-		if (!in_range(value, 0, 1000000))
-			return err_set(e, ERR_INVALID, "rate-limit must be requests per second per token, 0 to turn it off");
-		SET(rate_limit);
-	}
 	if (strcmp(key, "tls-cert") == 0)
 		SET(tls_cert);
 	if (strcmp(key, "tls-key") == 0)
 		SET(tls_key);
-	if (strcmp(key, "events-keep") == 0) {
-		if (!in_range(value, 60, 90LL * 86400))
-			return err_set(e, ERR_INVALID, "events-keep must be seconds, from 60 to 90 days");
-		SET(events_keep);
+	/* the numeric settings: one range each */
+	static const struct {
+		const char *key;
+		size_t off;
+		long long min, max;
+		const char *what;
+	} nums[] = {
+		{ "rate-limit", offsetof(struct config, rate_limit), 0, 1000000,
+		  "rate-limit must be requests per second per token, 0 to turn it off" },
+		{ "events-keep", offsetof(struct config, events_keep), 60, 90LL * 86400,
+		  "events-keep must be seconds, from 60 to 90 days" },
+		{ "console-grace", offsetof(struct config, console_grace), 0, 86400,
+		  "console-grace must be seconds a dropped console waits for re-attach, from 0 to 86400" },
+		{ "console-idle", offsetof(struct config, console_idle), 10, 7 * 86400,
+		  "console-idle must be seconds, from 10 to 7 days" },
+		{ "console-max-per-tenant", offsetof(struct config, console_max), 1, 10000,
+		  "console-max-per-tenant must be a number of sessions from 1 to 10000" },
+		{ "recording-keep", offsetof(struct config, recording_keep), 60, 3650LL * 86400,
+		  "recording-keep must be seconds, from 60 to ten years" },
+	};
+	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+		if (strcmp(key, nums[i].key) != 0)
+			continue;
+		if (!in_range(value, nums[i].min, nums[i].max))
+			return err_set(e, ERR_INVALID, "%s", nums[i].what);
+		snprintf((char *)c + nums[i].off, 16, "%s", value);
+		return 0;
 	}
-	if (strcmp(key, "cgroup-favordynmods") == 0) {
+	/* the yes/no settings */
+	static const struct {
+		const char *key;
+		size_t off;
+	} flags[] = {
+		{ "cgroup-favordynmods", offsetof(struct config, favordynmods) },
+		{ "console-record-input", offsetof(struct config, record_input) },
+	};
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+		if (strcmp(key, flags[i].key) != 0)
+			continue;
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-			return err_set(e, ERR_INVALID, "cgroup-favordynmods must be yes or no");
-		SET(favordynmods);
+			return err_set(e, ERR_INVALID, "%s must be yes or no", key);
+		snprintf((char *)c + flags[i].off, 8, "%s", value);
+		return 0;
 	}
 	if (strcmp(key, "allow-mount") == 0) {
 		if (c->nallow_mounts == CFG_MOUNTS_MAX)

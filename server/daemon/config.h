@@ -14,11 +14,19 @@ struct config {
 	char pool6[64];
 	char uid_base[16];
 	char busybox[256];
-	char favordynmods[8];
-	char rate_limit[16];
+	char favordynmods[8];  /* "yes": ask the kernel for cheap cgroup migrations */
+	char rate_limit[16];   /* requests per second per token (burst: twice that); 0: off */
 	char events_keep[16];  /* seconds events stay replayable */
 	char tls_cert[256];    /* PEM files; both or neither */
-	char tls_key[256];   /* requests per second per token (burst: twice that); 0: off */  /* "yes": ask the kernel for cheap cgroup migrations */
+	char tls_key[256];
+	/* consoles: seconds a dropped session waits for re-attach; seconds without a byte
+	 * either way before it ends; live sessions per tenant; seconds recordings are kept;
+	 * whether keystrokes are recorded as well as output ("yes"/"no") */
+	char console_grace[16];
+	char console_idle[16];
+	char console_max[16];
+	char recording_keep[16];
+	char record_input[8];
 	char allow_mounts[CFG_MOUNTS_MAX][256];
 	int nallow_mounts;
 };

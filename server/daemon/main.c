@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
 		"             [--uid-base N] [--cgroup-favordynmods yes|no] [--rate-limit PER_SECOND]\n"
 		"             [--events-keep SECONDS] [--tls-cert FILE --tls-key FILE]\n"
+		"             [--console-grace SECONDS] [--console-idle SECONDS] [--console-max-per-tenant N]\n"
+		"             [--recording-keep SECONDS] [--console-record-input yes|no]\n"
 		"       jaild --gen-cert DIR   (a self-signed certificate and key for first set-up)\n"
 		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild\n");
 }
@@ -141,6 +143,9 @@ int main(int argc, char **argv)
 		{ "uid-base", required_argument, NULL, 'U' }, { "cgroup-favordynmods", required_argument, NULL, 'F' },
 		{ "rate-limit", required_argument, NULL, 'R' }, { "events-keep", required_argument, NULL, 'E' },
 		{ "tls-cert", required_argument, NULL, 'T' }, { "tls-key", required_argument, NULL, 'K' },
+		{ "console-grace", required_argument, NULL, 'x' }, { "console-idle", required_argument, NULL, 'x' },
+		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
+		{ "console-record-input", required_argument, NULL, 'x' },
 		{ "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },

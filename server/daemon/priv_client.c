@@ -17,7 +17,8 @@ struct pending {
 	int done;       /* 1 replied, -1 connection lost */
 	void *buf;
 	size_t size;
-	uint32_t type;  /* reply type expected */
+	uint32_t type;  /* reply type expected (PTY_REPLY also takes an error's REPLY) */
+	int fd;         /* PTY_REPLY's passed descriptor */
 	pthread_cond_t cv; /* its own: a reply wakes only the thread waiting for it */
 };
 
@@ -41,26 +42,6 @@ struct msg_hdr priv_hdr(uint32_t type)
 	return (struct msg_hdr){ .magic = PROTO_MAGIC, .type = type };
 }
 
-static int recv_fd(int ctl)
-{
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	ssize_t n = recvmsg(ctl, &m, MSG_CMSG_CLOEXEC);
-	if (n <= 0)
-		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
-}
-
 static void fail_all_locked(void)
 {
 	for (int i = 0; i < MAX_PENDING; i++)
@@ -82,7 +63,7 @@ static void *reader(void *arg)
 	(void)arg;
 	static _Alignas(8) char frame[PROTO_MAX_FRAME];
 	for (;;) {
-		int fd = recv_fd(ctl_fd);
+		int fd = fd_take(ctl_fd);
 		if (fd < 0) {
 			log_error("the supervisor went away; exiting");
 			exit(1);
@@ -104,19 +85,22 @@ static void *reader(void *arg)
 				log_warn("privileged helper connection lost%s%s", n < 0 ? ": " : "", n < 0 ? e.msg : "");
 				break;
 			}
-			for (int i = 0; i < nfds; i++)
-				close(fds[i]);
 			const struct msg_hdr *h = (const struct msg_hdr *)frame;
 			pthread_mutex_lock(&mu);
 			struct pending *p = pending[h->id % MAX_PENDING];
-			if (p && p->id == h->id && !p->done && p->type == h->type && p->size == (size_t)n) {
+			bool fits = p && (p->type == h->type || (p->type == MSG_PTY_REPLY && h->type == MSG_REPLY));
+			if (fits && p->id == h->id && !p->done && p->size == (size_t)n) {
 				memcpy(p->buf, frame, (size_t)n);
+				if (nfds == 1)
+					p->fd = fds[0], nfds = 0;
 				p->done = 1;
 				pthread_cond_signal(&p->cv);
 			} else {
 				log_error("unexpected %s frame id %u from the helper", msg_type_name(h->type), h->id);
 			}
 			pthread_mutex_unlock(&mu);
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
 		}
 		pthread_mutex_lock(&mu);
 		close(sock);
@@ -146,10 +130,10 @@ const char *priv_unavailable_reason(void)
 			  : "the privileged helper is restarting; retry in a moment";
 }
 
-static int call(void *req, const int *fds, int nfds, void *out, size_t out_size, uint32_t out_type, struct err *e)
+static int call(void *req, const int *fds, int nfds, void *out, size_t out_size, uint32_t out_type, int *out_fd, struct err *e)
 {
 	struct msg_hdr *h = req;
-	struct pending p = { .buf = out, .size = out_size, .type = out_type };
+	struct pending p = { .buf = out, .size = out_size, .type = out_type, .fd = -1 };
 	pthread_cond_init(&p.cv, NULL);
 	pthread_mutex_lock(&mu);
 	if (sock < 0) {
@@ -185,6 +169,10 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 	pending[p.id % MAX_PENDING] = NULL;
 	pthread_mutex_unlock(&mu);
 	pthread_cond_destroy(&p.cv);
+	if (out_fd)
+		*out_fd = p.fd;
+	else if (p.fd >= 0)
+		close(p.fd);
 	if (rc < 0)
 		return err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
 	if (p.done < 0)
@@ -192,10 +180,8 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 	return 0;
 }
 
-int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err *e)
+static int reply_status(const struct reply *out, struct err *e)
 {
-	if (call(req, fds, nfds, out, sizeof *out, MSG_REPLY, e))
-		return -1;
 	if (out->code != ERR_OK) {
 		e->code = (enum err_code)out->code;
 		snprintf(e->field, sizeof e->field, "%s", out->field);
@@ -205,9 +191,32 @@ int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err
 	return 0;
 }
 
+int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err *e)
+{
+	return call(req, fds, nfds, out, sizeof *out, MSG_REPLY, NULL, e) || reply_status(out, e) ? -1 : 0;
+}
+
+int priv_call_console(const char *name, unsigned rows, unsigned cols, int *master, struct err *e)
+{
+	struct req_console r = { .h = priv_hdr(MSG_CONSOLE), .rows = (uint16_t)rows, .cols = (uint16_t)cols };
+	struct reply out;
+	snprintf(r.name, sizeof r.name, "%s", name);
+	*master = -1;
+	int fd = -1;
+	if (call(&r, NULL, 0, &out, sizeof out, MSG_PTY_REPLY, &fd, e) || reply_status(&out, e)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0)
+		return err_set(e, ERR_INTERNAL, "the helper answered a console request without a terminal");
+	*master = fd;
+	return 0;
+}
+
 int priv_call_list(const char *after, struct list_reply *out, struct err *e)
 {
 	struct req_list r = { .h = priv_hdr(MSG_LIST) };
 	snprintf(r.after, sizeof r.after, "%s", after);
-	return call(&r, NULL, 0, out, sizeof *out, MSG_LIST_REPLY, e);
+	return call(&r, NULL, 0, out, sizeof *out, MSG_LIST_REPLY, NULL, e);
 }

@@ -20,6 +20,9 @@ const char *priv_unavailable_reason(void);
 /* Sends req (its type decides its size) and waits for the reply frame. A reply whose
  * code is an error becomes -1 with e filled. */
 int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err *e);
+/* CONSOLE: a login shell on a new terminal in the jail; *master is the terminal's
+ * master side, ours to read, write, resize (TIOCSWINSZ) and signal (TIOCSIG). */
+int priv_call_console(const char *name, unsigned rows, unsigned cols, int *master, struct err *e);
 int priv_call_list(const char *after, struct list_reply *out, struct err *e);
 
 /* Frame header for a request of the given type. */

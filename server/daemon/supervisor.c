@@ -1,4 +1,5 @@
 #include "supervisor.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,24 +87,6 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 	return pid;
 }
 
-static int send_fd(int ctl, int fd)
-{
-	char byte = 'H';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	return sendmsg(ctl, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
 int supervisor_run(const struct config *cfg, pid_t server, int ctl)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -133,7 +116,7 @@ int supervisor_run(const struct config *cfg, pid_t server, int ctl)
 			int fd;
 			helper = spawn_helper(cfg, &fd);
 			if (helper > 0) {
-				if (send_fd(ctl, fd) < 0)
+				if (fd_pass(ctl, fd) < 0)
 					log_error("handing the helper's socket to the server failed");
 				close(fd);
 				log_info("started jaild-priv (pid %d)", (int)helper);

@@ -22,8 +22,10 @@ static const struct {
 	[MSG_SET_LIMITS] = { "set_limits", sizeof(struct req_limits), 0 },
 	[MSG_LIST] = { "list", sizeof(struct req_list), 0 },
 	[MSG_SWEEP] = { "sweep", sizeof(struct req_empty), 0 },
+	[MSG_CONSOLE] = { "console", sizeof(struct req_console), 0 },
 	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
 	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
+	[MSG_PTY_REPLY] = { "pty_reply", sizeof(struct reply), 1 },
 };
 
 const char *msg_type_name(uint32_t type)
@@ -74,6 +76,47 @@ int proto_send_raw(int fd, const void *frame, size_t size, const int *fds, int n
 	return n < 0 ? -1 : 0;
 }
 
+int fd_pass(int sock, int fd)
+{
+	return proto_send_raw(sock, "F", 1, &fd, 1);
+}
+
+int fd_take(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	int fd = -1, extra = 0;
+	for (struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+			if (fd < 0)
+				fd = f;
+			else {
+				close(f);
+				extra = 1;
+			}
+		}
+	}
+	if (fd >= 0 && (extra || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds, struct err *e)
 {
 	const struct msg_hdr *h = frame;
@@ -111,6 +154,14 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 			break;
 		return argv_check(&r->argv, false, "command", e);
 	}
+	case MSG_CONSOLE: {
+		const struct req_console *r = buf;
+		if (!str_terminated(r->name, sizeof r->name))
+			break;
+		if (r->rows == 0 || r->cols == 0 || r->rows > 1000 || r->cols > 1000)
+			return err_set(e, ERR_INTERNAL, "console size %ux%u out of range", r->cols, r->rows);
+		return 0;
+	}
 	case MSG_DESTROY:
 	case MSG_STATUS: {
 		const struct req_name *r = buf;
@@ -130,7 +181,8 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 			break;
 		return 0;
 	}
-	case MSG_REPLY: {
+	case MSG_REPLY:
+	case MSG_PTY_REPLY: {
 		const struct reply *r = buf;
 		if (!str_terminated(r->field, sizeof r->field) || !str_terminated(r->msg, sizeof r->msg))
 			break;

@@ -26,8 +26,10 @@ enum msg_type {
 	MSG_SET_LIMITS,           /* change a running jail's cgroup limits */
 	MSG_LIST,                 /* names of running jails, paged */
 	MSG_SWEEP,                /* remove what stopped jails left behind */
+	MSG_CONSOLE,              /* a root shell on a new terminal inside the jail */
 	MSG_REPLY,                /* helper -> jaild: result of a request */
 	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
+	MSG_PTY_REPLY,            /* helper -> jaild: CONSOLE's success, the terminal's master passed */
 	MSG_TYPE_MAX
 };
 
@@ -66,6 +68,15 @@ struct req_exec {
 	uint32_t timeout;
 	uint32_t pad;
 	struct argv_buf argv;
+};
+
+/* The terminal's first size; the shell is the jail root's login shell. */
+struct req_console {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	uint16_t rows;
+	uint16_t cols;
+	uint32_t pad;
 };
 
 struct req_limits {
@@ -122,6 +133,12 @@ int proto_send_raw(int fd, const void *frame, size_t size, const int *fds, int n
  * known type, exact size, exact descriptor count, every string field terminated.
  * Returns the frame size, 0 on orderly EOF, -1 on a bad frame or error (e says which). */
 long proto_recv(int fd, void *buf, int *fds, int *nfds, struct err *e);
+
+/* One descriptor alone, with a one-byte body: the supervisor's helper sockets and
+ * the terminal master a shell in a jail sends up to the helper. fd_take returns the
+ * descriptor (close-on-exec) or -1 when the peer closed or sent anything else. */
+int fd_pass(int sock, int fd);
+int fd_take(int sock);
 
 /* The expected body size and descriptor count of a type, for tests and both sides. */
 size_t proto_frame_size(uint32_t type);

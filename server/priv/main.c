@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ extern int priv_lock_fd, priv_sock_fd;
 static const struct backend_ops *B = &linux_backend;
 static struct priv_ctx ctx;
 static int nworkers;
+/* A worker's descriptor to pass with its reply (CONSOLE's terminal master). Each
+ * worker is its own process, so one variable serves. */
+static int reply_fd = -1;
 
 static int check_spec(const struct req_spec *r, struct err *e)
 {
@@ -88,6 +92,17 @@ static int h_exec(const void *req, const int *fds, struct reply *out, struct err
 	return B->exec(&ctx, r, fds, out, e);
 }
 
+/* A login shell for jail root on a terminal from the jail's own devpts; jaild gets
+ * only the master side, which can do no more than the shell's user could. */
+static int h_console(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_console *r = req;
+	(void)fds;
+	if (check_name(r->name, e))
+		return -1;
+	return B->console(&ctx, r, out, &reply_fd, e);
+}
+
 static int h_destroy(const void *req, const int *fds, struct reply *out, struct err *e)
 {
 	const struct req_name *r = req;
@@ -131,19 +146,21 @@ static const struct {
 	[MSG_STATUS] = { h_status, 1 },
 	[MSG_SET_LIMITS] = { h_limits, 0 },
 	[MSG_SWEEP] = { h_sweep, 0 },
+	[MSG_CONSOLE] = { h_console, 0 },
 	/* MSG_LIST is answered with its own frame type, below */
 };
 
 static void send_reply(int sock, uint32_t id, int rc, struct reply *out, const struct err *e)
 {
 	struct err se;
-	out->h = (struct msg_hdr){ .magic = PROTO_MAGIC, .type = MSG_REPLY, .id = id };
+	bool pass = rc == 0 && reply_fd >= 0;
+	out->h = (struct msg_hdr){ .magic = PROTO_MAGIC, .type = pass ? MSG_PTY_REPLY : MSG_REPLY, .id = id };
 	if (rc < 0) {
 		out->code = e->code ? (int32_t)e->code : ERR_INTERNAL;
 		snprintf(out->field, sizeof out->field, "%s", e->field);
 		snprintf(out->msg, sizeof out->msg, "%s", e->msg);
 	}
-	if (proto_send(sock, out, sizeof *out, NULL, 0, &se) < 0)
+	if (proto_send(sock, out, sizeof *out, pass ? &reply_fd : NULL, pass ? 1 : 0, &se) < 0)
 		log_error("%s", se.msg);
 }
 

@@ -29,6 +29,15 @@ int main(void)
 	CHECK(config_set(&c, "allow-mount", "/", &e) < 0);
 	CHECK(config_set(&c, "allow-mount", "/srv/shared", &e) == 0 && c.nallow_mounts == 1);
 	CHECK(config_set(&c, "cgroup-favordynmods", "maybe", &e) < 0);
+	CHECK(strcmp(c.console_grace, "300") == 0 && strcmp(c.record_input, "no") == 0);
+	CHECK(config_set(&c, "console-grace", "0", &e) == 0 && strcmp(c.console_grace, "0") == 0);
+	CHECK(config_set(&c, "console-grace", "86401", &e) < 0 && strstr(e.msg, "console-grace"));
+	CHECK(config_set(&c, "console-idle", "5", &e) < 0);
+	CHECK(config_set(&c, "console-max-per-tenant", "0", &e) < 0);
+	CHECK(config_set(&c, "console-max-per-tenant", "200", &e) == 0 && strcmp(c.console_max, "200") == 0);
+	CHECK(config_set(&c, "recording-keep", "3600", &e) == 0);
+	CHECK(config_set(&c, "console-record-input", "yes", &e) == 0 && strcmp(c.record_input, "yes") == 0);
+	CHECK(config_set(&c, "console-record-input", "1", &e) < 0);
 	CHECK(config_set(&c, "frobnicate", "1", &e) < 0 && strstr(e.msg, "unknown setting"));
 
 	char path[] = "/tmp/jaild-conf-XXXXXX";

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <linux/mount.h>
 #include <sys/prctl.h>
@@ -28,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -577,15 +579,94 @@ out:
 	return rc;
 }
 
-/* ---- joining a running jail (exec, stop_command) ---- */
+/* ---- joining a running jail (exec, stop_command, console) ---- */
 
 static const char *const ns_order[] = { "mnt", "pid", "ipc", "cgroup", "user", "uts", "net" };
 #define NNS (sizeof ns_order / sizeof *ns_order)
 
-/* Runs argv in the running jail of pid1 on the given stdio; waits up to timeout
- * seconds. Sets *status to the exit code (128+signal when killed, 124 on timeout). */
-static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long long start, const struct argv_buf *a,
-		       const int fds[3], unsigned timeout, int *status, bool *timed_out, struct err *e)
+/* What runs once inside: exec's argv on three passed descriptors, or (pty >= 0) a
+ * console: jail root's login shell on a new terminal whose master goes up pty. */
+struct jail_entry {
+	const struct argv_buf *argv;
+	const int *stdio;
+	int pty;
+	unsigned short rows, cols;
+};
+
+/* The login shell /etc/passwd names for root, if it is an absolute path that exists;
+ * /bin/sh otherwise. Runs inside the jail, as jail root: the file is the jail's own. */
+static void root_shell(char *buf, size_t size)
+{
+	snprintf(buf, size, "/bin/sh");
+	FILE *f = fopen("/etc/passwd", "re");
+	char line[512];
+	while (f && fgets(line, sizeof line, f)) {
+		if (strncmp(line, "root:", 5) != 0)
+			continue;
+		char *sh = strrchr(line, ':');
+		sh[strcspn(sh, "\r\n")] = '\0';
+		if (sh[1] == '/' && strlen(sh + 1) < size && access(sh + 1, X_OK) == 0)
+			snprintf(buf, size, "%s", sh + 1);
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* In the jail, as jail root: a terminal from the jail's devpts, this process its
+ * session leader with the slave as controlling terminal and stdio; the master goes up
+ * the socket, then exec. TIOCGPTPEER opens the slave without a path lookup. */
+static int console_setup(const struct jail_entry *en)
+{
+	int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int unlock = 0;
+	if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0 || setsid() < 0)
+		return -1;
+	int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	struct winsize ws = { .ws_row = en->rows, .ws_col = en->cols };
+	if (sl < 0 || ioctl(sl, TIOCSCTTY, 0) < 0 || ioctl(m, TIOCSWINSZ, &ws) < 0)
+		return -1;
+	if (dup2(sl, 0) < 0 || dup2(sl, 1) < 0 || dup2(sl, 2) < 0 || fd_pass(en->pty, m) < 0)
+		return -1;
+	close(m);
+	return 0;
+}
+
+static const char *const console_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root",
+	"USER=root",
+	"LOGNAME=root",
+	"TERM=xterm-256color",
+	"container=jaild",
+	NULL, /* SHELL= */
+	NULL,
+};
+
+static void exec_inside(const struct jail_entry *en)
+{
+	if (en->pty < 0) {
+		char *argv[ARGV_MAX + 1];
+		argv_unpack(en->argv, argv);
+		execve(argv[0], argv, (char **)jail_env);
+		return;
+	}
+	char shell[256], arg0[258], envsh[270];
+	const char *env[sizeof console_env / sizeof *console_env];
+	memcpy(env, console_env, sizeof env);
+	root_shell(shell, sizeof shell);
+	snprintf(arg0, sizeof arg0, "-%s", strrchr(shell, '/') + 1); /* a login shell */
+	snprintf(envsh, sizeof envsh, "SHELL=%s", shell);
+	env[sizeof console_env / sizeof *console_env - 2] = envsh;
+	char *argv[] = { arg0, NULL };
+	execve(shell, argv, (char **)env);
+}
+
+/* Runs en in the running jail of pid1. exec: waits up to timeout seconds and sets
+ * *status to the exit code (128+signal when killed, 124 on timeout). console: returns
+ * once the shell has started; the shell is then a child of the jail's PID 1. */
+static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long long start, const struct jail_entry *en,
+		       unsigned timeout, int *status, bool *timed_out, struct err *e)
 {
 	int nsfd[NNS];
 	char path[64];
@@ -630,19 +711,23 @@ static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigne
 		if (y == 0) {
 			if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 				_exit(126);
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			/* exec's command dies with us; a console's shell outlives us (the jail's
+			 * PID 1 adopts it) and ends when its terminal is hung up */
+			if (en->pty < 0)
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (caps_restrict(capbnd, &ce) || setrlimit(RLIMIT_NOFILE, &nofile) < 0)
 				_exit(126);
-			if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
+			if (en->pty >= 0 ? console_setup(en) < 0
+					 : dup2(en->stdio[0], 0) < 0 || dup2(en->stdio[1], 1) < 0 || dup2(en->stdio[2], 2) < 0)
 				_exit(126);
 			syscall(SYS_close_range, 3, ~0U, 0);
 			if (chdir("/root") < 0 && chdir("/") < 0)
 				_exit(126);
-			char *argv[ARGV_MAX + 1];
-			argv_unpack(a, argv);
-			execve(argv[0], argv, (char **)jail_env);
+			exec_inside(en);
 			_exit(127);
 		}
+		if (en->pty >= 0)
+			_exit(0);
 		int st;
 		while (waitpid(y, &st, 0) < 0)
 			if (errno != EINTR)
@@ -675,11 +760,44 @@ static int linux_exec(struct priv_ctx *c, const struct req_exec *r, const int fd
 		return err_set(e, ERR_WRONG_STATE, "jail %s is not running; start it first", r->name);
 	bool timed_out = false;
 	int status = 0;
-	if (run_in_jail(c, r->name, rec.pid, rec.starttime, &r->argv, fds, r->timeout, &status, &timed_out, e))
+	struct jail_entry en = { .argv = &r->argv, .stdio = fds, .pty = -1 };
+	if (run_in_jail(c, r->name, rec.pid, rec.starttime, &en, r->timeout, &status, &timed_out, e))
 		return -1;
 	out->exit_code = status;
 	out->timed_out = timed_out;
 	return 0;
+}
+
+/* The master arrives from code of ours that runs in the jail until its exec; it is
+ * still checked to be a terminal master before it goes to jaild. */
+static int linux_console(struct priv_ctx *c, const struct req_console *r, struct reply *out, int *master, struct err *e)
+{
+	struct runrec rec;
+	if (!runrec_alive(c->jails_fd, r->name, &rec))
+		return err_set(e, ERR_WRONG_STATE, "jail %s is not running; start it first", r->name);
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return err_errno(e, "socketpair");
+	struct jail_entry en = { .pty = sp[1], .rows = r->rows, .cols = r->cols };
+	bool timed_out = false;
+	int status = 0, rc = run_in_jail(c, r->name, rec.pid, rec.starttime, &en, 10, &status, &timed_out, e);
+	close(sp[1]);
+	if (rc == 0) {
+		struct pollfd pf = { .fd = sp[0], .events = POLLIN };
+		int m = poll(&pf, 1, 5000) == 1 ? fd_take(sp[0]) : -1;
+		struct stat st;
+		int ptn;
+		if (m >= 0 && (fstat(m, &st) < 0 || !S_ISCHR(st.st_mode) || ioctl(m, TIOCGPTN, &ptn) < 0)) {
+			close(m);
+			m = -1;
+		}
+		if (m < 0)
+			rc = err_set(e, ERR_INTERNAL, "the shell in jail %s could not open a terminal (status %d)", r->name, status);
+		*master = m;
+		out->pid = rec.pid;
+	}
+	close(sp[0]);
+	return rc;
 }
 
 /* ---- stop ---- */
@@ -716,8 +834,9 @@ static int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *
 		int status;
 		bool to;
 		struct err ignored = { 0 };
+		struct jail_entry en = { .argv = &r->stop_command, .stdio = fds, .pty = -1 };
 		if (null >= 0) {
-			if (run_in_jail(c, r->name, rec.pid, rec.starttime, &r->stop_command, fds, r->timeout ? r->timeout : 1,
+			if (run_in_jail(c, r->name, rec.pid, rec.starttime, &en, r->timeout ? r->timeout : 1,
 					&status, &to, &ignored))
 				log_warn("jail %s: stop_command: %s", r->name, ignored.msg);
 			close(null);
@@ -1003,6 +1122,7 @@ const struct backend_ops linux_backend = {
 	.start = linux_start,
 	.stop = linux_stop,
 	.exec = linux_exec,
+	.console = linux_console,
 	.destroy = linux_destroy,
 	.status = linux_status,
 	.set_limits = linux_set_limits,
