@@ -11,13 +11,12 @@
 #include "jails.h"
 #include "priv_client.h"
 
-static bool is_admin(const struct request *rq)
+bool is_admin(const struct request *rq)
 {
 	return strcmp(rq->who.role, "admin") == 0;
 }
 
-/* A jail the caller may see, or 404: another tenant's jail does not exist for it. */
-static int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live)
+int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live)
 {
 	struct err e;
 	if (!valid_name(name)) {
@@ -303,6 +302,8 @@ static void add_audit(const struct audit_row *a, void *arg)
 					       a->request_id, "token_id", a->token_id ? json_integer(a->token_id) : json_null(),
 					       "actor", a->actor, "tenant", a->tenant[0] ? json_string(a->tenant) : json_null(),
 					       "action", a->action, "target", a->target, "status", a->status, "source", a->source));
+	if (a->link[0])
+		json_object_set_new(json_array_get(items, json_array_size(items) - 1), "recording", json_string(a->link));
 }
 
 /* GET /api/audit: newest first. Admins see all (?tenant= narrows), tenants their own. */
@@ -354,6 +355,11 @@ const struct route api_routes[] = {
 	{ "GET", "/api/jails", h_jails_list, false },
 	{ "POST", "/api/jails", h_jails_create, false },
 	{ "GET", "/api/jails/*", h_jail_get, false },
+	{ "GET", "/api/jails/*/console", h_console, false },
+	{ "GET", "/api/consoles", h_consoles_list, false },
+	{ "GET", "/api/consoles/*", h_console_get, false },
+	{ "DELETE", "/api/consoles/*", h_console_delete, false },
+	{ "GET", "/api/consoles/*/recording", h_console_recording, false },
 	{ "PATCH", "/api/jails/*", h_jail_patch, false },
 	{ "DELETE", "/api/jails/*", h_jail_delete, false },
 	{ "POST", "/api/jails/*/start", h_jail_start, false },

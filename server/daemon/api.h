@@ -3,8 +3,21 @@
 #define JAILD_API_H
 
 #include "http.h"
+#include "jails.h"
 
 extern const struct route api_routes[];
+
+/* api.c: shared by the handler files */
+bool is_admin(const struct request *rq);
+/* A jail the caller may see, or 404: another tenant's jail does not exist for it. */
+int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live);
+
+/* api_console.c */
+void h_console(struct request *rq, struct response *rs);
+void h_consoles_list(struct request *rq, struct response *rs);
+void h_console_get(struct request *rq, struct response *rs);
+void h_console_delete(struct request *rq, struct response *rs);
+void h_console_recording(struct request *rq, struct response *rs);
 
 /* api_login.c */
 int login_init(void);

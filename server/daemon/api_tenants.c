@@ -16,11 +16,6 @@
 #include "size.h"
 #include "token.h"
 
-static bool admin(const struct request *rq)
-{
-	return strcmp(rq->who.role, "admin") == 0;
-}
-
 /* The path's tenant if the caller may see it; else a 404 (or 422) is filled. */
 static int visible_tenant(struct request *rq, struct response *rs, struct tenant_row *t)
 {
@@ -30,7 +25,7 @@ static int visible_tenant(struct request *rq, struct response *rs, struct tenant
 		resp_errorf(rs, ERR_INVALID, "name", "tenant name must match ^[a-z0-9][a-z0-9-]{0,62}$");
 		return -1;
 	}
-	if (!admin(rq) && strcmp(name, rq->who.tenant) != 0) {
+	if (!is_admin(rq) && strcmp(name, rq->who.tenant) != 0) {
 		resp_errorf(rs, ERR_NOT_FOUND, NULL, "no tenant named %s", name);
 		return -1;
 	}
@@ -131,7 +126,7 @@ static void add_tenant(const struct tenant_row *t, void *arg)
 
 void h_tenants_list(struct request *rq, struct response *rs)
 {
-	if (!admin(rq))
+	if (!is_admin(rq))
 		return no_such_route_for_tenants(rq, rs);
 	const char *after = req_query(rq, "after");
 	int lim = req_limit(rq, rs);
@@ -174,7 +169,7 @@ static const struct jfield tenant_patch_fields[] = {
 
 void h_tenants_create(struct request *rq, struct response *rs)
 {
-	if (!admin(rq))
+	if (!is_admin(rq))
 		return no_such_route_for_tenants(rq, rs);
 	struct err e = { 0 };
 	json_t *body = req_json(rq, &e);
@@ -204,7 +199,7 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 {
 	struct tenant_row t;
 	struct err e = { 0 };
-	if (!admin(rq))
+	if (!is_admin(rq))
 		return no_such_route_for_tenants(rq, rs);
 	json_t *body = tenant_and_body(rq, rs, &t);
 	if (!body)
@@ -239,7 +234,7 @@ void h_tenant_delete(struct request *rq, struct response *rs)
 {
 	struct tenant_row t;
 	struct err e;
-	if (!admin(rq))
+	if (!is_admin(rq))
 		return no_such_route_for_tenants(rq, rs);
 	if (visible_tenant(rq, rs, &t) < 0)
 		return;
@@ -348,7 +343,7 @@ void h_tokens_create(struct request *rq, struct response *rs)
 	}
 	json_t *rv = json_object_get(body, "role"), *xv = json_object_get(body, "expires_at");
 	const char *role = rv ? json_string_value(rv) : "tenant";
-	if (strcmp(role, "admin") == 0 && !admin(rq)) {
+	if (strcmp(role, "admin") == 0 && !is_admin(rq)) {
 		json_decref(body);
 		return resp_errorf(rs, ERR_FORBIDDEN, "role", "only admins create admin tokens");
 	}

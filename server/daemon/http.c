@@ -148,9 +148,50 @@ int req_limit(const struct request *rq, struct response *rs)
 	return (int)v;
 }
 
+const char *req_header(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+struct upgrade {
+	void (*fn)(void *cls, int sock, const char *extra, size_t extra_len, void *urh);
+	char cls[64];
+};
+
+static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in, size_t extra_in_size,
+		       MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upgrade *u = cls;
+	(void)c, (void)con_cls;
+	u->fn(u->cls, sock, extra_in, extra_in_size, urh);
+	free(u);
+}
+
+static int send_upgrade(struct MHD_Connection *c, struct response *rs)
+{
+	struct upgrade *u = malloc(sizeof *u);
+	if (!u)
+		return MHD_NO;
+	u->fn = rs->upgraded;
+	memcpy(u->cls, rs->upgrade_cls, sizeof u->cls);
+	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, u);
+	if (!r) {
+		free(u);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Upgrade", "websocket");
+	MHD_add_response_header(r, "Sec-WebSocket-Accept", rs->ws_accept);
+	MHD_add_response_header(r, "X-Request-Id", rs->request_id);
+	int ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static int send_response(struct MHD_Connection *c, struct response *rs)
 {
 	struct MHD_Response *r;
+	if (rs->upgraded)
+		return send_upgrade(c, rs);
 	if (rs->stream) {
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, rs->stream, rs->stream_cls, rs->stream_free);
 	} else {
@@ -254,8 +295,12 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
  * outcome (a refused token or a 404 included): who, what, when, from where, result. */
 static void audit(struct http_server *h, const struct request *rq, int status)
 {
-	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0)
-		return;
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
+		http_audit(h->st, rq, status, NULL);
+}
+
+void http_audit(struct store *st, const struct request *rq, int status, const char *link)
+{
 	struct audit_row a = { .token_id = rq->who.id, .tenant_id = rq->who.tenant_id, .status = status };
 	store_now(a.at);
 	snprintf(a.request_id, sizeof a.request_id, "%s", rq->request_id);
@@ -268,8 +313,9 @@ static void audit(struct http_server *h, const struct request *rq, int status)
 	snprintf(a.action, sizeof a.action, "%s %s", rq->method, rq->route ? rq->route : "?");
 	snprintf(a.target, sizeof a.target, "%.255s", rq->path);
 	snprintf(a.source, sizeof a.source, "%s", rq->remote ? rq->remote : "");
+	snprintf(a.link, sizeof a.link, "%s", link ? link : "");
 	struct err e;
-	if (store_audit_add(h->st, &a, &e) < 0)
+	if (store_audit_add(st, &a, &e) < 0)
 		log_error("audit: %s (request %s)", e.msg, rq->request_id);
 }
 
@@ -490,7 +536,7 @@ struct http_server *http_start(const char *listen, const struct route *routes, s
 	h->st = st;
 	h->rate = rate;
 	pthread_mutex_init(&h->bucket_mu, NULL);
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
 			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls_cert_pem ? MHD_USE_TLS : 0);
 	struct MHD_OptionItem tls[] = {
 		{ tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)tls_cert_pem },

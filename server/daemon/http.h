@@ -47,6 +47,11 @@ struct response {
 	void (*stream_free)(void *cls);
 	void *stream_cls;
 	const char *content_type;
+	/* a WebSocket upgrade (101) instead of a body: once the handshake is sent the
+	 * socket goes to upgraded, which owns it and ends it with MHD_upgrade_action */
+	void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *urh);
+	char upgrade_cls[64];
+	char ws_accept[32];
 };
 
 typedef void (*handler_fn)(struct request *rq, struct response *rs);
@@ -70,6 +75,12 @@ json_t *req_json(const struct request *rq, struct err *e);
 const char *req_query(const struct request *rq, const char *key);
 /* The collection's ?limit= (1..1000, default 100); -1 with a 422 filled in rs. */
 int req_limit(const struct request *rq, struct response *rs);
+
+/* Writes the audit entry for rq (the server does so itself for every request but
+ * GET and HEAD); link: a related resource, or NULL. */
+void http_audit(struct store *st, const struct request *rq, int status, const char *link);
+/* A request header, or NULL. */
+const char *req_header(const struct request *rq, const char *name);
 
 struct http_server;
 /* rate: requests per second per token (burst twice that), 0 for none. */

@@ -12,6 +12,7 @@
 
 #include "events.h"
 #include "json_spec.h"
+#include "console.h"
 #include "log.h"
 #include "priv_client.h"
 #include "proto.h"
@@ -73,6 +74,7 @@ static int helper_stop(const struct jail_row *row, struct err *e)
 {
 	struct req_stop req;
 	struct reply out;
+	console_end_jail(row->name, "the jail is stopping");
 	memset(&req, 0, sizeof req);
 	req.h = priv_hdr(MSG_STOP);
 	snprintf(req.name, sizeof req.name, "%s", row->name);
@@ -525,6 +527,7 @@ int jail_refresh(const char *name, struct jail_row *row, struct reply *live, str
 		struct jail_row again = { 0 };
 		if (store_jail_get(J.st, name, &again, &ie) == 0 && strcmp(again.state, "running") == 0) {
 			log_info("jail %s: its first process exited; marking it stopped", name);
+			console_end_jail(name, "the jail stopped");
 			struct req_stop req;
 			struct reply out;
 			memset(&req, 0, sizeof req);

@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "console.h"
 #include "events.h"
 #include "http.h"
 #include "jails.h"
@@ -114,6 +115,11 @@ static int serve(const struct config *cfg, int ctl)
 		log_error("libsodium could not hash a password (out of memory?)");
 		return 1;
 	}
+	struct console_settings cs = { .grace = atoi(cfg->console_grace), .idle = atoi(cfg->console_idle),
+				       .max_per_tenant = atoi(cfg->console_max), .keep = atoll(cfg->recording_keep),
+				       .record_input = strcmp(cfg->record_input, "yes") == 0 };
+	if (console_init(J.st, cfg->data_dir, &cs, &e))
+		die("console", &e);
 	if (priv_client_start(ctl, reconcile_on_connect, &e))
 		die("helper", &e);
 	/* listen once the store agrees with the host and the minimal template exists, so

@@ -1145,8 +1145,8 @@ int store_audit_add(struct store *s, const struct audit_row *a, struct err *e)
 {
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
-	PREP("INSERT INTO audit(at, request_id, token_id, actor, tenant_id, action, target, status, source) "
-	     "VALUES (?, ?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?, ?)", &st);
+	PREP("INSERT INTO audit(at, request_id, token_id, actor, tenant_id, action, target, status, source, link) "
+	     "VALUES (?, ?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, ''))", &st);
 	sqlite3_bind_text(st, 1, a->at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->request_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, a->token_id);
@@ -1156,6 +1156,7 @@ int store_audit_add(struct store *s, const struct audit_row *a, struct err *e)
 	sqlite3_bind_text(st, 7, a->target, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, a->status);
 	sqlite3_bind_text(st, 9, a->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, a->link, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "writing the audit log");
 	DONE(st);
 	release(s, db_slot);
@@ -1168,7 +1169,7 @@ int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(c
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
 	PREP("SELECT a.id, a.at, a.request_id, COALESCE(a.token_id, 0), a.actor, COALESCE(a.tenant_id, 0), COALESCE(t.name, ''), "
-	     "a.action, a.target, a.status, a.source FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
+	     "a.action, a.target, a.status, a.source, COALESCE(a.link, '') FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
 	     "WHERE (?1 = 0 OR a.tenant_id = ?1) AND (?2 = 0 OR a.id < ?2) AND (?3 IS NULL OR substr(a.action, 1, length(?3)) = ?3) "
 	     "AND (?4 IS NULL OR a.target = ?4) AND (?5 = 0 OR a.status = ?5) ORDER BY a.id DESC LIMIT ?6", &st);
 	sqlite3_bind_int64(st, 1, f->tenant_id);
@@ -1192,11 +1193,157 @@ int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(c
 		col_text(st, 8, a.target, sizeof a.target);
 		a.status = sqlite3_column_int(st, 9);
 		col_text(st, 10, a.source, sizeof a.source);
+		col_text(st, 11, a.link, sizeof a.link);
 		fn(&a, arg);
 		n++;
 	}
 	if (r != SQLITE_DONE)
 		n = db_err(db, e, "reading the audit log");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+/* ---- console sessions ---- */
+
+int store_console_add(struct store *s, const struct console_row *c, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("INSERT INTO consoles(id, jail, tenant_id, token_id, actor, source, cols, rows, started_at) "
+	     "VALUES (?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)", &st);
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->jail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, c->tenant_id);
+	sqlite3_bind_int64(st, 4, c->token_id);
+	sqlite3_bind_text(st, 5, c->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, c->cols);
+	sqlite3_bind_int(st, 8, c->rows);
+	sqlite3_bind_text(st, 9, c->started_at, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "recording a console session");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_console_end(struct store *s, const char *id, const char *reason, int64_t bytes_out, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	char now[32];
+	store_now(now);
+	PREP("UPDATE consoles SET ended_at = ?, end_reason = ?, bytes_out = ? WHERE id = ? AND ended_at IS NULL", &st);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, bytes_out);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "ending a console session");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_console_end_stale(struct store *s, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	char now[32];
+	store_now(now);
+	PREP("UPDATE consoles SET ended_at = ?, end_reason = 'jaild restarted' WHERE ended_at IS NULL", &st);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "closing the last run's console sessions");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+#define CONSOLE_COLS "c.rowid, c.id, c.jail, c.tenant_id, COALESCE(t.name, ''), COALESCE(c.token_id, 0), c.actor, c.source, " \
+		     "c.cols, c.rows, c.started_at, COALESCE(c.ended_at, ''), COALESCE(c.end_reason, ''), c.bytes_out, c.recording " \
+		     "FROM consoles c LEFT JOIN tenants t ON t.id = c.tenant_id "
+
+static void console_from_row(sqlite3_stmt *st, struct console_row *c)
+{
+	memset(c, 0, sizeof *c);
+	c->seq = sqlite3_column_int64(st, 0);
+	col_text(st, 1, c->id, sizeof c->id);
+	col_text(st, 2, c->jail, sizeof c->jail);
+	c->tenant_id = sqlite3_column_int64(st, 3);
+	col_text(st, 4, c->tenant, sizeof c->tenant);
+	c->token_id = sqlite3_column_int64(st, 5);
+	col_text(st, 6, c->actor, sizeof c->actor);
+	col_text(st, 7, c->source, sizeof c->source);
+	c->cols = sqlite3_column_int(st, 8);
+	c->rows = sqlite3_column_int(st, 9);
+	col_text(st, 10, c->started_at, sizeof c->started_at);
+	col_text(st, 11, c->ended_at, sizeof c->ended_at);
+	col_text(st, 12, c->end_reason, sizeof c->end_reason);
+	c->bytes_out = sqlite3_column_int64(st, 13);
+	c->recording = sqlite3_column_int(st, 14) != 0;
+}
+
+int store_console_get(struct store *s, const char *id, struct console_row *c, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT " CONSOLE_COLS "WHERE c.id = ?", &st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st), rc = 0;
+	if (r == SQLITE_ROW)
+		console_from_row(st, c);
+	else
+		rc = r == SQLITE_DONE ? err_set(e, ERR_NOT_FOUND, "no console session %s", id) : db_err(db, e, "reading a console session");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_console_list(struct store *s, int64_t tenant_id, const char *jail, int64_t before, int limit,
+		       void (*fn)(const struct console_row *, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT " CONSOLE_COLS "WHERE (?1 = 0 OR c.tenant_id = ?1) AND (?2 IS NULL OR c.jail = ?2) "
+	     "AND (?3 = 0 OR c.rowid < ?3) ORDER BY c.rowid DESC LIMIT ?4", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (jail)
+		sqlite3_bind_text(st, 2, jail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, before);
+	sqlite3_bind_int(st, 4, limit);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct console_row c;
+		console_from_row(st, &c);
+		fn(&c, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing console sessions");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+int store_console_expire(struct store *s, const char *cutoff, void (*fn)(const char *id, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st, *up;
+	PREP("SELECT id FROM consoles WHERE recording = 1 AND ended_at IS NOT NULL AND ended_at < ? LIMIT 1000", &st);
+	PREP("UPDATE consoles SET recording = 0 WHERE id = ?", &up);
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		char id[40];
+		col_text(st, 0, id, sizeof id);
+		fn(id, arg);
+		sqlite3_bind_text(up, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_step(up);
+		sqlite3_reset(up);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "expiring console recordings");
+	DONE(up);
 	DONE(st);
 	release(s, db_slot);
 	return n;

@@ -134,6 +134,7 @@ struct audit_row {
 	char target[256];
 	int status;
 	char source[64];
+	char link[128];     /* a related resource, e.g. a console's recording; "" if none */
 };
 int store_audit_add(struct store *s, const struct audit_row *a, struct err *e);
 struct audit_filter {
@@ -192,6 +193,35 @@ int store_session_add(struct store *s, const uint8_t hash[32], int64_t user_id, 
 /* A live session: who is filled as a tenant-role caller. ERR_NOT_FOUND when none. */
 int store_session_lookup(struct store *s, const uint8_t hash[32], struct token_info *who, struct err *e);
 void store_session_delete(struct store *s, const uint8_t hash[32]);
+
+/* ---- console sessions ---- */
+struct console_row {
+	int64_t seq;        /* list cursor */
+	char id[40];
+	char jail[64];
+	int64_t tenant_id;
+	char tenant[64];
+	int64_t token_id;
+	char actor[96];
+	char source[64];
+	int cols, rows;
+	char started_at[32];
+	char ended_at[32];  /* "" while live */
+	char end_reason[64];
+	int64_t bytes_out;
+	bool recording;     /* the file still exists */
+};
+int store_console_add(struct store *s, const struct console_row *c, struct err *e);
+int store_console_end(struct store *s, const char *id, const char *reason, int64_t bytes_out, struct err *e);
+/* Sessions a previous run left open (their terminals went with it): ended now. */
+int store_console_end_stale(struct store *s, struct err *e);
+int store_console_get(struct store *s, const char *id, struct console_row *c, struct err *e);
+/* Newest first; tenant_id 0: all; jail NULL: any; before 0: from the newest, else seq below it. */
+int store_console_list(struct store *s, int64_t tenant_id, const char *jail, int64_t before, int limit,
+		       void (*fn)(const struct console_row *, void *), void *arg, struct err *e);
+/* Ended sessions older than cutoff (store_now format) whose file remains: fn gets each
+ * id (to remove the file), then they are marked as having none. */
+int store_console_expire(struct store *s, const char *cutoff, void (*fn)(const char *id, void *), void *arg, struct err *e);
 
 void store_now(char buf[32]);
 
