@@ -42,6 +42,7 @@
 #define IN_MAX (64 * 1024)        /* keystrokes waiting for the terminal */
 #define MSG_MAX (64 * 1024)       /* largest WebSocket message we take */
 #define CLOSING_MAX 5             /* seconds a closing socket gets to finish */
+#define FIRST_ATTACH_MAX 30       /* seconds from the handshake to the socket's arrival */
 #define SESSIONS_MAX 4096
 
 enum kind { K_WAKE, K_MASTER, K_CONN };
@@ -57,6 +58,11 @@ struct conn {
 	size_t extra_len, extra_off;
 	struct session *s;    /* NULL once it is closing */
 	time_t closing_since;
+	/* the close frame waits until queued messages are out: wslay sends control frames
+	 * first, and nothing after a close */
+	bool close_pending;
+	uint16_t close_code;
+	char close_reason[124];
 	bool dead;
 	uint32_t events;
 	struct conn *next;
@@ -78,6 +84,7 @@ struct session {
 	struct cast cast;
 	int64_t bytes_out;
 	time_t last_active, detached_at;
+	bool attached_once;   /* before the first socket the wait is FIRST_ATTACH_MAX */
 	bool dead;
 	struct session *next;
 };
@@ -186,7 +193,9 @@ static void conn_close(struct conn *c, uint16_t code, const char *type, const ch
 		return;
 	if (type)
 		queue_json(c, json_pack("{ssss}", "type", type, "reason", reason));
-	wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason) > 120 ? 120 : strlen(reason));
+	c->close_pending = true;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof c->close_reason, "%.120s", reason);
 	c->closing_since = now_s();
 	if (c->s) {
 		c->s->conn = NULL;
@@ -222,6 +231,10 @@ static void conn_update(struct conn *c)
 {
 	if (c->dead)
 		return;
+	if (c->close_pending && wslay_event_get_queued_msg_count(c->ws) == 0) {
+		c->close_pending = false;
+		wslay_event_queue_close(c->ws, c->close_code, (const uint8_t *)c->close_reason, strlen(c->close_reason));
+	}
 	int r = wslay_event_want_read(c->ws), w = wslay_event_want_write(c->ws);
 	if (!r && !w) {
 		conn_destroy(c);
@@ -439,7 +452,7 @@ static void tick(void)
 	for (struct session *s = H.sessions; s; s = s->next) {
 		if (s->dead)
 			continue;
-		if (!s->conn && t - s->detached_at >= H.set.grace)
+		if (!s->conn && t - s->detached_at >= (s->attached_once ? H.set.grace : FIRST_ATTACH_MAX))
 			session_end(s, "detached for longer than the grace period");
 		else if (t - s->last_active >= H.set.idle)
 			session_end(s, "idle timeout");
@@ -679,9 +692,13 @@ void console_attach(const char *id, int sock, const char *extra, size_t extra_le
 	if (!s) {
 		conn_close(c, 1008, "exit", "the session ended before the socket attached");
 	} else {
-		if (s->conn) /* a newer socket wins: a reloaded page takes over its session */
-			conn_close(s->conn, 4001, "detached", "the session was attached from another connection");
+		if (s->conn) { /* a newer socket wins: a reloaded page takes over its session */
+			struct conn *old = s->conn;
+			conn_close(old, 4001, "detached", "the session was attached from another connection");
+			conn_update(old);
+		}
 		s->conn = c;
+		s->attached_once = true;
 		c->s = s;
 		s->last_active = now_s();
 		char url[96];

@@ -144,6 +144,23 @@ class Jaild:
                 parsed = {"raw": text}
             return e.code, parsed, dict(e.headers)
 
+    def get_text(self, path, token=True):
+        """GET a body that is not one JSON document (a recording): status, text, headers."""
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path))
+        if token:
+            req.add_header("Authorization", "Bearer " + (token if isinstance(token, str) else self.token))
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read().decode(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), dict(e.headers)
+
+    def console(self, jail, token=None, query="", origin=None):
+        """A WebSocket to the jail's console: a connected WsClient, or the refusal."""
+        ws = WsClient()
+        r = ws.open("ws://127.0.0.1:%d/api/jails/%s/console%s" % (self.port, jail, query), token or self.token, origin)
+        return ws, r
+
     def exec(self, name, command, stdin=None, timeout=30):
         body = {"command": ["/bin/sh", "-c", command] if isinstance(command, str) else command, "timeout": timeout}
         if stdin is not None:
@@ -161,6 +178,60 @@ class Jaild:
                 return True
             time.sleep(step)
         return False
+
+
+WSCLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wsclient", "wsclient.mjs")
+
+
+class WsClient:
+    """A console WebSocket driven through wsclient.mjs, which is Node's `ws` package:
+    an independent implementation of RFC 6455, not jaild's own code."""
+
+    def __init__(self):
+        self.p = subprocess.Popen(["node", WSCLIENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def cmd(self, **c):
+        self.p.stdin.write(json.dumps(c) + "\n")
+        self.p.stdin.flush()
+        line = self.p.stdout.readline()
+        if not line:
+            raise AssertionError("wsclient.mjs exited (is `npm ci` done in tests/integration/wsclient?)")
+        return json.loads(line)
+
+    def open(self, url, token, origin=None):
+        c = {"op": "open", "url": url, "token": token}
+        if origin:
+            c["origin"] = origin
+        return self.cmd(**c)
+
+    def type(self, text):
+        return self.cmd(op="send", data=text)
+
+    def control(self, msg):
+        return self.cmd(op="control", data=msg)
+
+    def expect(self, regex, timeout=10):
+        r = self.cmd(op="expect", re=regex, timeout=timeout)
+        if not r["ok"]:
+            raise AssertionError("no %r in the console's output; it showed: %r (closed: %r)" % (regex, r.get("out"), r.get("closed")))
+        return r
+
+    def expect_text(self, type_, timeout=10):
+        r = self.cmd(op="expect_text", type=type_, timeout=timeout)
+        if not r["ok"]:
+            raise AssertionError("no %r control message; got %r (closed: %r)" % (type_, r.get("texts"), r.get("closed")))
+        return r["message"]
+
+    def finish(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
 
 
 def require_root():
