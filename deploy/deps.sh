@@ -8,7 +8,12 @@ packages=(
   libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libssl-dev libwslay-dev libcurl4-openssl-dev
   # run: the minimal template's userland, the jail firewall, tools the tests and bench use
   busybox-static nftables iproute2 util-linux procps curl sqlite3 wrk
+  # tests: jailctl console runs under tmux
+  tmux
 )
+# tests: the console's independent WebSocket client is Node's `ws` package; a Node.js
+# already on the machine (e.g. from NodeSource) serves, else Debian's
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

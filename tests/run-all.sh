@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/deps.sh || exit 1
+# the console tests' WebSocket client (versions pinned in its package-lock.json)
+(cd tests/integration/wsclient && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 passed=0 failed=0
 run_build() { # dir, meson options...

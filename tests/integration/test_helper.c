@@ -153,6 +153,12 @@ int main(int argc, char **argv)
 	r.slot = 3;
 	strcpy(r.spec.tmpl, "../jails");
 	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID);
+	/* a console on a jail that is not running, or on a name that is a path */
+	struct req_console con = { .h.type = MSG_CONSOLE, .rows = 24, .cols = 80 };
+	strcpy(con.name, "victim");
+	CHECK(ask(sock, &con, 0, NULL, &out) == ERR_WRONG_STATE);
+	strcpy(con.name, "../victim");
+	CHECK(ask(sock, &con, 0, NULL, &out) == ERR_INVALID);
 	/* destroy of a name with a slash: refused before any file is touched */
 	struct req_name d = { .h.type = MSG_DESTROY };
 	strcpy(d.name, "victim/..");
@@ -182,6 +188,23 @@ int main(int argc, char **argv)
 	char shortframe[7] = { 0 };
 	CHECK(proto_send_raw(sock, shortframe, sizeof shortframe, NULL, 0) == 0);
 	CHECK(exited_with(pid, 2));
+	close(sock);
+
+	pid = spawn(helper, &sock);
+	CHECK(status_of_name(sock, "fine") == ERR_OK);
+	struct req_console zero = { .h = { PROTO_MAGIC, MSG_CONSOLE, 1, 0 }, .name = "fine", .rows = 0, .cols = 80 };
+	CHECK(proto_send_raw(sock, &zero, sizeof zero, NULL, 0) == 0); /* a terminal of no size */
+	CHECK(exited_with(pid, 2));
+	close(sock);
+	pid = spawn(helper, &sock);
+	CHECK(status_of_name(sock, "fine") == ERR_OK);
+	static struct reply pty;
+	memset(&pty, 0, sizeof pty);
+	pty.h = (struct msg_hdr){ PROTO_MAGIC, MSG_PTY_REPLY, 7, 0 };
+	int nul = open("/dev/null", O_RDONLY);
+	CHECK(proto_send_raw(sock, &pty, sizeof pty, &nul, 1) == 0); /* a reply, with a descriptor, as a request */
+	CHECK(exited_with(pid, 2));
+	close(nul);
 	close(sock);
 
 	/* 3. jaild going away ends it quietly */
