@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "console.h"
 
 static struct settings S;
 
@@ -25,6 +26,7 @@ static int usage(void)
 		"              [--limit KEY=VALUE]... [--mount SRC:DST[:ro|:rw]]... [--allow FLAG]... [--tenant T] [--start]\n"
 		"  start|stop|restart|destroy NAME\n"
 		"  exec NAME [--timeout SECONDS] -- COMMAND [ARG]...\n"
+		"  console NAME [--session ID]     (~. at the start of a line detaches)\n"
 		"  apply -f SPEC.json [--start]\n"
 		"  wait NAME --state STATE [--timeout SECONDS]\n"
 		"  tenant list | tenant create NAME | tenant show NAME | tenant delete NAME [--force]\n"
@@ -546,6 +548,8 @@ int main(int argc, char **argv)
 		rc = lifecycle(verb, rest[0]);
 	else if (strcmp(verb, "exec") == 0)
 		rc = cmd_exec(n, rest);
+	else if (strcmp(verb, "console") == 0 && (n == 1 || (n == 3 && strcmp(rest[1], "--session") == 0)))
+		rc = console_run(&S, rest[0], n == 3 ? rest[2] : NULL);
 	else if (strcmp(verb, "apply") == 0)
 		rc = cmd_apply(n, rest);
 	else if (strcmp(verb, "wait") == 0)

@@ -28,6 +28,110 @@ def ctl(*args, token=None, url=None):
     return subprocess.run([JAILCTL] + list(args), capture_output=True, text=True, env=env, timeout=120)
 
 
+class Tmux:
+    """A terminal for jailctl console: a detached tmux session of a given size."""
+
+    def __init__(self, command, cols=120, rows=40):
+        self.name = "jailctl-test-%d" % os.getpid()
+        env = "JAILD_URL=http://127.0.0.1:%d JAILD_TOKEN=%s JAILCTL_CONFIG=/nonexistent" % (J.port, J.token)
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(cols), "-y", str(rows),
+                        "env %s %s; echo JAILCTL-RC=$?; sleep 600" % (env, command)], check=True)
+
+    def keys(self, *keys):
+        subprocess.run(["tmux", "send-keys", "-t", self.name] + list(keys), check=True)
+
+    def screen(self):
+        return subprocess.run(["tmux", "capture-pane", "-p", "-J", "-S", "-200", "-t", self.name],
+                              capture_output=True, text=True).stdout
+
+    def wait(self, regex, timeout=10):
+        import re
+        found = []
+        ok = J.wait_for(lambda: found.append(re.search(regex, self.screen(), re.M)) or found[-1], timeout, 0.1)
+        if not ok:
+            raise AssertionError("no %r on the terminal:\n%s" % (regex, self.screen()))
+        return found[-1]
+
+    def resize(self, cols, rows):
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(cols), "-y", str(rows)], check=True)
+
+    def close(self):
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+class Console(unittest.TestCase):
+    """jailctl console in a real terminal (tmux): what a person at a keyboard does."""
+
+    @classmethod
+    def setUpClass(cls):
+        assert ctl("create", "tty1", "--hostname", "tty1.example", "--start").returncode == 0
+
+    @classmethod
+    def tearDownClass(cls):
+        ctl("destroy", "tty1")
+
+    def setUp(self):
+        self.t = Tmux(JAILCTL + " console tty1")
+        self.t.wait(r"root@tty1:~# ")
+
+    def tearDown(self):
+        self.t.close()
+
+    def test_hostname_id_and_size(self):
+        self.t.keys("echo H=$(hostname) U=$(id -u); stty size", "Enter")
+        self.t.wait(r"^H=tty1.example U=0")
+        self.t.wait(r"^40 120$")
+        self.t.resize(100, 30)  # SIGWINCH in jailctl becomes a resize message
+        self.t.keys("stty size", "Enter")
+        self.t.wait(r"^30 100$")
+
+    def test_ctrl_c_reaches_the_foreground_process(self):
+        self.t.keys("sleep 60; echo SLEPT", "Enter")
+        import time
+        time.sleep(0.5)
+        self.t.keys("C-c")
+        self.t.keys("echo BACK$((2*3))", "Enter")
+        self.t.wait(r"^BACK6", timeout=5)
+        self.assertNotRegex(self.t.screen(), r"(?m)^SLEPT")
+
+    def test_detach_and_reattach_sees_what_happened_meanwhile(self):
+        self.t.keys("sleep 1; echo LATER$((7*6))", "Enter")
+        self.t.keys("Enter", "~.")
+        m = self.t.wait(r"jailctl console tty1 --session ([0-9a-f]{32})")
+        self.t.wait(r"JAILCTL-RC=0")
+        sid = m.group(1)
+        self.t.close()
+        self.t = Tmux("%s console tty1 --session %s" % (JAILCTL, sid))
+        self.t.wait(r"LATER42")
+        self.t.keys("exit", "Enter")
+        self.t.wait(r"console closed: the shell exited")
+        self.t.wait(r"JAILCTL-RC=0")
+
+
+class ConsoleNoTerminal(unittest.TestCase):
+    def test_piped_input_runs_and_exit_codes(self):
+        assert ctl("create", "tty2", "--start").returncode == 0
+        try:
+            env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % J.port, JAILD_TOKEN=J.token, JAILCTL_CONFIG="/nonexistent")
+            r = subprocess.run([JAILCTL, "console", "tty2"], input="echo P$((2+3))\n", capture_output=True, text=True,
+                               env=env, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("P5", r.stdout)
+            self.assertIn("the shell exited", r.stderr)
+            r = ctl("console", "nosuch")
+            self.assertEqual(r.returncode, 3, r.stderr)
+            self.assertIn("no jail named nosuch", r.stderr)
+            r = ctl("console", "tty2", token="jd_wrong")
+            self.assertEqual(r.returncode, 5, r.stderr)
+            r = ctl("console", "tty2", url="http://127.0.0.1:1")
+            self.assertEqual(r.returncode, 6, r.stderr)
+            r = ctl("console", "tty2", "--session", "f" * 32)
+            self.assertEqual(r.returncode, 3, r.stderr)
+        finally:
+            ctl("destroy", "tty2")
+
+
 class Verbs(unittest.TestCase):
     def test_lifecycle_and_output(self):
         r = ctl("create", "cli1", "--ip4", "auto", "--limit", "maxproc=64", "--limit", "memoryuse=128M", "--start")
