@@ -337,6 +337,8 @@ static void ws_on_msg(wslay_event_context_ptr ws, const struct wslay_event_on_ms
 		control(c, s, a->msg, a->msg_length);
 		return;
 	}
+	if (a->msg_length == 0)
+		return;
 	size_t room = IN_MAX - s->in_len, n = a->msg_length < room ? a->msg_length : room;
 	if (n < a->msg_length)
 		conn_error(c, "typing faster than the terminal reads; some input was dropped");

@@ -198,7 +198,7 @@ static int send_response(struct MHD_Connection *c, struct response *rs)
 		char *text = rs->text;
 		rs->text = NULL;
 		if (!text)
-			text = json_dumps(rs->body ? rs->body : json_object(), JSON_COMPACT);
+			text = rs->body ? json_dumps(rs->body, JSON_COMPACT) : strdup(rs->status == 204 ? "" : "{}");
 		r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	}
 	MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type : "application/json");

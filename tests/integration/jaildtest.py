@@ -118,7 +118,8 @@ class Jaild:
                 except OSError:
                     pass
         if bad:
-            raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[-3000:]))
+            at = min(log.find(m) for m in bad if m in log)
+            raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[max(0, at - 300):at + 2700]))
 
     def call(self, method, path, body=None, token=True, headers=None, raw=None):
         url = "%s://127.0.0.1:%d%s" % ("https" if self.tls_ca else "http", self.port, path)
