@@ -7,7 +7,10 @@ the same run. Run as root through bench/run.sh.
 2. GET /api/jails/{name} (a running jail, live state) with wrk, against a hello-world
    libmicrohttpd server built in bench/.
 3. listing 1,000 jails: GET /api/jails?limit=1000.
+4. console keystroke echo latency: 100 concurrent WebSocket consoles on 10 jails, each
+   typing, against one console alone on the same host.
 """
+import json
 import os
 import statistics
 import subprocess
@@ -52,7 +55,7 @@ def main():
     # favordynmods since boot (jaild's cgroup-favordynmods option, or the test of it)
     print("host: cgroup favordynmods %s" % ("on (some cgroup root has it)" if favor else
                                            "not seen in /proc/mounts (may still be on if set and unmounted since boot)"))
-    j = Jaild(extra=["--rate-limit", "0"]).start()
+    j = Jaild(extra=["--rate-limit", "0", "--console-max-per-tenant", "1000"]).start()
     try:
         template = os.path.join(j.data, "templates", "minimal")
 
@@ -101,6 +104,30 @@ def main():
         print("  hello-world libmicrohttpd          %.0f req/s" % base)
         print("  jaild                              %.0f req/s  ratio %.2f of hello-world (target >= 0.50)%s"
               % (ours, ours / base, ("  " + "; ".join(errs)) if errs else ""))
+
+        # 4. consoles: echo latency, one alone and 100 at once on 10 jails
+        jails = ["con%d" % i for i in range(10)]
+        for name in jails:
+            st, body, _ = j.call("POST", "/api/jails?start=1", {"name": name})
+            assert st == 201, body
+
+        def console_load(sessions, keys):
+            out = subprocess.run(["node", os.path.join(os.path.dirname(__file__), "console_load.mjs"),
+                                  "ws://127.0.0.1:%d" % j.port, j.token, ",".join(jails), str(sessions), str(keys)],
+                                 capture_output=True, text=True, check=True, timeout=600).stdout
+            r = json.loads(out)
+            for sid in r["ids"]:
+                j.call("DELETE", "/api/consoles/" + sid)
+            return [x / 1000 for x in r["latencies_ms"]]
+
+        alone = console_load(1, 200)
+        crowd = console_load(100, 60)
+        print("console keystroke echo (WebSocket -> terminal -> shell echo -> WebSocket)")
+        print("  1 session alone (n=%d)              p50 %s  p99 %s" % (len(alone), ms(p50(alone)), ms(p99(alone))))
+        print("  100 sessions on 10 jails (n=%d)   p50 %s  p99 %s  ratio p99/alone-p50 %.1fx (target p99 < 50 ms)"
+              % (len(crowd), ms(p50(crowd)), ms(p99(crowd)), p99(crowd) / p50(alone)))
+        for name in jails:
+            j.call("DELETE", "/api/jails/" + name)
 
         # 3. listing 1,000 jails
         for i in range(1000):

@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -684,6 +686,10 @@ void console_attach(const char *id, int sock, const char *extra, size_t extra_le
 	c->extra_len = extra_len;
 	wslay_event_config_set_max_recv_msg_length(c->ws, MSG_MAX);
 	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+	/* a keystroke's echo is one small frame: Nagle would hold it for the peer's ACK
+	 * (fails harmlessly on TLS, where the socket is MHD's socketpair) */
+	int one = 1;
+	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	pthread_mutex_lock(&H.mu);
 	c->next = H.conns;
 	H.conns = c;
