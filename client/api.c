@@ -1,6 +1,7 @@
 #include "api.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,75 @@ int api_call(const struct settings *s, const char *method, const char *path, jso
 			snprintf(err, errlen, "jaild answered something that is not JSON (%s)", je.text);
 	}
 	free(b.data);
+	free(text);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return (int)status;
+}
+
+struct line_state {
+	CURL *c;
+	struct buf b;
+	void (*on_line)(void *arg, json_t *line);
+	void *arg;
+	bool streaming;
+};
+
+static size_t take_lines(char *p, size_t size, size_t n, void *arg)
+{
+	struct line_state *ls = arg;
+	long status = 0;
+	curl_easy_getinfo(ls->c, CURLINFO_RESPONSE_CODE, &status);
+	size_t add = collect(p, size, n, &ls->b);
+	if (status != 200 || add == 0)
+		return add; /* an error's body: parsed whole at the end */
+	ls->streaming = true;
+	char *start = ls->b.data, *nl;
+	while ((nl = memchr(start, '\n', ls->b.len - (size_t)(start - ls->b.data)))) {
+		*nl = '\0';
+		json_t *line = json_loads(start, 0, NULL);
+		if (line)
+			ls->on_line(ls->arg, line);
+		json_decref(line);
+		start = nl + 1;
+	}
+	ls->b.len -= (size_t)(start - ls->b.data);
+	memmove(ls->b.data, start, ls->b.len);
+	return add;
+}
+
+int api_stream(const struct settings *s, const char *path, json_t *body, void (*on_line)(void *arg, json_t *line), void *arg,
+	       json_t **error, char *err, size_t errlen)
+{
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(err, errlen, "libcurl could not start");
+		return -1;
+	}
+	char url[1024], auth[300];
+	snprintf(url, sizeof url, "%s%s", s->url, path);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	if (s->token[0])
+		h = curl_slist_append(h, auth);
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct line_state ls = { .c = c, .on_line = on_line, .arg = arg };
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take_lines);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &ls);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, text ? text : "");
+	CURLcode rc = curl_easy_perform(c);
+	long status = -1;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else
+		snprintf(err, errlen, "the connection to jaild at %s failed: %s", s->url, curl_easy_strerror(rc));
+	*error = NULL;
+	if (rc == CURLE_OK && status != 200 && ls.b.len)
+		*error = json_loadb(ls.b.data, ls.b.len, 0, NULL);
+	free(ls.b.data);
 	free(text);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);

@@ -24,6 +24,11 @@ enum {
 /* Performs method path with body (NULL for none); *out gets the parsed answer (may be
  * NULL for 204). Returns the HTTP status, or -1 when jaild could not be reached. */
 int api_call(const struct settings *s, const char *method, const char *path, json_t *body, json_t **out, char *err, size_t errlen);
+/* POST path with body, answered with one JSON document per line (application/x-ndjson),
+ * each given to on_line as it arrives. Returns the status (-1: unreachable, err says
+ * why); a refusal's JSON body goes to *error. */
+int api_stream(const struct settings *s, const char *path, json_t *body, void (*on_line)(void *arg, json_t *line), void *arg,
+	       json_t **error, char *err, size_t errlen);
 /* Maps a status to an exit code and prints the server's error message. */
 int api_fail(int status, json_t *answer, const char *what);
 

@@ -299,6 +299,36 @@ static int cmd_create(int argc, char **argv)
 	return rc;
 }
 
+struct exec_out {
+	int code;
+	bool done;
+	int timeout;
+	const char *name;
+};
+
+/* One line of a streamed exec: output as it comes, then the exit code or an error. */
+static void exec_line(void *arg, json_t *line)
+{
+	struct exec_out *x = arg;
+	const char *stream = json_string_value(json_object_get(line, "stream"));
+	json_t *data = json_object_get(line, "data"), *error = json_object_get(line, "error");
+	if (stream && json_is_string(data)) {
+		FILE *f = strcmp(stream, "stderr") == 0 ? stderr : stdout;
+		fwrite(json_string_value(data), 1, json_string_length(data), f);
+		fflush(f);
+	} else if (json_is_integer(json_object_get(line, "exit_code"))) {
+		x->done = true;
+		x->code = (int)json_integer_value(json_object_get(line, "exit_code"));
+		if (json_is_true(json_object_get(line, "timed_out")))
+			fprintf(stderr, "jailctl: %s: the command timed out after %d s\n", x->name, x->timeout);
+	} else if (error) {
+		const char *code = json_string_value(json_object_get(error, "code"));
+		x->done = true;
+		fprintf(stderr, "jailctl: %s: %s\n", x->name, json_string_value(json_object_get(error, "message")) ?: "failed");
+		x->code = code && (strcmp(code, "unavailable") == 0 || strcmp(code, "internal") == 0) ? EXIT_SERVER : EXIT_FAIL;
+	}
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	if (argc < 3)
@@ -315,24 +345,38 @@ static int cmd_exec(int argc, char **argv)
 	json_t *b = json_pack("{sosi}", "command", cmd, "timeout", timeout);
 	char path[256];
 	int code;
-	snprintf(path, sizeof path, "/api/jails/%s/exec", name);
-	json_t *r = call("POST", path, b, 200, 200, &code, name);
-	json_decref(b);
-	if (!r)
-		return code;
-	if (S.json) {
+	if (S.json) { /* the server's one JSON answer, with the whole output */
+		snprintf(path, sizeof path, "/api/jails/%s/exec", name);
+		json_t *r = call("POST", path, b, 200, 200, &code, name);
+		json_decref(b);
+		if (!r)
+			return code;
 		print_json(r);
-	} else {
-		const char *o = json_string_value(json_object_get(r, "stdout")), *er = json_string_value(json_object_get(r, "stderr"));
-		fputs(o ? o : "", stdout);
-		fputs(er ? er : "", stderr);
-		if (json_is_true(json_object_get(r, "timed_out")))
-			fprintf(stderr, "jailctl: %s: the command timed out after %d s\n", name, timeout);
+		code = (int)json_integer_value(json_object_get(r, "exit_code"));
+		json_decref(r);
+		return code;
 	}
-	/* like jexec: the command's exit code is ours */
-	code = (int)json_integer_value(json_object_get(r, "exit_code"));
-	json_decref(r);
-	return code;
+	/* output as the command writes it; like jexec, the command's exit code is ours */
+	snprintf(path, sizeof path, "/api/jails/%s/exec?stream=1", name);
+	struct exec_out x = { .timeout = timeout, .name = name };
+	char err[512] = "";
+	json_t *refusal = NULL;
+	int st = api_stream(&S, path, b, exec_line, &x, &refusal, err, sizeof err);
+	json_decref(b);
+	if (st != 200) {
+		if (st < 0) {
+			fprintf(stderr, "jailctl: %s\n", err);
+			return EXIT_SERVER;
+		}
+		code = api_fail(st, refusal, name);
+		json_decref(refusal);
+		return code;
+	}
+	if (!x.done) {
+		fprintf(stderr, "jailctl: %s: %s\n", name, err[0] ? err : "the stream ended before the command's exit code");
+		return EXIT_SERVER;
+	}
+	return x.code;
 }
 
 /* Does the current jail already hold every value the spec file gives? Objects compare

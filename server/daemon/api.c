@@ -1,6 +1,9 @@
 /* api.c — the routes of shared/API.md that this version serves. */
 #include "api.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 #include "host.h"
 #include "jails.h"
 #include "priv_client.h"
+#include "utf8.h"
 
 bool is_admin(const struct request *rq)
 {
@@ -274,6 +278,167 @@ static json_t *utf8_string(const char *s, size_t n)
 	return j;
 }
 
+/* ---- exec, streamed: POST .../exec?stream=1 answers application/x-ndjson, one line
+ * per chunk as the command writes it ({"stream":"stdout","data":"..."}), then
+ * {"exit_code":N,"timed_out":false} or {"error":{...}}. The command runs on a thread
+ * of its own that writes the lines into a pipe; the response reads the pipe. ---- */
+
+struct exec_job {
+	char name[NAME_SIZE];
+	json_t *body;
+	int wfd;                 /* lines go here; closed at the end */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int state;               /* 0 setting up, 1 running, 2 refused (e holds why) */
+	struct err e;
+	struct utf8_carry carry[2];
+};
+
+static void job_write(struct exec_job *j, json_t *line)
+{
+	char *text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	if (!text)
+		return;
+	size_t n = strlen(text);
+	text[n++] = '\n';
+	/* a blocking write: a slow reader slows the command (its pipe fills), as a
+	 * terminal would; a gone reader makes this fail (EPIPE), and output is dropped */
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(j->wfd, text + off, n - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(text);
+}
+
+static void job_output(void *arg, int fd, const char *buf, size_t n)
+{
+	struct exec_job *j = arg;
+	char *text = malloc(3 * (n + 4));
+	if (!text)
+		return;
+	size_t len = utf8_clean(&j->carry[fd - 1], buf, n, false, text);
+	if (len)
+		job_write(j, json_pack("{s:s, s:s%}", "stream", fd == 1 ? "stdout" : "stderr", "data", text, len));
+	free(text);
+}
+
+static void job_set(struct exec_job *j, int state)
+{
+	pthread_mutex_lock(&j->mu);
+	j->state = state;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void job_started(void *arg)
+{
+	job_set(arg, 1);
+}
+
+static void job_free(struct exec_job *j)
+{
+	json_decref(j->body);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j);
+}
+
+static void *job_thread(void *arg)
+{
+	struct exec_job *j = arg;
+	struct exec_stream stream = { .started = job_started, .output = job_output, .arg = j };
+	struct exec_result r;
+	struct err e = { 0 };
+	int rc = jail_exec(j->name, j->body, &r, &stream, &e);
+	free(r.out);
+	free(r.err);
+	pthread_mutex_lock(&j->mu);
+	bool running = j->state == 1;
+	pthread_mutex_unlock(&j->mu);
+	if (!running) { /* refused before it ran: the handler answers, and joins us */
+		j->e = e;
+		job_set(j, 2);
+		return NULL;
+	}
+	char tail[8];
+	for (int k = 0; k < 2; k++) { /* a character cut off at the very end */
+		size_t n = utf8_clean(&j->carry[k], "", 0, true, tail);
+		if (n)
+			job_write(j, json_pack("{s:s, s:s%}", "stream", k == 0 ? "stdout" : "stderr", "data", tail, n));
+	}
+	if (rc == 0)
+		job_write(j, json_pack("{sisb}", "exit_code", r.exit_code, "timed_out", r.timed_out));
+	else
+		job_write(j, json_pack("{s{sssss*}}", "error", "code", err_code_name(e.code), "message", e.msg, "field",
+				       e.field[0] ? e.field : NULL));
+	close(j->wfd);
+	job_free(j);
+	return NULL;
+}
+
+struct pipe_stream {
+	int fd;
+};
+
+static ssize_t pipe_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct pipe_stream *p = cls;
+	(void)pos;
+	ssize_t n;
+	while ((n = read(p->fd, buf, max)) < 0 && errno == EINTR)
+		;
+	return n > 0 ? n : n == 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void pipe_free(void *cls)
+{
+	struct pipe_stream *p = cls;
+	close(p->fd);
+	free(p);
+}
+
+static void exec_streamed(struct request *rq, struct response *rs, json_t *body)
+{
+	struct exec_job *j = calloc(1, sizeof *j);
+	struct pipe_stream *ps = malloc(sizeof *ps);
+	int p[2];
+	if (!j || !ps || pipe2(p, O_CLOEXEC) < 0) {
+		free(j), free(ps), json_decref(body);
+		return resp_errorf(rs, ERR_INTERNAL, NULL, "cannot start the command's stream (out of memory or descriptors)");
+	}
+	snprintf(j->name, sizeof j->name, "%.63s", rq->params[0]);
+	j->body = body;
+	j->wfd = p[1];
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	pthread_t t;
+	if (pthread_create(&t, NULL, job_thread, j) != 0) {
+		close(p[0]), close(p[1]), free(ps), job_free(j);
+		return resp_errorf(rs, ERR_INTERNAL, NULL, "cannot start the command's thread");
+	}
+	pthread_mutex_lock(&j->mu);
+	while (j->state == 0)
+		pthread_cond_wait(&j->cv, &j->mu);
+	int state = j->state;
+	pthread_mutex_unlock(&j->mu);
+	if (state == 2) {
+		pthread_join(t, NULL);
+		resp_error(rs, &j->e);
+		close(p[0]), close(p[1]), free(ps), job_free(j);
+		return;
+	}
+	pthread_detach(t);
+	ps->fd = p[0];
+	rs->status = 200;
+	rs->stream = pipe_read;
+	rs->stream_free = pipe_free;
+	rs->stream_cls = ps;
+	rs->content_type = "application/x-ndjson";
+}
+
 static void h_jail_exec(struct request *rq, struct response *rs)
 {
 	struct err e = { 0 };
@@ -282,8 +447,15 @@ static void h_jail_exec(struct request *rq, struct response *rs)
 	json_t *body = req_json(rq, &e);
 	if (!body)
 		return resp_error(rs, &e);
+	const char *stream = req_query(rq, "stream");
+	if (stream && strcmp(stream, "1") != 0 && strcmp(stream, "0") != 0) {
+		json_decref(body);
+		return resp_errorf(rs, ERR_INVALID, "stream", "stream must be 1 (output as it comes, one JSON line per chunk) or 0");
+	}
+	if (stream && strcmp(stream, "1") == 0)
+		return exec_streamed(rq, rs, body);
 	struct exec_result r;
-	int rc = jail_exec(rq->params[0], body, &r, &e);
+	int rc = jail_exec(rq->params[0], body, &r, NULL, &e);
 	json_decref(body);
 	if (rc == 0)
 		resp_json(rs, 200, json_pack("{sisososbsbsb}", "exit_code", r.exit_code, "stdout", utf8_string(r.out, r.out_len),

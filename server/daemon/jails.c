@@ -298,6 +298,7 @@ struct collector {
 	char *buf[2];
 	size_t len[2];
 	bool trunc[2];
+	const struct exec_stream *stream;
 };
 
 /* Reads both pipes until each hits EOF, or until wake_fd (when >= 0) becomes
@@ -329,6 +330,10 @@ static int collect(struct collector *c, int timeout_ms, int wake_fd)
 			if (got <= 0) {
 				close(c->fd[i]);
 				c->fd[i] = -1;
+				continue;
+			}
+			if (c->stream) {
+				c->stream->output(c->stream->arg, i + 1, tmp, (size_t)got);
 				continue;
 			}
 			size_t room = OUT_CAP - c->len[i];
@@ -367,7 +372,7 @@ static const struct jfield exec_fields[] = {
 	{ NULL, 0, false, NULL },
 };
 
-int jail_exec(const char *name, json_t *body, struct exec_result *res, struct err *e)
+int jail_exec(const char *name, json_t *body, struct exec_result *res, const struct exec_stream *stream, struct err *e)
 {
 	memset(res, 0, sizeof *res);
 	if (json_check_fields(body, exec_fields, "", e))
@@ -424,7 +429,7 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, struct er
 	x.fds[1] = pout[1];
 	x.fds[2] = perr[1];
 	x.wake = wake[1];
-	struct collector c = { .fd = { pout[0], perr[0] } };
+	struct collector c = { .fd = { pout[0], perr[0] }, .stream = stream };
 	c.buf[0] = malloc(OUT_CAP + 1);
 	c.buf[1] = malloc(OUT_CAP + 1);
 	pthread_t t;
@@ -432,6 +437,8 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, struct er
 		err_set(e, ERR_INTERNAL, "cannot start exec thread");
 		return -1;
 	}
+	if (stream)
+		stream->started(stream->arg);
 	/* read output while the command runs (a full pipe would stall it), until the
 	 * helper answers; then, with our copies of the write ends closed, what is still
 	 * buffered, briefly (a background process in the jail may keep the pipe open) */

@@ -39,7 +39,15 @@ struct exec_result {
 	size_t out_len, err_len;
 	bool out_truncated, err_truncated;
 };
-int jail_exec(const char *name, json_t *body, struct exec_result *res, struct err *e);
+/* Streaming instead of collecting: started() once the command runs (an error before
+ * that is jail_exec's answer; after it, the last word); output() with each chunk as it
+ * comes (fd 1 or 2), nothing buffered, and res->out/err stay empty. */
+struct exec_stream {
+	void (*started)(void *arg);
+	void (*output)(void *arg, int fd, const char *buf, size_t n);
+	void *arg;
+};
+int jail_exec(const char *name, json_t *body, struct exec_result *res, const struct exec_stream *stream, struct err *e);
 
 /* Ask the helper how the jail really is; correct the store if it died. */
 int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e);

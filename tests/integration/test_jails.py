@@ -1,6 +1,7 @@
 """Jails through the API, as root, with real namespaces: lifecycle, what a jail can
 and cannot see or do, limits, network isolation, leftovers, and every bad input."""
 import glob
+import json
 import os
 import pwd
 import socket
@@ -148,6 +149,31 @@ class Concurrency(unittest.TestCase):
         finally:
             J.call("DELETE", "/api/jails/quick")
             J.call("DELETE", "/api/jails/slow")
+
+    def test_exec_streamed_output_arrives_while_the_command_runs(self):
+        import http.client
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "streamer"})
+        self.assertEqual(st, 201, j)
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", J.port, timeout=30)
+            body = {"command": ["/bin/sh", "-c", "echo first; sleep 2; echo second >&2; exit 3"]}
+            c.request("POST", "/api/jails/streamer/exec?stream=1", json.dumps(body),
+                      {"Authorization": "Bearer " + J.token})
+            r = c.getresponse()
+            self.assertEqual((r.status, r.getheader("Content-Type")), (200, "application/x-ndjson"))
+            t0 = time.time()
+            first = json.loads(r.readline())
+            self.assertEqual(first, {"stream": "stdout", "data": "first\n"})
+            self.assertLess(time.time() - t0, 1.5)  # before the command ended
+            rest = [json.loads(x) for x in r.read().decode().splitlines()]
+            self.assertEqual(rest, [{"stream": "stderr", "data": "second\n"}, {"exit_code": 3, "timed_out": False}])
+            # refusals before the command runs are ordinary error answers
+            st, j, _ = J.call("POST", "/api/jails/streamer/exec?stream=1", {"command": "ls"})
+            self.assertEqual((st, j["error"]["field"]), (422, "command"))
+            st, j, _ = J.call("POST", "/api/jails/streamer/exec?stream=yes", {"command": ["/bin/true"]})
+            self.assertEqual((st, j["error"]["field"]), (422, "stream"))
+        finally:
+            J.call("DELETE", "/api/jails/streamer")
 
     def test_exec_timeout(self):
         st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "timer"})
