@@ -3,6 +3,7 @@
  * message and exit with a code per kind of failure (see api.h and jailctl.1). */
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +64,73 @@ static void load_config(void)
 		snprintf(S.token, sizeof S.token, "%s", getenv("JAILD_TOKEN"));
 }
 
+/* Progress for a person at a terminal: a request still going after a second shows a
+ * spinner and the seconds so far on stderr, erased when the answer comes. Never with
+ * -o json or when stderr is not a terminal (CI logs stay clean). */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	char what[160];
+} P = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *spinner(void *arg)
+{
+	static const char *frames = "|/-\\";
+	struct timespec t0, until;
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &t0);
+	until = t0;
+	until.tv_sec += 1;
+	bool shown = false;
+	pthread_mutex_lock(&P.mu);
+	for (int i = 0; !P.done; i++) {
+		if (pthread_cond_timedwait(&P.cv, &P.mu, &until) == 0 && P.done)
+			break;
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		double s = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		fprintf(stderr, "\r%c %s (%.1f s)\033[K", frames[i % 4], P.what, s);
+		shown = true;
+		until = now;
+		until.tv_nsec += 100000000;
+		if (until.tv_nsec >= 1000000000)
+			until.tv_sec++, until.tv_nsec -= 1000000000;
+	}
+	if (shown)
+		fprintf(stderr, "\r\033[K");
+	pthread_mutex_unlock(&P.mu);
+	return NULL;
+}
+
+static int api_call_progress(const char *method, const char *path, json_t *body, json_t **out, char *err, size_t errlen,
+			     const char *what)
+{
+	pthread_t t;
+	bool spin = !S.json && strcmp(method, "GET") != 0 && isatty(STDERR_FILENO);
+	if (spin) {
+		P.done = false;
+		snprintf(P.what, sizeof P.what, "%s %s", method, path);
+		(void)what;
+		spin = pthread_create(&t, NULL, spinner, NULL) == 0;
+	}
+	int st = api_call(&S, method, path, body, out, err, errlen);
+	if (spin) {
+		pthread_mutex_lock(&P.mu);
+		P.done = true;
+		pthread_cond_signal(&P.cv);
+		pthread_mutex_unlock(&P.mu);
+		pthread_join(t, NULL);
+	}
+	return st;
+}
+
 /* One call; on failure the message is printed and the exit code returned via *code. */
 static json_t *call(const char *method, const char *path, json_t *body, int ok1, int ok2, int *code, const char *what)
 {
 	char err[512] = "";
 	json_t *out = NULL;
-	int st = api_call(&S, method, path, body, &out, err, sizeof err);
+	int st = api_call_progress(method, path, body, &out, err, sizeof err, what);
 	if (st < 0) {
 		fprintf(stderr, "jailctl: %s\n", err);
 		*code = EXIT_SERVER;

@@ -109,6 +109,25 @@ class Console(unittest.TestCase):
         self.t.wait(r"JAILCTL-RC=0")
 
 
+class Progress(unittest.TestCase):
+    def test_a_slow_operation_shows_progress_on_a_terminal_only(self):
+        spec = {"name": "slowstop", "command": ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"], "stop_timeout": 3}
+        self.assertEqual(J.call("POST", "/api/jails?start=1", spec)[0], 201)
+        t = Tmux(JAILCTL + " stop slowstop")
+        try:
+            t.wait(r"POST /api/jails/slowstop/stop \([12]\.\d s\)")
+            t.wait(r"JAILCTL-RC=0", timeout=15)
+            self.assertNotIn("/stop (", t.screen())  # erased once the answer came
+        finally:
+            t.close()
+        # not a terminal: nothing but the answer
+        J.call("POST", "/api/jails/slowstop/start")
+        r = ctl("stop", "slowstop")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        ctl("destroy", "slowstop")
+
+
 class ConsoleNoTerminal(unittest.TestCase):
     def test_piped_input_runs_and_exit_codes(self):
         assert ctl("create", "tty2", "--start").returncode == 0
