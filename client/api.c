@@ -25,32 +25,46 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-int api_call(const struct settings *s, const char *method, const char *path, json_t *body, json_t **out, char *err, size_t errlen)
+/* A request to jaild, set up but not performed: URL, token, JSON body (text may be
+ * NULL), method. The caller sets the write callback and frees *h. */
+static CURL *request(const struct settings *s, const char *method, const char *path, const char *text, struct curl_slist **h,
+		     char *err, size_t errlen)
 {
 	CURL *c = curl_easy_init();
 	if (!c) {
 		snprintf(err, errlen, "libcurl could not start");
-		return -1;
+		return NULL;
 	}
 	char url[1024], auth[300];
 	snprintf(url, sizeof url, "%s%s", s->url, path);
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	*h = curl_slist_append(NULL, "Content-Type: application/json");
 	if (s->token[0])
-		h = curl_slist_append(h, auth);
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct buf b = { 0 };
+		*h = curl_slist_append(*h, auth);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 3700L);
 	if (text)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
 	else if (strcmp(method, "POST") == 0)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	return c;
+}
+
+int api_call(const struct settings *s, const char *method, const char *path, json_t *body, json_t **out, char *err, size_t errlen)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct curl_slist *h = NULL;
+	CURL *c = request(s, method, path, text, &h, err, errlen);
+	if (!c) {
+		free(text);
+		return -1;
+	}
+	struct buf b = { 0 };
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 3700L);
 	CURLcode rc = curl_easy_perform(c);
 	long status = -1;
 	if (rc == CURLE_OK)
@@ -105,25 +119,16 @@ static size_t take_lines(char *p, size_t size, size_t n, void *arg)
 int api_stream(const struct settings *s, const char *path, json_t *body, void (*on_line)(void *arg, json_t *line), void *arg,
 	       json_t **error, char *err, size_t errlen)
 {
-	CURL *c = curl_easy_init();
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct curl_slist *h = NULL;
+	CURL *c = request(s, "POST", path, text, &h, err, errlen);
 	if (!c) {
-		snprintf(err, errlen, "libcurl could not start");
+		free(text);
 		return -1;
 	}
-	char url[1024], auth[300];
-	snprintf(url, sizeof url, "%s%s", s->url, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	if (s->token[0])
-		h = curl_slist_append(h, auth);
-	char *text = json_dumps(body, JSON_COMPACT);
 	struct line_state ls = { .c = c, .on_line = on_line, .arg = arg };
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take_lines);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &ls);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, text ? text : "");
 	CURLcode rc = curl_easy_perform(c);
 	long status = -1;
 	if (rc == CURLE_OK)

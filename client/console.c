@@ -29,8 +29,8 @@
 
 struct con {
 	CURL *curl;
-	char extra[4096];      /* bytes read past the handshake's answer */
-	size_t extra_len, extra_off;
+	char extra_buf[4096];
+	struct ws_prefix extra; /* bytes read past the handshake's answer */
 	char session[64];
 	char exit_reason[160];
 	bool exited, closed;
@@ -62,12 +62,9 @@ static ssize_t c_recv(wslay_event_context_ptr ws, uint8_t *buf, size_t len, int 
 {
 	struct con *c = user;
 	(void)flags;
-	if (c->extra_off < c->extra_len) {
-		size_t n = c->extra_len - c->extra_off < len ? c->extra_len - c->extra_off : len;
-		memcpy(buf, c->extra + c->extra_off, n);
-		c->extra_off += n;
-		return (ssize_t)n;
-	}
+	size_t taken = ws_prefix_take(&c->extra, buf, len);
+	if (taken)
+		return (ssize_t)taken;
 	size_t got = 0;
 	CURLcode rc = curl_easy_recv(c->curl, buf, len, &got);
 	if (rc == CURLE_AGAIN) {
@@ -229,10 +226,10 @@ static int read_answer(struct con *c, curl_socket_t fd, const char *accept, json
 			return -1;
 		}
 		size_t rest = (size_t)(buf + len - (end + 4));
-		if (rest > sizeof c->extra)
-			rest = sizeof c->extra;
-		memcpy(c->extra, end + 4, rest);
-		c->extra_len = rest;
+		if (rest > sizeof c->extra_buf)
+			rest = sizeof c->extra_buf;
+		memcpy(c->extra_buf, end + 4, rest);
+		c->extra = (struct ws_prefix){ .data = c->extra_buf, .len = rest };
 		return status;
 	}
 	*body = json_loads(end + 4, 0, NULL);
@@ -331,7 +328,7 @@ int console_run(const struct settings *s, const char *name, const char *session)
 	}
 	make_raw();
 	bool detach = false, at_line_start = true, tilde = false, stdin_open = true;
-	if (c.extra_len)
+	if (c.extra.len)
 		wslay_event_recv(ws);
 	while (!detach && (wslay_event_want_read(ws) || wslay_event_want_write(ws))) {
 		struct pollfd p[3] = {

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "priv_client.h"
 #include "spec.h"
+#include "ws.h"
 
 #define OUT_CHUNK 16384
 #define HELD_MAX (256 * 1024)     /* output kept for a detached session: the newest bytes */
@@ -56,8 +57,7 @@ struct conn {
 	int sock;
 	struct MHD_UpgradeResponseHandle *urh;
 	wslay_event_context_ptr ws;
-	char *extra;
-	size_t extra_len, extra_off;
+	struct ws_prefix extra;  /* data malloc'd */
 	struct session *s;    /* NULL once it is closing */
 	time_t closing_since;
 	/* the close frame waits until queued messages are out: wslay sends control frames
@@ -134,12 +134,9 @@ static ssize_t ws_recv(wslay_event_context_ptr ws, uint8_t *buf, size_t len, int
 {
 	struct conn *c = user;
 	(void)flags;
-	if (c->extra_off < c->extra_len) {
-		size_t n = c->extra_len - c->extra_off < len ? c->extra_len - c->extra_off : len;
-		memcpy(buf, c->extra + c->extra_off, n);
-		c->extra_off += n;
-		return (ssize_t)n;
-	}
+	size_t taken = ws_prefix_take(&c->extra, buf, len);
+	if (taken)
+		return (ssize_t)taken;
 	ssize_t n;
 	while ((n = recv(c->sock, buf, len, 0)) < 0 && errno == EINTR)
 		;
@@ -188,6 +185,22 @@ static void conn_error(struct conn *c, const char *msg)
 	queue_json(c, json_pack("{ssss}", "type", "error", "message", msg));
 }
 
+/* The socket and its session part: the session waits for re-attach, reading its
+ * terminal into the held ring (no longer paused for a slow socket). */
+static void detach(struct conn *c)
+{
+	struct session *s = c->s;
+	if (!s)
+		return;
+	c->s = NULL;
+	s->conn = NULL;
+	s->detached_at = now_s();
+	if (s->master_paused) {
+		s->master_paused = false;
+		master_update(s);
+	}
+}
+
 /* The socket goes; its session (if any) stays, detached. */
 static void conn_close(struct conn *c, uint16_t code, const char *type, const char *reason)
 {
@@ -199,15 +212,7 @@ static void conn_close(struct conn *c, uint16_t code, const char *type, const ch
 	c->close_code = code;
 	snprintf(c->close_reason, sizeof c->close_reason, "%.120s", reason);
 	c->closing_since = now_s();
-	if (c->s) {
-		c->s->conn = NULL;
-		c->s->detached_at = now_s();
-		if (c->s->master_paused) {
-			c->s->master_paused = false;
-			master_update(c->s);
-		}
-		c->s = NULL;
-	}
+	detach(c);
 }
 
 static void conn_destroy(struct conn *c)
@@ -215,15 +220,7 @@ static void conn_destroy(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	if (c->s) {
-		c->s->conn = NULL;
-		c->s->detached_at = now_s();
-		if (c->s->master_paused) {
-			c->s->master_paused = false;
-			master_update(c->s);
-		}
-		c->s = NULL;
-	}
+	detach(c);
 	epoll_ctl(H.ep, EPOLL_CTL_DEL, c->sock, NULL);
 	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
 	c->sock = -1;
@@ -379,7 +376,7 @@ static void master_readable(struct session *s)
 static void conn_io(struct conn *c, uint32_t events)
 {
 	struct session *s = c->s;
-	bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) || c->extra_off < c->extra_len;
+	bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) || c->extra.off < c->extra.len;
 	if (readable && wslay_event_recv(c->ws) != 0) {
 		conn_destroy(c); /* the peer went away or broke the protocol: detach */
 		return;
@@ -387,13 +384,7 @@ static void conn_io(struct conn *c, uint32_t events)
 	if (s && c->s == s && wslay_event_get_close_received(c->ws) && !c->closing_since) {
 		/* the client closed: the session waits for re-attach */
 		c->closing_since = now_s();
-		c->s = NULL;
-		s->conn = NULL;
-		s->detached_at = now_s();
-		if (s->master_paused) {
-			s->master_paused = false;
-			master_update(s);
-		}
+		detach(c);
 	}
 	if ((events & EPOLLOUT) && wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0) {
 		conn_destroy(c);
@@ -506,7 +497,7 @@ static void reap(void)
 		if (c->dead) {
 			*p = c->next;
 			wslay_event_context_free(c->ws);
-			free(c->extra);
+			free(c->extra.data);
 			free(c);
 		} else
 			p = &c->next;
@@ -671,9 +662,9 @@ void console_attach(const char *id, int sock, const char *extra, size_t extra_le
 {
 	static const struct wslay_event_callbacks cb = { .recv_callback = ws_recv, .send_callback = ws_send, .on_msg_recv_callback = ws_on_msg };
 	struct conn *c = calloc(1, sizeof *c);
-	if (!c || (extra_len && !(c->extra = malloc(extra_len))) || wslay_event_context_server_init(&c->ws, &cb, c) != 0) {
+	if (!c || (extra_len && !(c->extra.data = malloc(extra_len))) || wslay_event_context_server_init(&c->ws, &cb, c) != 0) {
 		if (c)
-			free(c->extra);
+			free(c->extra.data);
 		free(c);
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 		return;
@@ -682,8 +673,8 @@ void console_attach(const char *id, int sock, const char *extra, size_t extra_le
 	c->sock = sock;
 	c->urh = urh;
 	if (extra_len)
-		memcpy(c->extra, extra, extra_len);
-	c->extra_len = extra_len;
+		memcpy(c->extra.data, extra, extra_len);
+	c->extra.len = extra_len;
 	wslay_event_config_set_max_recv_msg_length(c->ws, MSG_MAX);
 	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
 	/* a keystroke's echo is one small frame: Nagle would hold it for the peer's ACK

@@ -1,6 +1,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,40 +82,61 @@ int fd_pass(int sock, int fd)
 	return proto_send_raw(sock, "F", 1, &fd, 1);
 }
 
-int fd_take(int sock)
+/* One recvmsg of at most size bytes and PROTO_MAX_FDS descriptors (close-on-exec).
+ * *cut: the message or its descriptors did not all fit (those that did not are closed). */
+static ssize_t recv_fds(int sock, void *buf, size_t size, int fds[PROTO_MAX_FDS], int *nfds, bool *cut)
 {
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
 		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	} ctl;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+	*nfds = 0;
+	*cut = false;
 	ssize_t n;
 	do
 		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	int fd = -1, extra = 0;
-	for (struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < k; i++) {
 			int f;
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-			if (fd < 0)
-				fd = f;
+			if (*nfds < PROTO_MAX_FDS)
+				fds[(*nfds)++] = f;
 			else {
 				close(f);
-				extra = 1;
+				*cut = true;
 			}
 		}
 	}
-	if (fd >= 0 && (extra || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		*cut = true;
+	return n;
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int fd_take(int sock)
+{
+	char byte;
+	int fds[PROTO_MAX_FDS], n;
+	bool cut;
+	ssize_t got = recv_fds(sock, &byte, 1, fds, &n, &cut);
+	if (got == 1 && n == 1 && !cut)
+		return fds[0];
+	close_fds(fds, n);
+	return -1;
 }
 
 int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds, struct err *e)
@@ -204,49 +226,20 @@ bad:
 	return err_set(e, ERR_INTERNAL, "%s frame has an unterminated string", msg_type_name(type));
 }
 
-static void close_fds(int *fds, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 long proto_recv(int fd, void *buf, int *fds, int *nfds, struct err *e)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = PROTO_MAX_FRAME };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
-	int got[PROTO_MAX_FDS];
-	int ngot = 0;
+	int got[PROTO_MAX_FDS], ngot;
+	bool cut;
 	*nfds = 0;
-	ssize_t n;
-	do
-		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = recv_fds(fd, buf, PROTO_MAX_FRAME, got, &ngot, &cut);
 	if (n < 0)
 		return err_errno(e, "receiving frame");
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-			if (ngot < PROTO_MAX_FDS)
-				got[ngot++] = f;
-			else
-				close(f);
-		}
-	}
 	if (n == 0 && ngot == 0)
 		return 0;
 	const struct msg_hdr *h = buf;
 	const char *why = NULL;
-	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		why = "truncated";
+	if (cut)
+		why = "truncated, or more descriptors than any frame has";
 	else if ((size_t)n < sizeof *h)
 		why = "shorter than a header";
 	else if (h->magic != PROTO_MAGIC)

@@ -28,3 +28,11 @@ void ws_new_key(char out[WS_KEY_SIZE])
 		memset(raw, 0x5a, sizeof raw); /* a key is a nonce for proxies, not a secret */
 	EVP_EncodeBlock((unsigned char *)out, raw, sizeof raw);
 }
+
+size_t ws_prefix_take(struct ws_prefix *p, void *out, size_t max)
+{
+	size_t n = p->len - p->off < max ? p->len - p->off : max;
+	memcpy(out, p->data + p->off, n);
+	p->off += n;
+	return n;
+}
