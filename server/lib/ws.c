@@ -32,6 +32,8 @@ void ws_new_key(char out[WS_KEY_SIZE])
 size_t ws_prefix_take(struct ws_prefix *p, void *out, size_t max)
 {
 	size_t n = p->len - p->off < max ? p->len - p->off : max;
+	if (n == 0)
+		return 0; /* data may be NULL */
 	memcpy(out, p->data + p->off, n);
 	p->off += n;
 	return n;
