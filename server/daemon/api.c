@@ -154,7 +154,7 @@ static void h_jails_create(struct request *rq, struct response *rs)
 	jail_row_clear(&row);
 }
 
-static void h_jail_get(struct request *rq, struct response *rs)
+void h_jail_get(struct request *rq, struct response *rs)
 {
 	struct jail_row row = { 0 };
 	struct reply live;
@@ -538,6 +538,11 @@ const struct route api_routes[] = {
 	{ "POST", "/api/jails/*/stop", h_jail_stop, false },
 	{ "POST", "/api/jails/*/restart", h_jail_restart, false },
 	{ "POST", "/api/jails/*/exec", h_jail_exec, false },
+	{ "GET", "/api/jails/*/snapshots", h_snapshots_list, false },
+	{ "POST", "/api/jails/*/snapshots", h_snapshots_create, false },
+	{ "POST", "/api/jails/*/snapshots/*/restore", h_snapshot_restore, false },
+	{ "DELETE", "/api/jails/*/snapshots/*", h_snapshot_delete, false },
+	{ "POST", "/api/jails/*/restore", h_jail_auto_restore, false },
 	{ "GET", "/api/tenants", h_tenants_list, false },
 	{ "POST", "/api/tenants", h_tenants_create, false },
 	{ "GET", "/api/tenants/*", h_tenant_get, false },

@@ -12,6 +12,15 @@ bool is_admin(const struct request *rq);
 /* A jail the caller may see, or 404: another tenant's jail does not exist for it. */
 int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live);
 
+void h_jail_get(struct request *rq, struct response *rs);
+
+/* api_snapshots.c */
+void h_snapshots_list(struct request *rq, struct response *rs);
+void h_snapshots_create(struct request *rq, struct response *rs);
+void h_snapshot_restore(struct request *rq, struct response *rs);
+void h_snapshot_delete(struct request *rq, struct response *rs);
+void h_jail_auto_restore(struct request *rq, struct response *rs);
+
 /* api_console.c */
 void h_console(struct request *rq, struct response *rs);
 void h_consoles_list(struct request *rq, struct response *rs);

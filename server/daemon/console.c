@@ -76,6 +76,7 @@ struct session {
 	char jail[NAME_SIZE];
 	int64_t tenant_id;
 	int master;
+	int pts;              /* the terminal's number in the jail's devpts */
 	bool master_paused;   /* output waits until the socket catches up */
 	uint32_t mevents;
 	struct conn *conn;
@@ -348,6 +349,24 @@ static void ws_on_msg(wslay_event_context_ptr ws, const struct wslay_event_on_ms
 	master_write(s);
 }
 
+/* Output of the terminal (or a notice of jaild's) to the socket, or held for later. */
+static void output(struct session *s, const char *buf, size_t n)
+{
+	s->bytes_out += (int64_t)n;
+	s->last_active = now_s();
+	cast_data(&s->cast, 'o', buf, n);
+	if (s->conn) {
+		queue(s->conn, WSLAY_BINARY_FRAME, buf, n);
+		if (wslay_event_get_queued_msg_length(s->conn->ws) > QUEUE_MAX) {
+			s->master_paused = true;
+			master_update(s);
+		}
+		conn_update(s->conn);
+	} else {
+		held_add(s, buf, n);
+	}
+}
+
 static void master_readable(struct session *s)
 {
 	char buf[OUT_CHUNK];
@@ -358,19 +377,7 @@ static void master_readable(struct session *s)
 		session_end(s, "the shell exited");
 		return;
 	}
-	s->bytes_out += n;
-	s->last_active = now_s();
-	cast_data(&s->cast, 'o', buf, (size_t)n);
-	if (s->conn) {
-		queue(s->conn, WSLAY_BINARY_FRAME, buf, (size_t)n);
-		if (wslay_event_get_queued_msg_length(s->conn->ws) > QUEUE_MAX) {
-			s->master_paused = true;
-			master_update(s);
-		}
-		conn_update(s->conn);
-	} else {
-		held_add(s, buf, (size_t)n);
-	}
+	output(s, buf, (size_t)n);
 }
 
 static void conn_io(struct conn *c, uint32_t events)
@@ -626,6 +633,8 @@ int console_open(const char *jail, unsigned cols, unsigned rows, struct console_
 	s->kind = K_MASTER;
 	s->tenant_id = row->tenant_id;
 	s->master = master;
+	if (ioctl(master, TIOCGPTN, &s->pts) < 0)
+		s->pts = -1;
 	s->last_active = s->detached_at = now_s();
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 	snprintf(row->id, sizeof row->id, "%s", s->id);
@@ -752,6 +761,22 @@ void console_end_jail(const char *jail, const char *reason)
 	for (struct session *s = H.sessions; s; s = s->next)
 		if (!s->dead && strcmp(s->jail, jail) == 0)
 			session_end(s, reason);
+	pthread_mutex_unlock(&H.mu);
+	wake();
+}
+
+void console_broadcast(const char *jail, const char *text, char *skip, size_t skip_size)
+{
+	size_t used = 0;
+	skip[0] = '\0';
+	pthread_mutex_lock(&H.mu);
+	for (struct session *s = H.sessions; s; s = s->next) {
+		if (s->dead || strcmp(s->jail, jail) != 0)
+			continue;
+		output(s, text, strlen(text));
+		if (s->pts >= 0 && used + 12 < skip_size)
+			used += (size_t)snprintf(skip + used, skip_size - used, "%s%d", used ? " " : "", s->pts);
+	}
 	pthread_mutex_unlock(&H.mu);
 	wake();
 }

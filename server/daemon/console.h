@@ -41,6 +41,11 @@ bool console_live(const char *id, const char *jail);
 int console_end(const char *id, const char *reason, struct err *e);
 void console_end_jail(const char *jail, const char *reason);
 
+/* A notice from jaild (not the shell) into every live session on jail, as output: seen
+ * now or on re-attach, and recorded. skip gets the sessions' terminal numbers
+ * ("0 3"), so a wall inside the jail can leave those out. */
+void console_broadcast(const char *jail, const char *text, char *skip, size_t skip_size);
+
 /* The recording of session id, open for reading; -1 and e if there is none. */
 int console_recording_open(const char *id, struct err *e);
 

@@ -224,10 +224,51 @@ static int check_allow(json_t *v, const char *f, struct err *e)
 	return json_check_fields(v, allow_fields, f, e);
 }
 
+static int check_duration(json_t *v, const char *f, struct err *e)
+{
+	int64_t s;
+	if (duration_parse(json_string_value(v), &s) < 0 || s > 366 * 86400)
+		return err_field(e, ERR_INVALID, f, "%s must be a duration like \"30s\", \"5m\", \"1h\" or \"1d\" (at most a year)", f);
+	return 0;
+}
+
+static int check_message(json_t *v, const char *f, struct err *e)
+{
+	const char *m = json_string_value(v);
+	if (json_string_length(v) > 500)
+		return err_field(e, ERR_INVALID, f, "%s is at most 500 bytes", f);
+	for (size_t i = 0; i < json_string_length(v); i++)
+		if ((unsigned char)m[i] < 0x20 && m[i] != '\n')
+			return err_field(e, ERR_INVALID, f, "%s may hold newlines but no other control characters", f);
+	return 0;
+}
+
+static const struct jfield restore_fields[] = {
+	{ "every", JT_STRING, true, check_duration },
+	{ "warn", JT_STRING, false, check_duration },
+	{ "message", JT_STRING, false, check_message },
+	{ "snapshot", JT_STRING, true, check_name_value },
+	{ NULL, 0, false, NULL },
+};
+
+/* OpenRoot-style auto-restore: every `every`, `warn` ahead a message to the jail's
+ * terminals, then its files back as snapshot `snapshot` has them. */
 static int check_restore(json_t *v, const char *f, struct err *e)
 {
-	(void)v;
-	return err_field(e, ERR_UNSUPPORTED, f, "%s (scheduled auto-restore) is not available in this version of jaild yet; leave it out", f);
+	char sub[64];
+	if (json_check_fields(v, restore_fields, f, e))
+		return -1;
+	int64_t every, warn = 0;
+	duration_parse(json_string_value(json_object_get(v, "every")), &every);
+	if (json_object_get(v, "warn"))
+		duration_parse(json_string_value(json_object_get(v, "warn")), &warn);
+	snprintf(sub, sizeof sub, "%s.every", f);
+	if (every < 2)
+		return err_field(e, ERR_INVALID, sub, "%s must be at least 2s", sub);
+	snprintf(sub, sizeof sub, "%s.warn", f);
+	if (warn >= every)
+		return err_field(e, ERR_INVALID, sub, "%s must be shorter than every", sub);
+	return 0;
 }
 
 static int check_tenant(json_t *v, const char *f, struct err *e)

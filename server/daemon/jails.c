@@ -13,6 +13,7 @@
 #include "events.h"
 #include "json_spec.h"
 #include "console.h"
+#include "validate.h"
 #include "log.h"
 #include "priv_client.h"
 #include "proto.h"
@@ -120,6 +121,8 @@ static int do_start(const char *name, struct err *e)
 		goto out;
 	}
 	rc = store_jail_set_state(J.st, name, "running", out.pid, NULL, true, e);
+	struct err ignored;
+	store_set_restore_at(J.st, name, 0, 0, &ignored); /* auto-restore: a new period from now */
 	log_info("jail %s started (pid %lld)", name, (long long)out.pid);
 	events_emit(row.tenant_id, "jail.started", name, json_pack("{sssssI}", "name", name, "state", "running", "pid", (json_int_t)out.pid));
 out:
@@ -143,6 +146,162 @@ static int do_stop(const char *name, struct err *e)
 	events_emit(row.tenant_id, "jail.stopped", name, json_pack("{ssss}", "name", name, "state", "stopped"));
 out:
 	jail_row_clear(&row);
+	return rc;
+}
+
+/* ---- snapshots ---- */
+
+static int helper_snap(uint32_t type, const char *name, const char *snap, struct reply *out, struct err *e)
+{
+	struct req_snap r;
+	memset(&r, 0, sizeof r);
+	r.h = priv_hdr(type);
+	snprintf(r.name, sizeof r.name, "%s", name);
+	snprintf(r.snap, sizeof r.snap, "%s", snap);
+	return priv_call(&r, NULL, 0, out, e);
+}
+
+static int check_snap_name(const char *snap, struct err *e)
+{
+	return valid_name(snap) ? 0 : err_field(e, ERR_INVALID, "name", "snapshot name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+}
+
+int jail_snapshot_create(const char *name, const char *snap, struct snapshot_row *out, struct err *e)
+{
+	if (check_snap_name(snap, e))
+		return -1;
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	struct jail_row row = { 0 };
+	struct reply rep;
+	struct err ignored;
+	int rc = store_jail_get(J.st, name, &row, e);
+	if (rc == 0 && store_snapshot_get(J.st, name, snap, out, &ignored) == 0)
+		rc = err_field(e, ERR_CONFLICT, "name", "jail %s already has a snapshot named %s", name, snap);
+	if (rc == 0)
+		rc = helper_snap(MSG_SNAP_CREATE, name, snap, &rep, e);
+	if (rc == 0 && store_snapshot_add(J.st, name, snap, rep.bytes, e) < 0) {
+		helper_snap(MSG_SNAP_DELETE, name, snap, &rep, &ignored); /* nothing on disk the store does not know */
+		rc = -1;
+	}
+	if (rc == 0 && store_snapshot_get(J.st, name, snap, out, e) == 0) {
+		log_info("jail %s: snapshot %s taken (%lld bytes)", name, snap, (long long)out->bytes);
+		events_emit(row.tenant_id, "jail.snapshot", name, json_pack("{ssss}", "name", name, "snapshot", snap));
+	}
+	jail_row_clear(&row);
+	jail_busy_release(name);
+	return rc;
+}
+
+static int do_restore(const char *name, const char *snap, struct err *e)
+{
+	struct jail_row row = { 0 };
+	struct snapshot_row p;
+	if (store_jail_get(J.st, name, &row, e) || store_snapshot_get(J.st, name, snap, &p, e)) {
+		jail_row_clear(&row);
+		return -1;
+	}
+	bool was_running = strcmp(row.state, "running") == 0;
+	struct reply rep;
+	int rc = was_running ? do_stop(name, e) : 0;
+	if (rc == 0)
+		rc = helper_snap(MSG_SNAP_RESTORE, name, snap, &rep, e);
+	if (rc == 0) {
+		log_info("jail %s restored from snapshot %s", name, snap);
+		events_emit(row.tenant_id, "jail.restored", name, json_pack("{ssss}", "name", name, "snapshot", snap));
+	}
+	/* started again even when the restore failed: the jail was running before */
+	if (was_running) {
+		struct err se;
+		if (do_start(name, rc == 0 ? e : &se) < 0 && rc == 0)
+			rc = -1;
+	}
+	jail_row_clear(&row);
+	return rc;
+}
+
+int jail_snapshot_restore(const char *name, const char *snap, struct err *e)
+{
+	if (check_snap_name(snap, e))
+		return -1;
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	int rc = do_restore(name, snap, e);
+	jail_busy_release(name);
+	return rc;
+}
+
+int jail_snapshot_delete(const char *name, const char *snap, struct err *e)
+{
+	if (check_snap_name(snap, e))
+		return -1;
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	struct snapshot_row p;
+	struct reply rep;
+	struct err he;
+	int rc = store_snapshot_get(J.st, name, snap, &p, e);
+	/* gone from the disk already is fine: the store's record goes too */
+	if (rc == 0 && helper_snap(MSG_SNAP_DELETE, name, snap, &rep, &he) < 0 && he.code != ERR_NOT_FOUND) {
+		*e = he;
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = store_snapshot_delete(J.st, name, snap, e);
+	jail_busy_release(name);
+	return rc;
+}
+
+/* The warning, like wall(1): into every console session of the jail, and onto the
+ * jail's other terminals by a shell inside (best effort: the jail may have no shell). */
+void jail_restore_warn(const char *name, const char *message)
+{
+	char text[700], skip[512] = "";
+	snprintf(text, sizeof text, "\r\n*** jaild: %s ***\r\n", message);
+	console_broadcast(name, text, skip, sizeof skip);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return;
+	struct req_exec r;
+	memset(&r, 0, sizeof r);
+	r.h = priv_hdr(MSG_EXEC);
+	snprintf(r.name, sizeof r.name, "%s", name);
+	r.timeout = 5;
+	char line[600];
+	snprintf(line, sizeof line, "*** jaild: %s ***", message);
+	const char *argv[] = { "/bin/sh", "-c",
+			       "for t in /dev/pts/[0-9]*; do case \" $2 \" in *\" ${t#/dev/pts/} \"*) continue;; esac; "
+			       "printf '\\r\\n%s\\r\\n' \"$1\" > \"$t\" 2>/dev/null; done",
+			       "wall", line, skip };
+	struct err e;
+	struct reply out;
+	int fds[3] = { null, null, null };
+	if (argv_pack(&r.argv, argv, 6, "command", &e) == 0)
+		priv_call(&r, fds, 3, &out, &e);
+	close(null);
+}
+
+int jail_auto_restore(const char *name, bool warn, const char *by, struct err *e)
+{
+	if (!jail_busy_acquire(name))
+		return busy_err(name, e);
+	struct jail_row row = { 0 };
+	int rc = store_jail_get(J.st, name, &row, e);
+	json_t *restore = rc == 0 ? json_object_get(row.spec, "restore") : NULL;
+	if (rc == 0 && !restore)
+		rc = err_field(e, ERR_PRECONDITION, "restore", "jail %s has no restore setting; PATCH one in (every, snapshot) or restore a snapshot by name", name);
+	if (rc == 0) {
+		const char *snap = json_string_value(json_object_get(restore, "snapshot"));
+		const char *msg = json_string_value(json_object_get(restore, "message"));
+		char text[600];
+		snprintf(text, sizeof text, "%s", msg ? msg : "this jail is being restored to a clean state now");
+		if (warn && strcmp(row.state, "running") == 0)
+			jail_restore_warn(name, text);
+		rc = do_restore(name, snap, e);
+		log_info("jail %s: auto-restore (%s) %s", name, by, rc == 0 ? "done" : e->msg);
+	}
+	jail_row_clear(&row);
+	jail_busy_release(name);
 	return rc;
 }
 

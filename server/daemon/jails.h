@@ -32,6 +32,17 @@ int jail_stop(const char *name, struct err *e);
 int jail_destroy(const char *name, struct err *e);
 int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e);
 
+/* Snapshots (each takes the busy lock). restore stops a running jail first and starts
+ * it again after. */
+int jail_snapshot_create(const char *name, const char *snap, struct snapshot_row *out, struct err *e);
+int jail_snapshot_restore(const char *name, const char *snap, struct err *e);
+int jail_snapshot_delete(const char *name, const char *snap, struct err *e);
+/* Auto-restore: (warn: the restore message to the jail's terminals first,) then its
+ * files back as restore.snapshot has them. by: who asked, for the log. */
+int jail_auto_restore(const char *name, bool warn, const char *by, struct err *e);
+/* The message, like wall(1), to every console session and terminal of the jail. */
+void jail_restore_warn(const char *name, const char *message);
+
 struct exec_result {
 	int exit_code;
 	bool timed_out;

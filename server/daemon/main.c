@@ -24,6 +24,7 @@
 #include "log.h"
 #include "priv_client.h"
 #include "reconcile.h"
+#include "restore.h"
 #include "supervisor.h"
 #include "tls.h"
 #include "token.h"
@@ -130,6 +131,7 @@ static int serve(const struct config *cfg, int ctl)
 	if (!h)
 		die("http", &e);
 	reconcile_start_monitor();
+	restore_start_scheduler();
 	log_info("listening on %s://%s (data dir %s)%s", tls_cert_pem ? "https" : "http", cfg->listen, cfg->data_dir,
 		 ctl < 0 ? "; not root, so no privileged helper: jail operations answer 503" : "");
 	int sig;

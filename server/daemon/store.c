@@ -1204,6 +1204,123 @@ int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(c
 	return n;
 }
 
+/* ---- snapshots ---- */
+
+int store_snapshot_add(struct store *s, const char *jail, const char *name, int64_t bytes, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	char now[32];
+	store_now(now);
+	PREP("INSERT INTO snapshots(jail_id, name, bytes, created_at) SELECT id, ?, ?, ? FROM jails WHERE name = ?", &st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, bytes);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, jail, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st), rc = 0;
+	if (r == SQLITE_CONSTRAINT)
+		rc = err_field(e, ERR_CONFLICT, "name", "jail %s already has a snapshot named %s", jail, name);
+	else if (r != SQLITE_DONE)
+		rc = db_err(db, e, "recording a snapshot");
+	else if (sqlite3_changes(db) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no jail named %s", jail);
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_snapshot_list(struct store *s, const char *jail, void (*fn)(const struct snapshot_row *, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT p.name, p.bytes, p.created_at FROM snapshots p JOIN jails j ON j.id = p.jail_id WHERE j.name = ? "
+	     "ORDER BY p.created_at, p.rowid", &st);
+	sqlite3_bind_text(st, 1, jail, -1, SQLITE_STATIC);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct snapshot_row p = { .bytes = sqlite3_column_int64(st, 1) };
+		col_text(st, 0, p.name, sizeof p.name);
+		col_text(st, 2, p.created_at, sizeof p.created_at);
+		fn(&p, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing snapshots");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+static void snapshot_found(const struct snapshot_row *p, void *arg)
+{
+	struct snapshot_row *want = arg;
+	if (strcmp(p->name, want->name) == 0)
+		*want = *p;
+}
+
+int store_snapshot_get(struct store *s, const char *jail, const char *name, struct snapshot_row *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	if (store_snapshot_list(s, jail, snapshot_found, out, e) < 0)
+		return -1;
+	if (!out->created_at[0])
+		return err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", jail, name);
+	return 0;
+}
+
+int store_snapshot_delete(struct store *s, const char *jail, const char *name, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("DELETE FROM snapshots WHERE name = ? AND jail_id = (SELECT id FROM jails WHERE name = ?)", &st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, jail, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "deleting a snapshot");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_restore_list(struct store *s, void (*fn)(const struct restore_row *, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), json_extract(spec, '$.restore.every'), "
+	     "COALESCE(json_extract(spec, '$.restore.warn'), ''), COALESCE(json_extract(spec, '$.restore.message'), '') "
+	     "FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running'", &st);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct restore_row x = { .tenant_id = sqlite3_column_int64(st, 1), .at = sqlite3_column_int64(st, 2),
+					 .warn_at = sqlite3_column_int64(st, 3) };
+		col_text(st, 0, x.name, sizeof x.name);
+		col_text(st, 4, x.every, sizeof x.every);
+		col_text(st, 5, x.warn, sizeof x.warn);
+		col_text(st, 6, x.message, sizeof x.message);
+		fn(&x, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing auto-restoring jails");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+int store_set_restore_at(struct store *s, const char *jail, int64_t at, int64_t warn_at, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("UPDATE jails SET restore_at = NULLIF(?, 0), restore_warn_at = NULLIF(?, 0) WHERE name = ?", &st);
+	sqlite3_bind_int64(st, 1, at);
+	sqlite3_bind_int64(st, 2, warn_at);
+	sqlite3_bind_text(st, 3, jail, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "writing a restore time");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
 /* ---- console sessions ---- */
 
 int store_console_add(struct store *s, const struct console_row *c, struct err *e)

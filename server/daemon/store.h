@@ -194,6 +194,28 @@ int store_session_add(struct store *s, const uint8_t hash[32], int64_t user_id, 
 int store_session_lookup(struct store *s, const uint8_t hash[32], struct token_info *who, struct err *e);
 void store_session_delete(struct store *s, const uint8_t hash[32]);
 
+/* ---- snapshots ---- */
+struct snapshot_row {
+	char name[64];
+	int64_t bytes;
+	char created_at[32];
+};
+int store_snapshot_add(struct store *s, const char *jail, const char *name, int64_t bytes, struct err *e);
+/* Oldest first; returns how many, or -1. */
+int store_snapshot_list(struct store *s, const char *jail, void (*fn)(const struct snapshot_row *, void *), void *arg, struct err *e);
+int store_snapshot_get(struct store *s, const char *jail, const char *name, struct snapshot_row *out, struct err *e);
+int store_snapshot_delete(struct store *s, const char *jail, const char *name, struct err *e);
+/* Running jails with a restore setting, and their schedule (unix seconds; 0: none). */
+struct restore_row {
+	char name[64];
+	int64_t tenant_id;
+	int64_t at, warn_at;
+	char every[16], warn[16];
+	char message[512];
+};
+int store_restore_list(struct store *s, void (*fn)(const struct restore_row *, void *), void *arg, struct err *e);
+int store_set_restore_at(struct store *s, const char *jail, int64_t at, int64_t warn_at, struct err *e);
+
 /* ---- console sessions ---- */
 struct console_row {
 	int64_t seq;        /* list cursor */

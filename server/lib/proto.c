@@ -24,6 +24,9 @@ static const struct {
 	[MSG_LIST] = { "list", sizeof(struct req_list), 0 },
 	[MSG_SWEEP] = { "sweep", sizeof(struct req_empty), 0 },
 	[MSG_CONSOLE] = { "console", sizeof(struct req_console), 0 },
+	[MSG_SNAP_CREATE] = { "snap_create", sizeof(struct req_snap), 0 },
+	[MSG_SNAP_RESTORE] = { "snap_restore", sizeof(struct req_snap), 0 },
+	[MSG_SNAP_DELETE] = { "snap_delete", sizeof(struct req_snap), 0 },
 	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
 	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
 	[MSG_PTY_REPLY] = { "pty_reply", sizeof(struct reply), 1 },
@@ -182,6 +185,14 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 			break;
 		if (r->rows == 0 || r->cols == 0 || r->rows > 1000 || r->cols > 1000)
 			return err_set(e, ERR_INTERNAL, "console size %ux%u out of range", r->cols, r->rows);
+		return 0;
+	}
+	case MSG_SNAP_CREATE:
+	case MSG_SNAP_RESTORE:
+	case MSG_SNAP_DELETE: {
+		const struct req_snap *r = buf;
+		if (!str_terminated(r->name, sizeof r->name) || !str_terminated(r->snap, sizeof r->snap))
+			break;
 		return 0;
 	}
 	case MSG_DESTROY:

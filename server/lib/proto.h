@@ -27,6 +27,9 @@ enum msg_type {
 	MSG_LIST,                 /* names of running jails, paged */
 	MSG_SWEEP,                /* remove what stopped jails left behind */
 	MSG_CONSOLE,              /* a root shell on a new terminal inside the jail */
+	MSG_SNAP_CREATE,          /* copy a jail's own files (a thin jail's private layer) aside */
+	MSG_SNAP_RESTORE,         /* put a stopped jail's files back as a snapshot has them */
+	MSG_SNAP_DELETE,          /* remove a snapshot */
 	MSG_REPLY,                /* helper -> jaild: result of a request */
 	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
 	MSG_PTY_REPLY,            /* helper -> jaild: CONSOLE's success, the terminal's master passed */
@@ -79,6 +82,12 @@ struct req_console {
 	uint32_t pad;
 };
 
+struct req_snap {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	char snap[NAME_SIZE];
+};
+
 struct req_limits {
 	struct msg_hdr h;
 	char name[NAME_SIZE];
@@ -105,6 +114,7 @@ struct reply {
 	int64_t memory;     /* STATUS: bytes */
 	int64_t procs;
 	int64_t cpu_ns;
+	int64_t bytes;      /* SNAP_CREATE: disk space the snapshot takes */
 	char field[64];
 	char msg[512];
 };

@@ -1,6 +1,7 @@
 #include "size.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 
 int size_parse(const char *s, int64_t *out)
@@ -43,4 +44,29 @@ void size_format(int64_t v, char *buf, size_t n)
 		snprintf(buf, n, "%lld", (long long)v);
 	else
 		snprintf(buf, n, "%lld%c", (long long)v, units[u]);
+}
+
+int duration_parse(const char *s, int64_t *seconds)
+{
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	int64_t v = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > INT64_MAX / 10 - 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	int64_t unit = 1;
+	switch (*s) {
+	case '\0': break;
+	case 's': unit = 1; s++; break;
+	case 'm': unit = 60; s++; break;
+	case 'h': unit = 3600; s++; break;
+	case 'd': unit = 86400; s++; break;
+	default: return -1;
+	}
+	if (*s || v > INT64_MAX / unit)
+		return -1;
+	*seconds = v * unit;
+	return 0;
 }

@@ -1,4 +1,4 @@
-/* size.h — "256M" style sizes, as rctl(8) and jail.conf write them. */
+/* size.h — "256M" style sizes, as rctl(8) and jail.conf write them, and "5m" durations. */
 #ifndef JAILD_SIZE_H
 #define JAILD_SIZE_H
 
@@ -9,5 +9,9 @@
 int size_parse(const char *s, int64_t *out);
 /* Formats the largest exact unit: 268435456 -> "256M". */
 void size_format(int64_t v, char *buf, size_t n);
+
+/* Durations as people write them: digits with s, m, h or d ("90s", "5m", "1h"); bare
+ * digits are seconds. Returns 0 or -1. */
+int duration_parse(const char *s, int64_t *seconds);
 
 #endif

@@ -19,6 +19,10 @@ struct backend_ops {
 	int (*exec)(struct priv_ctx *c, const struct req_exec *r, const int fds[3], struct reply *out, struct err *e);
 	/* a login shell on a new terminal in the running jail; *master: the terminal */
 	int (*console)(struct priv_ctx *c, const struct req_console *r, struct reply *out, int *master, struct err *e);
+	/* snapshots live with the jail's files; restore needs the jail stopped */
+	int (*snap_create)(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e);
+	int (*snap_restore)(struct priv_ctx *c, const struct req_snap *r, struct err *e);
+	int (*snap_delete)(struct priv_ctx *c, const struct req_snap *r, struct err *e);
 	int (*destroy)(struct priv_ctx *c, const char *name, struct err *e);
 	int (*status)(struct priv_ctx *c, const char *name, struct reply *out, struct err *e);
 	int (*set_limits)(struct priv_ctx *c, const struct req_limits *r, struct err *e);

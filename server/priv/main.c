@@ -103,6 +103,35 @@ static int h_console(const void *req, const int *fds, struct reply *out, struct 
 	return B->console(&ctx, r, out, &reply_fd, e);
 }
 
+static int check_snap(const struct req_snap *r, struct err *e)
+{
+	if (check_name(r->name, e))
+		return -1;
+	if (!valid_name(r->snap))
+		return err_field(e, ERR_INVALID, "name", "snapshot name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+	return 0;
+}
+
+/* Snapshots are copies inside the jail's own directory: names are checked, and the
+ * copy keeps owners as they are (the jail's uid range), so it grants nothing. */
+static int h_snap_create(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	(void)fds;
+	return check_snap(req, e) || B->snap_create(&ctx, req, out, e) ? -1 : 0;
+}
+
+static int h_snap_restore(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	(void)fds, (void)out;
+	return check_snap(req, e) || B->snap_restore(&ctx, req, e) ? -1 : 0;
+}
+
+static int h_snap_delete(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	(void)fds, (void)out;
+	return check_snap(req, e) || B->snap_delete(&ctx, req, e) ? -1 : 0;
+}
+
 static int h_destroy(const void *req, const int *fds, struct reply *out, struct err *e)
 {
 	const struct req_name *r = req;
@@ -147,6 +176,9 @@ static const struct {
 	[MSG_SET_LIMITS] = { h_limits, 0 },
 	[MSG_SWEEP] = { h_sweep, 0 },
 	[MSG_CONSOLE] = { h_console, 0 },
+	[MSG_SNAP_CREATE] = { h_snap_create, 0 },
+	[MSG_SNAP_RESTORE] = { h_snap_restore, 0 },
+	[MSG_SNAP_DELETE] = { h_snap_delete, 0 },
 	/* MSG_LIST is answered with its own frame type, below */
 };
 

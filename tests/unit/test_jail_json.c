@@ -79,7 +79,16 @@ int main(void)
 	CHECK(fails("{\"name\":\"a\",\"mounts\":[{\"source\":\"/srv/../etc\",\"target\":\"/x\"}]}", "mounts[0].source", ERR_INVALID));
 	CHECK(fails("{\"name\":\"a\",\"mounts\":[{\"source\":\"/srv/x\",\"target\":\"/proc/x\"}]}", "mounts[0].target", ERR_INVALID));
 	CHECK(fails("{\"name\":\"a\",\"mounts\":[{\"source\":\"/srv/x\"}]}", "mounts[0].target", ERR_INVALID));
-	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"1h\"}}", "restore", ERR_UNSUPPORTED));
+	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"1h\"}}", "restore.snapshot", ERR_INVALID));
+	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"soon\",\"snapshot\":\"clean\"}}", "restore.every", ERR_INVALID));
+	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"1s\",\"snapshot\":\"clean\"}}", "restore.every", ERR_INVALID));
+	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"1m\",\"warn\":\"1m\",\"snapshot\":\"clean\"}}", "restore.warn", ERR_INVALID));
+	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"1h\",\"snapshot\":\"../x\"}}", "restore.snapshot", ERR_INVALID));
+	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"1h\",\"snapshot\":\"c\",\"message\":\"a\\u001bb\"}}", "restore.message", ERR_INVALID));
+	CHECK(fails("{\"name\":\"a\",\"restore\":{\"every\":\"1h\",\"snapshot\":\"c\",\"when\":1}}", "restore.when", ERR_INVALID));
+	c = parse("{\"name\":\"a\",\"restore\":{\"every\":\"3s\",\"warn\":\"1s\",\"snapshot\":\"clean\",\"message\":\"back soon\\nbye\"}}", &e);
+	CHECK(c != NULL);
+	json_decref(c);
 
 	/* PATCH: fixed fields refused, limits change, addresses flagged */
 	c = parse("{\"name\":\"web1\",\"ip4\":[\"10.77.0.2\"]}", &e);

@@ -127,6 +127,13 @@ static void argvs(void)
 static void sizes(void)
 {
 	int64_t v;
+	CHECK(duration_parse("90s", &v) == 0 && v == 90);
+	CHECK(duration_parse("5m", &v) == 0 && v == 300);
+	CHECK(duration_parse("1h", &v) == 0 && v == 3600);
+	CHECK(duration_parse("2d", &v) == 0 && v == 172800);
+	CHECK(duration_parse("45", &v) == 0 && v == 45);
+	CHECK(duration_parse("", &v) < 0 && duration_parse("5x", &v) < 0 && duration_parse("m", &v) < 0);
+	CHECK(duration_parse("-5s", &v) < 0 && duration_parse("5s ", &v) < 0 && duration_parse("99999999999999999999s", &v) < 0);
 	CHECK(size_parse("256M", &v) == 0 && v == 256LL << 20);
 	CHECK(size_parse("1G", &v) == 0 && v == 1LL << 30);
 	CHECK(size_parse("4096", &v) == 0 && v == 4096);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/openat2.h>
@@ -106,6 +107,7 @@ struct inode_seen {
 struct copy_ctx {
 	int dst_root;
 	uid_t shift;
+	int64_t bytes;  /* disk space of what was made */
 	struct inode_seen *seen;
 	size_t nseen, capseen;
 	struct err *e;
@@ -158,6 +160,32 @@ static int copy_file_data(int in, int out, struct err *e)
 
 static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int depth);
 
+/* The extended attributes overlayfs keeps in its private layer (opaque directories,
+ * redirects) and user ones. security.* (file capabilities, labels) are not copied: a
+ * copy must never carry more privilege than a file the jail could make itself. */
+static int copy_xattrs(int in, int out, const char *rel, struct err *e)
+{
+	char names[8192], value[65536];
+	ssize_t n = flistxattr(in, names, sizeof names);
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : err_errno(e, "listing attributes of %s", rel);
+	for (char *k = names; k < names + n; k += strlen(k) + 1) {
+		if (strncmp(k, "trusted.overlay.", 16) != 0 && strncmp(k, "user.", 5) != 0)
+			continue;
+		ssize_t v = fgetxattr(in, k, value, sizeof value);
+		if (v < 0 || fsetxattr(out, k, value, (size_t)v, 0) < 0)
+			return err_errno(e, "copying attribute %s of %s", k, rel);
+	}
+	return 0;
+}
+
+static void count(struct copy_ctx *c, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		c->bytes += (int64_t)st.st_blocks * 512;
+}
+
 static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, const char *rel, int depth)
 {
 	struct stat st;
@@ -183,6 +211,10 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 		int r = (s < 0 || d < 0) ? err_errno(c->e, "open %s", rel) : copy_dir(c, s, d, rel, depth + 1);
 		if (r == 0 && (fchown(d, uid, gid) < 0 || fchmod(d, st.st_mode & 07777) < 0))
 			r = err_errno(c->e, "chown %s", rel);
+		if (r == 0)
+			r = copy_xattrs(s, d, rel, c->e);
+		if (r == 0)
+			count(c, d);
 		if (r == 0) {
 			struct timespec ts[2] = { st.st_atim, st.st_mtim };
 			futimens(d, ts);
@@ -206,6 +238,10 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 		/* chown before chmod: chown clears setuid bits, chmod puts them back */
 		if (r == 0 && (fchown(out, uid, gid) < 0 || fchmod(out, st.st_mode & 07777) < 0))
 			r = err_errno(c->e, "chown %s", rel);
+		if (r == 0)
+			r = copy_xattrs(in, out, rel, c->e);
+		if (r == 0)
+			count(c, out);
 		if (r == 0) {
 			struct timespec ts[2] = { st.st_atim, st.st_mtim };
 			futimens(out, ts);
@@ -260,13 +296,17 @@ static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int d
 	return r;
 }
 
-int copy_tree_shift(int src, int dst, uid_t shift, struct err *e)
+int copy_tree_shift(int src, int dst, uid_t shift, int64_t *bytes, struct err *e)
 {
 	struct copy_ctx c = { .dst_root = dst, .shift = shift, .e = e };
 	struct stat st;
 	int r = fstat(src, &st) < 0 ? err_errno(e, "stat template") : copy_dir(&c, src, dst, "", 0);
 	if (r == 0 && (fchown(dst, st.st_uid + shift, st.st_gid + shift) < 0 || fchmod(dst, st.st_mode & 07777) < 0))
 		r = err_errno(e, "chown copy root");
+	if (r == 0)
+		r = copy_xattrs(src, dst, "/", e);
+	if (bytes)
+		*bytes = c.bytes;
 	for (size_t i = 0; i < c.nseen; i++)
 		free(c.seen[i].path);
 	free(c.seen);

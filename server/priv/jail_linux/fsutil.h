@@ -20,8 +20,9 @@ int open_no_symlinks(const char *path, int flags);
 int rm_tree(int dirfd, const char *name, struct err *e);
 
 /* Copies the tree at src into the (new, empty) directory dst, adding `shift` to every
- * owner and group, keeping modes, symlinks, hard links, devices, fifos and times. */
-int copy_tree_shift(int src, int dst, uid_t shift, struct err *e);
+ * owner and group, keeping modes, symlinks, hard links, devices, fifos, times and the
+ * overlay's own attributes. *bytes (if not NULL): the disk space the copy takes. */
+int copy_tree_shift(int src, int dst, uid_t shift, int64_t *bytes, struct err *e);
 
 /* Opens rootfd/path as an O_PATH directory, creating missing components (owned by
  * owner:owner) and refusing any component that is a symlink. */

@@ -928,7 +928,7 @@ static int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err
 		if (mkdirat(jd, "root", 0700) < 0 || (root = openat(jd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			rc = err_errno(e, "creating jail %s", s->name);
 		else
-			rc = copy_tree_shift(tfd, root, base, e);
+			rc = copy_tree_shift(tfd, root, base, NULL, e);
 		if (root >= 0)
 			close(root);
 	}
@@ -939,6 +939,133 @@ static int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err
 		struct err ignored;
 		rm_tree(c->jails_fd, s->name, &ignored);
 	}
+	return rc;
+}
+
+/* ---- snapshots: jails/NAME/snapshots/SNAP/LAYER, LAYER being the jail's own files
+ * ("upper", a thin jail's private layer; "root", a thick jail's whole tree) ---- */
+
+static int open_layer(struct priv_ctx *c, const char *name, int *jd, const char **layer, struct err *e)
+{
+	if ((*jd = open_jail_dir(c, name, e)) < 0)
+		return -1;
+	struct stat st;
+	*layer = fstatat(*jd, "upper", &st, AT_SYMLINK_NOFOLLOW) == 0 ? "upper" : "root";
+	return 0;
+}
+
+static int open_dir_at(int at, const char *name)
+{
+	return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int linux_snap_create(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e)
+{
+	int jd;
+	const char *layer;
+	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &layer, e))
+		return -1;
+	int rc = -1, snaps = -1, dir = -1, src = -1, dst = -1;
+	if (mkdirat(jd, "snapshots", 0700) < 0 && errno != EEXIST) {
+		err_errno(e, "creating the snapshots of %s", r->name);
+		goto out;
+	}
+	if ((snaps = open_dir_at(jd, "snapshots")) < 0) {
+		err_errno(e, "opening the snapshots of %s", r->name);
+		goto out;
+	}
+	if (mkdirat(snaps, r->snap, 0700) < 0) {
+		if (errno == EEXIST)
+			err_field(e, ERR_CONFLICT, "name", "jail %s already has a snapshot named %s", r->name, r->snap);
+		else
+			err_errno(e, "creating snapshot %s", r->snap);
+		goto out;
+	}
+	if ((dir = open_dir_at(snaps, r->snap)) < 0 || mkdirat(dir, layer, 0700) < 0 || (dst = open_dir_at(dir, layer)) < 0 ||
+	    (src = open_dir_at(jd, layer)) < 0) {
+		err_errno(e, "preparing snapshot %s", r->snap);
+	} else {
+		rc = copy_tree_shift(src, dst, 0, &out->bytes, e);
+	}
+	if (rc < 0 && dir >= 0) {
+		struct err ignored;
+		rm_tree(snaps, r->snap, &ignored);
+	}
+out:
+	for (int *f = (int[]){ jd, snaps, dir, src, dst }, i = 0; i < 5; i++)
+		if (f[i] >= 0)
+			close(f[i]);
+	return rc;
+}
+
+/* The snapshot is copied next to the jail's files, then swapped in by rename: a failure
+ * part-way leaves the jail as it was. */
+static int linux_snap_restore(struct priv_ctx *c, const struct req_snap *r, struct err *e)
+{
+	int jd;
+	const char *layer;
+	struct runrec rec;
+	if (lock_jail(c, r->name, e))
+		return -1;
+	if (runrec_alive(c->jails_fd, r->name, &rec))
+		return err_set(e, ERR_WRONG_STATE, "jail %s is running; stop it before restoring a snapshot", r->name);
+	if (open_layer(c, r->name, &jd, &layer, e))
+		return -1;
+	char from[NAME_SIZE + 32];
+	snprintf(from, sizeof from, "snapshots/%s/%s", r->snap, layer);
+	int src = openat(jd, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), dst = -1, rc = -1;
+	struct err ignored;
+	if (src < 0) {
+		err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", r->name, r->snap);
+		goto out;
+	}
+	rm_tree(jd, "restore.new", &ignored);
+	rm_tree(jd, "restore.old", &ignored);
+	if (mkdirat(jd, "restore.new", 0700) < 0 || (dst = open_dir_at(jd, "restore.new")) < 0) {
+		err_errno(e, "preparing the restore of %s", r->name);
+		goto out;
+	}
+	if (copy_tree_shift(src, dst, 0, NULL, e) < 0) {
+		rm_tree(jd, "restore.new", &ignored);
+		goto out;
+	}
+	if (renameat(jd, layer, jd, "restore.old") < 0 || renameat(jd, "restore.new", jd, layer) < 0) {
+		err_errno(e, "swapping in the snapshot of %s", r->name);
+		renameat(jd, "restore.old", jd, layer);
+		goto out;
+	}
+	rm_tree(jd, "restore.old", &ignored);
+	/* overlayfs wants its work directory empty of another upper's leftovers */
+	if (strcmp(layer, "upper") == 0 && (rm_tree(jd, "work", e) < 0 || mkdirat(jd, "work", 0700) < 0)) {
+		err_errno(e, "resetting the work directory of %s", r->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (src >= 0)
+		close(src);
+	if (dst >= 0)
+		close(dst);
+	close(jd);
+	return rc;
+}
+
+static int linux_snap_delete(struct priv_ctx *c, const struct req_snap *r, struct err *e)
+{
+	if (lock_jail(c, r->name, e))
+		return -1;
+	int jd = open_jail_dir(c, r->name, e);
+	if (jd < 0)
+		return -1;
+	int snaps = open_dir_at(jd, "snapshots"), rc;
+	struct stat st;
+	if (snaps < 0 || fstatat(snaps, r->snap, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", r->name, r->snap);
+	else
+		rc = rm_tree(snaps, r->snap, e);
+	if (snaps >= 0)
+		close(snaps);
+	close(jd);
 	return rc;
 }
 
@@ -1123,6 +1250,9 @@ const struct backend_ops linux_backend = {
 	.stop = linux_stop,
 	.exec = linux_exec,
 	.console = linux_console,
+	.snap_create = linux_snap_create,
+	.snap_restore = linux_snap_restore,
+	.snap_delete = linux_snap_delete,
 	.destroy = linux_destroy,
 	.status = linux_status,
 	.set_limits = linux_set_limits,
