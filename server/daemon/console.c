@@ -616,8 +616,12 @@ int console_open(const char *jail, unsigned cols, unsigned rows, struct console_
 	pthread_mutex_unlock(&H.mu);
 	if (rc < 0)
 		return -1;
-	int master;
-	if (priv_call_console(jail, rows, cols, &master, e) < 0)
+	int master, tries = 0;
+	/* a crowd opening consoles at once can find every helper worker taken: a moment
+	 * later one is free (a console's worker lives only until the shell starts) */
+	while ((rc = priv_call_console(jail, rows, cols, &master, e)) < 0 && e->code == ERR_BUSY && ++tries < 40)
+		usleep(50 * 1000);
+	if (rc < 0)
 		return -1;
 	struct session *s = calloc(1, sizeof *s);
 	if (!s || !(s->held = malloc(HELD_MAX)) || !(s->in = malloc(IN_MAX))) {
