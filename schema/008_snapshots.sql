@@ -1,4 +1,4 @@
--- 008: jail snapshots, and when each auto-restoring jail is next restored.
+-- 008: jail snapshots, when each auto-restoring jail is next restored, and disk sizes for the disk quota.
 CREATE TABLE snapshots (
   jail_id    INTEGER NOT NULL REFERENCES jails(id) ON DELETE CASCADE,
   name       TEXT NOT NULL,
@@ -12,3 +12,4 @@ ALTER TABLE jails ADD COLUMN restore_at INTEGER;
 -- unix seconds when the warning before that restore is due; NULL once given
 ALTER TABLE jails ADD COLUMN restore_warn_at INTEGER;
 CREATE INDEX jails_restore ON jails(state, restore_at) WHERE json_extract(spec, '$.restore') IS NOT NULL;
+ALTER TABLE jails ADD COLUMN disk INTEGER;                                -- limits.disk in bytes, NULL when none

@@ -78,8 +78,8 @@ static json_t *tenant_and_body(struct request *rq, struct response *rs, struct t
 
 static json_t *tenant_json(const struct tenant_row *t)
 {
-	json_t *usage = json_pack("{sIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
-				  "maxproc", (json_int_t)t->usage.maxproc, "ip4", (json_int_t)t->usage.ip4);
+	json_t *usage = json_pack("{sIsIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
+				  "maxproc", (json_int_t)t->usage.maxproc, "ip4", (json_int_t)t->usage.ip4, "disk", (json_int_t)t->usage.disk);
 	return json_pack("{sssssIsoso}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
 			 quotas_json(&t->quotas), "usage", usage);
 }

@@ -182,18 +182,12 @@ static int check_size(json_t *v, const char *f, struct err *e)
 	return size_parse(json_string_value(v), &b) == 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must be a size like \"256M\" or \"1G\"", f);
 }
 
-static int check_disk(json_t *v, const char *f, struct err *e)
-{
-	(void)v;
-	return err_field(e, ERR_UNSUPPORTED, f, "%s (disk quotas) is not available in this version of jaild yet; leave it out", f);
-}
-
 static const struct jfield limit_fields[] = {
 	{ "maxproc", JT_INT, false, NULL },
 	{ "memoryuse", JT_STRING_OR_INT, false, check_size },
 	{ "pcpu", JT_INT, false, NULL },
 	{ "openfiles", JT_INT, false, NULL },
-	{ "disk", JT_STRING_OR_INT, false, check_disk },
+	{ "disk", JT_STRING_OR_INT, false, check_size },
 	{ NULL, 0, false, NULL },
 };
 
@@ -371,6 +365,18 @@ json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h
 	json_decref(merged);
 	if (!res)
 		return NULL;
+	/* a jail's disk (limits.disk) is made at create and can only grow */
+	struct jail_limits was, now;
+	jail_limits_of(canon, &was);
+	jail_limits_of(res, &now);
+	const char *why = was.disk < 0 && now.disk >= 0   ? "limits.disk can only be given when the jail is created"
+			  : was.disk >= 0 && now.disk < 0 ? "limits.disk cannot be removed from a jail that has a disk of its own"
+			  : now.disk < was.disk          ? "limits.disk can only grow; shrinking could lose the jail's files"
+							 : NULL;
+	if (why) {
+		json_decref(res);
+		return err_field(e, ERR_INVALID, "limits.disk", "%s", why), NULL;
+	}
 	*addresses_changed = !json_equal(json_object_get(res, "ip4"), json_object_get(canon, "ip4")) ||
 			     !json_equal(json_object_get(res, "ip6"), json_object_get(canon, "ip6"));
 	return res;

@@ -437,8 +437,13 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 		snprintf(req.name, sizeof req.name, "%s", name);
 		jail_limits_of(spec, &req.limits);
 		if (priv_call(&req, NULL, 0, &out, e)) {
-			/* the spec is saved and applies at the next start; say what failed now */
-			rc = -1;
+			/* the spec is saved and applies at the next start; say what failed now,
+			 * unless all that failed is growing a mounted disk on a host that cannot:
+			 * that growth is simply deferred to the next start */
+			if (e->code == ERR_WRONG_STATE && strcmp(e->field, "limits.disk") == 0)
+				log_warn("jail %s: %s", name, e->msg);
+			else
+				rc = -1;
 		}
 	}
 	if (spec)

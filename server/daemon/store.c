@@ -318,7 +318,7 @@ static void col_text(sqlite3_stmt *st, int i, char *buf, size_t n);
 static void quotas_from_text(const char *text, struct quotas *q);
 static char *quotas_to_text(const struct quotas *q);
 static int tenant_usage(struct store *s, int db_slot, int64_t tenant_id, struct quotas *u, int64_t *unlimited_mem,
-			int64_t *unlimited_proc, struct err *e);
+			int64_t *unlimited_proc, int64_t *unlimited_disk, struct err *e);
 
 int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e)
 {
@@ -402,7 +402,7 @@ static void read_tenant(sqlite3_stmt *st, struct tenant_row *t)
 
 static int fill_usage(struct store *s, int db_slot, struct tenant_row *t, struct err *e)
 {
-	return tenant_usage(s, db_slot, t->id, &t->usage, NULL, NULL, e);
+	return tenant_usage(s, db_slot, t->id, &t->usage, NULL, NULL, NULL, e);
 }
 
 #define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id), t.quotas FROM tenants t "
@@ -915,22 +915,24 @@ static char *quotas_to_text(const struct quotas *q)
 }
 
 static int tenant_usage(struct store *s, int db_slot, int64_t tenant_id, struct quotas *u, int64_t *unlimited_mem,
-			int64_t *unlimited_proc, struct err *e)
+			int64_t *unlimited_proc, int64_t *unlimited_disk, struct err *e)
 {
 	sqlite3 *db = s->conns[db_slot];
 	sqlite3_stmt *st;
 	PREP("SELECT COUNT(*), COALESCE(SUM(memoryuse), 0), COALESCE(SUM(maxproc), 0), COALESCE(SUM(memoryuse IS NULL), 0), "
-	     "COALESCE(SUM(maxproc IS NULL), 0), (SELECT COUNT(*) FROM jail_ip4 a JOIN jails k ON k.id = a.jail_id WHERE k.tenant_id = ?1) "
-	     "FROM jails WHERE tenant_id = ?1", &st);
+	     "COALESCE(SUM(maxproc IS NULL), 0), (SELECT COUNT(*) FROM jail_ip4 a JOIN jails k ON k.id = a.jail_id WHERE k.tenant_id = ?1), "
+	     "COALESCE(SUM(disk), 0), COALESCE(SUM(disk IS NULL), 0) FROM jails WHERE tenant_id = ?1", &st);
 	sqlite3_bind_int64(st, 1, tenant_id);
 	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_err(db, e, "reading tenant usage");
 	if (rc == 0) {
 		*u = (struct quotas){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-				      sqlite3_column_int64(st, 5), -1 };
+				      sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6) };
 		if (unlimited_mem)
 			*unlimited_mem = sqlite3_column_int64(st, 3);
 		if (unlimited_proc)
 			*unlimited_proc = sqlite3_column_int64(st, 4);
+		if (unlimited_disk)
+			*unlimited_disk = sqlite3_column_int64(st, 7);
 	}
 	DONE(st);
 	return rc;
@@ -942,7 +944,7 @@ static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct 
 	sqlite3_stmt *st;
 	char name[64] = "";
 	struct quotas q, u;
-	int64_t unlimited_mem = 0, unlimited_proc = 0;
+	int64_t unlimited_mem = 0, unlimited_proc = 0, unlimited_disk = 0;
 	PREP("SELECT name, quotas FROM tenants WHERE id = ?", &st);
 	sqlite3_bind_int64(st, 1, tenant_id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -952,7 +954,7 @@ static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct 
 	col_text(st, 0, name, sizeof name);
 	quotas_from_text((const char *)sqlite3_column_text(st, 1), &q);
 	DONE(st);
-	if (tenant_usage(s, db_slot, tenant_id, &u, &unlimited_mem, &unlimited_proc, e))
+	if (tenant_usage(s, db_slot, tenant_id, &u, &unlimited_mem, &unlimited_proc, &unlimited_disk, e))
 		return -1;
 	if (q.jails >= 0 && u.jails > q.jails)
 		return err_field(e, ERR_QUOTA, "quotas.jails", "tenant %s may have %lld jails and has %lld; destroy one or raise its jails quota",
@@ -972,6 +974,12 @@ static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct 
 	if (q.maxproc >= 0 && u.maxproc > q.maxproc)
 		return err_field(e, ERR_QUOTA, "limits.maxproc", "tenant %s may run %lld processes and its jails would allow %lld; lower limits.maxproc or raise the quota",
 				 name, (long long)q.maxproc, (long long)u.maxproc);
+	if (q.disk >= 0 && unlimited_disk)
+		return err_field(e, ERR_QUOTA, "limits.disk", "tenant %s has a disk quota (%lld bytes): every jail must set limits.disk",
+				 name, (long long)q.disk);
+	if (q.disk >= 0 && u.disk > q.disk)
+		return err_field(e, ERR_QUOTA, "limits.disk", "tenant %s may use %lld bytes of disk and its jails would have %lld; lower limits.disk or raise the quota",
+				 name, (long long)q.disk, (long long)u.disk);
 	return 0;
 }
 
@@ -980,13 +988,14 @@ static int write_spec(struct store *s, int db_slot, int64_t id, json_t *spec, st
 	sqlite3 *db = s->conns[db_slot];
 	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
 	sqlite3_stmt *st;
-	PREP("UPDATE jails SET spec = ?, boot = ?, priority = ?, memoryuse = ?, maxproc = ? WHERE id = ?", &st);
+	PREP("UPDATE jails SET spec = ?, boot = ?, priority = ?, memoryuse = ?, maxproc = ?, disk = ? WHERE id = ?", &st);
 	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, json_is_true(json_object_get(spec, "boot")));
 	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(spec, "priority")));
 	bind_limit(st, 4, json_object_get(json_object_get(spec, "limits"), "memoryuse"));
 	bind_limit(st, 5, json_object_get(json_object_get(spec, "limits"), "maxproc"));
-	sqlite3_bind_int64(st, 6, id);
+	bind_limit(st, 6, json_object_get(json_object_get(spec, "limits"), "disk"));
+	sqlite3_bind_int64(st, 7, id);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "writing jail spec");
 	DONE(st);
 	free(text);

@@ -72,7 +72,7 @@ int main(void)
 	CHECK(fails("{\"name\":\"a\",\"limits\":{\"memoryuse\":\"lots\"}}", "limits.memoryuse", ERR_INVALID));
 	CHECK(fails("{\"name\":\"a\",\"limits\":{\"maxproc\":0}}", "limits.maxproc", ERR_INVALID));
 	CHECK(fails("{\"name\":\"a\",\"limits\":{\"cpu\":5}}", "limits.cpu", ERR_INVALID));
-	CHECK(fails("{\"name\":\"a\",\"limits\":{\"disk\":\"1G\"}}", "limits.disk", ERR_UNSUPPORTED));
+	CHECK(fails("{\"name\":\"a\",\"limits\":{\"disk\":\"1K\"}}", "limits.disk", ERR_INVALID));
 	CHECK(fails("{\"name\":\"a\",\"allow\":{\"chflags\":true}}", "allow.chflags", ERR_UNSUPPORTED));
 	CHECK(fails("{\"name\":\"a\",\"allow\":{\"everything\":true}}", "allow.everything", ERR_INVALID));
 	CHECK(fails("{\"name\":\"a\",\"mounts\":[{\"source\":\"/etc\",\"target\":\"/x\"}]}", "mounts[0].source", ERR_INVALID));

@@ -1,4 +1,5 @@
 #include "firewall.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,42 +27,25 @@ static const char ruleset[] =
 	"  }\n"
 	"}\n";
 
-static const char *const nft_paths[] = { "/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft" };
 
 int firewall_setup(struct err *e)
 {
-	const char *nft = NULL;
-	for (size_t i = 0; i < sizeof nft_paths / sizeof nft_paths[0]; i++)
-		if (access(nft_paths[i], X_OK) == 0) {
-			nft = nft_paths[i];
-			break;
-		}
+	char buf[64];
+	const char *nft = tool_find("nft", buf);
 	if (!nft)
 		return err_set(e, ERR_INTERNAL, "nft(8) not found: install the nftables package; jails must not reach the host's services");
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return err_errno(e, "pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		return err_errno(e, "fork");
-	if (pid == 0) {
-		dup2(p[0], STDIN_FILENO);
-		int devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0)
-			dup2(devnull, STDOUT_FILENO);
-		char *const argv[] = { (char *)nft, "-f", "-", NULL };
-		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-		execve(nft, argv, envp);
-		_exit(127);
-	}
-	close(p[0]);
+	/* the ruleset fits the pipe's buffer, so it goes in before nft reads it */
 	ssize_t w = write(p[1], ruleset, sizeof ruleset - 1);
 	close(p[1]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (w != (ssize_t)(sizeof ruleset - 1) || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return err_set(e, ERR_INTERNAL, "%s could not load the jaild firewall table (exit %d); is nf_tables available in this kernel?",
-			       nft, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	char *const argv[] = { (char *)nft, "-f", "-", NULL };
+	int st = w == (ssize_t)(sizeof ruleset - 1) ? tool_run(argv, p[0], e) : err_errno(e, "writing the ruleset");
+	close(p[0]);
+	if (st < 0)
+		return -1;
+	if (st != 0)
+		return err_set(e, ERR_INTERNAL, "%s could not load the jaild firewall table (exit %d); is nf_tables available in this kernel?", nft, st);
 	return 0;
 }

@@ -35,6 +35,7 @@
 
 #include "../backend.h"
 #include "caps.h"
+#include "disk.h"
 #include "firewall.h"
 #include "fsutil.h"
 #include "log.h"
@@ -410,7 +411,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 	const struct jail_spec *s = &r->spec;
 	struct runrec rec;
 	struct rootfs_plan plan = { .root_tree = -1, .spec = s };
-	int jail_fd = -1, template_fd = -1, userns_fd = -1, src_fds[MOUNTS_MAX];
+	int jail_fd = -1, files_fd = -1, template_fd = -1, userns_fd = -1, src_fds[MOUNTS_MAX];
 	int sock[2] = { -1, -1 };
 	int rc = -1;
 	for (int i = 0; i < MOUNTS_MAX; i++)
@@ -421,7 +422,12 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 		return err_set(e, ERR_WRONG_STATE, "jail %s is already running (pid %d)", s->name, (int)rec.pid);
 	if ((jail_fd = open_jail_dir(c, s->name, e)) < 0)
 		return -1;
-	if (check_slot(c, jail_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) || check_mounts(c, s, src_fds, e))
+	/* a disk of its own (limits.disk) is mounted first, and grown if the spec grew */
+	if ((disk_size(jail_fd) && s->limits.disk > 0 && disk_grow(jail_fd, s->limits.disk, false, e)) ||
+	    (files_fd = disk_files(jail_fd, e)) < 0)
+		goto out;
+	plan.disk = disk_size(jail_fd) > 0;
+	if (check_slot(c, files_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) || check_mounts(c, s, src_fds, e))
 		goto out;
 	plan.base = slot_uid(c, r->slot);
 	struct stat jst;
@@ -442,7 +448,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 		    (plan.root_tree = rootfs_clone_tree(template_fd, MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, userns_fd, "the template", e)) < 0)
 			goto out;
 	} else {
-		int root = openat(jail_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int root = openat(files_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		plan.root_tree = root < 0 ? err_errno(e, "opening the jail's root") : rootfs_clone_tree(root, 0, -1, "the jail's root", e);
 		if (root >= 0)
 			close(root);
@@ -570,6 +576,8 @@ out:
 		close(plan.root_tree);
 	if (jail_fd >= 0)
 		close(jail_fd);
+	if (files_fd >= 0)
+		close(files_fd);
 	if (template_fd >= 0)
 		close(template_fd);
 	if (userns_fd >= 0)
@@ -889,6 +897,9 @@ static bool slot_in_use(struct priv_ctx *c, uid_t uid)
 		snprintf(p, sizeof p, "%s/root", de->d_name);
 		if (fstatat(c->jails_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
 			used = true;
+		snprintf(p, sizeof p, "%s/disk.img", de->d_name); /* its files are on a disk of their own */
+		if (fstatat(c->jails_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
+			used = true;
 	}
 	closedir(d);
 	return used;
@@ -914,24 +925,33 @@ static int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", s->name)
 				       : err_errno(e, "creating jail %s", s->name);
 	}
-	int jd = openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int jd = openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), files = -1;
 	int rc = jd < 0 ? err_errno(e, "opening jail %s", s->name) : 0;
 	if (rc == 0 && (mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0))
 		rc = err_errno(e, "creating jail %s", s->name);
+	/* limits.disk: the jail's own files go on a disk of that size */
+	if (rc == 0 && s->limits.disk > 0)
+		rc = disk_create(jd, s->limits.disk, base, e);
+	if (rc == 0 && (files = disk_files(jd, e)) < 0)
+		rc = -1;
 	if (rc == 0 && s->type == JAIL_THIN) {
-		if (mkdirat(jd, "work", 0700) < 0 || mkdirat(jd, "upper", 0755) < 0 ||
-		    fchownat(jd, "upper", base, base, AT_SYMLINK_NOFOLLOW) < 0)
+		if (mkdirat(files, "work", 0700) < 0 || mkdirat(files, "upper", 0755) < 0 ||
+		    fchownat(files, "upper", base, base, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = err_errno(e, "creating jail %s", s->name);
 	} else if (rc == 0) {
 		/* thick: its own copy, owned by its own uid range */
 		int root = -1;
-		if (mkdirat(jd, "root", 0700) < 0 || (root = openat(jd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		if (mkdirat(files, "root", 0700) < 0 || (root = openat(files, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			rc = err_errno(e, "creating jail %s", s->name);
 		else
 			rc = copy_tree_shift(tfd, root, base, NULL, e);
 		if (root >= 0)
 			close(root);
 	}
+	if (files >= 0)
+		close(files);
+	if (rc && jd >= 0)
+		disk_unmount(jd);
 	if (jd >= 0)
 		close(jd);
 	close(tfd);
@@ -945,12 +965,18 @@ static int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err
 /* ---- snapshots: jails/NAME/snapshots/SNAP/LAYER, LAYER being the jail's own files
  * ("upper", a thin jail's private layer; "root", a thick jail's whole tree) ---- */
 
-static int open_layer(struct priv_ctx *c, const char *name, int *jd, const char **layer, struct err *e)
+/* jd: the jail's directory (snapshots live there); files: where its own files are
+ * (jd itself, or its disk when it has limits.disk). */
+static int open_layer(struct priv_ctx *c, const char *name, int *jd, int *files, const char **layer, struct err *e)
 {
 	if ((*jd = open_jail_dir(c, name, e)) < 0)
 		return -1;
+	if ((*files = disk_files(*jd, e)) < 0) {
+		close(*jd);
+		return -1;
+	}
 	struct stat st;
-	*layer = fstatat(*jd, "upper", &st, AT_SYMLINK_NOFOLLOW) == 0 ? "upper" : "root";
+	*layer = fstatat(*files, "upper", &st, AT_SYMLINK_NOFOLLOW) == 0 ? "upper" : "root";
 	return 0;
 }
 
@@ -961,9 +987,9 @@ static int open_dir_at(int at, const char *name)
 
 static int linux_snap_create(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e)
 {
-	int jd;
+	int jd, files;
 	const char *layer;
-	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &layer, e))
+	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
 	int rc = -1, snaps = -1, dir = -1, src = -1, dst = -1;
 	if (mkdirat(jd, "snapshots", 0700) < 0 && errno != EEXIST) {
@@ -982,7 +1008,7 @@ static int linux_snap_create(struct priv_ctx *c, const struct req_snap *r, struc
 		goto out;
 	}
 	if ((dir = open_dir_at(snaps, r->snap)) < 0 || mkdirat(dir, layer, 0700) < 0 || (dst = open_dir_at(dir, layer)) < 0 ||
-	    (src = open_dir_at(jd, layer)) < 0) {
+	    (src = open_dir_at(files, layer)) < 0) {
 		err_errno(e, "preparing snapshot %s", r->snap);
 	} else {
 		rc = copy_tree_shift(src, dst, 0, &out->bytes, e);
@@ -992,7 +1018,7 @@ static int linux_snap_create(struct priv_ctx *c, const struct req_snap *r, struc
 		rm_tree(snaps, r->snap, &ignored);
 	}
 out:
-	for (int *f = (int[]){ jd, snaps, dir, src, dst }, i = 0; i < 5; i++)
+	for (int *f = (int[]){ jd, files, snaps, dir, src, dst }, i = 0; i < 6; i++)
 		if (f[i] >= 0)
 			close(f[i]);
 	return rc;
@@ -1002,14 +1028,14 @@ out:
  * part-way leaves the jail as it was. */
 static int linux_snap_restore(struct priv_ctx *c, const struct req_snap *r, struct err *e)
 {
-	int jd;
+	int jd, files;
 	const char *layer;
 	struct runrec rec;
 	if (lock_jail(c, r->name, e))
 		return -1;
 	if (runrec_alive(c->jails_fd, r->name, &rec))
 		return err_set(e, ERR_WRONG_STATE, "jail %s is running; stop it before restoring a snapshot", r->name);
-	if (open_layer(c, r->name, &jd, &layer, e))
+	if (open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
 	char from[NAME_SIZE + 32];
 	snprintf(from, sizeof from, "snapshots/%s/%s", r->snap, layer);
@@ -1019,24 +1045,24 @@ static int linux_snap_restore(struct priv_ctx *c, const struct req_snap *r, stru
 		err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", r->name, r->snap);
 		goto out;
 	}
-	rm_tree(jd, "restore.new", &ignored);
-	rm_tree(jd, "restore.old", &ignored);
-	if (mkdirat(jd, "restore.new", 0700) < 0 || (dst = open_dir_at(jd, "restore.new")) < 0) {
+	rm_tree(files, "restore.new", &ignored);
+	rm_tree(files, "restore.old", &ignored);
+	if (mkdirat(files, "restore.new", 0700) < 0 || (dst = open_dir_at(files, "restore.new")) < 0) {
 		err_errno(e, "preparing the restore of %s", r->name);
 		goto out;
 	}
 	if (copy_tree_shift(src, dst, 0, NULL, e) < 0) {
-		rm_tree(jd, "restore.new", &ignored);
+		rm_tree(files, "restore.new", &ignored);
 		goto out;
 	}
-	if (renameat(jd, layer, jd, "restore.old") < 0 || renameat(jd, "restore.new", jd, layer) < 0) {
+	if (renameat(files, layer, files, "restore.old") < 0 || renameat(files, "restore.new", files, layer) < 0) {
 		err_errno(e, "swapping in the snapshot of %s", r->name);
-		renameat(jd, "restore.old", jd, layer);
+		renameat(files, "restore.old", files, layer);
 		goto out;
 	}
-	rm_tree(jd, "restore.old", &ignored);
+	rm_tree(files, "restore.old", &ignored);
 	/* overlayfs wants its work directory empty of another upper's leftovers */
-	if (strcmp(layer, "upper") == 0 && (rm_tree(jd, "work", e) < 0 || mkdirat(jd, "work", 0700) < 0)) {
+	if (strcmp(layer, "upper") == 0 && (rm_tree(files, "work", e) < 0 || mkdirat(files, "work", 0700) < 0)) {
 		err_errno(e, "resetting the work directory of %s", r->name);
 		goto out;
 	}
@@ -1046,6 +1072,7 @@ out:
 		close(src);
 	if (dst >= 0)
 		close(dst);
+	close(files);
 	close(jd);
 	return rc;
 }
@@ -1080,6 +1107,11 @@ static int linux_destroy(struct priv_ctx *c, const char *name, struct err *e)
 		cleanup_runtime(c, name, rec.slot, rec.slot < c->max_slots);
 	else
 		cleanup_runtime(c, name, 0, false);
+	int jd = openat(c->jails_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (jd >= 0) {
+		disk_unmount(jd);
+		close(jd);
+	}
 	if (rm_tree(c->jails_fd, name, e))
 		return -1;
 	char p[NAME_SIZE + 8];
@@ -1111,6 +1143,14 @@ static int linux_status(struct priv_ctx *c, const char *name, struct reply *out,
 static int linux_set_limits(struct priv_ctx *c, const struct req_limits *r, struct err *e)
 {
 	struct runrec rec;
+	if (r->limits.disk > 0) { /* grown now, running or not */
+		int jd = open_jail_dir(c, r->name, e);
+		int rc = jd < 0 || lock_jail(c, r->name, e) ? -1 : disk_grow(jd, r->limits.disk, runrec_alive(c->jails_fd, r->name, &rec), e);
+		if (jd >= 0)
+			close(jd);
+		if (rc < 0)
+			return -1;
+	}
 	if (!runrec_alive(c->jails_fd, r->name, &rec))
 		return 0; /* applied at the next start */
 	if (r->limits.openfiles > 0) {

@@ -87,7 +87,8 @@ static int mount_root(const struct rootfs_plan *p, int jail_fd, struct err *e)
 	if (attach(p->root_tree, jail_fd, "lower", "the template", e))
 		return -1;
 	const char *jd = fd_path(jail_fd, fdb);
-	snprintf(opts, sizeof opts, "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", jd, jd, jd);
+	const char *on = p->disk ? "/disk" : "";
+	snprintf(opts, sizeof opts, "lowerdir=%s/lower,upperdir=%s%s/upper,workdir=%s%s/work", jd, jd, on, jd, on);
 	char mnt[64];
 	snprintf(mnt, sizeof mnt, "%s/mnt", jd);
 	if (mount("overlay", mnt, "overlay", 0, opts) < 0)

@@ -19,6 +19,7 @@ struct rootfs_plan {
 	ino_t jail_ino;
 	int root_tree;       /* thin: the idmapped read-only template; thick: the jail's own root */
 	bool thin;
+	bool disk;           /* upper/ and work/ are on the jail's disk, mounted at disk/ */
 	uid_t base;
 	const struct jail_spec *spec;
 	int mount_trees[MOUNTS_MAX]; /* detached clones of spec->mounts[i].source, attributes set */

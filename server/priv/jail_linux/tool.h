@@ -1,0 +1,14 @@
+/* tool.h — running a host tool (nft, mkfs.ext4, resize2fs) from the helper: found in the
+ * system directories only, a fixed environment, no descriptors but the three given. */
+#ifndef JAILD_TOOL_H
+#define JAILD_TOOL_H
+
+#include "err.h"
+
+/* The first of /usr/sbin, /sbin, /usr/bin, /bin holding an executable name; NULL if none. */
+const char *tool_find(const char *name, char buf[64]);
+/* Runs argv (argv[0] from tool_find) with stdin from in_fd (-1: /dev/null) and stdout and
+ * stderr to /dev/null; waits. Returns its exit status, or -1 with e set. */
+int tool_run(char *const argv[], int in_fd, struct err *e);
+
+#endif
