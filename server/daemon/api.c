@@ -379,34 +379,12 @@ static void *job_thread(void *arg)
 	return NULL;
 }
 
-struct pipe_stream {
-	int fd;
-};
-
-static ssize_t pipe_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct pipe_stream *p = cls;
-	(void)pos;
-	ssize_t n;
-	while ((n = read(p->fd, buf, max)) < 0 && errno == EINTR)
-		;
-	return n > 0 ? n : n == 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-static void pipe_free(void *cls)
-{
-	struct pipe_stream *p = cls;
-	close(p->fd);
-	free(p);
-}
-
 static void exec_streamed(struct request *rq, struct response *rs, json_t *body)
 {
 	struct exec_job *j = calloc(1, sizeof *j);
-	struct pipe_stream *ps = malloc(sizeof *ps);
 	int p[2];
-	if (!j || !ps || pipe2(p, O_CLOEXEC) < 0) {
-		free(j), free(ps), json_decref(body);
+	if (!j || pipe2(p, O_CLOEXEC) < 0) {
+		free(j), json_decref(body);
 		return resp_errorf(rs, ERR_INTERNAL, NULL, "cannot start the command's stream (out of memory or descriptors)");
 	}
 	snprintf(j->name, sizeof j->name, "%.63s", rq->params[0]);
@@ -416,7 +394,7 @@ static void exec_streamed(struct request *rq, struct response *rs, json_t *body)
 	pthread_cond_init(&j->cv, NULL);
 	pthread_t t;
 	if (pthread_create(&t, NULL, job_thread, j) != 0) {
-		close(p[0]), close(p[1]), free(ps), job_free(j);
+		close(p[0]), close(p[1]), job_free(j);
 		return resp_errorf(rs, ERR_INTERNAL, NULL, "cannot start the command's thread");
 	}
 	pthread_mutex_lock(&j->mu);
@@ -427,16 +405,11 @@ static void exec_streamed(struct request *rq, struct response *rs, json_t *body)
 	if (state == 2) {
 		pthread_join(t, NULL);
 		resp_error(rs, &j->e);
-		close(p[0]), close(p[1]), free(ps), job_free(j);
+		close(p[0]), close(p[1]), job_free(j);
 		return;
 	}
 	pthread_detach(t);
-	ps->fd = p[0];
-	rs->status = 200;
-	rs->stream = pipe_read;
-	rs->stream_free = pipe_free;
-	rs->stream_cls = ps;
-	rs->content_type = "application/x-ndjson";
+	resp_fd(rs, 200, p[0], "application/x-ndjson");
 }
 
 static void h_jail_exec(struct request *rq, struct response *rs)
@@ -515,41 +488,46 @@ static void h_audit(struct request *rq, struct response *rs)
 }
 
 const struct route api_routes[] = {
-	{ "GET", "/api/audit", h_audit, false },
-	{ "GET", "/api/events", h_events, false },
-	{ "POST", "/api/login", h_login, true },
-	{ "POST", "/api/logout", h_logout, false },
-	{ "GET", "/api/tenants/*/users", h_users_list, false },
-	{ "POST", "/api/tenants/*/users", h_users_create, false },
-	{ "DELETE", "/api/tenants/*/users/*", h_user_delete, false },
-	{ "GET", "/api/health", h_health, true },
-	{ "GET", "/api/host", h_host, false },
-	{ "GET", "/api/jails", h_jails_list, false },
-	{ "POST", "/api/jails", h_jails_create, false },
-	{ "GET", "/api/jails/*", h_jail_get, false },
-	{ "GET", "/api/jails/*/console", h_console, false },
-	{ "GET", "/api/consoles", h_consoles_list, false },
-	{ "GET", "/api/consoles/*", h_console_get, false },
-	{ "DELETE", "/api/consoles/*", h_console_delete, false },
-	{ "GET", "/api/consoles/*/recording", h_console_recording, false },
-	{ "PATCH", "/api/jails/*", h_jail_patch, false },
-	{ "DELETE", "/api/jails/*", h_jail_delete, false },
-	{ "POST", "/api/jails/*/start", h_jail_start, false },
-	{ "POST", "/api/jails/*/stop", h_jail_stop, false },
-	{ "POST", "/api/jails/*/restart", h_jail_restart, false },
-	{ "POST", "/api/jails/*/exec", h_jail_exec, false },
-	{ "GET", "/api/jails/*/snapshots", h_snapshots_list, false },
-	{ "POST", "/api/jails/*/snapshots", h_snapshots_create, false },
-	{ "POST", "/api/jails/*/snapshots/*/restore", h_snapshot_restore, false },
-	{ "DELETE", "/api/jails/*/snapshots/*", h_snapshot_delete, false },
-	{ "POST", "/api/jails/*/restore", h_jail_auto_restore, false },
-	{ "GET", "/api/tenants", h_tenants_list, false },
-	{ "POST", "/api/tenants", h_tenants_create, false },
-	{ "GET", "/api/tenants/*", h_tenant_get, false },
-	{ "PATCH", "/api/tenants/*", h_tenant_patch, false },
-	{ "DELETE", "/api/tenants/*", h_tenant_delete, false },
-	{ "GET", "/api/tenants/*/tokens", h_tokens_list, false },
-	{ "POST", "/api/tenants/*/tokens", h_tokens_create, false },
-	{ "DELETE", "/api/tenants/*/tokens/*", h_token_delete, false },
-	{ NULL, NULL, NULL, false },
+	{ .method = "GET", .pattern = "/api/audit", .fn = h_audit },
+	{ .method = "GET", .pattern = "/api/events", .fn = h_events },
+	{ .method = "POST", .pattern = "/api/login", .fn = h_login, .public_ = true },
+	{ .method = "POST", .pattern = "/api/logout", .fn = h_logout },
+	{ .method = "GET", .pattern = "/api/tenants/*/users", .fn = h_users_list },
+	{ .method = "POST", .pattern = "/api/tenants/*/users", .fn = h_users_create },
+	{ .method = "DELETE", .pattern = "/api/tenants/*/users/*", .fn = h_user_delete },
+	{ .method = "GET", .pattern = "/api/health", .fn = h_health, .public_ = true },
+	{ .method = "GET", .pattern = "/api/host", .fn = h_host },
+	{ .method = "GET", .pattern = "/api/jails", .fn = h_jails_list },
+	{ .method = "POST", .pattern = "/api/jails", .fn = h_jails_create },
+	{ .method = "GET", .pattern = "/api/jails/*", .fn = h_jail_get },
+	{ .method = "GET", .pattern = "/api/jails/*/console", .fn = h_console },
+	{ .method = "GET", .pattern = "/api/consoles", .fn = h_consoles_list },
+	{ .method = "GET", .pattern = "/api/consoles/*", .fn = h_console_get },
+	{ .method = "DELETE", .pattern = "/api/consoles/*", .fn = h_console_delete },
+	{ .method = "GET", .pattern = "/api/consoles/*/recording", .fn = h_console_recording },
+	{ .method = "PATCH", .pattern = "/api/jails/*", .fn = h_jail_patch },
+	{ .method = "DELETE", .pattern = "/api/jails/*", .fn = h_jail_delete },
+	{ .method = "POST", .pattern = "/api/jails/*/start", .fn = h_jail_start },
+	{ .method = "POST", .pattern = "/api/jails/*/stop", .fn = h_jail_stop },
+	{ .method = "POST", .pattern = "/api/jails/*/restart", .fn = h_jail_restart },
+	{ .method = "POST", .pattern = "/api/jails/*/exec", .fn = h_jail_exec },
+	{ .method = "GET", .pattern = "/api/jails/*/snapshots", .fn = h_snapshots_list },
+	{ .method = "POST", .pattern = "/api/jails/*/snapshots", .fn = h_snapshots_create },
+	{ .method = "POST", .pattern = "/api/jails/*/snapshots/*/restore", .fn = h_snapshot_restore },
+	{ .method = "DELETE", .pattern = "/api/jails/*/snapshots/*", .fn = h_snapshot_delete },
+	{ .method = "POST", .pattern = "/api/jails/*/restore", .fn = h_jail_auto_restore },
+	{ .method = "GET", .pattern = "/api/jails/*/export", .fn = h_jail_export },
+	{ .method = "POST", .pattern = "/api/jails/import", .fn = h_jail_import, .upload = true },
+	{ .method = "GET", .pattern = "/api/templates", .fn = h_templates_list },
+	{ .method = "POST", .pattern = "/api/templates", .fn = h_templates_create, .upload = true },
+	{ .method = "DELETE", .pattern = "/api/templates/*", .fn = h_template_delete },
+	{ .method = "GET", .pattern = "/api/tenants", .fn = h_tenants_list },
+	{ .method = "POST", .pattern = "/api/tenants", .fn = h_tenants_create },
+	{ .method = "GET", .pattern = "/api/tenants/*", .fn = h_tenant_get },
+	{ .method = "PATCH", .pattern = "/api/tenants/*", .fn = h_tenant_patch },
+	{ .method = "DELETE", .pattern = "/api/tenants/*", .fn = h_tenant_delete },
+	{ .method = "GET", .pattern = "/api/tenants/*/tokens", .fn = h_tokens_list },
+	{ .method = "POST", .pattern = "/api/tenants/*/tokens", .fn = h_tokens_create },
+	{ .method = "DELETE", .pattern = "/api/tenants/*/tokens/*", .fn = h_token_delete },
+	{ 0 },
 };

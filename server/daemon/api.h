@@ -21,6 +21,15 @@ void h_snapshot_restore(struct request *rq, struct response *rs);
 void h_snapshot_delete(struct request *rq, struct response *rs);
 void h_jail_auto_restore(struct request *rq, struct response *rs);
 
+/* api_templates.c */
+void h_templates_list(struct request *rq, struct response *rs);
+void h_templates_create(struct request *rq, struct response *rs);
+void h_template_delete(struct request *rq, struct response *rs);
+
+/* api_archive.c */
+void h_jail_export(struct request *rq, struct response *rs);
+void h_jail_import(struct request *rq, struct response *rs);
+
 /* api_console.c */
 void h_console(struct request *rq, struct response *rs);
 void h_consoles_list(struct request *rq, struct response *rs);

@@ -215,24 +215,6 @@ void h_console_delete(struct request *rq, struct response *rs)
 	rs->status = 204;
 }
 
-struct file_stream {
-	int fd;
-};
-
-static ssize_t file_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct file_stream *f = cls;
-	ssize_t n = pread(f->fd, buf, max, (off_t)pos);
-	return n > 0 ? n : n == 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-static void file_free(void *cls)
-{
-	struct file_stream *f = cls;
-	close(f->fd);
-	free(f);
-}
-
 /* GET /api/consoles/{id}/recording: asciicast v2, for `asciinema play` or the web
  * console's player. A live session's recording is complete up to now. */
 void h_console_recording(struct request *rq, struct response *rs)
@@ -241,16 +223,8 @@ void h_console_recording(struct request *rq, struct response *rs)
 	struct err e;
 	if (visible_console(rq, rs, &c) < 0)
 		return;
-	struct file_stream *f = malloc(sizeof *f);
-	if (!f)
-		return resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
-	if (!c.recording || (f->fd = console_recording_open(c.id, &e)) < 0) {
-		free(f);
+	int fd = c.recording ? console_recording_open(c.id, &e) : -1;
+	if (fd < 0)
 		return resp_errorf(rs, ERR_NOT_FOUND, NULL, "the recording of console session %s was removed after recording-keep", c.id);
-	}
-	rs->status = 200;
-	rs->stream = file_read;
-	rs->stream_free = file_free;
-	rs->stream_cls = f;
-	rs->content_type = "application/x-asciicast";
+	resp_fd(rs, 200, fd, "application/x-asciicast");
 }

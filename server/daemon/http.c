@@ -11,6 +11,10 @@
 #include <string.h>
 
 #include "log.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
 
 /* One token bucket per token (a fixed table: a token that shares a slot with another
  * starts afresh, which only ever errs towards letting a request through). */
@@ -23,6 +27,7 @@ struct bucket {
 
 struct http_server {
 	struct MHD_Daemon *d;
+	char upload_dir[256];
 	const struct route *routes;
 	struct store *st;
 	int rate;
@@ -61,6 +66,11 @@ struct conn_state {
 	char *body;
 	size_t len;
 	bool too_large;
+	/* an upload route's body */
+	int upload_fd;
+	uint64_t upload_size;
+	EVP_MD_CTX *sha;
+	bool upload_refused;  /* not authenticated: the body is read and dropped */
 };
 
 int status_of(enum err_code c)
@@ -422,6 +432,97 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 		found->fn(rq, rs);
 }
 
+static const struct route *find_route(struct http_server *h, const char *method, const char *url)
+{
+	char params[2][128];
+	const char *q = strchr(url, '?');
+	char path[MAX_URI + 1];
+	snprintf(path, sizeof path, "%.*s", q ? (int)(q - url) : (int)strlen(url), url);
+	for (const struct route *r = h->routes; r->method; r++)
+		if (strcmp(r->method, method) == 0 && match(r->pattern, path, params))
+			return r;
+	return NULL;
+}
+
+/* An upload's body goes to an unnamed file in the data dir, hashed as it comes. A
+ * caller that is not authenticated has its body dropped (the answer is a 401). */
+static void begin_upload(struct http_server *h, struct MHD_Connection *c, const struct route *r, struct conn_state *cs)
+{
+	if (!r->public_) {
+		struct request rq = { .method = "POST", .path = "", .conn = c };
+		struct response rs = { 0 };
+		if (authenticate(h, c, &rq, &rs) < 0) {
+			cs->upload_refused = true;
+			if (rs.body)
+				json_decref(rs.body);
+		}
+	}
+	cs->upload_fd = open(h->upload_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	cs->sha = EVP_MD_CTX_new();
+	if (cs->upload_fd < 0 || !cs->sha || EVP_DigestInit_ex(cs->sha, EVP_sha256(), NULL) != 1) {
+		log_error("upload: cannot make a file in %s: %s", h->upload_dir, strerror(errno));
+		cs->too_large = true;
+	}
+}
+
+struct fd_stream {
+	int fd;
+	bool seekable;
+};
+
+static ssize_t fd_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct fd_stream *f = cls;
+	ssize_t n;
+	do
+		n = f->seekable ? pread(f->fd, buf, max, (off_t)pos) : read(f->fd, buf, max);
+	while (n < 0 && errno == EINTR);
+	return n > 0 ? n : n == 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void fd_free(void *cls)
+{
+	struct fd_stream *f = cls;
+	close(f->fd);
+	free(f);
+}
+
+void resp_fd(struct response *rs, int status, int fd, const char *content_type)
+{
+	struct fd_stream *f = malloc(sizeof *f);
+	if (!f) {
+		close(fd);
+		return resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
+	}
+	f->fd = fd;
+	f->seekable = lseek(fd, 0, SEEK_CUR) >= 0;
+	rs->status = status;
+	rs->stream = fd_read;
+	rs->stream_free = fd_free;
+	rs->stream_cls = f;
+	rs->content_type = content_type;
+}
+
+json_t *req_upload_json(const struct request *rq, struct err *e)
+{
+	if (rq->upload_fd < 0 || rq->upload_size > MAX_BODY)
+		return err_set(e, ERR_MALFORMED, "a JSON body must be at most 1 MiB"), NULL;
+	char *text = malloc(rq->upload_size + 1);
+	ssize_t n = text ? pread(rq->upload_fd, text, rq->upload_size, 0) : -1;
+	json_t *j = NULL;
+	if (n == (ssize_t)rq->upload_size) {
+		text[n] = '\0';
+		struct request copy = *rq;
+		copy.body = text;
+		copy.body_len = (size_t)n;
+		j = req_json(&copy, e);
+	} else {
+		err_set(e, ERR_INTERNAL, "reading the request body back");
+	}
+	free(text);
+	return j;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -433,9 +534,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!cs)
 			return MHD_NO;
 		*con_cls = cs;
+		cs->upload_fd = -1;
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
+		const struct route *r = find_route(h, method, url);
+		if (r && r->upload) {
+			begin_upload(h, c, r, cs);
+			if (cl && strtoull(cl, NULL, 10) > MAX_UPLOAD)
+				cs->too_large = true;
+		} else if (cl && strtoull(cl, NULL, 10) > MAX_BODY) {
 			cs->too_large = true;
+		}
+		return MHD_YES;
+	}
+	if (*upload_size && cs->upload_fd >= 0) {
+		if (!cs->too_large && !cs->upload_refused) {
+			for (size_t off = 0; off < *upload_size;) {
+				ssize_t w = write(cs->upload_fd, upload + off, *upload_size - off);
+				if (w <= 0) {
+					cs->too_large = true; /* out of disk: answered 413 with the reason logged */
+					log_error("upload: writing the body: %s", strerror(errno));
+					break;
+				}
+				off += (size_t)w;
+			}
+			EVP_DigestUpdate(cs->sha, upload, *upload_size);
+			cs->upload_size += *upload_size;
+			if (cs->upload_size > MAX_UPLOAD)
+				cs->too_large = true;
+		}
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -454,7 +581,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	struct response rs = { .status = 200 };
-	struct request rq = { .method = method, .path = url, .conn = c, .body = cs->body, .body_len = cs->len };
+	struct request rq = { .method = method, .path = url, .conn = c, .body = cs->body, .body_len = cs->len, .upload_fd = cs->upload_fd,
+			      .upload_size = cs->upload_size };
+	rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (cs->sha) {
+		unsigned char md[32];
+		unsigned int mdlen = 0;
+		EVP_DigestFinal_ex(cs->sha, md, &mdlen);
+		sodium_bin2hex(rq.upload_sha256, sizeof rq.upload_sha256, md, 32);
+		EVP_MD_CTX_free(cs->sha);
+		cs->sha = NULL;
+		lseek(cs->upload_fd, 0, SEEK_SET);
+	}
 	rq.if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
 	uint8_t rid[12];
 	randombytes_buf(rid, sizeof rid);
@@ -470,7 +608,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	rq.remote = remote;
 	if (cs->too_large) {
-		resp_json(&rs, 413, envelope("body_too_large", "the request body is larger than 1 MiB", NULL));
+		resp_json(&rs, 413, envelope("body_too_large", cs->upload_fd >= 0 ? "the upload is larger than 64 GiB, or the server's disk is full"
+										    : "the request body is larger than 1 MiB", NULL));
 	} else if (strlen(url) > MAX_URI) {
 		resp_json(&rs, 414, envelope("uri_too_long", "the request URI is longer than 2048 bytes", NULL));
 	} else {
@@ -487,6 +626,10 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
 	struct conn_state *cs = *con_cls;
 	if (cs) {
 		free(cs->body);
+		if (cs->upload_fd >= 0)
+			close(cs->upload_fd);
+		if (cs->sha)
+			EVP_MD_CTX_free(cs->sha);
 		free(cs);
 	}
 	*con_cls = NULL;
@@ -525,7 +668,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct 
 	return err_set(e, ERR_INVALID, "--listen %s: not an IPv4 address or [IPv6] address", listen);
 }
 
-struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate,
+struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st, int rate,
 			       const char *tls_cert_pem, const char *tls_key_pem, struct err *e)
 {
 	struct sockaddr_storage ss;
@@ -533,6 +676,7 @@ struct http_server *http_start(const char *listen, const struct route *routes, s
 		return NULL;
 	struct http_server *h = calloc(1, sizeof *h);
 	h->routes = routes;
+	snprintf(h->upload_dir, sizeof h->upload_dir, "%s", upload_dir);
 	h->st = st;
 	h->rate = rate;
 	pthread_mutex_init(&h->bucket_mu, NULL);

@@ -29,6 +29,12 @@ struct request {
 	struct token_info who;  /* who.id is 0 until the token is checked */
 	char request_id[40];    /* also sent as X-Request-Id */
 	const char *route;      /* the matched route's pattern, NULL if none */
+	/* upload routes: the body, written to an unnamed file as it came (never whole in
+	 * memory), with its size and SHA-256; upload_fd is -1 on other routes */
+	int upload_fd;
+	uint64_t upload_size;
+	char upload_sha256[65];
+	const char *content_type;
 };
 
 struct response {
@@ -61,7 +67,10 @@ struct route {
 	const char *pattern;    /* '*' matches one path segment */
 	handler_fn fn;
 	bool public_;           /* no token needed */
+	bool upload;            /* a body of any size, streamed to a file (rq->upload_fd) */
 };
+
+#define MAX_UPLOAD ((uint64_t)64 << 30)
 
 /* Helpers for handlers. */
 void resp_json(struct response *rs, int status, json_t *body);
@@ -71,6 +80,10 @@ void resp_errorf(struct response *rs, enum err_code code, const char *field, con
 int status_of(enum err_code c);
 /* The body as a JSON value; 400 (malformed) or 413 filled into e. */
 json_t *req_json(const struct request *rq, struct err *e);
+/* A body read from fd (a file or a pipe) as it is sent; fd is closed after. */
+void resp_fd(struct response *rs, int status, int fd, const char *content_type);
+/* An upload route's body as JSON (when it is small and of type application/json). */
+json_t *req_upload_json(const struct request *rq, struct err *e);
 /* A query-string argument, or NULL. */
 const char *req_query(const struct request *rq, const char *key);
 /* The collection's ?limit= (1..1000, default 100); -1 with a 422 filled in rs. */
@@ -84,7 +97,8 @@ const char *req_header(const struct request *rq, const char *name);
 
 struct http_server;
 /* rate: requests per second per token (burst twice that), 0 for none. */
-struct http_server *http_start(const char *listen, const struct route *routes, struct store *st, int rate,
+/* upload_dir: where upload bodies are written (unnamed files: nothing stays behind). */
+struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st, int rate,
 			       const char *tls_cert_pem, const char *tls_key_pem, struct err *e);
 void http_stop(struct http_server *h);
 

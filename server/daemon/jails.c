@@ -329,7 +329,31 @@ int jail_stop(const char *name, struct err *e)
 	return rc;
 }
 
+/* The helper makes the files: from the template (CREATE), or from an export (IMPORT). */
+static int helper_make(const struct jail_row *row, int import_fd, struct reply *out, struct err *e)
+{
+	if (import_fd < 0)
+		return helper_spec_call(MSG_CREATE, row, out, e);
+	struct req_import r;
+	struct jail_limits l;
+	memset(&r, 0, sizeof r);
+	r.h = priv_hdr(MSG_IMPORT);
+	snprintf(r.name, sizeof r.name, "%s", row->name);
+	r.slot = row->slot;
+	r.thin = strcmp(json_string_value(json_object_get(row->spec, "type")) ?: "thin", "thin") == 0;
+	jail_limits_of(row->spec, &l);
+	r.disk = l.disk;
+	if (lseek(import_fd, 0, SEEK_SET) < 0)
+		return err_errno(e, "rewinding the archive");
+	return priv_call(&r, &import_fd, 1, out, e);
+}
+
 int jail_create(const struct token_info *who, json_t *body, bool start, struct jail_row *row, struct err *e)
+{
+	return jail_create_from(who, body, start, -1, row, e);
+}
+
+int jail_create_from(const struct token_info *who, json_t *body, bool start, int import_fd, struct jail_row *row, struct err *e)
 {
 	json_t *spec = jail_spec_from_request(body, &J.rules, e);
 	if (!spec)
@@ -365,14 +389,14 @@ int jail_create(const struct token_info *who, json_t *body, bool start, struct j
 	if (store_jail_insert(J.st, name, tenant_id, spec, row, e))
 		goto out_busy;
 	struct reply out;
-	if (helper_spec_call(MSG_CREATE, row, &out, e)) {
+	if (helper_make(row, import_fd, &out, e)) {
 		/* nothing half-made stays: the record goes with the failed files */
 		struct err ignored;
 		store_jail_delete(J.st, name, &ignored);
 		jail_row_clear(row);
 		goto out_busy;
 	}
-	log_info("jail %s created (slot %u, tenant %s)", name, row->slot, row->tenant);
+	log_info("jail %s %s (slot %u, tenant %s)", name, import_fd < 0 ? "created" : "imported", row->slot, row->tenant);
 	events_emit(row->tenant_id, "jail.created", name, json_pack("{ssssss}", "name", name, "tenant", row->tenant, "state", "stopped"));
 	rc = 0;
 	if (start && do_start(name, e) < 0)

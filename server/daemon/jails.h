@@ -27,6 +27,8 @@ void jail_busy_release(const char *name);
 
 /* Each takes the busy lock itself. row receives the jail afterwards. */
 int jail_create(const struct token_info *who, json_t *body, bool start, struct jail_row *row, struct err *e);
+/* The same with the files from an export's tar stream (import_fd) instead of the template. */
+int jail_create_from(const struct token_info *who, json_t *body, bool start, int import_fd, struct jail_row *row, struct err *e);
 int jail_start(const char *name, struct err *e);
 int jail_stop(const char *name, struct err *e);
 int jail_destroy(const char *name, struct err *e);

@@ -127,7 +127,7 @@ static int serve(const struct config *cfg, int ctl)
 	 * the first request can create a jail */
 	if (ctl >= 0 && !reconcile_wait_first(60))
 		log_warn("the privileged helper has not finished starting; listening anyway (jail operations answer 503 until it does)");
-	struct http_server *h = http_start(cfg->listen, api_routes, J.st, atoi(cfg->rate_limit), tls_cert_pem, tls_key_pem, &e);
+	struct http_server *h = http_start(cfg->listen, cfg->data_dir, api_routes, J.st, atoi(cfg->rate_limit), tls_cert_pem, tls_key_pem, &e);
 	if (!h)
 		die("http", &e);
 	reconcile_start_monitor();

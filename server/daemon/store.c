@@ -661,6 +661,76 @@ int store_template_add(struct store *s, const char *name, const char *source, st
 	return rc;
 }
 
+int store_template_put(struct store *s, const char *name, const char *source, const char *sha256, struct err *e)
+{
+	WITH_DB(s, db, e);
+	char now[32];
+	store_now(now);
+	sqlite3_stmt *st;
+	PREP("INSERT INTO templates(name, source, created_at, sha256, updated_at) VALUES (?1, ?2, ?3, NULLIF(?4, ''), ?3) "
+	     "ON CONFLICT(name) DO UPDATE SET source = ?2, sha256 = NULLIF(?4, ''), updated_at = ?3, version = version + 1", &st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sha256 ? sha256 : "", -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "recording template");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_template_list(struct store *s, void (*fn)(const struct template_row *, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT t.name, t.source, COALESCE(t.sha256, ''), t.version, t.created_at, COALESCE(t.updated_at, t.created_at), "
+	     "(SELECT COUNT(*) FROM jails j WHERE json_extract(j.spec, '$.template') = t.name) FROM templates t ORDER BY t.name", &st);
+	int n = 0, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct template_row t = { .version = sqlite3_column_int64(st, 3), .jails = sqlite3_column_int64(st, 6) };
+		col_text(st, 0, t.name, sizeof t.name);
+		col_text(st, 1, t.source, sizeof t.source);
+		col_text(st, 2, t.sha256, sizeof t.sha256);
+		col_text(st, 4, t.created_at, sizeof t.created_at);
+		col_text(st, 5, t.updated_at, sizeof t.updated_at);
+		fn(&t, arg);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		n = db_err(db, e, "listing templates");
+	DONE(st);
+	release(s, db_slot);
+	return n;
+}
+
+static void template_found(const struct template_row *t, void *arg)
+{
+	struct template_row *want = arg;
+	if (strcmp(t->name, want->name) == 0)
+		*want = *t;
+}
+
+int store_template_get(struct store *s, const char *name, struct template_row *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	if (store_template_list(s, template_found, out, e) < 0)
+		return -1;
+	return out->created_at[0] ? 0 : err_set(e, ERR_NOT_FOUND, "no template named %s", name);
+}
+
+int store_template_delete(struct store *s, const char *name, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("DELETE FROM templates WHERE name = ?", &st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "deleting template");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
 bool store_template_exists(struct store *s, const char *name)
 {
 	struct err e;

@@ -94,6 +94,20 @@ int store_token_count(struct store *s, int64_t *n, struct err *e);
 
 int store_template_add(struct store *s, const char *name, const char *source, struct err *e);
 bool store_template_exists(struct store *s, const char *name);
+struct template_row {
+	char name[64];
+	char source[300];
+	char sha256[65];     /* of the uploaded archive; "" otherwise */
+	int64_t version;
+	char created_at[32];
+	char updated_at[32];
+	int64_t jails;       /* jails made from it */
+};
+/* A new template, or (replace) a new version of one: version + 1. */
+int store_template_put(struct store *s, const char *name, const char *source, const char *sha256, struct err *e);
+int store_template_list(struct store *s, void (*fn)(const struct template_row *, void *), void *arg, struct err *e);
+int store_template_get(struct store *s, const char *name, struct template_row *out, struct err *e);
+int store_template_delete(struct store *s, const char *name, struct err *e);
 
 /* Inserts a jail; "auto" in spec.ip4/ip6 is replaced by addresses from the pools.
  * row is filled with the stored jail. The tenant's quotas are checked in the same

@@ -27,6 +27,11 @@ static const struct {
 	[MSG_SNAP_CREATE] = { "snap_create", sizeof(struct req_snap), 0 },
 	[MSG_SNAP_RESTORE] = { "snap_restore", sizeof(struct req_snap), 0 },
 	[MSG_SNAP_DELETE] = { "snap_delete", sizeof(struct req_snap), 0 },
+	[MSG_TEMPLATE_TAR] = { "template_tar", sizeof(struct req_template), 1 },
+	[MSG_TEMPLATE_DIR] = { "template_dir", sizeof(struct req_template), 0 },
+	[MSG_TEMPLATE_DELETE] = { "template_delete", sizeof(struct req_template), 0 },
+	[MSG_EXPORT] = { "export", sizeof(struct req_export), 1 },
+	[MSG_IMPORT] = { "import", sizeof(struct req_import), 1 },
 	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
 	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
 	[MSG_PTY_REPLY] = { "pty_reply", sizeof(struct reply), 1 },
@@ -192,6 +197,26 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 	case MSG_SNAP_DELETE: {
 		const struct req_snap *r = buf;
 		if (!str_terminated(r->name, sizeof r->name) || !str_terminated(r->snap, sizeof r->snap))
+			break;
+		return 0;
+	}
+	case MSG_TEMPLATE_TAR:
+	case MSG_TEMPLATE_DIR:
+	case MSG_TEMPLATE_DELETE: {
+		const struct req_template *r = buf;
+		if (!str_terminated(r->name, sizeof r->name) || !str_terminated(r->source, sizeof r->source) || r->replace > 1)
+			break;
+		return 0;
+	}
+	case MSG_EXPORT: {
+		const struct req_export *r = buf;
+		if (!str_terminated(r->name, sizeof r->name) || !str_terminated(r->spec, sizeof r->spec))
+			break;
+		return 0;
+	}
+	case MSG_IMPORT: {
+		const struct req_import *r = buf;
+		if (!str_terminated(r->name, sizeof r->name) || r->thin > 1)
 			break;
 		return 0;
 	}

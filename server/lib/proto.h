@@ -30,6 +30,11 @@ enum msg_type {
 	MSG_SNAP_CREATE,          /* copy a jail's own files (a thin jail's private layer) aside */
 	MSG_SNAP_RESTORE,         /* put a stopped jail's files back as a snapshot has them */
 	MSG_SNAP_DELETE,          /* remove a snapshot */
+	MSG_TEMPLATE_TAR,         /* a template from a tar stream (the passed descriptor) */
+	MSG_TEMPLATE_DIR,         /* a template copied from an allowed host directory */
+	MSG_TEMPLATE_DELETE,      /* remove a template (jaild knows no jail uses it) */
+	MSG_EXPORT,               /* a jail's spec and files as a tar stream, to the passed descriptor */
+	MSG_IMPORT,               /* a new jail's files from an export (the passed descriptor) */
 	MSG_REPLY,                /* helper -> jaild: result of a request */
 	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
 	MSG_PTY_REPLY,            /* helper -> jaild: CONSOLE's success, the terminal's master passed */
@@ -86,6 +91,33 @@ struct req_snap {
 	struct msg_hdr h;
 	char name[NAME_SIZE];
 	char snap[NAME_SIZE];
+};
+
+/* replace: publish over an existing template (thin jails pick it up at their next
+ * start; running ones keep the version they started with). */
+struct req_template {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	uint32_t replace;
+	uint32_t pad;
+	char source[JPATH_SIZE];   /* TEMPLATE_DIR: under an allowed host path */
+};
+
+#define SPEC_TEXT_SIZE 16384
+/* EXPORT: spec is the jail's JSON, stored as jail.json beside files/. */
+struct req_export {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	char spec[SPEC_TEXT_SIZE];
+};
+
+/* IMPORT: like CREATE (slot, type, disk), files from the archive's files/. */
+struct req_import {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	uint32_t slot;
+	uint32_t thin;
+	int64_t disk;
 };
 
 struct req_limits {

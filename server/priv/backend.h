@@ -5,6 +5,8 @@
 #ifndef JAILD_BACKEND_H
 #define JAILD_BACKEND_H
 
+#include <stdbool.h>
+
 #include "ctx.h"
 #include "err.h"
 #include "proto.h"
@@ -23,6 +25,13 @@ struct backend_ops {
 	int (*snap_create)(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e);
 	int (*snap_restore)(struct priv_ctx *c, const struct req_snap *r, struct err *e);
 	int (*snap_delete)(struct priv_ctx *c, const struct req_snap *r, struct err *e);
+	/* a jail as a tar stream and back (fd: the stream) */
+	int (*export_tar)(struct priv_ctx *c, const struct req_export *r, int fd, struct err *e);
+	int (*import_tar)(struct priv_ctx *c, const struct req_import *r, int fd, struct err *e);
+	/* templates from outside; delete only when jaild knows no jail uses it */
+	int (*template_tar)(struct priv_ctx *c, const char *name, bool replace, int fd, struct err *e);
+	int (*template_dir)(struct priv_ctx *c, const char *name, bool replace, const char *source, struct err *e);
+	int (*template_delete)(struct priv_ctx *c, const char *name, struct err *e);
 	int (*destroy)(struct priv_ctx *c, const char *name, struct err *e);
 	int (*status)(struct priv_ctx *c, const char *name, struct reply *out, struct err *e);
 	int (*set_limits)(struct priv_ctx *c, const struct req_limits *r, struct err *e);

@@ -4,6 +4,7 @@
 #ifndef JAILD_PRIV_CTX_H
 #define JAILD_PRIV_CTX_H
 
+#include "err.h"
 #include <stdint.h>
 
 #include "jail_linux/cgroup.h"
@@ -34,5 +35,9 @@ static inline uint32_t slot_uid(const struct priv_ctx *c, uint32_t slot)
 {
 	return c->uid_base + slot * UID_RANGE;
 }
+
+/* A host path under one of the allowed (allow-mount) paths, opened without following
+ * any symlink; field names it in errors. jail_linux/jail.c. */
+int open_allowed(struct priv_ctx *c, const char *src, int flags, const char *field, struct err *e);
 
 #endif

@@ -132,6 +132,55 @@ static int h_snap_delete(const void *req, const int *fds, struct reply *out, str
 	return check_snap(req, e) || B->snap_delete(&ctx, req, e) ? -1 : 0;
 }
 
+static int check_template_name(const char *name, struct err *e)
+{
+	return valid_name(name) ? 0 : err_field(e, ERR_INVALID, "name", "template name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+}
+
+/* A tar stream is hostile input: unpacked by a chrooted child, owners bounded to the
+ * ids a jail maps, no devices (tarball.c). */
+static int h_template_tar(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_template *r = req;
+	(void)out;
+	return check_template_name(r->name, e) || B->template_tar(&ctx, r->name, r->replace, fds[0], e) ? -1 : 0;
+}
+
+/* Only from under the allow-mount paths: jaild must not turn /etc into a template. */
+static int h_template_dir(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_template *r = req;
+	(void)fds, (void)out;
+	if (check_template_name(r->name, e))
+		return -1;
+	if (!valid_abs_path(r->source))
+		return err_field(e, ERR_INVALID, "source", "source must be a clean absolute path");
+	return B->template_dir(&ctx, r->name, r->replace, r->source, e);
+}
+
+static int h_template_delete(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_template *r = req;
+	(void)fds, (void)out;
+	return check_template_name(r->name, e) || B->template_delete(&ctx, r->name, e) ? -1 : 0;
+}
+
+/* The jail's own files, owners shifted down to the jail's view: nothing of the host. */
+static int h_export(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_export *r = req;
+	(void)out;
+	return check_name(r->name, e) || B->export_tar(&ctx, r, fds[0], e) ? -1 : 0;
+}
+
+/* Like CREATE, with the files from an archive (unpacked as a template's are). */
+static int h_import(const void *req, const int *fds, struct reply *out, struct err *e)
+{
+	const struct req_import *r = req;
+	(void)out;
+	return check_name(r->name, e) || B->import_tar(&ctx, r, fds[0], e) ? -1 : 0;
+}
+
 static int h_destroy(const void *req, const int *fds, struct reply *out, struct err *e)
 {
 	const struct req_name *r = req;
@@ -179,6 +228,11 @@ static const struct {
 	[MSG_SNAP_CREATE] = { h_snap_create, 0 },
 	[MSG_SNAP_RESTORE] = { h_snap_restore, 0 },
 	[MSG_SNAP_DELETE] = { h_snap_delete, 0 },
+	[MSG_TEMPLATE_TAR] = { h_template_tar, 0 },
+	[MSG_TEMPLATE_DIR] = { h_template_dir, 0 },
+	[MSG_TEMPLATE_DELETE] = { h_template_delete, 0 },
+	[MSG_EXPORT] = { h_export, 0 },
+	[MSG_IMPORT] = { h_import, 0 },
 	/* MSG_LIST is answered with its own frame type, below */
 };
 

@@ -36,6 +36,7 @@
 #include "../backend.h"
 #include "caps.h"
 #include "disk.h"
+#include "tarball.h"
 #include "firewall.h"
 #include "fsutil.h"
 #include "log.h"
@@ -125,21 +126,27 @@ static int check_mounts(struct priv_ctx *c, const struct jail_spec *s, int *fds,
 	for (uint32_t i = 0; i < s->nmounts; i++)
 		fds[i] = -1;
 	for (uint32_t i = 0; i < s->nmounts; i++) {
-		const char *src = s->mounts[i].source;
-		bool ok = false;
-		for (int k = 0; k < c->nallowed && !ok; k++)
-			ok = path_beneath(src, c->allowed_mounts[k]);
 		char f[32];
 		snprintf(f, sizeof f, "mounts[%u].source", i);
-		if (!ok)
-			return err_field(e, ERR_INVALID, f, "%s is not under a host path the admin allows for mounts", src);
-		/* no symlink anywhere in the path: the literal, clean path is what was checked */
-		fds[i] = open_no_symlinks(src, O_PATH);
-		if (fds[i] < 0)
-			return errno == ELOOP ? err_field(e, ERR_INVALID, f, "%s contains a symlink; name the real path", src)
-					      : err_field(e, ERR_INVALID, f, "%s cannot be opened: %s", src, strerror(errno));
+		if ((fds[i] = open_allowed(c, s->mounts[i].source, O_PATH, f, e)) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+int open_allowed(struct priv_ctx *c, const char *src, int flags, const char *field, struct err *e)
+{
+	bool ok = false;
+	for (int k = 0; k < c->nallowed && !ok; k++)
+		ok = path_beneath(src, c->allowed_mounts[k]);
+	if (!ok)
+		return err_field(e, ERR_INVALID, field, "%s is not under a host path the admin allows (allow-mount)", src);
+	/* no symlink anywhere in the path: the literal, clean path is what was checked */
+	int fd = open_no_symlinks(src, flags);
+	if (fd < 0)
+		return errno == ELOOP ? err_field(e, ERR_INVALID, field, "%s contains a symlink; name the real path", src)
+				      : err_field(e, ERR_INVALID, field, "%s cannot be opened: %s", src, strerror(errno));
+	return fd;
 }
 
 static int check_addresses(struct priv_ctx *c, const struct jail_spec *s, struct err *e)
@@ -1096,6 +1103,70 @@ static int linux_snap_delete(struct priv_ctx *c, const struct req_snap *r, struc
 	return rc;
 }
 
+/* ---- export and import: jail.json and files/ (the private layer of a thin jail, the
+ * whole tree of a thick one) with owners as the jail sees them ---- */
+
+static int linux_export(struct priv_ctx *c, const struct req_export *r, int fd, struct err *e)
+{
+	int jd, files;
+	const char *layer;
+	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
+		return -1;
+	int src = open_dir_at(files, layer), rc;
+	struct stat st;
+	if (src < 0 || fstat(src, &st) < 0)
+		rc = err_errno(e, "opening the files of %s", r->name);
+	else /* the layer's owner is the jail's root: its uid range's base */
+		rc = tar_pack(src, fd, st.st_uid, "files/", "jail.json", r->spec, e);
+	if (src >= 0)
+		close(src);
+	close(files);
+	close(jd);
+	return rc;
+}
+
+static int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, struct err *e)
+{
+	if (r->slot >= c->max_slots)
+		return err_field(e, ERR_INVALID, "slot", "slot %u is outside the uid range (max %u)", r->slot, c->max_slots);
+	if (r->disk != -1 && (r->disk < (16 << 20) || r->disk > ((int64_t)1 << 50)))
+		return err_field(e, ERR_INVALID, "limits.disk", "limits.disk must be at least 16M");
+	uid_t base = slot_uid(c, r->slot);
+	if (lock_jail(c, r->name, e))
+		return -1;
+	if (slot_in_use(c, base))
+		return err_field(e, ERR_CONFLICT, "slot", "slot %u already owns another jail's files", r->slot);
+	if (mkdirat(c->jails_fd, r->name, 0700) < 0)
+		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", r->name)
+				       : err_errno(e, "creating jail %s", r->name);
+	int jd = open_dir_at(c->jails_fd, r->name), files = -1, dst = -1;
+	const char *layer = r->thin ? "upper" : "root";
+	int rc = jd < 0 || mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0 ? err_errno(e, "creating jail %s", r->name) : 0;
+	if (rc == 0 && r->disk > 0)
+		rc = disk_create(jd, r->disk, base, e);
+	if (rc == 0 && (files = disk_files(jd, e)) < 0)
+		rc = -1;
+	if (rc == 0 && ((r->thin && mkdirat(files, "work", 0700) < 0) || mkdirat(files, layer, 0755) < 0 ||
+			(dst = open_dir_at(files, layer)) < 0 || fchown(dst, base, base) < 0))
+		rc = err_errno(e, "creating jail %s", r->name);
+	if (rc == 0) {
+		struct tar_in in = { .prefix = "files/", .shift = base, .whiteouts = r->thin != 0 };
+		rc = tar_unpack(fd, dst, &in, e);
+	}
+	for (int *f = (int[]){ dst, files }, i = 0; i < 2; i++)
+		if (f[i] >= 0)
+			close(f[i]);
+	if (rc < 0) {
+		struct err ignored;
+		if (jd >= 0)
+			disk_unmount(jd);
+		rm_tree(c->jails_fd, r->name, &ignored);
+	}
+	if (jd >= 0)
+		close(jd);
+	return rc;
+}
+
 static int linux_destroy(struct priv_ctx *c, const char *name, struct err *e)
 {
 	struct runrec rec = { 0 };
@@ -1293,6 +1364,11 @@ const struct backend_ops linux_backend = {
 	.snap_create = linux_snap_create,
 	.snap_restore = linux_snap_restore,
 	.snap_delete = linux_snap_delete,
+	.export_tar = linux_export,
+	.import_tar = linux_import,
+	.template_tar = template_from_tar,
+	.template_dir = template_from_dir,
+	.template_delete = template_delete,
 	.destroy = linux_destroy,
 	.status = linux_status,
 	.set_limits = linux_set_limits,

@@ -1,7 +1,10 @@
 #include "template.h"
+#include "tarball.h"
 
 #include <elf.h>
 #include <errno.h>
+#include <time.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,4 +159,101 @@ int template_minimal(struct priv_ctx *c, struct err *e)
 	else
 		log_info("made the minimal template from %s", c->busybox);
 	return rc;
+}
+
+/* ---- templates from outside ---- */
+
+typedef int (*fill_fn)(struct priv_ctx *c, int dirfd, const void *arg, struct err *e);
+
+static int publish(struct priv_ctx *c, const char *name, bool replace, fill_fn fill, const void *arg, struct err *e)
+{
+	if (strcmp(name, MINIMAL_TEMPLATE) == 0)
+		return err_field(e, ERR_INVALID, "name", "%s is jaild's own template; give yours another name", name);
+	struct stat st;
+	bool exists = fstatat(c->templates_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && !replace)
+		return err_field(e, ERR_CONFLICT, "name", "template %s exists; publish a new version with replace", name);
+	char tmp[NAME_SIZE + 32], old[NAME_SIZE + 48];
+	snprintf(tmp, sizeof tmp, ".%s.new-%d", name, (int)getpid());
+	if (mkdirat(c->templates_fd, tmp, 0755) < 0)
+		return err_errno(e, "making template %s", name);
+	int dir = openat(c->templates_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = dir < 0 ? err_errno(e, "opening template %s", name) : fill(c, dir, arg, e);
+	if (dir >= 0)
+		close(dir);
+	snprintf(old, sizeof old, ".%s.old-%lld-%d", name, (long long)time(NULL), (int)getpid());
+	if (rc == 0 && exists && renameat(c->templates_fd, name, c->templates_fd, old) < 0)
+		rc = err_errno(e, "setting aside the old version of %s", name);
+	if (rc == 0 && renameat(c->templates_fd, tmp, c->templates_fd, name) < 0) {
+		rc = err_errno(e, "publishing template %s", name);
+		if (exists)
+			renameat(c->templates_fd, old, c->templates_fd, name);
+	}
+	if (rc < 0) {
+		struct err ignored;
+		rm_tree(c->templates_fd, tmp, &ignored);
+	}
+	return rc;
+}
+
+static int fill_tar(struct priv_ctx *c, int dirfd, const void *arg, struct err *e)
+{
+	(void)c;
+	/* a template's files are owned as the jail will see them, through the idmapped
+	 * mount: ids 0 to 65535 */
+	struct tar_in in = { .prefix = NULL, .shift = 0, .whiteouts = false };
+	return tar_unpack(*(const int *)arg, dirfd, &in, e);
+}
+
+int template_from_tar(struct priv_ctx *c, const char *name, bool replace, int fd, struct err *e)
+{
+	return publish(c, name, replace, fill_tar, &fd, e);
+}
+
+static int fill_dir(struct priv_ctx *c, int dirfd, const void *arg, struct err *e)
+{
+	int src = open_allowed(c, arg, O_RDONLY | O_DIRECTORY, "source", e);
+	if (src < 0)
+		return -1;
+	struct stat st;
+	int rc = 0;
+	/* its owners must be ids a jail maps */
+	if (fstat(src, &st) < 0 || st.st_uid >= 65536)
+		rc = err_field(e, ERR_INVALID, "source", "%s must be owned by an id below 65536 (usually root)", (const char *)arg);
+	if (rc == 0)
+		rc = copy_tree_shift(src, dirfd, 0, NULL, e);
+	close(src);
+	return rc;
+}
+
+int template_from_dir(struct priv_ctx *c, const char *name, bool replace, const char *source, struct err *e)
+{
+	return publish(c, name, replace, fill_dir, source, e);
+}
+
+int template_delete(struct priv_ctx *c, const char *name, struct err *e)
+{
+	if (strcmp(name, MINIMAL_TEMPLATE) == 0)
+		return err_field(e, ERR_INVALID, "name", "%s is jaild's own template and cannot be deleted", name);
+	struct stat st;
+	if (fstatat(c->templates_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_set(e, ERR_NOT_FOUND, "no template %s on this host", name);
+	if (rm_tree(c->templates_fd, name, e) < 0)
+		return -1;
+	/* and its earlier versions: jaild deletes a template only when no jail uses it */
+	char prefix[NAME_SIZE + 8];
+	snprintf(prefix, sizeof prefix, ".%s.old-", name);
+	int d2 = dup(c->templates_fd);
+	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	struct dirent *de;
+	if (d)
+		rewinddir(d);
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			rm_tree(c->templates_fd, de->d_name, e);
+	if (d)
+		closedir(d);
+	else if (d2 >= 0)
+		close(d2);
+	return 0;
 }

@@ -1,0 +1,28 @@
+/* tarball.h — trees in and out of tar streams (libarchive): template uploads, jail
+ * export and import. An archive from outside is hostile: it is unpacked by a child
+ * chrooted into the new directory, with libarchive's secure flags, owners limited to
+ * the 65536 ids a jail maps, no device nodes (an overlay whiteout, 0/0, when asked),
+ * and only the overlay's and user extended attributes. */
+#ifndef JAILD_TARBALL_H
+#define JAILD_TARBALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct tar_in {
+	const char *prefix;  /* only entries under this ("files/") are unpacked, without it; NULL: all */
+	uid_t shift;         /* added to every owner */
+	bool whiteouts;      /* 0/0 character devices allowed (a thin jail's private layer) */
+};
+
+/* Unpacks the tar stream (plain or compressed) read from fd into the empty dirfd. */
+int tar_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e);
+
+/* Writes dirfd's tree to fd as a pax tar: owners minus shift, names under prefix, and
+ * first (if extra_name) one file of the given text. */
+int tar_pack(int dirfd, int fd, uid_t shift, const char *prefix, const char *extra_name, const char *extra, struct err *e);
+
+#endif
