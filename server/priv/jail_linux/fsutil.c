@@ -163,6 +163,11 @@ static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int d
 /* The extended attributes overlayfs keeps in its private layer (opaque directories,
  * redirects) and user ones. security.* (file capabilities, labels) are not copied: a
  * copy must never carry more privilege than a file the jail could make itself. */
+bool xattr_copyable(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.", 5) == 0;
+}
+
 static int copy_xattrs(int in, int out, const char *rel, struct err *e)
 {
 	char names[8192], value[65536];
@@ -170,7 +175,7 @@ static int copy_xattrs(int in, int out, const char *rel, struct err *e)
 	if (n < 0)
 		return errno == ENOTSUP ? 0 : err_errno(e, "listing attributes of %s", rel);
 	for (char *k = names; k < names + n; k += strlen(k) + 1) {
-		if (strncmp(k, "trusted.overlay.", 16) != 0 && strncmp(k, "user.", 5) != 0)
+		if (!xattr_copyable(k))
 			continue;
 		ssize_t v = fgetxattr(in, k, value, sizeof value);
 		if (v < 0 || fsetxattr(out, k, value, (size_t)v, 0) < 0)
@@ -267,17 +272,17 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 	return 0;
 }
 
-static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int depth)
+int walk_dir(int dir, const char *rel, int depth, walk_fn fn, void *arg, struct err *e)
 {
 	if (depth > 4096)
-		return err_set(c->e, ERR_INTERNAL, "template tree too deep");
-	int dup_fd = dup(src);
+		return err_set(e, ERR_INTERNAL, "tree too deep at %s", rel);
+	int dup_fd = dup(dir);
 	if (dup_fd < 0)
-		return err_errno(c->e, "dup");
+		return err_errno(e, "dup");
 	DIR *d = fdopendir(dup_fd);
 	if (!d) {
 		close(dup_fd);
-		return err_errno(c->e, "opendir %s", rel);
+		return err_errno(e, "opendir %s", rel);
 	}
 	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
@@ -286,14 +291,30 @@ static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int d
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		char sub[4096];
-		if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= (int)sizeof sub) {
-			r = err_set(c->e, ERR_INTERNAL, "path too long in template: %s", rel);
-			break;
-		}
-		r = copy_one(c, src, dst, de->d_name, sub, depth);
+		if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= (int)sizeof sub)
+			r = err_set(e, ERR_INTERNAL, "path too long: %s", rel);
+		else
+			r = fn(arg, dir, de->d_name, sub, depth);
 	}
 	closedir(d);
 	return r;
+}
+
+struct copy_step {
+	struct copy_ctx *c;
+	int dst;
+};
+
+static int copy_step(void *arg, int dir, const char *name, const char *rel, int depth)
+{
+	struct copy_step *s = arg;
+	return copy_one(s->c, dir, s->dst, name, rel, depth);
+}
+
+static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int depth)
+{
+	struct copy_step s = { c, dst };
+	return walk_dir(src, rel, depth, copy_step, &s, c->e);
 }
 
 int copy_tree_shift(int src, int dst, uid_t shift, int64_t *bytes, struct err *e)

@@ -19,6 +19,15 @@ int open_no_symlinks(const char *path, int flags);
  * following a link. Absent is success. */
 int rm_tree(int dirfd, const char *name, struct err *e);
 
+/* Calls fn for each entry of dir (not . or ..), with rel its path from the walk's top;
+ * stops at the first non-zero return. */
+typedef int (*walk_fn)(void *arg, int dir, const char *name, const char *rel, int depth);
+int walk_dir(int dir, const char *rel, int depth, walk_fn fn, void *arg, struct err *e);
+
+/* The extended attributes a copy or an archive carries: the overlay's own (opaque
+ * directories, redirects) and user ones. Never security.* (file capabilities). */
+bool xattr_copyable(const char *name);
+
 /* Copies the tree at src into the (new, empty) directory dst, adding `shift` to every
  * owner and group, keeping modes, symlinks, hard links, devices, fifos, times and the
  * overlay's own attributes. *bytes (if not NULL): the disk space the copy takes. */

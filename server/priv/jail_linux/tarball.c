@@ -35,7 +35,7 @@ static void filter_xattrs(struct archive_entry *en)
 	size_t size;
 	archive_entry_xattr_reset(en);
 	while (n < 32 && archive_entry_xattr_next(en, &name, &value, &size) == ARCHIVE_OK) {
-		if (strncmp(name, "trusted.overlay.", 16) != 0 && strncmp(name, "user.", 5) != 0)
+		if (!xattr_copyable(name))
 			continue;
 		keep[n].name = strdup(name);
 		keep[n].value = malloc(size ? size : 1);
@@ -206,31 +206,14 @@ struct packer {
 
 static int pack_entry(struct packer *p, int dir, const char *name, const char *rel, int depth);
 
+static int pack_step(void *arg, int dir, const char *name, const char *rel, int depth)
+{
+	return pack_entry(arg, dir, name, rel, depth);
+}
+
 static int pack_dir(struct packer *p, int dir, const char *rel, int depth)
 {
-	if (depth > 4096)
-		return err_set(p->e, ERR_INTERNAL, "tree too deep");
-	int d2 = dup(dir);
-	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
-	if (!d) {
-		if (d2 >= 0)
-			close(d2);
-		return err_errno(p->e, "opening %s", rel);
-	}
-	rewinddir(d);
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char sub[4096];
-		if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= (int)sizeof sub)
-			r = err_set(p->e, ERR_INTERNAL, "path too long: %s", rel);
-		else
-			r = pack_entry(p, dir, de->d_name, sub, depth);
-	}
-	closedir(d);
-	return r;
+	return walk_dir(dir, rel, depth, pack_step, p, p->e);
 }
 
 static void add_xattrs(struct archive_entry *en, int fd)
@@ -238,7 +221,7 @@ static void add_xattrs(struct archive_entry *en, int fd)
 	char names[8192], value[65536];
 	ssize_t n = fd >= 0 ? flistxattr(fd, names, sizeof names) : -1;
 	for (char *k = names; n > 0 && k < names + n; k += strlen(k) + 1) {
-		if (strncmp(k, "trusted.overlay.", 16) != 0 && strncmp(k, "user.", 5) != 0)
+		if (!xattr_copyable(k))
 			continue;
 		ssize_t v = fgetxattr(fd, k, value, sizeof value);
 		if (v >= 0)
