@@ -8,8 +8,8 @@ packages=(
   libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libssl-dev libwslay-dev libcurl4-openssl-dev libarchive-dev
   # run: the minimal template's userland, the jail firewall, tools the tests and bench use
   busybox-static nftables iproute2 util-linux procps curl sqlite3 wrk e2fsprogs
-  # tests: jailctl console runs under tmux
-  tmux
+  # tests: jailctl console runs under tmux; the web console's tests drive Debian's Chromium
+  tmux chromium
 )
 # tests: the console's independent WebSocket client is Node's `ws` package; a Node.js
 # already on the machine (e.g. from NodeSource) serves, else Debian's

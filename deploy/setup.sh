@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/deps.sh
+# the web console's xterm.js, pinned by web/package-lock.json
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
 [ -d build ] || meson setup build --buildtype=debugoptimized
 meson compile -C build
 data=${JAILD_DATA_DIR:-/var/lib/jaild}
@@ -20,5 +22,6 @@ for _ in $(seq 100); do
 done
 curl -sf "http://$listen/api/health" >/dev/null || { echo "jaild did not start; see /var/log/jaild.log"; exit 1; }
 echo "jaild is running on http://$listen (log: /var/log/jaild.log, admin token: $data/admin.token)"
+echo "Web console: http://$listen/ (log in with the admin token, or a tenant user)"
 echo "Create and start a jail:"
 echo "  curl -s -H \"Authorization: Bearer \$(cat $data/admin.token)\" -X POST 'http://$listen/api/jails?start=1' -d '{\"name\":\"web1\",\"ip4\":[\"auto\"]}'"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Every test suite, from a fresh Debian 12 machine, as root: packages, a normal build
-# and an ASan+UBSan build, each running the unit and integration suites.
+# and an ASan+UBSan build, each running the unit, integration and browser suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/deps.sh || exit 1
-# the console tests' WebSocket client (versions pinned in its package-lock.json)
-(cd tests/integration/wsclient && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+# npm packages, each pinned by its package-lock.json: the console tests' WebSocket
+# client, the web console's xterm.js, and playwright-core for the browser tests
+for d in tests/integration/wsclient web tests/browser; do
+  (cd "$d" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+done
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 passed=0 failed=0
 run_build() { # dir, meson options...

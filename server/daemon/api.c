@@ -53,6 +53,13 @@ static void h_health(struct request *rq, struct response *rs)
 		json_object_set_new(rs->body, "helper", json_string("unavailable"));
 }
 
+/* GET /api/session: who the caller is (the web console asks after a reload). */
+static void h_session(struct request *rq, struct response *rs)
+{
+	resp_json(rs, 200, json_pack("{sssssssssb}", "kind", rq->who.id ? "token" : "session", "name", rq->who.name, "tenant",
+				      rq->who.tenant, "role", rq->who.role, "admin", is_admin(rq)));
+}
+
 static void h_host(struct request *rq, struct response *rs)
 {
 	(void)rq;
@@ -496,6 +503,7 @@ const struct route api_routes[] = {
 	{ .method = "POST", .pattern = "/api/tenants/*/users", .fn = h_users_create },
 	{ .method = "DELETE", .pattern = "/api/tenants/*/users/*", .fn = h_user_delete },
 	{ .method = "GET", .pattern = "/api/health", .fn = h_health, .public_ = true },
+	{ .method = "GET", .pattern = "/api/session", .fn = h_session },
 	{ .method = "GET", .pattern = "/api/host", .fn = h_host },
 	{ .method = "GET", .pattern = "/api/jails", .fn = h_jails_list },
 	{ .method = "POST", .pattern = "/api/jails", .fn = h_jails_create },

@@ -89,6 +89,11 @@ void h_console(struct request *rq, struct response *rs)
 		return resp_errorf(rs, ERR_MALFORMED, "Sec-WebSocket-Version", "only WebSocket version 13 (RFC 6455) is spoken here");
 	if (!ws_accept(key, rs->ws_accept))
 		return resp_errorf(rs, ERR_MALFORMED, "Sec-WebSocket-Key", "Sec-WebSocket-Key must be the base64 of 16 random bytes");
+	const char *protos = req_header(rq, "Sec-WebSocket-Protocol");
+	if (protos && !header_has(rq, "Sec-WebSocket-Protocol", "jaild"))
+		return resp_errorf(rs, ERR_MALFORMED, "Sec-WebSocket-Protocol", "the console speaks the subprotocol \"jaild\" only");
+	if (protos)
+		rs->ws_protocol = "jaild";
 	if (!same_origin(rq))
 		return resp_errorf(rs, ERR_FORBIDDEN, "Origin", "a console may only be opened from a page that jaild itself served");
 	unsigned cols, rows;

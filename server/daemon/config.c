@@ -28,6 +28,7 @@ void config_defaults(struct config *c)
 	snprintf(c->console_max, sizeof c->console_max, "20");
 	snprintf(c->recording_keep, sizeof c->recording_keep, "%d", 90 * 86400);
 	snprintf(c->record_input, sizeof c->record_input, "no");
+	snprintf(c->web_root, sizeof c->web_root, "%s", JAILD_WEBDIR);
 }
 
 #define SET(field)                                                                                       \
@@ -74,6 +75,11 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 	}
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
+	if (strcmp(key, "web-root") == 0) {
+		if (!valid_abs_path(value))
+			return err_set(e, ERR_INVALID, "web-root must be a clean absolute path (the directory with index.html)");
+		SET(web_root);
+	}
 	if (strcmp(key, "tls-cert") == 0)
 		SET(tls_cert);
 	if (strcmp(key, "tls-key") == 0)

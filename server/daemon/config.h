@@ -27,6 +27,7 @@ struct config {
 	char console_max[16];
 	char recording_keep[16];
 	char record_input[8];
+	char web_root[256];    /* the web console's files (index.html, node_modules/ for xterm.js) */
 	char allow_mounts[CFG_MOUNTS_MAX][256];
 	int nallow_mounts;
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "web.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -191,6 +192,8 @@ static int send_upgrade(struct MHD_Connection *c, struct response *rs)
 	}
 	MHD_add_response_header(r, "Upgrade", "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", rs->ws_accept);
+	if (rs->ws_protocol)
+		MHD_add_response_header(r, "Sec-WebSocket-Protocol", rs->ws_protocol);
 	MHD_add_response_header(r, "X-Request-Id", rs->request_id);
 	int ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
@@ -206,14 +209,24 @@ static int send_response(struct MHD_Connection *c, struct response *rs)
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, rs->stream, rs->stream_cls, rs->stream_free);
 	} else {
 		char *text = rs->text;
+		size_t len = rs->text_len;
 		rs->text = NULL;
 		if (!text)
 			text = rs->body ? json_dumps(rs->body, JSON_COMPACT) : strdup(rs->status == 204 ? "" : "{}");
-		r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+		r = MHD_create_response_from_buffer(len ? len : strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	}
 	MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type : "application/json");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Cache-Control", rs->static_file ? "no-cache" : "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (rs->static_file) {
+		/* nothing from elsewhere: scripts and styles are ours (xterm.js sets inline
+		 * styles on its elements), connections go only back to jaild */
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					"font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	}
 	const struct {
 		const char *name, *value;
 	} optional[] = {
@@ -270,6 +283,16 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
 	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
 	struct err e;
 	uint8_t hash[crypto_hash_sha256_BYTES];
+	/* a browser's WebSocket cannot set Authorization: it offers the token as the
+	 * subprotocol "jaild.bearer.TOKEN" beside "jaild" (the one the server picks) */
+	char proto_token[200] = "";
+	const char *protos = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
+	const char *pt = protos ? strstr(protos, "jaild.bearer.") : NULL;
+	if (!auth && pt) {
+		size_t n = strcspn(pt + 13, ", ");
+		snprintf(proto_token, sizeof proto_token, "Bearer %.*s", (int)(n < 180 ? n : 180), pt + 13);
+		auth = proto_token;
+	}
 	if (auth && strncmp(auth, "Bearer ", 7) == 0) {
 		const char *secret = auth + 7;
 		crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
@@ -412,7 +435,7 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 		if (allow[0]) {
 			snprintf(rs->allow, sizeof rs->allow, "%s", allow);
 			resp_json(rs, 405, envelope("method_not_allowed", "this route does not take that method; see the Allow header", NULL));
-		} else {
+		} else if (!web_serve(rq, rs)) {
 			resp_errorf(rs, ERR_NOT_FOUND, NULL, "no route %s %s", rq->method, rq->path);
 		}
 		return;

@@ -44,6 +44,8 @@ struct response {
 	char location[192];
 	char allow[64];
 	char *text;             /* owned; plain body instead of JSON */
+	size_t text_len;        /* of text, when it may hold NUL (0: strlen) */
+	bool static_file;       /* the web console: revalidated caching and its security headers */
 	char request_id[40];
 	bool replayed;          /* answered from an earlier request's Idempotency-Key */
 	char retry_after[24];
@@ -58,6 +60,7 @@ struct response {
 	void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *urh);
 	char upgrade_cls[64];
 	char ws_accept[32];
+	const char *ws_protocol;  /* the subprotocol chosen from the client's offer */
 };
 
 typedef void (*handler_fn)(struct request *rq, struct response *rs);

@@ -28,6 +28,7 @@
 #include "supervisor.h"
 #include "tls.h"
 #include "token.h"
+#include "web.h"
 
 static void usage(FILE *f)
 {
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 		"             [--uid-base N] [--cgroup-favordynmods yes|no] [--rate-limit PER_SECOND]\n"
 		"             [--events-keep SECONDS] [--tls-cert FILE --tls-key FILE]\n"
 		"             [--console-grace SECONDS] [--console-idle SECONDS] [--console-max-per-tenant N]\n"
-		"             [--recording-keep SECONDS] [--console-record-input yes|no]\n"
+		"             [--recording-keep SECONDS] [--console-record-input yes|no] [--web-root DIR]\n"
 		"       jaild --gen-cert DIR   (a self-signed certificate and key for first set-up)\n"
 		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild\n");
 }
@@ -119,6 +120,7 @@ static int serve(const struct config *cfg, int ctl)
 	struct console_settings cs = { .grace = atoi(cfg->console_grace), .idle = atoi(cfg->console_idle),
 				       .max_per_tenant = atoi(cfg->console_max), .keep = atoll(cfg->recording_keep),
 				       .record_input = strcmp(cfg->record_input, "yes") == 0 };
+	web_init(cfg->web_root);
 	if (console_init(J.st, cfg->data_dir, &cs, &e))
 		die("console", &e);
 	if (priv_client_start(ctl, reconcile_on_connect, &e))
@@ -153,7 +155,7 @@ int main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'T' }, { "tls-key", required_argument, NULL, 'K' },
 		{ "console-grace", required_argument, NULL, 'x' }, { "console-idle", required_argument, NULL, 'x' },
 		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
-		{ "console-record-input", required_argument, NULL, 'x' },
+		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
 		{ "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },

@@ -1,0 +1,192 @@
+// The web console end to end, in Debian's Chromium driven by playwright-core, against
+// the real jaild test_browser.py started (URL and users in the environment). Each step
+// asserts what a person would see; screenshots of every page go to SHOTS.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const URL_ = process.env.JAILD_URL;
+const SHOTS = process.env.SHOTS;
+const A = { tenant: 'acme', user: 'alice', password: process.env.ACME_PASSWORD };
+const G = { tenant: 'globex', user: 'gina', password: process.env.GLOBEX_PASSWORD };
+fs.mkdirSync(SHOTS, { recursive: true });
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+let failures = 0;
+const step = async (name, fn) => {
+  try { await fn(); console.log('ok   ' + name); }
+  catch (e) { failures++; console.log('FAIL ' + name + '\n     ' + String(e.stack || e).split('\n').slice(0, 6).join('\n     ')); }
+};
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+
+async function login(page, who) {
+  await page.goto(URL_ + '/');
+  await page.getByLabel('Tenant', { exact: true }).fill(who.tenant);
+  await page.getByLabel('User', { exact: true }).fill(who.user);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Jails' }).waitFor();
+}
+
+const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+const page = await ctx.newPage();
+const consoleErrors = [];
+page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+
+await step('a wrong password shows an error and no session', async () => {
+  await page.goto(URL_ + '/');
+  await shot(page, '01-login');
+  await page.getByLabel('Tenant', { exact: true }).fill(A.tenant);
+  await page.getByLabel('User', { exact: true }).fill(A.user);
+  await page.getByLabel('Password', { exact: true }).fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText(/wrong|incorrect|not valid|invalid/i).first().waitFor();
+  const cookies = await ctx.cookies();
+  assert.equal(cookies.find((c) => c.name === 'jaild_session'), undefined, 'a session cookie after a wrong password');
+  await shot(page, '02-login-wrong-password');
+});
+
+await step('log in as a tenant user', async () => {
+  await login(page, A);
+  assert.ok((await ctx.cookies()).find((c) => c.name === 'jaild_session' && c.httpOnly), 'HttpOnly session cookie');
+  await shot(page, '03-jails-empty');
+});
+
+await step('an invalid create shows the API field error next to the field', async () => {
+  await page.getByRole('button', { name: 'New jail' }).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByLabel('Name', { exact: true }).fill('webshop');
+  await dlg.getByLabel('Processes', { exact: true }).fill('-5');
+  await dlg.getByRole('button', { name: 'Create' }).click();
+  const err = dlg.locator('.field[data-field="limits.maxproc"] .error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /maxproc/);
+  await shot(page, '04-create-field-error');
+  await dlg.getByLabel('Processes', { exact: true }).fill('64');
+});
+
+await step('create a jail and see it turn running without reloading', async () => {
+  const dlg = page.getByRole('dialog');
+  await dlg.getByRole('button', { name: 'Create' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  const row = page.locator('tr[data-jail="webshop"]');
+  await row.locator('.state.running').waitFor({ timeout: 15000 });
+  await shot(page, '05-jails-running');
+});
+
+await step('the list follows changes made elsewhere (events), without a reload', async () => {
+  const r = await page.evaluate(async () => (await fetch('/api/jails/webshop/stop', { method: 'POST', credentials: 'same-origin',
+    headers: { 'X-CSRF-Token': sessionStorage.getItem('jaild.csrf') } })).status);
+  assert.equal(r, 200);
+  await page.locator('tr[data-jail="webshop"] .state.stopped').waitFor({ timeout: 10000 });
+  await page.locator('tr[data-jail="webshop"]').getByRole('button', { name: 'Start' }).click();
+  await page.locator('tr[data-jail="webshop"] .state.running').waitFor({ timeout: 15000 });
+});
+
+let sessionId;
+await step('open the shell, type hostname, see the jail\'s hostname', async () => {
+  await page.locator('tr[data-jail="webshop"]').getByRole('link', { name: 'Shell' }).click();
+  const term = page.locator('#terminal');
+  await term.waitFor();
+  await page.locator('#terminal .xterm-rows').getByText(/root@webshop/).first().waitFor({ timeout: 10000 });
+  await page.keyboard.type('hostname; echo M$((6*7))\n');
+  await page.locator('#terminal .xterm-rows').getByText(/^M42/).first().waitFor({ timeout: 10000 });
+  const text = await page.locator('#terminal .xterm-rows').innerText();
+  assert.match(text, /\nwebshop\s*\n/);
+  sessionId = await term.getAttribute('data-session');
+  assert.ok(sessionId, 'the session id is known');
+  await page.keyboard.type('echo before-reload > /tmp/mark\n');
+  await shot(page, '06-shell');
+});
+
+await step('reload the page and find the same shell session', async () => {
+  await page.reload();
+  const term = page.locator('#terminal');
+  await term.waitFor();
+  await page.waitForFunction((id) => document.querySelector('#terminal')?.dataset.session === id, sessionId, { timeout: 10000 });
+  await page.keyboard.type('cat /tmp/mark; echo same-$$\n');
+  await page.locator('#terminal .xterm-rows').getByText(/^before-reload/).first().waitFor({ timeout: 10000 });
+  await shot(page, '07-shell-after-reload');
+});
+
+await step('the details, snapshots and audit tabs show the jail', async () => {
+  await page.getByRole('tab', { name: 'Overview' }).click();
+  await page.getByRole('heading', { name: 'Spec' }).waitFor();
+  await shot(page, '08-jail-overview');
+  await page.getByRole('tab', { name: 'Snapshots' }).click();
+  await page.getByLabel('New snapshot', { exact: true }).fill('clean');
+  await page.getByRole('button', { name: 'Take snapshot' }).click();
+  await page.getByRole('table', { name: 'Snapshots' }).getByText('clean').waitFor();
+  await shot(page, '09-jail-snapshots');
+  await page.getByRole('tab', { name: 'Audit' }).click();
+  await page.getByRole('table', { name: 'Audit entries' }).waitFor();
+  await shot(page, '10-jail-audit');
+});
+
+await step('a second tenant never sees the first tenant\'s jail', async () => {
+  const other = await browser.newContext({ viewport: { width: 390, height: 844 } }); // a phone
+  const p2 = await other.newPage();
+  await login(p2, G);
+  await p2.waitForTimeout(500);
+  assert.equal(await p2.locator('tr[data-jail="webshop"]').count(), 0);
+  await p2.goto(URL_ + '/#/jails/webshop');
+  await p2.getByText(/no jail named webshop/).waitFor();
+  await shot(p2, '11-other-tenant-phone');
+  await other.close();
+});
+
+await step('stop and destroy the jail from the list, with confirmation', async () => {
+  await page.goto(URL_ + '/#/jails');
+  const row = page.locator('tr[data-jail="webshop"]');
+  await row.getByRole('button', { name: 'Stop' }).click();
+  await row.locator('.state.stopped').waitFor({ timeout: 15000 });
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Destroy' }).click();
+  await row.waitFor({ state: 'detached', timeout: 15000 });
+  await shot(page, '12-jails-after-destroy');
+});
+
+await step('logging out ends the session; the app asks to log in', async () => {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in to jaild' }).waitFor();
+  const st = await page.evaluate(async () => (await fetch('/api/jails', { credentials: 'same-origin' })).status);
+  assert.equal(st, 401);
+});
+
+await step('admin pages: tenants, tokens (secret shown once), audit, host', async () => {
+  const admin = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const p = await admin.newPage();
+  await p.goto(URL_ + '/');
+  await p.getByLabel('Token', { exact: true }).fill(process.env.ADMIN_TOKEN);
+  await p.getByRole('button', { name: 'Use token' }).click();
+  await p.getByRole('heading', { name: 'Jails' }).waitFor();
+  await p.getByRole('link', { name: 'Tenants' }).click();
+  await p.getByRole('table', { name: 'Tenants' }).getByText('acme').waitFor();
+  await shot(p, '13-admin-tenants');
+  await p.getByRole('link', { name: 'acme' }).click();
+  await p.getByLabel('New token', { exact: true }).fill('from-the-browser');
+  await p.getByRole('button', { name: 'Create' }).click();
+  await p.locator('.secret').waitFor();
+  assert.match(await p.locator('.secret').textContent(), /^jd_/);
+  await shot(p, '14-admin-token-secret');
+  await p.getByRole('link', { name: 'Audit' }).click();
+  await p.getByRole('table', { name: 'Audit entries' }).waitFor();
+  await shot(p, '15-admin-audit');
+  await p.getByRole('link', { name: 'Host' }).click();
+  await p.getByRole('heading', { name: 'Preflight warnings' }).waitFor();
+  await shot(p, '16-admin-host');
+  await p.getByRole('link', { name: 'Templates' }).click();
+  await p.getByRole('table', { name: 'Templates' }).getByText('minimal').waitFor();
+  await shot(p, '17-templates');
+  await admin.close();
+});
+
+await step('no errors in the browser console (CSP violations included)', async () => {
+  const real = consoleErrors.filter((t) => !/401|403|404|409|422/.test(t));
+  assert.deepEqual(real, []);
+});
+
+await browser.close();
+console.log(failures ? `${failures} failed` : 'all passed');
+process.exit(failures ? 1 : 0);
