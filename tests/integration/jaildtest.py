@@ -109,7 +109,12 @@ class Jaild:
         # sanitizer reports from the daemons (server, helper, workers) fail the suite
         log = self.logtext(tail=10 ** 7)
         bad = [m for m in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer") if m in log]
-        shutil.rmtree(self.dir, ignore_errors=True)
+        # the helper's last workers may still be finishing (a destroy's rm): try again
+        for _ in range(10):
+            shutil.rmtree(self.dir, ignore_errors=True)
+            if not os.path.exists(self.dir):
+                break
+            time.sleep(0.3)
         # this instance's (now empty) parent cgroups: a test data dir does not come back
         for tag in set(re.findall(r"under (jaild-[0-9a-f]{4})", log)):
             for d in glob.glob("/sys/fs/cgroup/*/%s" % tag) + glob.glob("/sys/fs/cgroup/%s" % tag):

@@ -24,6 +24,8 @@ def setUpModule():
 def tearDownModule():
     J.stop()
     J.cleanup()
+    import shutil
+    shutil.rmtree(SRC, ignore_errors=True)
 
 
 def tarball(extra=None, mode="w:gz", base=True):
