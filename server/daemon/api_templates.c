@@ -16,17 +16,29 @@ static json_t *template_json(const struct template_row *t)
 			 t->created_at, "updated_at", t->updated_at, "jails", (json_int_t)t->jails);
 }
 
+struct listing {
+	json_t *items;
+	int64_t tenant_id; /* 0: all (admins); else only what that tenant may use */
+};
+
 static void add_template(const struct template_row *t, void *arg)
 {
-	json_array_append_new(arg, template_json(t));
+	struct listing *l = arg;
+	if (l->tenant_id && !store_template_allowed(J.st, l->tenant_id, t->name))
+		return;
+	json_t *j = template_json(t);
+	if (l->tenant_id) /* how many jails use it, across tenants, is the provider's business */
+		json_object_del(j, "jails");
+	json_array_append_new(l->items, j);
 }
 
+/* GET /api/templates: admins see all; a tenant, the templates it may use. */
 void h_templates_list(struct request *rq, struct response *rs)
 {
 	struct err e;
-	(void)rq;
 	json_t *items = json_array();
-	if (store_template_list(J.st, add_template, items, &e) < 0) {
+	struct listing l = { items, is_admin(rq) ? 0 : rq->who.tenant_id };
+	if (store_template_list(J.st, add_template, &l, &e) < 0) {
 		json_decref(items);
 		return resp_error(rs, &e);
 	}

@@ -80,8 +80,9 @@ static json_t *tenant_json(const struct tenant_row *t)
 {
 	json_t *usage = json_pack("{sIsIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
 				  "maxproc", (json_int_t)t->usage.maxproc, "ip4", (json_int_t)t->usage.ip4, "disk", (json_int_t)t->usage.disk);
-	return json_pack("{sssssIsoso}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
-			 quotas_json(&t->quotas), "usage", usage);
+	json_t *tpl = t->templates[0] ? json_loads(t->templates, 0, NULL) : NULL;
+	return json_pack("{sssssIsososo}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
+			 quotas_json(&t->quotas), "usage", usage, "templates", tpl ? tpl : json_null());
 }
 
 /* {"jails": 10, "memoryuse": "4G", ...}; null removes a quota. Applied onto q. */
@@ -156,16 +157,43 @@ static int check_quotas_field(json_t *v, const char *f, struct err *e)
 	return parse_quotas(v, &q, e);
 }
 
+/* "templates": the names a tenant's jails may be made from (each must exist), or null
+ * for every template. */
+static int check_templates(json_t *v, const char *f, struct err *e)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(v, i, x) {
+		const char *n = json_string_value(x);
+		if (!n || !valid_name(n) || !store_template_exists(J.st, n))
+			return err_field(e, ERR_INVALID, f, "%s[%zu] must name a template on this host (GET /api/templates)", f, i);
+	}
+	return 0;
+}
+
 static const struct jfield tenant_fields[] = {
 	{ "name", JT_STRING, true, check_tenant_name },
 	{ "quotas", JT_OBJECT, false, check_quotas_field },
+	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
 	{ NULL, 0, false, NULL },
 };
 
 static const struct jfield tenant_patch_fields[] = {
-	{ "quotas", JT_OBJECT, true, check_quotas_field },
+	{ "quotas", JT_OBJECT, false, check_quotas_field },
+	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
 	{ NULL, 0, false, NULL },
 };
+
+static int set_templates(struct tenant_row *t, json_t *body, struct err *e)
+{
+	json_t *v = json_object_get(body, "templates");
+	if (!v)
+		return 0;
+	char *text = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+	int rc = store_tenant_set_templates(J.st, t->id, text, e) || store_tenant_get(J.st, t->name, t, e) ? -1 : 0;
+	free(text);
+	return rc;
+}
 
 void h_tenants_create(struct request *rq, struct response *rs)
 {
@@ -179,7 +207,7 @@ void h_tenants_create(struct request *rq, struct response *rs)
 	struct quotas q = { -1, -1, -1, -1, -1 };
 	int rc = json_check_fields(body, tenant_fields, "", &e) ||
 		 (json_object_get(body, "quotas") && parse_quotas(json_object_get(body, "quotas"), &q, &e)) ||
-		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &q, &t, &e);
+		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &q, &t, &e) || set_templates(&t, body, &e);
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);
@@ -205,8 +233,9 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 	if (!body)
 		return;
 	struct quotas q = t.quotas;
-	int rc = json_check_fields(body, tenant_patch_fields, "", &e) || parse_quotas(json_object_get(body, "quotas"), &q, &e) ||
-		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e);
+	json_t *jq = json_object_get(body, "quotas");
+	int rc = json_check_fields(body, tenant_patch_fields, "", &e) || (jq && parse_quotas(jq, &q, &e)) ||
+		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e) || set_templates(&t, body, &e);
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);

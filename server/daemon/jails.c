@@ -382,6 +382,10 @@ int jail_create_from(const struct token_info *who, json_t *body, bool start, int
 		err_field(e, ERR_INVALID, "template", "there is no template named %s on this host", tmpl);
 		goto out_spec;
 	}
+	if (!store_template_allowed(J.st, tenant_id, tmpl)) {
+		err_field(e, ERR_INVALID, "template", "this tenant may not use template %s (its templates are limited by the provider)", tmpl);
+		goto out_spec;
+	}
 	if (!jail_busy_acquire(name)) {
 		busy_err(name, e);
 		goto out_spec;

@@ -12,6 +12,7 @@ const char *jtype_name(enum jtype t)
 	case JT_ARRAY: return "an array";
 	case JT_OBJECT: return "an object";
 	case JT_STRING_OR_INT: return "a string or an integer";
+	case JT_ARRAY_OR_NULL: return "an array, or null";
 	}
 	return "?";
 }
@@ -25,6 +26,7 @@ static bool type_ok(json_t *v, enum jtype t)
 	case JT_ARRAY: return json_is_array(v);
 	case JT_OBJECT: return json_is_object(v);
 	case JT_STRING_OR_INT: return json_is_string(v) || json_is_integer(v);
+	case JT_ARRAY_OR_NULL: return json_is_array(v) || json_is_null(v);
 	}
 	return false;
 }

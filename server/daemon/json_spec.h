@@ -8,7 +8,7 @@
 
 #include "err.h"
 
-enum jtype { JT_STRING, JT_INT, JT_BOOL, JT_ARRAY, JT_OBJECT, JT_STRING_OR_INT };
+enum jtype { JT_STRING, JT_INT, JT_BOOL, JT_ARRAY, JT_OBJECT, JT_STRING_OR_INT, JT_ARRAY_OR_NULL };
 
 struct jfield {
 	const char *name;

@@ -398,6 +398,7 @@ static void read_tenant(sqlite3_stmt *st, struct tenant_row *t)
 	col_text(st, 2, t->created_at, sizeof t->created_at);
 	t->jails = sqlite3_column_int64(st, 3);
 	quotas_from_text((const char *)sqlite3_column_text(st, 4), &t->quotas);
+	col_text(st, 5, t->templates, sizeof t->templates);
 }
 
 static int fill_usage(struct store *s, int db_slot, struct tenant_row *t, struct err *e)
@@ -405,7 +406,8 @@ static int fill_usage(struct store *s, int db_slot, struct tenant_row *t, struct
 	return tenant_usage(s, db_slot, t->id, &t->usage, NULL, NULL, NULL, e);
 }
 
-#define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id), t.quotas FROM tenants t "
+#define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id), t.quotas, " \
+		    "COALESCE(t.templates, '') FROM tenants t "
 
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e)
 {
@@ -460,6 +462,33 @@ int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q,
 	DONE(st);
 	release(s, db_slot);
 	return rc;
+}
+
+int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("UPDATE tenants SET templates = NULLIF(?, '') WHERE id = ?", &st);
+	sqlite3_bind_text(st, 1, templates ? templates : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "setting a tenant's templates");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name)
+{
+	struct err e;
+	WITH_DB(s, db, &e);
+	sqlite3_stmt *st;
+	PREP("SELECT templates IS NULL OR EXISTS (SELECT 1 FROM json_each(templates) WHERE value = ?2) FROM tenants WHERE id = ?1", &st);
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	bool ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	DONE(st);
+	release(s, db_slot);
+	return ok;
 }
 
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,

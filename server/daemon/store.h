@@ -59,7 +59,8 @@ struct tenant_row {
 	char created_at[32];
 	int64_t jails;
 	struct quotas quotas;
-	struct quotas usage; /* disk: -1 (not counted yet) */
+	struct quotas usage;
+	char templates[1024]; /* the templates it may use, a JSON array; "" for all */
 };
 /* ERR_CONFLICT when the name is taken. */
 int store_tenant_create(struct store *s, const char *name, const struct quotas *q, struct tenant_row *out, struct err *e);
@@ -67,6 +68,9 @@ int store_tenant_create(struct store *s, const char *name, const struct quotas *
  * allocations are refused). */
 int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q, struct err *e);
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e);
+/* templates: a JSON array of names, NULL for all. */
+int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e);
+bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name);
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
 		      struct err *e);
 /* Removes the tenant and its tokens; ERR_WRONG_STATE while it owns jails. */

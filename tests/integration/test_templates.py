@@ -135,6 +135,32 @@ class Templates(unittest.TestCase):
         self.assertEqual(J.call("DELETE", "/api/templates/fromdir")[0], 204)
 
 
+class TenantTemplates(unittest.TestCase):
+    def test_a_tenant_limited_to_some_templates(self):
+        st, t, _ = upload("lamp", tarball())
+        self.assertEqual(st, 201, t)
+        try:
+            st, body, _ = J.call("POST", "/api/tenants", {"name": "limited", "templates": ["lamp"]})
+            self.assertEqual((st, body["templates"]), (201, ["lamp"]), body)
+            tok = J.call("POST", "/api/tenants/limited/tokens", {"name": "t"})[1]["secret"]
+            names = [x["name"] for x in J.call("GET", "/api/templates", token=tok)[1]["items"]]
+            self.assertEqual(names, ["lamp"])
+            st, body, _ = J.call("POST", "/api/jails", {"name": "lim1"}, token=tok)  # minimal by default
+            self.assertEqual((st, body["error"]["field"]), (422, "template"), body)
+            st, body, _ = J.call("POST", "/api/jails", {"name": "lim2", "template": "lamp"}, token=tok)
+            self.assertEqual(st, 201, body)
+            J.call("DELETE", "/api/jails/lim2")
+            st, body, _ = J.call("PATCH", "/api/tenants/limited", {"templates": ["nope"]})
+            self.assertEqual((st, body["error"]["field"]), (422, "templates"), body)
+            st, body, _ = J.call("PATCH", "/api/tenants/limited", {"templates": None})
+            self.assertEqual((st, body["templates"]), (200, None), body)
+            st, body, _ = J.call("POST", "/api/jails", {"name": "lim3"}, token=tok)
+            self.assertEqual(st, 201, body)
+            J.call("DELETE", "/api/jails/lim3")
+        finally:
+            J.call("DELETE", "/api/templates/lamp")
+
+
 class ExportImport(unittest.TestCase):
     def test_export_here_import_there(self):
         st, body, _ = J.call("POST", "/api/jails?start=1", {"name": "mover", "hostname": "mover.example"})
