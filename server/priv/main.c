@@ -402,7 +402,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((ctx.jails_fd = open_dir_owned_by_root(data, "jails", 0700, &e)) < 0 ||
-	    (ctx.templates_fd = open_dir_owned_by_root(data, "templates", 0755, &e)) < 0 || B->init(&ctx, &e) < 0) {
+	    (ctx.templates_fd = open_dir_owned_by_root(data, "templates", 0700, &e)) < 0 || B->init(&ctx, &e) < 0) {
 		log_error("%s", e.msg);
 		return 1;
 	}

@@ -120,6 +120,13 @@ class Templates(unittest.TestCase):
         self.assertEqual(J.call("DELETE", "/api/templates/minimal", token=tok)[0], 403)
         self.assertEqual(J.call("GET", "/api/templates", token=tok)[0], 200)
 
+    def test_host_users_cannot_reach_template_files(self):
+        # a template may hold setuid-root programs (a distribution's su): through the
+        # host's filesystem nobody but root may reach them
+        for d in ("templates", "jails"):
+            mode = os.stat(os.path.join(J.data, d)).st_mode
+            self.assertEqual(mode & 0o077, 0, "%s is mode %o" % (d, mode & 0o777))
+
     def test_from_an_allowed_host_directory_only(self):
         os.makedirs(SRC + "/tree/etc", exist_ok=True)
         with open(SRC + "/tree/etc/hello", "w") as f:
