@@ -5,6 +5,7 @@ exported from one data dir is imported into another and holds the same files."""
 import hashlib
 import io
 import os
+import stat
 import tarfile
 import unittest
 import urllib.request
@@ -140,6 +141,15 @@ class Templates(unittest.TestCase):
             self.assertEqual((st, body["error"]["field"]), (422, "source"), (src, body))
         self.assertNotIn("stolen", template_dirs())
         self.assertEqual(J.call("DELETE", "/api/templates/fromdir")[0], 204)
+        # a device node in the directory: refused, nothing kept
+        os.makedirs(SRC + "/devtree/dev", exist_ok=True)
+        if not os.path.exists(SRC + "/devtree/dev/sda"):
+            os.mknod(SRC + "/devtree/dev/sda", 0o660 | stat.S_IFBLK, os.makedev(8, 0))
+        st, body, _ = J.call("POST", "/api/templates", {"name": "withdev", "source": SRC + "/devtree"})
+        self.assertEqual(st, 422, body)
+        self.assertIn("device node", body["error"]["message"])
+        self.assertNotIn("withdev", template_dirs())
+        self.assertEqual([d for d in template_dirs() if d.startswith(".")], [])
 
 
 class TenantTemplates(unittest.TestCase):

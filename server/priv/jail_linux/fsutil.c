@@ -265,7 +265,10 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 			return err_errno(c->e, "symlink %s", rel);
 		return 0;
 	}
-	/* devices, fifos, sockets */
+	/* fifos, sockets, and of devices only overlay whiteouts (0/0): a real device node
+	 * in a template or a jail's files would be a door to the host's hardware */
+	if ((S_ISCHR(st.st_mode) && st.st_rdev != 0) || S_ISBLK(st.st_mode))
+		return err_set(c->e, ERR_INVALID, "%s is a device node; device nodes are not copied into jails", rel);
 	if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0 || fchownat(dst, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
 		return err_errno(c->e, "mknod %s", rel);

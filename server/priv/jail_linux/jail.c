@@ -452,11 +452,11 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 			goto out;
 		}
 		if ((userns_fd = idmap_userns(plan.base, e)) < 0 ||
-		    (plan.root_tree = rootfs_clone_tree(template_fd, MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, userns_fd, "the template", e)) < 0)
+		    (plan.root_tree = rootfs_clone_tree(template_fd, MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, userns_fd, "the template", e)) < 0)
 			goto out;
 	} else {
 		int root = openat(files_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		plan.root_tree = root < 0 ? err_errno(e, "opening the jail's root") : rootfs_clone_tree(root, 0, -1, "the jail's root", e);
+		plan.root_tree = root < 0 ? err_errno(e, "opening the jail's root") : rootfs_clone_tree(root, MOUNT_ATTR_NODEV, -1, "the jail's root", e);
 		if (root >= 0)
 			close(root);
 		if (plan.root_tree < 0)

@@ -91,7 +91,9 @@ static int mount_root(const struct rootfs_plan *p, int jail_fd, struct err *e)
 	snprintf(opts, sizeof opts, "lowerdir=%s/lower,upperdir=%s%s/upper,workdir=%s%s/work", jd, jd, on, jd, on);
 	char mnt[64];
 	snprintf(mnt, sizeof mnt, "%s/mnt", jd);
-	if (mount("overlay", mnt, "overlay", 0, opts) < 0)
+	/* nodev: a device node in the template or the jail's layer opens nothing (the jail
+	 * gets its devices from its own /dev) */
+	if (mount("overlay", mnt, "overlay", MS_NODEV, opts) < 0)
 		return err_errno(e, "mounting the overlay root (%s)", opts);
 	return 0;
 }
