@@ -1,5 +1,6 @@
 /* The store on ":memory:": migrations, allocation of slots and addresses in one
- * transaction, conflicts, versions (ETag), paging. */
+ * transaction, conflicts, versions (ETag), paging; snapshots, the restore schedule,
+ * console sessions and their retention, template versions and tenants' templates. */
 #include <string.h>
 
 #include "check.h"
@@ -13,6 +14,27 @@ static json_t *spec(const char *name, const char *ip)
 
 static int count;
 static char last[64];
+static int expired;
+
+static void on_expire(const char *id, void *arg)
+{
+	(void)arg;
+	expired += strcmp(id, "c0ffee") == 0;
+}
+
+static void each_snapshot(const struct snapshot_row *p, void *arg)
+{
+	(void)arg;
+	count++;
+	snprintf(last, sizeof last, "%s", p->name);
+}
+
+static struct restore_row due;
+static void each_restore(const struct restore_row *r, void *arg)
+{
+	(void)arg;
+	due = *r;
+}
 static void each(const struct jail_row *r, void *arg)
 {
 	(void)arg;
@@ -106,6 +128,60 @@ int main(void)
 	CHECK(store_jail_list(s, &f, each, NULL, &e) == 2);
 	f = (struct jail_filter){ .after = "", .state = "running" };
 	CHECK(store_jail_list(s, &f, each, NULL, &e) == 1);
+
+	/* snapshots: per jail, unique, gone with the jail */
+	CHECK(store_snapshot_add(s, "a", "clean", 4096, &e) == 0);
+	CHECK(store_snapshot_add(s, "a", "clean", 1, &e) < 0 && e.code == ERR_CONFLICT);
+	CHECK(store_snapshot_add(s, "nope", "x", 1, &e) < 0 && e.code == ERR_NOT_FOUND);
+	CHECK(store_snapshot_add(s, "a", "later", 8192, &e) == 0);
+	count = 0;
+	CHECK(store_snapshot_list(s, "a", each_snapshot, NULL, &e) == 2 && strcmp(last, "later") == 0);
+	struct snapshot_row sp;
+	CHECK(store_snapshot_get(s, "a", "clean", &sp, &e) == 0 && sp.bytes == 4096);
+	CHECK(store_snapshot_get(s, "a", "gone", &sp, &e) < 0 && e.code == ERR_NOT_FOUND);
+	CHECK(store_snapshot_delete(s, "a", "later", &e) == 0);
+	count = 0;
+	CHECK(store_snapshot_list(s, "a", each_snapshot, NULL, &e) == 1);
+
+	/* the restore schedule: running jails with a restore setting, their times kept */
+	json_t *rs = json_pack("{sss[]s[]s{ssss}}", "name", "a", "ip4", "ip6", "restore", "every", "1h", "snapshot", "clean");
+	CHECK(store_jail_get(s, "a", &r, &e) == 0);
+	int urc = rs ? store_jail_update_spec(s, "a", r.version, rs, &e) : -1;
+	CHECK(urc == 0);
+	jail_row_clear(&r);
+	json_decref(rs);
+	memset(&due, 0, sizeof due);
+	CHECK(store_restore_list(s, each_restore, NULL, &e) == 1 && strcmp(due.name, "a") == 0 && due.at == 0 &&
+	      strcmp(due.every, "1h") == 0);
+	CHECK(store_set_restore_at(s, "a", 1000, 900, &e) == 0);
+	CHECK(store_restore_list(s, each_restore, NULL, &e) == 1 && due.at == 1000 && due.warn_at == 900);
+
+	/* console sessions: ended ones past the cutoff lose their recording, once */
+	struct console_row c = { .tenant_id = t1, .cols = 80, .rows = 24 };
+	snprintf(c.id, sizeof c.id, "c0ffee");
+	snprintf(c.jail, sizeof c.jail, "a");
+	snprintf(c.actor, sizeof c.actor, "token:1 test");
+	snprintf(c.source, sizeof c.source, "127.0.0.1");
+	store_now(c.started_at);
+	CHECK(store_console_add(s, &c, &e) == 0);
+	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", on_expire, NULL, &e) == 0 && expired == 0); /* live */
+	CHECK(store_console_end(s, "c0ffee", "the shell exited", 123, &e) == 0);
+	CHECK(store_console_expire(s, "2000-01-01T00:00:00Z", on_expire, NULL, &e) == 0 && expired == 0); /* too new */
+	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", on_expire, NULL, &e) == 1 && expired == 1);
+	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", on_expire, NULL, &e) == 0 && expired == 1);
+	struct console_row got;
+	CHECK(store_console_get(s, "c0ffee", &got, &e) == 0 && !got.recording && got.bytes_out == 123 &&
+	      strcmp(got.end_reason, "the shell exited") == 0);
+
+	/* templates: versions and who may use them */
+	CHECK(store_template_put(s, "web", "upload", "ab", &e) == 0);
+	CHECK(store_template_put(s, "web", "upload", "cd", &e) == 0);
+	struct template_row tr;
+	CHECK(store_template_get(s, "web", &tr, &e) == 0 && tr.version == 2 && strcmp(tr.sha256, "cd") == 0);
+	CHECK(store_template_allowed(s, t2, "web"));
+	CHECK(store_tenant_set_templates(s, t2, "[\"minimal\"]", &e) == 0);
+	CHECK(!store_template_allowed(s, t2, "web") && store_template_allowed(s, t2, "minimal"));
+	CHECK(store_tenant_set_templates(s, t2, NULL, &e) == 0 && store_template_allowed(s, t2, "web"));
 	store_close(s);
 	return check_done();
 }
