@@ -278,6 +278,7 @@ static void held_add(struct session *s, const char *buf, size_t n)
 }
 
 static void session_end(struct session *s, const char *reason);
+static void output(struct session *s, const char *buf, size_t n);
 
 static const struct {
 	const char *name;
@@ -417,12 +418,8 @@ static void session_end(struct session *s, const char *reason)
 	/* the last output first, so the socket and the recording see it */
 	char buf[OUT_CHUNK];
 	ssize_t n;
-	while ((n = read(s->master, buf, sizeof buf)) > 0) {
-		cast_data(&s->cast, 'o', buf, (size_t)n);
-		if (s->conn)
-			queue(s->conn, WSLAY_BINARY_FRAME, buf, (size_t)n);
-		s->bytes_out += n;
-	}
+	while ((n = read(s->master, buf, sizeof buf)) > 0)
+		output(s, buf, (size_t)n);
 	epoll_ctl(H.ep, EPOLL_CTL_DEL, s->master, NULL);
 	close(s->master); /* hangs up the terminal: the shell gets SIGHUP */
 	s->master = -1;
