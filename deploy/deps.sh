@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Debian 12 packages jaild needs to build, run and be tested. Idempotent; run as root.
+# --list prints the packages a fresh Debian 12 machine needs, one a line, and installs
+# nothing (the test VM image preinstalls them).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
@@ -11,6 +13,10 @@ packages=(
   # tests: jailctl console runs under tmux; the web console's tests drive Debian's Chromium
   tmux chromium
 )
+if [ "${1:-}" = --list ]; then
+  printf '%s\n' "${packages[@]}" nodejs npm
+  exit 0
+fi
 # tests: the console's independent WebSocket client is Node's `ws` package; a Node.js
 # already on the machine (e.g. from NodeSource) serves, else Debian's
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

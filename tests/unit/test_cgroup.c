@@ -10,7 +10,7 @@
 #include "cgroup.h"
 #include "check.h"
 
-static char root[256];
+static char root[100];
 
 static void put(const char *rel, const char *v)
 {

@@ -9,6 +9,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -194,16 +196,56 @@ const struct cgroup_ops cgroup_v1_ops = {
 
 /* ---- v2 ---- */
 
+/* root/base/parent/jail/file, each part optional from the right */
 static void v2_path(const struct cgroup_mgr *m, const char *jail, const char *file, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s/%s%s%s%s%s", m->root, m->parent, jail ? "/" : "", jail ? jail : "", file ? "/" : "",
-		 file ? file : "");
+	snprintf(buf, n, "%s%s%s/%s%s%s%s%s", m->root, m->base[0] ? "/" : "", m->base, m->parent, jail ? "/" : "",
+		 jail ? jail : "", file ? "/" : "", file ? file : "");
+}
+
+static void v2_base_path(const struct cgroup_mgr *m, const char *file, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s%s", m->root, m->base[0] ? "/" : "", m->base, file ? "/" : "", file ? file : "");
+}
+
+/* Every process in the delegated group goes to its daemon leaf: ours (supervisor,
+ * server, helper) and nothing else, since the group is ours alone. A process forked
+ * meanwhile shows up in the next read; a few rounds settle it. */
+static int v2_move_to_leaf(const struct cgroup_mgr *m, struct err *e)
+{
+	char procs[512], leaf[512];
+	v2_base_path(m, CGROUP_DAEMON_LEAF, leaf, sizeof leaf);
+	if (mkdir_ok(leaf, e))
+		return -1;
+	v2_base_path(m, "cgroup.procs", procs, sizeof procs);
+	v2_base_path(m, CGROUP_DAEMON_LEAF "/cgroup.procs", leaf, sizeof leaf);
+	for (int round = 0; round < 10; round++) {
+		pid_t pids[64];
+		long n = read_procs(procs, pids, 64);
+		if (n < 0)
+			return err_errno(e, "reading %s", procs);
+		if (n == 0)
+			return 0;
+		for (long i = 0; i < n; i++) {
+			char v[32];
+			snprintf(v, sizeof v, "%d", (int)pids[i]);
+			struct err ignored;
+			write_file(leaf, v, &ignored); /* a process that exited meanwhile is fine */
+		}
+	}
+	return err_set(e, ERR_INTERNAL, "processes keep appearing in %s; cannot move them to its %s leaf", procs,
+		       CGROUP_DAEMON_LEAF);
 }
 
 static int v2_setup(const struct cgroup_mgr *m, struct err *e)
 {
 	char p[512];
-	snprintf(p, sizeof p, "%s/cgroup.subtree_control", m->root);
+	/* the root itself only where no manager owns it (m->base empty: cgroup_detect
+	 * allows that only without systemd); else our own delegated group, whose
+	 * processes first move to a leaf */
+	if (m->base[0] && v2_move_to_leaf(m, e))
+		return -1;
+	v2_base_path(m, "cgroup.subtree_control", p, sizeof p);
 	if (write_file(p, "+pids +memory +cpu", e))
 		return -1;
 	v2_path(m, NULL, NULL, p, sizeof p);
@@ -245,6 +287,14 @@ static int v2_attach(const struct cgroup_mgr *m, const char *jail, pid_t pid, st
 	snprintf(v, sizeof v, "%d", (int)pid);
 	v2_path(m, jail, "cgroup.procs", p, sizeof p);
 	return write_file(p, v, e);
+}
+
+static int v2_open_dir(const struct cgroup_mgr *m, const char *jail, struct err *e)
+{
+	char p[512];
+	v2_path(m, jail, NULL, p, sizeof p);
+	int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? err_errno(e, "opening cgroup %s", p) : fd;
 }
 
 static int v2_usage(const struct cgroup_mgr *m, const char *jail, struct jail_usage *u, struct err *e)
@@ -294,6 +344,7 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.setup = v2_setup,
 	.create = v2_create,
 	.set_limits = v2_set_limits,
+	.open_dir = v2_open_dir,
 	.attach = v2_attach,
 	.usage = v2_usage,
 	.procs = v2_procs,
@@ -301,11 +352,70 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.parent_dir = v2_parent_dir,
 };
 
+/* The cgroup2 mount's superblock options (nsdelegate, memory_recursiveprot, ...),
+ * without rw/ro, from mountinfo: a remount must repeat them or it drops them. */
+static int v2_super_options(const char *root, char *out, size_t n, struct err *e)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return err_errno(e, "reading /proc/self/mountinfo");
+	char line[4096];
+	int found = 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *mp = NULL, *fstype = NULL, *super = NULL, *save = NULL;
+		int field = 0;
+		bool after_dash = false;
+		int k = 0;
+		for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(NULL, " \n", &save), field++) {
+			if (field == 4)
+				mp = t;
+			if (after_dash && k == 0)
+				fstype = t;
+			if (after_dash && k == 2)
+				super = t;
+			if (after_dash)
+				k++;
+			if (strcmp(t, "-") == 0 && field >= 6)
+				after_dash = true;
+		}
+		if (!mp || !fstype || !super || strcmp(mp, root) != 0 || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		out[0] = '\0';
+		char *s2 = NULL;
+		for (char *o = strtok_r(super, ",", &s2); o; o = strtok_r(NULL, ",", &s2)) {
+			if (strcmp(o, "rw") == 0 || strcmp(o, "ro") == 0 || strcmp(o, "favordynmods") == 0)
+				continue;
+			size_t len = strlen(out);
+			snprintf(out + len, n - len, "%s%s", len ? "," : "", o);
+		}
+		found = 1;
+	}
+	fclose(f);
+	if (!found)
+		return err_set(e, ERR_INTERNAL, "%s is not a cgroup2 mount in /proc/self/mountinfo", root);
+	return 0;
+}
+
 int cgroup_favor_dynmods(const struct cgroup_mgr *m, const char *where, struct err *e)
 {
 	if (m->ops == &cgroup_v2_ops) {
-		if (mount(NULL, m->root, NULL, MS_REMOUNT, "favordynmods") < 0)
-			return err_errno(e, "remounting %s with favordynmods", m->root);
+		/* a remount sets the superblock's options and the mount's flags to exactly
+		 * what it is given: repeat both (systemd's nosuid,nodev,noexec and its
+		 * nsdelegate,memory_recursiveprot), adding only favordynmods */
+		char opts[512];
+		struct statvfs sv;
+		if (statvfs(m->root, &sv) < 0)
+			return err_errno(e, "statvfs %s", m->root);
+		if (v2_super_options(m->root, opts, sizeof opts - 16, e))
+			return -1;
+		size_t len = strlen(opts);
+		snprintf(opts + len, sizeof opts - len, "%sfavordynmods", len ? "," : "");
+		unsigned long flags = MS_REMOUNT | ((sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0) |
+				      ((sv.f_flag & ST_NODEV) ? MS_NODEV : 0) | ((sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0) |
+				      ((sv.f_flag & ST_RDONLY) ? MS_RDONLY : 0) | ((sv.f_flag & ST_NOATIME) ? MS_NOATIME : 0) |
+				      ((sv.f_flag & ST_RELATIME) ? MS_RELATIME : 0);
+		if (mount(NULL, m->root, NULL, flags, opts) < 0)
+			return err_errno(e, "remounting %s with %s", m->root, opts);
 		return 0;
 	}
 	struct statfs sf;
@@ -318,7 +428,19 @@ int cgroup_favor_dynmods(const struct cgroup_mgr *m, const char *where, struct e
 	return 0;
 }
 
-int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e)
+bool cgroup_delegated(const char *path)
+{
+	char v[8];
+	ssize_t n = getxattr(path, "trusted.delegate", v, sizeof v - 1);
+	if (n <= 0)
+		n = getxattr(path, "user.delegate", v, sizeof v - 1);
+	if (n <= 0)
+		return false;
+	v[n] = '\0';
+	return strcmp(v, "1") == 0;
+}
+
+int cgroup_detect(const char *root, const char *self_cgroup, bool systemd, struct cgroup_mgr *m, struct err *e)
 {
 	struct statfs sf;
 	char p[512];
@@ -329,6 +451,25 @@ int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e)
 		return err_errno(e, "cgroup root %s", root);
 	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
 		m->ops = &cgroup_v2_ops;
+		if (strncmp(self_cgroup, "0::/", 4) != 0)
+			return err_set(e, ERR_INTERNAL, "cannot tell this process's cgroup from '%s'", self_cgroup);
+		snprintf(m->base, sizeof m->base, "%s", self_cgroup + 4);
+		m->base[strcspn(m->base, "\n")] = '\0';
+		size_t len = strlen(m->base), leaf = strlen("/" CGROUP_DAEMON_LEAF);
+		if (strcmp(m->base, CGROUP_DAEMON_LEAF) == 0)
+			m->base[0] = '\0'; /* a helper started again, from the root's leaf */
+		else if (len > leaf && strcmp(m->base + len - leaf, "/" CGROUP_DAEMON_LEAF) == 0)
+			m->base[len - leaf] = '\0';
+		if (systemd && !m->base[0])
+			return err_set(e, ERR_INTERNAL,
+				       "jaild runs in the root cgroup of a systemd host: start it from its unit (systemctl start jaild, "
+				       "Delegate=yes) or under systemd-run --scope -p Delegate=yes");
+		v2_base_path(m, NULL, p, sizeof p);
+		if (systemd && !cgroup_delegated(p))
+			return err_set(e, ERR_INTERNAL,
+				       "systemd did not delegate jaild's cgroup /%s: start jaild from its unit (systemctl start jaild; "
+				       "the unit has Delegate=yes) or under systemd-run --scope -p Delegate=yes",
+				       m->base);
 		return 0;
 	}
 	for (size_t i = 0; i < NV1; i++) {

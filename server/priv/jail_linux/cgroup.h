@@ -4,6 +4,7 @@
 #ifndef JAILD_CGROUP_H
 #define JAILD_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,9 @@ struct cgroup_ops {
 	int (*setup)(const struct cgroup_mgr *m, struct err *e);
 	int (*create)(const struct cgroup_mgr *m, const char *jail, struct err *e);
 	int (*set_limits)(const struct cgroup_mgr *m, const char *jail, const struct jail_limits *l, struct err *e);
+	/* v2: a descriptor of the jail's group for clone3's CLONE_INTO_CGROUP, so that
+	 * PID 1 starts there and is never migrated; NULL on v1 (attach instead) */
+	int (*open_dir)(const struct cgroup_mgr *m, const char *jail, struct err *e);
 	/* move pid (0: the caller) into the jail's group in every controller */
 	int (*attach)(const struct cgroup_mgr *m, const char *jail, pid_t pid, struct err *e);
 	int (*usage)(const struct cgroup_mgr *m, const char *jail, struct jail_usage *u, struct err *e);
@@ -37,9 +41,17 @@ struct cgroup_ops {
 
 struct cgroup_mgr {
 	const struct cgroup_ops *ops;
-	char root[256];   /* normally /sys/fs/cgroup; a temporary tree in tests */
+	char root[128];   /* normally /sys/fs/cgroup; a temporary tree in tests */
+	/* v2: the subtree delegated to jaild, relative to root ("" for the root itself, on
+	 * a host without a cgroup manager); its own processes move to base/daemon, jails
+	 * live in base/parent. Under systemd: the unit's cgroup (Delegate=yes). */
+	char base[192];
 	char parent[32];  /* the group holding this jaild's jails: "jaild-TAG" */
 };
+
+/* v2: the leaf that jaild's own processes move to, so that the delegated group can
+ * enable controllers for its children (no process may sit in an inner group). */
+#define CGROUP_DAEMON_LEAF "daemon"
 
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;
@@ -50,7 +62,14 @@ extern const struct cgroup_ops cgroup_v2_ops;
 int cgroup_favor_dynmods(const struct cgroup_mgr *m, const char *where, struct err *e);
 
 /* Picks v2 when root is a cgroup2 mount, v1 when it holds per-controller mounts.
- * Sets m->parent to "jaild" when empty. */
-int cgroup_detect(const char *root, struct cgroup_mgr *m, struct err *e);
+ * Sets m->parent to "jaild" when empty. On v2, self_cgroup is this process's line of
+ * /proc/self/cgroup ("0::/PATH"): PATH (less a trailing /daemon leaf) becomes m->base.
+ * Under systemd (systemd: true) a base that systemd did not delegate is refused, and
+ * so is the root: jaild never takes cgroups from under systemd's feet. */
+int cgroup_detect(const char *root, const char *self_cgroup, bool systemd, struct cgroup_mgr *m, struct err *e);
+
+/* Whether a v2 group was delegated by systemd: it marks those with the xattr
+ * trusted.delegate=1 (user.delegate for unprivileged managers). */
+bool cgroup_delegated(const char *path);
 
 #endif

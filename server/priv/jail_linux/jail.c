@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <linux/mount.h>
+#include <linux/sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -413,12 +414,22 @@ static int wait_pidfd(int pidfd, int ms)
 	return r; /* 1: exited, 0: timed out */
 }
 
+/* fork(), or with a cgroup descriptor clone3(CLONE_INTO_CGROUP): the child starts in
+ * that group, with no migration (and none of its cost) afterwards. */
+static pid_t fork_into_cgroup(int cg_fd)
+{
+	if (cg_fd < 0)
+		return fork();
+	struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cg_fd };
+	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
 static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out, struct err *e)
 {
 	const struct jail_spec *s = &r->spec;
 	struct runrec rec;
 	struct rootfs_plan plan = { .root_tree = -1, .spec = s };
-	int jail_fd = -1, files_fd = -1, template_fd = -1, userns_fd = -1, src_fds[MOUNTS_MAX];
+	int jail_fd = -1, files_fd = -1, template_fd = -1, userns_fd = -1, cg_fd = -1, src_fds[MOUNTS_MAX];
 	int sock[2] = { -1, -1 };
 	int rc = -1;
 	for (int i = 0; i < MOUNTS_MAX; i++)
@@ -475,6 +486,8 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 	cleanup_runtime(c, s->name, r->slot, true); /* whatever a crashed start left */
 	if (c->cg.ops->create(&c->cg, s->name, e) || c->cg.ops->set_limits(&c->cg, s->name, &s->limits, e))
 		goto out;
+	if (c->cg.ops->open_dir && (cg_fd = c->cg.ops->open_dir(&c->cg, s->name, e)) < 0)
+		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
 		err_errno(e, "socketpair");
 		goto out;
@@ -495,7 +508,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 			err_errno(&ce, "making the jail's namespaces");
 			child_fail(sock[1], &ce);
 		}
-		pid_t init = fork();
+		pid_t init = fork_into_cgroup(cg_fd);
 		if (init < 0) {
 			err_errno(&ce, "fork");
 			child_fail(sock[1], &ce);
@@ -521,10 +534,10 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died", s->name);
 		goto fail;
 	}
-	/* into the jail's cgroup while PID 1 builds its root: on cgroup v1 the first
-	 * migration after a quiet spell waits out an RCU grace period (~10 ms), which
-	 * is thus spent in parallel; PID 1 runs nothing of the jail's before 'G' */
-	if (c->cg.ops->attach(&c->cg, s->name, pid1, e))
+	/* v1: into the jail's cgroup while PID 1 builds its root: the first migration
+	 * after a quiet spell waits out an RCU grace period (~10 ms), which is thus spent
+	 * in parallel; PID 1 runs nothing of the jail's before 'G'. v2: born there. */
+	if (cg_fd < 0 && c->cg.ops->attach(&c->cg, s->name, pid1, e))
 		goto kill;
 	n = read(sock[0], buf, sizeof buf);
 	if (n != 1 || buf[0] != 'U') {
@@ -589,6 +602,8 @@ out:
 		close(template_fd);
 	if (userns_fd >= 0)
 		close(userns_fd);
+	if (cg_fd >= 0)
+		close(cg_fd);
 	if (sock[0] >= 0)
 		close(sock[0]);
 	return rc;
@@ -1335,8 +1350,16 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 
 static int linux_init(struct priv_ctx *c, struct err *e)
 {
+	char self[512] = "";
 	snprintf(c->cg.parent, sizeof c->cg.parent, "jaild-%s", c->tag);
-	if (cgroup_detect("/sys/fs/cgroup", &c->cg, e) || c->cg.ops->setup(&c->cg, e))
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	while (f && fgets(self, sizeof self, f) && strncmp(self, "0::", 3) != 0)
+		self[0] = '\0';
+	if (f)
+		fclose(f);
+	/* systemd's own test for "booted with systemd" */
+	bool systemd = access("/run/systemd/system", F_OK) == 0;
+	if (cgroup_detect("/sys/fs/cgroup", self, systemd, &c->cg, e) || c->cg.ops->setup(&c->cg, e))
 		return -1;
 	if (c->favordynmods) {
 		char where[300];
@@ -1347,8 +1370,8 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	}
 	if (firewall_setup(e))
 		return -1;
-	log_info("linux backend: cgroup %s under %s, interfaces " JAIL_IF_PREFIX "%s-SLOT, firewall table inet jaild loaded",
-		 c->cg.ops->name, c->cg.parent, c->tag);
+	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, firewall table inet jaild loaded",
+		 c->cg.ops->name, c->cg.base, c->cg.base[0] ? "/" : "", c->cg.parent, c->tag);
 	return 0;
 }
 

@@ -33,6 +33,18 @@ static const char *const proc_masked_files[] = { "kcore", "keys", "latency_stats
 static const char *const proc_masked_dirs[] = { "acpi", "scsi" };
 static const char *const proc_readonly[] = { "sys", "bus", "fs", "irq" };
 
+/* Sets attrs on a cloned tree and makes it private. A clone of a shared mount (systemd
+ * makes / shared) joins its peer group: whatever is later mounted on it in the jail
+ * would propagate back to the host, and pivot_root refuses a shared root. */
+static int private_attrs(int tree, uint64_t attrs, int userns_fd, bool recursive, const char *what, struct err *e)
+{
+	struct mount_attr a = { .attr_set = attrs, .propagation = MS_PRIVATE,
+				.userns_fd = (uint64_t)(userns_fd >= 0 ? userns_fd : 0) };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
+		return err_errno(e, "setting attributes of %s", what);
+	return 0;
+}
+
 /* Clone the mount at (dirfd, path), set attrs, and attach it at (tdir, tpath). */
 static int bind_clone(int dirfd, const char *path, int tdir, const char *tpath, uint64_t attrs, int userns_fd,
 		      bool recursive, const char *what, struct err *e)
@@ -41,13 +53,9 @@ static int bind_clone(int dirfd, const char *path, int tdir, const char *tpath, 
 	int t = open_tree(dirfd, path, flags);
 	if (t < 0)
 		return err_errno(e, "cloning mount for %s", what);
-	if (attrs) {
-		struct mount_attr a = { .attr_set = attrs, .userns_fd = (uint64_t)(userns_fd >= 0 ? userns_fd : 0) };
-		if (mount_setattr(t, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0) {
-			err_errno(e, "setting attributes of %s", what);
-			close(t);
-			return -1;
-		}
+	if (private_attrs(t, attrs, userns_fd, recursive, what, e)) {
+		close(t);
+		return -1;
 	}
 	int r = move_mount(t, "", tdir, tpath, MOVE_MOUNT_F_EMPTY_PATH | (*tpath ? 0 : MOVE_MOUNT_T_EMPTY_PATH));
 	if (r < 0)
@@ -61,9 +69,7 @@ int rootfs_clone_tree(int fd, uint64_t attrs, int userns_fd, const char *what, s
 	int t = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (t < 0)
 		return err_errno(e, "cloning %s", what);
-	struct mount_attr a = { .attr_set = attrs, .userns_fd = (uint64_t)(userns_fd >= 0 ? userns_fd : 0) };
-	if (attrs && mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
-		err_errno(e, "setting attributes of %s", what);
+	if (private_attrs(t, attrs, userns_fd, true, what, e)) {
 		close(t);
 		return -1;
 	}
