@@ -18,7 +18,7 @@ void config_defaults(struct config *c)
 	snprintf(c->user, sizeof c->user, "jaild");
 	snprintf(c->pool4, sizeof c->pool4, "10.77.0.0/16");
 	snprintf(c->pool6, sizeof c->pool6, "fd77::/64");
-	snprintf(c->uid_base, sizeof c->uid_base, "2147483648");
+	snprintf(c->uid_base, sizeof c->uid_base, "1000000");
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
@@ -69,8 +69,13 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		SET(pool6);
 	}
 	if (strcmp(key, "uid-base") == 0) {
-		if (!in_range(value, 65536, 4294967295LL - 65536 * 2))
-			return err_set(e, ERR_INVALID, "uid-base must be a host uid from 65536 up, with room for jails' uid ranges above it");
+		/* every jail uid stays below 2^31: older kernels (Debian 12's 6.1) refuse
+		 * larger ids in mount options (devpts gid=), and so do many tools */
+		if (!in_range(value, 65536, UID_TOP + 1 - 65536))
+			return err_set(e, ERR_INVALID,
+				       "uid-base must be from 65536 to %lld: jails' uids (65536 each) must stay below 2^31, "
+				       "which every kernel accepts",
+				       UID_TOP + 1 - 65536);
 		SET(uid_base);
 	}
 	if (strcmp(key, "busybox") == 0)

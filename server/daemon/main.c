@@ -228,6 +228,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fflush(stdout);
+	supervisor_detach_terminal();
 	pid_t server = fork();
 	if (server < 0) {
 		log_error("fork: %s", strerror(errno));

@@ -6,9 +6,11 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,6 +41,16 @@ static void helper_path(char *buf, size_t n)
 	snprintf(buf, n, "%s/jaild-priv", JAILD_LIBEXECDIR);
 }
 
+static int stdin_null(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = dup2(fd, 0);
+	close(fd);
+	return r < 0 ? -1 : 0;
+}
+
 static pid_t spawn_helper(const struct config *cfg, int *server_end)
 {
 	int sp[2];
@@ -55,7 +67,10 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		return -1;
 	}
 	if (pid == 0) {
-		if (dup2(sp[1], 3) < 0)
+		/* a session of its own: neither the helper nor any jail it starts has a
+		 * controlling terminal (a jail's /dev/tty could reach the admin's, TIOCSTI) */
+		setsid();
+		if (dup2(sp[1], 3) < 0 || stdin_null() < 0)
 			_exit(127);
 		char *argv[64];
 		int n = 0;
@@ -87,6 +102,33 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 	return pid;
 }
 
+void supervisor_detach_terminal(void)
+{
+	/* jaild started from an admin's shell (nohup ... &) must keep nothing of that
+	 * terminal: no controlling terminal (TIOCNOTTY leaves it; setsid where we may),
+	 * and no terminal on stdin */
+	int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (tty >= 0) {
+		ioctl(tty, TIOCNOTTY);
+		close(tty);
+	}
+	setsid();
+	stdin_null();
+}
+
+/* Waits up to ms for pid; SIGKILL after that. */
+static void reap(pid_t pid, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 int supervisor_run(const struct config *cfg, pid_t server, int ctl)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -96,13 +138,15 @@ int supervisor_run(const struct config *cfg, pid_t server, int ctl)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid_t helper = -1;
 	struct timespec last_spawn = { 0, 0 };
-	int fast_deaths = 0;
+	int fast_deaths = 0, exit_code = -1;
+	bool stopping = false;
 	for (;;) {
-		if (stop_requested) {
+		if (stop_requested && !stopping) {
+			/* no helper is started from here on: the server goes, then we do */
+			stopping = true;
 			kill(server, SIGTERM);
-			stop_requested = 0;
 		}
-		if (helper < 0) {
+		if (helper < 0 && !stopping) {
 			struct timespec now;
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			/* a helper that keeps dying at once is not restarted in a tight loop */
@@ -131,17 +175,27 @@ int supervisor_run(const struct config *cfg, pid_t server, int ctl)
 			continue;
 		}
 		if (w == server) {
-			if (helper > 0)
+			if (helper > 0) {
 				kill(helper, SIGTERM);
+				reap(helper, 5000); /* nothing of ours outlives the supervisor */
+			}
 			log_info("server exited; supervisor leaving (running jails keep running)");
+			if (exit_code >= 0)
+				return exit_code;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 		}
 		if (w == helper) {
-			if (WIFSIGNALED(st))
+			helper = -1;
+			if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_HOST_UNFIT) {
+				log_error("jaild cannot serve this host as configured (jaild-priv said why, above); stopping");
+				exit_code = EXIT_HOST_UNFIT;
+				stop_requested = 1;
+			} else if (stopping)
+				;
+			else if (WIFSIGNALED(st))
 				log_warn("jaild-priv (pid %d) was killed by signal %d; starting a new one", (int)w, WTERMSIG(st));
 			else
 				log_warn("jaild-priv (pid %d) exited with %d; starting a new one", (int)w, WEXITSTATUS(st));
-			helper = -1;
 		}
 		/* anything else is an orphaned jail process we inherited: reaped above */
 	}

@@ -8,6 +8,10 @@
 
 #include "config.h"
 
+/* Drops the controlling terminal and terminal stdin jaild was started with, before
+ * anything else is forked. */
+void supervisor_detach_terminal(void);
+
 /* Runs until the server child exits; returns the exit status to use. */
 int supervisor_run(const struct config *cfg, pid_t server, int ctl);
 

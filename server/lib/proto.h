@@ -15,6 +15,11 @@
 
 #define PROTO_MAGIC 0x6a61696cu /* "jail" */
 
+/* The helper's exit status for "this host cannot be served as configured" (sysexits'
+ * EX_CONFIG): the supervisor then stops jaild with the helper's message instead of
+ * starting helpers that would fail the same way. */
+#define EXIT_HOST_UNFIT 78
+
 enum msg_type {
 	MSG_TEMPLATE_MINIMAL = 1, /* make the busybox template if it does not exist */
 	MSG_CREATE,               /* lay out a jail's files from its template */

@@ -11,6 +11,11 @@
 #include "err.h"
 #include "spec.h"
 
+/* The highest host uid or gid a jail may be given: 2^31-1. Older kernels (Debian
+ * 12's 6.1) refuse larger ids in mount options such as devpts' gid=, and so do many
+ * tools; jaild's configuration and the helper both keep every jail below it. */
+#define UID_TOP 2147483647LL
+
 /* An address pool: network and prefix length, in host byte order for v4. */
 struct pool4 {
 	uint32_t net;

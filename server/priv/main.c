@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 	log_init("jaild-priv");
 	snprintf(ctx.busybox, sizeof ctx.busybox, "/bin/busybox");
 	const char *p4 = "10.77.0.0/16", *p6 = "fd77::/64";
-	unsigned long long base = 2147483648ULL;
+	unsigned long long base = 1000000ULL;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': snprintf(ctx.data_dir, sizeof ctx.data_dir, "%s", optarg); break;
@@ -374,12 +374,12 @@ int main(int argc, char **argv)
 	struct stat sst;
 	if (!ctx.data_dir[0] || fstat(3, &sst) < 0 || !S_ISSOCK(sst.st_mode))
 		usage();
-	if (base < 65536 || base > 0xFFFFFFFFULL - UID_RANGE) {
-		log_error("--uid-base %llu is out of range", base);
-		return 64;
+	if (base < 65536 || base > (unsigned long long)UID_TOP + 1 - UID_RANGE) {
+		log_error("--uid-base %llu is out of range (65536 to %lld)", base, UID_TOP + 1 - UID_RANGE);
+		return EXIT_HOST_UNFIT;
 	}
 	ctx.uid_base = (uint32_t)base;
-	ctx.max_slots = (uint32_t)((0xFFFFFFFEULL - base) / UID_RANGE);
+	ctx.max_slots = (uint32_t)(((unsigned long long)UID_TOP + 1 - base) / UID_RANGE);
 	if (pool4_parse(p4, &ctx.pool4, &e) || pool6_parse(p6, &ctx.pool6, &e)) {
 		log_error("%s", e.msg);
 		return 64;
@@ -402,9 +402,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((ctx.jails_fd = open_dir_owned_by_root(data, "jails", 0700, &e)) < 0 ||
-	    (ctx.templates_fd = open_dir_owned_by_root(data, "templates", 0700, &e)) < 0 || B->init(&ctx, &e) < 0) {
+	    (ctx.templates_fd = open_dir_owned_by_root(data, "templates", 0700, &e)) < 0) {
 		log_error("%s", e.msg);
 		return 1;
+	}
+	if (B->init(&ctx, &e) < 0) {
+		/* a host this backend cannot serve: the supervisor stops jaild with this
+		 * message rather than starting helpers that fail the same way */
+		log_error("%s", e.msg);
+		return EXIT_HOST_UNFIT;
 	}
 	close(data);
 

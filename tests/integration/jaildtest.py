@@ -27,6 +27,14 @@ def free_port():
     return port
 
 
+def systemd_scope():
+    """Under systemd, jaild needs a cgroup delegated to it, as its unit has: a transient
+    scope with Delegate=yes (systemd-run execs jaild in place, so the pid is jaild's)."""
+    if os.path.isdir("/run/systemd/system"):
+        return ["systemd-run", "--scope", "--quiet", "--collect", "-p", "Delegate=yes"]
+    return []
+
+
 class Jaild:
     def __init__(self, listen_host="127.0.0.1", extra=(), tls_ca=None):
         self.dir = tempfile.mkdtemp(prefix="jaild-it-", dir="/var/tmp")
@@ -42,6 +50,7 @@ class Jaild:
 
     def start(self):
         cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port)] + self.extra
+        cmd = systemd_scope() + cmd
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
         deadline = time.time() + 20
         while time.time() < deadline:

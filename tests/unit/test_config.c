@@ -23,6 +23,12 @@ int main(void)
 	CHECK(config_set(&c, "uid-base", "1000", &e) < 0);
 	CHECK(config_set(&c, "uid-base", "99999999999", &e) < 0);
 	CHECK(config_set(&c, "uid-base", "1000000", &e) == 0);
+	/* jails' uids stay below 2^31 (Debian 12's kernel refuses devpts gid= above it) */
+	CHECK(config_set(&c, "uid-base", "2147483648", &e) < 0 && strstr(e.msg, "2^31"));
+	CHECK(config_set(&c, "uid-base", "2147418112", &e) == 0);
+	CHECK(config_set(&c, "uid-base", "2147418113", &e) < 0);
+	config_defaults(&c);
+	CHECK(strtoll(c.uid_base, NULL, 10) + 65536LL * 32000 <= 2147483648LL);
 	CHECK(config_set(&c, "pool4", "10.99.0.0/16", &e) == 0);
 	CHECK(config_set(&c, "pool4", "10.99.0.0", &e) < 0);
 	CHECK(config_set(&c, "allow-mount", "/srv/../etc", &e) < 0);

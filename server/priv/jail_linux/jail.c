@@ -302,6 +302,7 @@ static void jail_init(int sock, const struct rootfs_plan *plan, const struct jai
 	struct err e = { 0 };
 	char go;
 	prctl(PR_SET_DUMPABLE, 0);
+	setsid(); /* PID 1 leads its own session, with no controlling terminal */
 	if (!(s->allow & ALLOW_SYSVIPC) && set_ipc_off() < 0) {
 		err_errno(&e, "turning SysV IPC off in the jail");
 		child_fail(sock, &e);
@@ -739,7 +740,11 @@ static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigne
 		if (y < 0)
 			_exit(126);
 		if (y == 0) {
-			if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			/* a session of its own, without a controlling terminal: /dev/tty opens
+			 * nothing, so no TIOCSTI into any terminal outside the jail (a console's
+			 * shell makes its own session on the jail's terminal) */
+			if ((en->pty < 0 && setsid() < 0) || setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+			    setresuid(0, 0, 0) < 0)
 				_exit(126);
 			/* exec's command dies with us; a console's shell outlives us (the jail's
 			 * PID 1 adopts it) and ends when its terminal is hung up */
@@ -1348,8 +1353,40 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 	return 0;
 }
 
+/* Whether this kernel takes the highest gid a jail's devpts would be given (older
+ * kernels parse gid= as a signed int): tried once at start in a throwaway mount
+ * namespace, so a range the kernel refuses is said plainly, not as a failed start. */
+static int check_uid_range(struct priv_ctx *c, struct err *e)
+{
+	uint32_t top = slot_uid(c, c->max_slots - 1) + 5;
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_errno(e, "fork");
+	if (pid == 0) {
+		char opts[96];
+		child_close_inherited();
+		snprintf(opts, sizeof opts, "newinstance,ptmxmode=0666,mode=0620,gid=%u", top);
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(2);
+		_exit(mount("devpts", c->data_dir, "devpts", MS_NOSUID | MS_NOEXEC, opts) < 0 ? (errno == EINVAL ? 1 : 2) : 0);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return err_set(e, ERR_INTERNAL, "probing the uid range: the probe died");
+	if (WEXITSTATUS(st) == 1)
+		return err_set(e, ERR_INVALID,
+			       "uid-base %u: this kernel refuses gid %u for a jail's devpts (its limit is lower than 2^31); "
+			       "choose a lower uid-base",
+			       c->uid_base, top);
+	if (WEXITSTATUS(st) != 0)
+		return err_set(e, ERR_INTERNAL, "probing the uid range: cannot mount devpts in a new mount namespace");
+	return 0;
+}
+
 static int linux_init(struct priv_ctx *c, struct err *e)
 {
+	if (check_uid_range(c, e))
+		return -1;
 	char self[512] = "";
 	snprintf(c->cg.parent, sizeof c->cg.parent, "jaild-%s", c->tag);
 	FILE *f = fopen("/proc/self/cgroup", "re");
