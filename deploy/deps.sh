@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian 12 packages jaild needs to build, run and be tested. Idempotent; run as root.
 # --list prints the packages a fresh Debian 12 machine needs, one a line, and installs
-# nothing (the test VM image preinstalls them).
+# nothing (the test VM image preinstalls them); --vm installs the VM lane's tools.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
@@ -16,6 +16,11 @@ packages=(
 if [ "${1:-}" = --list ]; then
   printf '%s\n' "${packages[@]}" nodejs npm
   exit 0
+fi
+# --vm: only what the stock Debian 12 test lane needs to build a guest image and boot
+# it (tests/vm/); tests/run-all.sh asks for it, never inside that guest
+if [ "${1:-}" = --vm ]; then
+  packages=(qemu-system-x86 qemu-utils mmdebstrap)
 fi
 # tests: the console's independent WebSocket client is Node's `ws` package; a Node.js
 # already on the machine (e.g. from NodeSource) serves, else Debian's

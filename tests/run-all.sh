@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/deps.sh || exit 1
+[ -n "${JAILD_VM_BOOT:-}" ] || bash deploy/deps.sh --vm || exit 1
 # npm packages, each pinned by its package-lock.json: the console tests' WebSocket
 # client, the web console's xterm.js, and playwright-core for the browser tests
 for d in tests/integration/wsclient web tests/browser; do
@@ -11,11 +12,16 @@ for d in tests/integration/wsclient web tests/browser; do
 done
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 passed=0 failed=0
-run_build() { # dir, meson options...
+# the stock Debian 12 guest lane (suite vm) runs once, from the normal build; never
+# inside that guest itself (tests/vm/all.sh runs this script there)
+vm=(); [ -n "${JAILD_VM_BOOT:-}" ] && vm=(--no-suite vm)
+run_build() { # dir, meson test options, -- meson setup options...
   local dir=$1; shift
+  local topts=()
+  while [ "$1" != -- ]; do topts+=("$1"); shift; done; shift
   [ -d "$dir" ] || meson setup "$dir" "$@" || return 1
   meson compile -C "$dir" || return 1
-  meson test -C "$dir" --print-errorlogs --num-processes 2
+  meson test -C "$dir" --print-errorlogs --num-processes 2 ${topts[@]+"${topts[@]}"}
 }
 count() { # dir: add meson's counts to the totals
   local ok fail
@@ -23,9 +29,9 @@ count() { # dir: add meson's counts to the totals
   passed=$((passed + $(sed -n 1p <<<"$ok")))
   failed=$((failed + $(sed -n 2p <<<"$ok")))
 }
-run_build build --buildtype=debugoptimized; rc1=$?
+run_build build ${vm[@]+"${vm[@]}"} -- --buildtype=debugoptimized; rc1=$?
 count build
-run_build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false; rc2=$?
+run_build build-asan --no-suite vm -- --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false; rc2=$?
 count build-asan
 [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] || [ $failed -gt 0 ] || failed=1
 echo "suites (normal and ASan+UBSan builds):"

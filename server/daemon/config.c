@@ -80,6 +80,12 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 	}
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
+	if (strcmp(key, "cgroup-parent") == 0) {
+		if (value[0] && (!valid_abs_path(value) || strcmp(value, "/") == 0))
+			return err_set(e, ERR_INVALID,
+				       "cgroup-parent must be a cgroup path such as /system.slice/jaild-jails.service (or empty)");
+		SET(cgroup_parent);
+	}
 	if (strcmp(key, "web-root") == 0) {
 		if (!valid_abs_path(value))
 			return err_set(e, ERR_INVALID, "web-root must be a clean absolute path (the directory with index.html)");

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: jaild [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--user USER]\n"
 		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
-		"             [--uid-base N] [--cgroup-favordynmods yes|no] [--rate-limit PER_SECOND]\n"
+		"             [--uid-base N] [--cgroup-favordynmods yes|no] [--cgroup-parent CGROUP] [--rate-limit PER_SECOND]\n"
 		"             [--events-keep SECONDS] [--tls-cert FILE --tls-key FILE]\n"
 		"             [--console-grace SECONDS] [--console-idle SECONDS] [--console-max-per-tenant N]\n"
 		"             [--recording-keep SECONDS] [--console-record-input yes|no] [--web-root DIR]\n"
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 		{ "console-grace", required_argument, NULL, 'x' }, { "console-idle", required_argument, NULL, 'x' },
 		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
-		{ "gen-cert", required_argument, NULL, 'G' },
+		{ "cgroup-parent", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

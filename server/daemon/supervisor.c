@@ -87,6 +87,10 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		argv[n++] = (char *)cfg->busybox;
 		if (strcmp(cfg->favordynmods, "yes") == 0)
 			argv[n++] = "--favordynmods";
+		if (cfg->cgroup_parent[0]) {
+			argv[n++] = "--cgroup-parent";
+			argv[n++] = (char *)cfg->cgroup_parent;
+		}
 		for (int i = 0; i < cfg->nallow_mounts; i++) {
 			argv[n++] = "--allow-mount";
 			argv[n++] = (char *)cfg->allow_mounts[i];

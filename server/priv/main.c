@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, 'd' }, { "uid-base", required_argument, NULL, 'u' },
 		{ "pool4", required_argument, NULL, '4' },    { "pool6", required_argument, NULL, '6' },
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
-		{ "favordynmods", no_argument, NULL, 'f' },
+		{ "favordynmods", no_argument, NULL, 'f' }, { "cgroup-parent", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct err e = { 0 };
@@ -357,6 +357,13 @@ int main(int argc, char **argv)
 		case '6': p6 = optarg; break;
 		case 'b': snprintf(ctx.busybox, sizeof ctx.busybox, "%s", optarg); break;
 		case 'f': ctx.favordynmods = 1; break;
+		case 'g':
+			if (!valid_abs_path(optarg) || strlen(optarg) >= sizeof ctx.cgroup_parent) {
+				fprintf(stderr, "jaild-priv: bad --cgroup-parent %s\n", optarg);
+				return 64;
+			}
+			snprintf(ctx.cgroup_parent, sizeof ctx.cgroup_parent, "%s", optarg);
+			break;
 		case 'm':
 			if (ctx.nallowed == ALLOWED_MOUNTS_MAX || !valid_abs_path(optarg) || strcmp(optarg, "/") == 0) {
 				fprintf(stderr, "jaild-priv: bad --allow-mount %s\n", optarg);
@@ -438,6 +445,8 @@ int main(int argc, char **argv)
 		long n = proto_recv(3, frame, fds, &nfds, &e);
 		if (n == 0) {
 			log_info("jaild closed the connection; exiting");
+			if (ctx.cg.ops)
+				ctx.cg.ops->teardown(&ctx.cg); /* nothing of ours left when no jail runs */
 			return 0;
 		}
 		if (n < 0) {

@@ -51,7 +51,7 @@ class Jaild:
     def start(self):
         cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port)] + self.extra
         cmd = systemd_scope() + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        self.launch(cmd)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -68,6 +68,10 @@ class Jaild:
         # the first reconcile makes the minimal template; wait until a create can use it
         self.wait_for(lambda: self.helper_ready(), 20)
         return self
+
+    def launch(self, cmd):
+        """Runs jaild's command line; sets self.proc (pid, poll, send_signal, wait, kill)."""
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
 
     def helper_ready(self):
         st, body, _ = self.call("POST", "/api/jails", {"name": "probe-ready", "template": "minimal"})

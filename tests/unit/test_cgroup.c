@@ -130,9 +130,70 @@ static void v2(void)
 	CHECK(system(cmd) == 0);
 }
 
+/* Delegated (under systemd): controllers are enabled in jaild's own group, never in
+ * the root's, and jails live below it. */
+static void v2_delegated(void)
+{
+	struct cgroup_mgr m = { .ops = &cgroup_v2_ops, .parent = "jaild-ab12", .base = "system.slice/jaild-jails.service" };
+	struct err e;
+	snprintf(root, sizeof root, "/tmp/jaild-cg2d-XXXXXX");
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(m.root, sizeof m.root, "%s", root);
+	put("cgroup.subtree_control", "untouched");
+	mk("system.slice");
+	mk("system.slice/jaild-jails.service");
+	put("system.slice/jaild-jails.service/cgroup.procs", "");
+	put("system.slice/jaild-jails.service/cgroup.subtree_control", "");
+	mk("system.slice/jaild-jails.service/jaild-ab12");
+	put("system.slice/jaild-jails.service/jaild-ab12/cgroup.subtree_control", "");
+	CHECK(m.ops->setup(&m, &e) == 0);
+	CHECK(has("cgroup.subtree_control", "untouched"));
+	CHECK(has("system.slice/jaild-jails.service/cgroup.subtree_control", "+pids +memory +cpu"));
+	CHECK(has("system.slice/jaild-jails.service/jaild-ab12/cgroup.subtree_control", "+pids +memory +cpu"));
+	struct stat st;
+	char leaf[300];
+	snprintf(leaf, sizeof leaf, "%s/system.slice/jaild-jails.service/daemon", root);
+	CHECK(stat(leaf, &st) == 0 && S_ISDIR(st.st_mode));
+	CHECK(m.ops->create(&m, "web1", &e) == 0);
+	snprintf(leaf, sizeof leaf, "%s/system.slice/jaild-jails.service/jaild-ab12/web1", root);
+	CHECK(stat(leaf, &st) == 0 && S_ISDIR(st.st_mode));
+	int fd = m.ops->open_dir(&m, "web1", &e);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(m.ops->destroy(&m, "web1", &e) == 0 && stat(leaf, &st) < 0);
+	snprintf(leaf, sizeof leaf, "%s/system.slice/jaild-jails.service/jaild-ab12/cgroup.subtree_control", root);
+	unlink(leaf); /* cgroupfs removes a group with its files; a plain directory needs this */
+	m.ops->teardown(&m);
+	snprintf(leaf, sizeof leaf, "%s/system.slice/jaild-jails.service/jaild-ab12", root);
+	CHECK(stat(leaf, &st) < 0);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
+}
+
+/* Which group is jaild's: its own (less the daemon leaf), or cgroup-parent; under
+ * systemd never the root. */
+static void v2_base_rules(void)
+{
+	char b[192];
+	struct err e;
+	CHECK(cgroup_v2_base("0::/system.slice/x.scope\n", "", true, b, sizeof b, &e) == 0 && strcmp(b, "system.slice/x.scope") == 0);
+	CHECK(cgroup_v2_base("0::/system.slice/x.scope/daemon\n", "", true, b, sizeof b, &e) == 0 &&
+	      strcmp(b, "system.slice/x.scope") == 0);
+	CHECK(cgroup_v2_base("0::/\n", "", false, b, sizeof b, &e) == 0 && strcmp(b, "") == 0);
+	CHECK(cgroup_v2_base("0::/daemon\n", "", false, b, sizeof b, &e) == 0 && strcmp(b, "") == 0);
+	CHECK(cgroup_v2_base("0::/\n", "", true, b, sizeof b, &e) < 0 && strstr(e.msg, "Delegate=yes"));
+	CHECK(cgroup_v2_base("0::/system.slice/jaild.service/daemon\n", "/system.slice/jaild-jails.service", true, b, sizeof b, &e) == 0 &&
+	      strcmp(b, "system.slice/jaild-jails.service") == 0);
+	CHECK(cgroup_v2_base("garbage", "", false, b, sizeof b, &e) < 0);
+}
+
 int main(void)
 {
 	v1();
 	v2();
+	v2_delegated();
+	v2_base_rules();
 	return check_done();
 }

@@ -177,6 +177,15 @@ static int v1_destroy(const struct cgroup_mgr *m, const char *jail, struct err *
 	return 0;
 }
 
+static void v1_teardown(const struct cgroup_mgr *m)
+{
+	char p[512];
+	for (size_t i = 0; i < NV1; i++) {
+		v1_path(m, v1_controllers[i], NULL, NULL, p, sizeof p);
+		rmdir(p); /* EBUSY while a jail runs: then it stays */
+	}
+}
+
 static void v1_parent_dir(const struct cgroup_mgr *m, char *buf, size_t n)
 {
 	v1_path(m, "pids", NULL, NULL, buf, n);
@@ -191,6 +200,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.usage = v1_usage,
 	.procs = v1_procs,
 	.destroy = v1_destroy,
+	.teardown = v1_teardown,
 	.parent_dir = v1_parent_dir,
 };
 
@@ -334,6 +344,13 @@ static int v2_destroy(const struct cgroup_mgr *m, const char *jail, struct err *
 	return rmdir_ok(p, e);
 }
 
+static void v2_teardown(const struct cgroup_mgr *m)
+{
+	char p[512];
+	v2_path(m, NULL, NULL, p, sizeof p);
+	rmdir(p); /* EBUSY while a jail runs: then it stays */
+}
+
 static void v2_parent_dir(const struct cgroup_mgr *m, char *buf, size_t n)
 {
 	v2_path(m, NULL, NULL, buf, n);
@@ -349,6 +366,7 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.usage = v2_usage,
 	.procs = v2_procs,
 	.destroy = v2_destroy,
+	.teardown = v2_teardown,
 	.parent_dir = v2_parent_dir,
 };
 
@@ -440,7 +458,27 @@ bool cgroup_delegated(const char *path)
 	return strcmp(v, "1") == 0;
 }
 
-int cgroup_detect(const char *root, const char *self_cgroup, bool systemd, struct cgroup_mgr *m, struct err *e)
+int cgroup_v2_base(const char *self_cgroup, const char *parent, bool systemd, char *base, size_t n, struct err *e)
+{
+	const char *path = parent && parent[0] == '/' ? parent + 1 : NULL;
+	if (!path && strncmp(self_cgroup, "0::/", 4) != 0)
+		return err_set(e, ERR_INTERNAL, "cannot tell this process's cgroup from '%s'", self_cgroup);
+	snprintf(base, n, "%s", path ? path : self_cgroup + 4);
+	base[strcspn(base, "\n")] = '\0';
+	size_t len = strlen(base), leaf = strlen("/" CGROUP_DAEMON_LEAF);
+	if (!path && strcmp(base, CGROUP_DAEMON_LEAF) == 0)
+		base[0] = '\0'; /* a helper started again, from the root's leaf */
+	else if (!path && len > leaf && strcmp(base + len - leaf, "/" CGROUP_DAEMON_LEAF) == 0)
+		base[len - leaf] = '\0';
+	if (systemd && !base[0])
+		return err_set(e, ERR_INTERNAL,
+			       "jaild runs in the root cgroup of a systemd host: start it from its units (systemctl start jaild), "
+			       "under systemd-run --scope -p Delegate=yes, or name a delegated group in cgroup-parent");
+	return 0;
+}
+
+int cgroup_detect(const char *root, const char *self_cgroup, const char *parent, bool systemd, struct cgroup_mgr *m,
+		  struct err *e)
 {
 	struct statfs sf;
 	char p[512];
@@ -451,24 +489,14 @@ int cgroup_detect(const char *root, const char *self_cgroup, bool systemd, struc
 		return err_errno(e, "cgroup root %s", root);
 	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
 		m->ops = &cgroup_v2_ops;
-		if (strncmp(self_cgroup, "0::/", 4) != 0)
-			return err_set(e, ERR_INTERNAL, "cannot tell this process's cgroup from '%s'", self_cgroup);
-		snprintf(m->base, sizeof m->base, "%s", self_cgroup + 4);
-		m->base[strcspn(m->base, "\n")] = '\0';
-		size_t len = strlen(m->base), leaf = strlen("/" CGROUP_DAEMON_LEAF);
-		if (strcmp(m->base, CGROUP_DAEMON_LEAF) == 0)
-			m->base[0] = '\0'; /* a helper started again, from the root's leaf */
-		else if (len > leaf && strcmp(m->base + len - leaf, "/" CGROUP_DAEMON_LEAF) == 0)
-			m->base[len - leaf] = '\0';
-		if (systemd && !m->base[0])
-			return err_set(e, ERR_INTERNAL,
-				       "jaild runs in the root cgroup of a systemd host: start it from its unit (systemctl start jaild, "
-				       "Delegate=yes) or under systemd-run --scope -p Delegate=yes");
+		if (cgroup_v2_base(self_cgroup, parent, systemd, m->base, sizeof m->base, e))
+			return -1;
 		v2_base_path(m, NULL, p, sizeof p);
 		if (systemd && !cgroup_delegated(p))
 			return err_set(e, ERR_INTERNAL,
-				       "systemd did not delegate jaild's cgroup /%s: start jaild from its unit (systemctl start jaild; "
-				       "the unit has Delegate=yes) or under systemd-run --scope -p Delegate=yes",
+				       "systemd did not delegate the cgroup /%s to jaild: start jaild from its units (systemctl start "
+				       "jaild; jaild-jails.service has Delegate=yes), under systemd-run --scope -p Delegate=yes, or name "
+				       "a delegated group in cgroup-parent",
 				       m->base);
 		return 0;
 	}

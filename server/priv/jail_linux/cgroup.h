@@ -35,6 +35,8 @@ struct cgroup_ops {
 	long (*procs)(const struct cgroup_mgr *m, const char *jail, pid_t *out, size_t max);
 	/* remove the jail's (empty) group; absent is success */
 	int (*destroy)(const struct cgroup_mgr *m, const char *jail, struct err *e);
+	/* remove the parent group if no jail is left in it (the helper leaving) */
+	void (*teardown)(const struct cgroup_mgr *m);
 	/* the path of the directory that holds the jails' groups, for sweeping */
 	void (*parent_dir)(const struct cgroup_mgr *m, char *buf, size_t n);
 };
@@ -63,10 +65,18 @@ int cgroup_favor_dynmods(const struct cgroup_mgr *m, const char *where, struct e
 
 /* Picks v2 when root is a cgroup2 mount, v1 when it holds per-controller mounts.
  * Sets m->parent to "jaild" when empty. On v2, self_cgroup is this process's line of
- * /proc/self/cgroup ("0::/PATH"): PATH (less a trailing /daemon leaf) becomes m->base.
+ * /proc/self/cgroup ("0::/PATH"): PATH (less a trailing /daemon leaf) becomes m->base,
+ * unless parent (the cgroup-parent setting, "/..." or "") names another group. A
+ * systemd unit cannot be restarted while its own group has controllers enabled for
+ * children, so the shipped units keep jails in a separate, never-restarted one.
  * Under systemd (systemd: true) a base that systemd did not delegate is refused, and
  * so is the root: jaild never takes cgroups from under systemd's feet. */
-int cgroup_detect(const char *root, const char *self_cgroup, bool systemd, struct cgroup_mgr *m, struct err *e);
+int cgroup_detect(const char *root, const char *self_cgroup, const char *parent, bool systemd, struct cgroup_mgr *m,
+		  struct err *e);
+
+/* The v2 base group from this process's /proc/self/cgroup line and the cgroup-parent
+ * setting, as cgroup_detect picks it (the rules above). */
+int cgroup_v2_base(const char *self_cgroup, const char *parent, bool systemd, char *base, size_t n, struct err *e);
 
 /* Whether a v2 group was delegated by systemd: it marks those with the xattr
  * trusted.delegate=1 (user.delegate for unprivileged managers). */

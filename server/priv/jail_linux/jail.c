@@ -1396,7 +1396,7 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 		fclose(f);
 	/* systemd's own test for "booted with systemd" */
 	bool systemd = access("/run/systemd/system", F_OK) == 0;
-	if (cgroup_detect("/sys/fs/cgroup", self, systemd, &c->cg, e) || c->cg.ops->setup(&c->cg, e))
+	if (cgroup_detect("/sys/fs/cgroup", self, c->cgroup_parent, systemd, &c->cg, e) || c->cg.ops->setup(&c->cg, e))
 		return -1;
 	if (c->favordynmods) {
 		char where[300];

@@ -1,0 +1,209 @@
+"""Attacks by a hostile customer (root in a jail, a tenant token), each written as the
+attack and asserting that it fails. Security round 2 (issue 10)."""
+import ctypes
+import fcntl
+import os
+import pty
+import select
+import signal
+import subprocess
+import termios
+import time
+import unittest
+
+from jaildtest import BUILD, Jaild, run, systemd_scope
+
+STI = os.path.realpath(os.path.join(BUILD, "tests", "integration", "sti"))
+
+
+class ProcByPid:
+    """What the harness needs of a Popen, for a jaild started by a shell (nohup ... &)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def poll(self):
+        try:
+            os.kill(self.pid, 0)
+            return None
+        except ProcessLookupError:
+            return 0
+
+    def send_signal(self, sig):
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def wait(self, timeout=None):
+        deadline = time.time() + (timeout or 3600)
+        while self.poll() is None:
+            if time.time() > deadline:
+                raise subprocess.TimeoutExpired("jaild", timeout)
+            time.sleep(0.05)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+class JaildFromTerminal(Jaild):
+    """jaild started the way the README's setup.sh does on a host without systemd: by an
+    admin's interactive root shell, `nohup jaild ... &`, on a real pseudo-terminal."""
+
+    def launch(self, cmd):
+        self.master, slave = pty.openpty()
+
+        def ctty():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.shell = subprocess.Popen(["bash", "--norc", "-i"], stdin=slave, stdout=slave, stderr=slave,
+                                      preexec_fn=ctty, env={"PS1": "admin# ", "PATH": os.environ["PATH"], "TERM": "xterm"})
+        os.close(slave)
+        pidfile = os.path.join(self.dir, "jaild.pid")
+        line = "nohup %s >> %s 2>&1 & echo $! > %s\n" % (" ".join(cmd), os.path.join(self.dir, "jaild.log"), pidfile)
+        os.write(self.master, line.encode())
+        def read_pid():
+            try:
+                with open(pidfile) as f:
+                    return int(f.read())
+            except (OSError, ValueError):
+                return None
+        self.wait_for(read_pid, 10)
+        self.proc = ProcByPid(read_pid())
+
+    def terminal(self, seconds):
+        """What the admin's terminal showed in the next few seconds."""
+        out, deadline = b"", time.time() + seconds
+        while time.time() < deadline:
+            r, _, _ = select.select([self.master], [], [], 0.1)
+            if r:
+                try:
+                    out += os.read(self.master, 4096)
+                except OSError:
+                    break
+        return out.decode(errors="replace")
+
+    def stop(self, destroy_jails=True):
+        super().stop(destroy_jails)
+        self.shell.kill()
+        self.shell.wait()
+        os.close(self.master)
+
+
+class TerminalEscape(unittest.TestCase):
+    """Break 1: a jail command typed into the root shell that had started jaild (TIOCSTI
+    on /dev/tty), because jail processes kept the helper's controlling terminal."""
+
+    def setUp(self):
+        self.j = JaildFromTerminal(extra=["--allow-mount", os.path.dirname(STI)]).start()
+
+    def tearDown(self):
+        self.j.stop()
+        self.j.cleanup()
+
+    def test_no_jail_process_reaches_the_terminal_jaild_was_started_from(self):
+        j = self.j
+        j.terminal(0.5)  # what the shell printed so far
+        mount = [{"source": STI, "target": "/usr/local/bin/sti", "readonly": True}]
+        # PID 1's own command, an exec, and a stop_command all try
+        st, body, _ = j.call("POST", "/api/jails?start=1", {
+            "name": "hostile", "mounts": mount,
+            "command": ["/bin/sh", "-c", "/usr/local/bin/sti > /pid1.txt; exec sleep 3600"],
+            "stop_command": ["/bin/sh", "-c", "/usr/local/bin/sti > /stop.txt"]})
+        self.assertEqual(st, 201, body)
+        r = j.exec("hostile", "/usr/local/bin/sti")
+        self.assertEqual(r["stdout"].strip(), "tty: ENXIO", r)
+        self.assertTrue(j.wait_for(lambda: "tty:" in j.exec("hostile", "cat /pid1.txt")["stdout"], 10))
+        self.assertEqual(j.exec("hostile", "cat /pid1.txt")["stdout"].strip(), "tty: ENXIO")
+        # the jail's processes: none has a controlling terminal (ps's TT column is '?')
+        tty = j.exec("hostile", "cat /proc/1/stat | cut -d' ' -f7")["stdout"].strip()
+        self.assertEqual(tty, "0")
+        st, body, _ = j.call("POST", "/api/jails/hostile/stop")
+        self.assertEqual(st, 200, body)
+        with open(os.path.join(j.data, "jails", "hostile", "upper", "stop.txt")) as f:
+            self.assertEqual(f.read().strip(), "tty: ENXIO")
+        shown = j.terminal(1.5)
+        self.assertNotIn("JAIL-TYPED-THIS", shown)
+        # the admin's shell still answers, and only to what the admin types
+        os.write(j.master, b"echo admin-$((40+2))\n")
+        self.assertIn("admin-42", j.terminal(2))
+
+
+
+def in_shared_mount_namespace():
+    """This process (and the jaild it starts) in a mount namespace of its own whose /
+    is shared, as systemd makes it on every stock host: a jail mount that propagates
+    back shows up in our own mount table."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    subprocess.run(["mount", "--make-rshared", "/"], check=True)
+
+
+def mount_table():
+    with open("/proc/self/mountinfo") as f:
+        return sorted(line.split()[4] for line in f)
+
+
+class SharedRoot(unittest.TestCase):
+    """Stock Debian 12: / is a shared mount. Jail mounts must never propagate to the host,
+    pivot_root must work for thick jails, and a start that fails at any step leaves the
+    host's mount table as it was."""
+
+    @classmethod
+    def setUpClass(cls):
+        in_shared_mount_namespace()
+        cls.before = mount_table()
+        cls.j = Jaild(extra=["--allow-mount", os.path.dirname(STI)]).start()
+        cls.base = mount_table()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.j.stop()
+        cls.j.cleanup()
+
+    def assertMountsUnchanged(self, what):
+        now = mount_table()
+        extra = [m for m in now if m not in self.base]
+        self.assertEqual(extra, [], "%s left mounts on the host: %s" % (what, extra))
+
+    def test_thin_and_thick_jails_run_and_leave_no_mounts(self):
+        j = self.j
+        for type_ in ("thin", "thick"):
+            name = "sh-" + type_
+            st, body, _ = j.call("POST", "/api/jails?start=1", {"name": name, "type": type_})
+            self.assertEqual(st, 201, body)
+            self.assertEqual(j.exec(name, "echo up")["stdout"], "up\n")
+            self.assertMountsUnchanged("a running %s jail" % type_)
+            self.assertEqual(j.call("DELETE", "/api/jails/" + name)[0], 204)
+        self.assertMountsUnchanged("stopped jails")
+
+    def test_a_start_that_fails_at_each_step_leaves_the_mount_table_as_it_was(self):
+        j = self.j
+        mount = {"source": STI, "target": "/usr/local/bin/sti", "readonly": True}
+        failures = {
+            # the bind mount's target cannot be made (under a file): after /proc and /dev
+            "binds": {"mounts": [dict(mount, target="/etc/passwd/sti")]},
+            # everything mounted, then the command does not exist
+            "exec": {"command": ["/no/such/program"]},
+            # the command runs and exits at once: the jail dies as it starts
+            "exit": {"command": ["/bin/false"]},
+        }
+        for type_ in ("thin", "thick"):
+            for step, spec in failures.items():
+                name = "f-%s-%s" % (step, type_)
+                st, body, _ = j.call("POST", "/api/jails", dict(spec, name=name, type=type_))
+                if st == 422:  # refused up front: also nothing mounted
+                    self.assertMountsUnchanged("refused %s" % name)
+                    continue
+                self.assertEqual(st, 201, body)
+                j.call("POST", "/api/jails/%s/start" % name)
+                self.assertMountsUnchanged("a %s jail failing at %s" % (type_, step))
+                st, body, _ = j.call("DELETE", "/api/jails/" + name)
+                self.assertIn(st, (204,), body)
+                self.assertMountsUnchanged("destroying %s" % name)
+
+
+if __name__ == "__main__":
+    run(__name__)

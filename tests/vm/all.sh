@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# On demand (not part of the README's test command): every suite, run inside the stock
+# Debian 12 guest as a new user would run it there.
+#   bash tests/vm/run.sh --deadline 5400 tests/vm/all.sh build/vm-all
+set -euo pipefail
+bash tests/run-all.sh
