@@ -45,13 +45,24 @@ static void mk(const char *rel)
 	mkdir(p, 0755);
 }
 
+/* A fresh fake cgroup tree for m, and its removal. */
+static void fresh_tree(struct cgroup_mgr *m)
+{
+	snprintf(root, sizeof root, "/tmp/jaild-cg-XXXXXX");
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(m->root, sizeof m->root, "%s", root);
+}
+
+static void remove_tree(void)
+{
+	remove_tree();
+}
+
 static void v1(void)
 {
 	struct cgroup_mgr m = { .ops = &cgroup_v1_ops, .parent = "jaild" };
 	struct err e;
-	snprintf(root, sizeof root, "/tmp/jaild-cg1-XXXXXX");
-	CHECK(mkdtemp(root) != NULL);
-	snprintf(m.root, sizeof m.root, "%s", root);
+	fresh_tree(&m);
 	const char *ctl[] = { "pids", "memory", "cpu", "cpuacct" };
 	for (int i = 0; i < 4; i++)
 		mk(ctl[i]);
@@ -88,18 +99,14 @@ static void v1(void)
 	CHECK(m.ops->procs(&m, "nope", pids, 4) == 0);
 	/* a missing controller file is an error with the path in it */
 	CHECK(m.ops->set_limits(&m, "ghost", &l, &e) < 0 && strstr(e.msg, "ghost/pids.max"));
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-	CHECK(system(cmd) == 0);
+	remove_tree();
 }
 
 static void v2(void)
 {
 	struct cgroup_mgr m = { .ops = &cgroup_v2_ops, .parent = "jaild" };
 	struct err e;
-	snprintf(root, sizeof root, "/tmp/jaild-cg2-XXXXXX");
-	CHECK(mkdtemp(root) != NULL);
-	snprintf(m.root, sizeof m.root, "%s", root);
+	fresh_tree(&m);
 	put("cgroup.subtree_control", "");
 	mk("jaild");
 	put("jaild/cgroup.subtree_control", "");
@@ -125,9 +132,7 @@ static void v2(void)
 	put("jaild/web1/cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
 	struct jail_usage u;
 	CHECK(m.ops->usage(&m, "web1", &u, &e) == 0 && u.memory == 8192 && u.procs == 2 && u.cpu_ns == 1500000);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-	CHECK(system(cmd) == 0);
+	remove_tree();
 }
 
 /* Delegated (under systemd): controllers are enabled in jaild's own group, never in
@@ -136,9 +141,7 @@ static void v2_delegated(void)
 {
 	struct cgroup_mgr m = { .ops = &cgroup_v2_ops, .parent = "jaild-ab12", .base = "system.slice/jaild-jails.service" };
 	struct err e;
-	snprintf(root, sizeof root, "/tmp/jaild-cg2d-XXXXXX");
-	CHECK(mkdtemp(root) != NULL);
-	snprintf(m.root, sizeof m.root, "%s", root);
+	fresh_tree(&m);
 	put("cgroup.subtree_control", "untouched");
 	mk("system.slice");
 	mk("system.slice/jaild-jails.service");
@@ -167,9 +170,7 @@ static void v2_delegated(void)
 	m.ops->teardown(&m);
 	snprintf(leaf, sizeof leaf, "%s/system.slice/jaild-jails.service/jaild-ab12", root);
 	CHECK(stat(leaf, &st) < 0);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-	CHECK(system(cmd) == 0);
+	remove_tree();
 }
 
 /* Which group is jaild's: its own (less the daemon leaf), or cgroup-parent; under
