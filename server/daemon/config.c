@@ -21,6 +21,7 @@ void config_defaults(struct config *c)
 	snprintf(c->uid_base, sizeof c->uid_base, "1000000");
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
+	snprintf(c->pty_max, sizeof c->pty_max, "32");
 	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
 	snprintf(c->events_keep, sizeof c->events_keep, "86400");
 	snprintf(c->console_grace, sizeof c->console_grace, "300");
@@ -114,6 +115,8 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		  "console-max-per-tenant must be a number of sessions from 1 to 10000" },
 		{ "recording-keep", offsetof(struct config, recording_keep), 60, 3650LL * 86400,
 		  "recording-keep must be seconds, from 60 to ten years" },
+		{ "jail-pty-max", offsetof(struct config, pty_max), 4, 4096,
+		  "jail-pty-max must be the terminals one jail may open, from 4 to 4096" },
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
 		if (strcmp(key, nums[i].key) != 0)

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 		{ "console-grace", required_argument, NULL, 'x' }, { "console-idle", required_argument, NULL, 'x' },
 		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
-		{ "cgroup-parent", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
+		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

@@ -341,12 +341,14 @@ int main(int argc, char **argv)
 		{ "pool4", required_argument, NULL, '4' },    { "pool6", required_argument, NULL, '6' },
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
 		{ "favordynmods", no_argument, NULL, 'f' }, { "cgroup-parent", required_argument, NULL, 'g' },
+		{ "pty-max", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct err e = { 0 };
 	int c;
 	log_init("jaild-priv");
 	snprintf(ctx.busybox, sizeof ctx.busybox, "/bin/busybox");
+	ctx.pty_max = 32;
 	const char *p4 = "10.77.0.0/16", *p6 = "fd77::/64";
 	unsigned long long base = 1000000ULL;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -357,6 +359,13 @@ int main(int argc, char **argv)
 		case '6': p6 = optarg; break;
 		case 'b': snprintf(ctx.busybox, sizeof ctx.busybox, "%s", optarg); break;
 		case 'f': ctx.favordynmods = 1; break;
+		case 'p':
+			ctx.pty_max = (uint32_t)strtoul(optarg, NULL, 10);
+			if (ctx.pty_max < 4 || ctx.pty_max > 4096) {
+				fprintf(stderr, "jaild-priv: bad --pty-max %s\n", optarg);
+				return 64;
+			}
+			break;
 		case 'g':
 			if (!valid_abs_path(optarg) || strlen(optarg) >= sizeof ctx.cgroup_parent) {
 				fprintf(stderr, "jaild-priv: bad --cgroup-parent %s\n", optarg);

@@ -13,7 +13,7 @@ import unittest
 
 from jaildtest import BUILD, Jaild, run, systemd_scope
 
-STI = os.path.realpath(os.path.join(BUILD, "tests", "integration", "sti"))
+HOSTILE = os.path.realpath(os.path.join(BUILD, "tests", "integration", "hostile"))
 
 
 class ProcByPid:
@@ -96,7 +96,7 @@ class TerminalEscape(unittest.TestCase):
     on /dev/tty), because jail processes kept the helper's controlling terminal."""
 
     def setUp(self):
-        self.j = JaildFromTerminal(extra=["--allow-mount", os.path.dirname(STI)]).start()
+        self.j = JaildFromTerminal(extra=["--allow-mount", os.path.dirname(HOSTILE)]).start()
 
     def tearDown(self):
         self.j.stop()
@@ -105,14 +105,14 @@ class TerminalEscape(unittest.TestCase):
     def test_no_jail_process_reaches_the_terminal_jaild_was_started_from(self):
         j = self.j
         j.terminal(0.5)  # what the shell printed so far
-        mount = [{"source": STI, "target": "/usr/local/bin/sti", "readonly": True}]
+        mount = [{"source": HOSTILE, "target": "/usr/local/bin/hostile", "readonly": True}]
         # PID 1's own command, an exec, and a stop_command all try
         st, body, _ = j.call("POST", "/api/jails?start=1", {
             "name": "hostile", "mounts": mount,
-            "command": ["/bin/sh", "-c", "/usr/local/bin/sti > /pid1.txt; exec sleep 3600"],
-            "stop_command": ["/bin/sh", "-c", "/usr/local/bin/sti > /stop.txt"]})
+            "command": ["/bin/sh", "-c", "/usr/local/bin/hostile sti > /pid1.txt; exec sleep 3600"],
+            "stop_command": ["/bin/sh", "-c", "/usr/local/bin/hostile sti > /stop.txt"]})
         self.assertEqual(st, 201, body)
-        r = j.exec("hostile", "/usr/local/bin/sti")
+        r = j.exec("hostile", "/usr/local/bin/hostile sti")
         self.assertEqual(r["stdout"].strip(), "tty: ENXIO", r)
         self.assertTrue(j.wait_for(lambda: "tty:" in j.exec("hostile", "cat /pid1.txt")["stdout"], 10))
         self.assertEqual(j.exec("hostile", "cat /pid1.txt")["stdout"].strip(), "tty: ENXIO")
@@ -155,7 +155,7 @@ class SharedRoot(unittest.TestCase):
     def setUpClass(cls):
         in_shared_mount_namespace()
         cls.before = mount_table()
-        cls.j = Jaild(extra=["--allow-mount", os.path.dirname(STI)]).start()
+        cls.j = Jaild(extra=["--allow-mount", os.path.dirname(HOSTILE)]).start()
         cls.base = mount_table()
 
     @classmethod
@@ -181,10 +181,10 @@ class SharedRoot(unittest.TestCase):
 
     def test_a_start_that_fails_at_each_step_leaves_the_mount_table_as_it_was(self):
         j = self.j
-        mount = {"source": STI, "target": "/usr/local/bin/sti", "readonly": True}
+        mount = {"source": HOSTILE, "target": "/usr/local/bin/hostile", "readonly": True}
         failures = {
             # the bind mount's target cannot be made (under a file): after /proc and /dev
-            "binds": {"mounts": [dict(mount, target="/etc/passwd/sti")]},
+            "binds": {"mounts": [dict(mount, target="/etc/passwd/hostile")]},
             # everything mounted, then the command does not exist
             "exec": {"command": ["/no/such/program"]},
             # the command runs and exits at once: the jail dies as it starts
@@ -203,6 +203,37 @@ class SharedRoot(unittest.TestCase):
                 st, body, _ = j.call("DELETE", "/api/jails/" + name)
                 self.assertIn(st, (204,), body)
                 self.assertMountsUnchanged("destroying %s" % name)
+
+
+
+class Exhaustion(unittest.TestCase):
+    """One tenant's jail must not take what every jail shares."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.j = Jaild(extra=["--allow-mount", os.path.dirname(HOSTILE), "--jail-pty-max", "16"]).start()
+        cls.mount = [{"source": HOSTILE, "target": "/usr/local/bin/hostile", "readonly": True}]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.j.stop()
+        cls.j.cleanup()
+
+    def test_one_jail_cannot_take_every_terminal(self):
+        """Break 6: devpts instances share the host's pty.max; a jail opened 1,100."""
+        j = self.j
+        st, body, _ = j.call("POST", "/api/jails?start=1", {
+            "name": "ptyhog", "mounts": self.mount,
+            "command": ["/bin/sh", "-c", "/usr/local/bin/hostile ptys 5000 hold > /hog.txt"]})
+        self.assertEqual(st, 201, body)
+        self.assertTrue(j.wait_for(lambda: "ptys" in j.exec("ptyhog", "cat /hog.txt")["stdout"], 10))
+        self.assertEqual(j.exec("ptyhog", "cat /hog.txt")["stdout"].strip(), "ptys: 16")
+        # while the hog holds its share, another jail opens terminals as usual
+        st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "neighbour", "mounts": self.mount})
+        self.assertEqual(st, 201, body)
+        self.assertEqual(j.exec("neighbour", "/usr/local/bin/hostile ptys 8")["stdout"].strip(), "ptys: 8")
+        for name in ("ptyhog", "neighbour"):
+            j.call("DELETE", "/api/jails/" + name)
 
 
 if __name__ == "__main__":

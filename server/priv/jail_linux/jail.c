@@ -449,6 +449,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 	if (check_slot(c, files_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) || check_mounts(c, s, src_fds, e))
 		goto out;
 	plan.base = slot_uid(c, r->slot);
+	plan.pty_max = c->pty_max;
 	struct stat jst;
 	if (fstat(jail_fd, &jst) < 0) {
 		err_errno(e, "stat jail %s", s->name);

@@ -144,7 +144,7 @@ static int mount_proc(int rootfd, uid_t base, struct err *e)
 	return r;
 }
 
-static int mount_dev(int rootfd, uid_t base, struct err *e)
+static int mount_dev(int rootfd, uid_t base, uint32_t pty_max, struct err *e)
 {
 	char fdb[32], opts[128];
 	int d = ensure_dir_in(rootfd, "dev", base, e);
@@ -177,7 +177,9 @@ static int mount_dev(int rootfd, uid_t base, struct err *e)
 	if (r == 0) {
 		/* a devpts of its own: the jail sees its own terminals and nobody else's */
 		int pts = ensure_dir_in(dev, "pts", base, e);
-		snprintf(opts, sizeof opts, "newinstance,ptmxmode=0666,mode=0620,gid=%u", base + 5);
+		/* max=: every devpts instance draws on the host's one pty.max; a jail gets its
+		 * share and no more */
+		snprintf(opts, sizeof opts, "newinstance,ptmxmode=0666,mode=0620,gid=%u,max=%u", base + 5, pty_max);
 		if (pts < 0)
 			r = -1;
 		else if (mount("devpts", fd_path(pts, fdb), "devpts", MS_NOSUID | MS_NOEXEC, opts) < 0)
@@ -244,7 +246,7 @@ int rootfs_enter(const struct rootfs_plan *p, struct err *e)
 		return e->msg[0] ? -1 : err_errno(e, "opening the jail's root");
 	int r = mount_proc(rootfd, p->base, e);
 	if (r == 0)
-		r = mount_dev(rootfd, p->base, e);
+		r = mount_dev(rootfd, p->base, p->pty_max, e);
 	if (r == 0)
 		r = mount_binds(p, rootfd, e);
 	/* pivot_root(".", "."), then detach the old root stacked beneath: the host's

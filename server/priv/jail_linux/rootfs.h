@@ -21,6 +21,7 @@ struct rootfs_plan {
 	bool thin;
 	bool disk;           /* upper/ and work/ are on the jail's disk, mounted at disk/ */
 	uid_t base;
+	uint32_t pty_max;    /* the jail devpts' max= */
 	const struct jail_spec *spec;
 	int mount_trees[MOUNTS_MAX]; /* detached clones of spec->mounts[i].source, attributes set */
 	bool mount_is_dir[MOUNTS_MAX];
