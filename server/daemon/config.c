@@ -22,6 +22,7 @@ void config_defaults(struct config *c)
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->pty_max, sizeof c->pty_max, "32");
+	snprintf(c->conns_per_source, sizeof c->conns_per_source, "256");
 	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
 	snprintf(c->events_keep, sizeof c->events_keep, "86400");
 	snprintf(c->console_grace, sizeof c->console_grace, "300");
@@ -115,6 +116,8 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		  "console-max-per-tenant must be a number of sessions from 1 to 10000" },
 		{ "recording-keep", offsetof(struct config, recording_keep), 60, 3650LL * 86400,
 		  "recording-keep must be seconds, from 60 to ten years" },
+		{ "max-conns-per-source", offsetof(struct config, conns_per_source), 1, 1000,
+		  "max-conns-per-source must be the open connections one address may hold, from 1 to 1000" },
 		{ "jail-pty-max", offsetof(struct config, pty_max), 4, 4096,
 		  "jail-pty-max must be the terminals one jail may open, from 4 to 4096" },
 	};

@@ -274,6 +274,17 @@ static bool match(const char *pattern, const char *path, char params[2][128])
 	return *pattern == '\0' && *path == '\0';
 }
 
+/* Idle seconds before a connection is closed: short until it has authenticated (a
+ * slow unauthenticated client holds nothing for long), longer after. */
+#define UNAUTH_IDLE_SECONDS 30
+#define AUTH_IDLE_SECONDS 300
+
+static int authenticated(struct MHD_Connection *c)
+{
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)AUTH_IDLE_SECONDS);
+	return 0;
+}
+
 /* A Bearer token, or a browser session's cookie. A cookie session must echo its CSRF
  * token in X-CSRF-Token on anything but GET: a page elsewhere can make the browser
  * send the cookie, but cannot read the token. */
@@ -297,7 +308,7 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
 		const char *secret = auth + 7;
 		crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
 		if (store_token_lookup(h->st, hash, &rq->who, &e) == 0)
-			return 0;
+			return authenticated(c);
 		if (e.code != ERR_NOT_FOUND) {
 			resp_error(rs, &e);
 			return -1;
@@ -318,7 +329,7 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
 				return -1;
 			}
 		}
-		return 0;
+		return authenticated(c);
 	}
 	resp_json(rs, 401, envelope("unauthorized", "this route needs 'Authorization: Bearer TOKEN' (the admin token is in DATA_DIR/admin.token) or a login session", NULL));
 	return -1;
@@ -691,8 +702,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct 
 	return err_set(e, ERR_INVALID, "--listen %s: not an IPv4 address or [IPv6] address", listen);
 }
 
-struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st, int rate,
-			       const char *tls_cert_pem, const char *tls_key_pem, struct err *e)
+struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st,
+			       const struct http_limits *lim, const char *tls_cert_pem, const char *tls_key_pem, struct err *e)
 {
 	struct sockaddr_storage ss;
 	if (parse_listen(listen, &ss, e))
@@ -701,9 +712,10 @@ struct http_server *http_start(const char *listen, const char *upload_dir, const
 	h->routes = routes;
 	snprintf(h->upload_dir, sizeof h->upload_dir, "%s", upload_dir);
 	h->st = st;
-	h->rate = rate;
+	h->rate = lim->rate;
 	pthread_mutex_init(&h->bucket_mu, NULL);
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
+	/* poll, not select: descriptors past FD_SETSIZE are served like any other */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
 			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls_cert_pem ? MHD_USE_TLS : 0);
 	struct MHD_OptionItem tls[] = {
 		{ tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)tls_cert_pem },
@@ -714,8 +726,11 @@ struct http_server *http_start(const char *listen, const char *upload_dir, const
 				MHD_OPTION_ARRAY, tls,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+				/* a slow client (slowloris) holds at most per_source connections,
+				 * and an idle one that has not authenticated goes after 30 s */
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_source,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)UNAUTH_IDLE_SECONDS,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 				MHD_OPTION_END);

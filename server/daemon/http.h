@@ -99,10 +99,14 @@ void http_audit(struct store *st, const struct request *rq, int status, const ch
 const char *req_header(const struct request *rq, const char *name);
 
 struct http_server;
-/* rate: requests per second per token (burst twice that), 0 for none. */
+/* What one client may take of the server. */
+struct http_limits {
+	int rate;            /* requests per second per token (burst twice that), 0 for none */
+	unsigned per_source; /* open connections from one address */
+};
 /* upload_dir: where upload bodies are written (unnamed files: nothing stays behind). */
-struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st, int rate,
-			       const char *tls_cert_pem, const char *tls_key_pem, struct err *e);
+struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st,
+			       const struct http_limits *lim, const char *tls_cert_pem, const char *tls_key_pem, struct err *e);
 void http_stop(struct http_server *h);
 
 #endif

@@ -129,7 +129,8 @@ static int serve(const struct config *cfg, int ctl)
 	 * the first request can create a jail */
 	if (ctl >= 0 && !reconcile_wait_first(60))
 		log_warn("the privileged helper has not finished starting; listening anyway (jail operations answer 503 until it does)");
-	struct http_server *h = http_start(cfg->listen, cfg->data_dir, api_routes, J.st, atoi(cfg->rate_limit), tls_cert_pem, tls_key_pem, &e);
+	struct http_limits lim = { .rate = atoi(cfg->rate_limit), .per_source = (unsigned)atoi(cfg->conns_per_source) };
+	struct http_server *h = http_start(cfg->listen, cfg->data_dir, api_routes, J.st, &lim, tls_cert_pem, tls_key_pem, &e);
 	if (!h)
 		die("http", &e);
 	reconcile_start_monitor();
@@ -156,7 +157,8 @@ int main(int argc, char **argv)
 		{ "console-grace", required_argument, NULL, 'x' }, { "console-idle", required_argument, NULL, 'x' },
 		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
-		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
+		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' },
+		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

@@ -6,6 +6,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import termios
 import time
@@ -211,7 +212,8 @@ class Exhaustion(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.j = Jaild(extra=["--allow-mount", os.path.dirname(HOSTILE), "--jail-pty-max", "16"]).start()
+        cls.j = Jaild(extra=["--allow-mount", os.path.dirname(HOSTILE), "--jail-pty-max", "16",
+                             "--max-conns-per-source", "32"]).start()
         cls.mount = [{"source": HOSTILE, "target": "/usr/local/bin/hostile", "readonly": True}]
 
     @classmethod
@@ -234,6 +236,42 @@ class Exhaustion(unittest.TestCase):
         self.assertEqual(j.exec("neighbour", "/usr/local/bin/hostile ptys 8")["stdout"].strip(), "ptys: 8")
         for name in ("ptyhog", "neighbour"):
             j.call("DELETE", "/api/jails/" + name)
+
+    def test_slow_clients_from_one_address_leave_the_api_to_everyone_else(self):
+        """Break 7: 1,100 unauthenticated half-open requests took the API down."""
+        j = self.j
+        socks = []
+        try:
+            for _ in range(300):
+                s = socket.socket()
+                s.bind(("127.0.0.5", 0))
+                try:
+                    s.connect(("127.0.0.1", j.port))
+                    s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
+                except OSError:
+                    s.close()
+                    continue
+                socks.append(s)
+            time.sleep(0.5)
+            t = time.time()
+            st, body, _ = j.call("GET", "/api/health", token=False)
+            self.assertEqual(st, 200, body)
+            self.assertLess(time.time() - t, 2)
+            alive = 0
+            for s in socks:
+                s.setblocking(False)
+                try:
+                    alive += s.recv(1, socket.MSG_PEEK) != b""
+                except BlockingIOError:
+                    alive += 1
+                except OSError:
+                    pass
+            self.assertLessEqual(alive, 32, "one address holds %d connections" % alive)
+            _, server, _ = j.pids()
+            self.assertLess(len(os.listdir("/proc/%d/fd" % server)), 200)
+        finally:
+            for s in socks:
+                s.close()
 
 
 if __name__ == "__main__":
