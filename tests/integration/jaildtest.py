@@ -27,12 +27,41 @@ def free_port():
     return port
 
 
-def systemd_scope():
-    """Under systemd, jaild needs a cgroup delegated to it, as its unit has: a transient
-    scope with Delegate=yes (systemd-run execs jaild in place, so the pid is jaild's)."""
-    if os.path.isdir("/run/systemd/system"):
-        return ["systemd-run", "--scope", "--quiet", "--collect", "-p", "Delegate=yes"]
-    return []
+def jail_cgroups(name, file=None):
+    """The jail's cgroup directories (or a file in them): one per v1 controller, or the
+    v2 group at the root or under a delegated group (a systemd unit or scope)."""
+    tail = "jaild-*/%s%s" % (name, "/" + file if file else "")
+    return sorted(set(glob.glob("/sys/fs/cgroup/*/" + tail) + glob.glob("/sys/fs/cgroup/" + tail) +
+                      glob.glob("/sys/fs/cgroup/**/" + tail, recursive=True)))
+
+
+class DelegatedGroup:
+    """Under systemd, jails need a cgroup delegated to jaild that outlives any one jaild
+    (a restart adopts its jails), as jaild-jails.service is for the shipped units: here a
+    transient scope with Delegate=yes held open by a sleep, named with --cgroup-parent."""
+
+    def __init__(self):
+        self.holder = subprocess.Popen(["systemd-run", "--scope", "--quiet", "--collect", "-p", "Delegate=yes",
+                                        "sleep", "infinity"])
+        self.path = None
+        deadline = time.time() + 10
+        while time.time() < deadline and not self.path:
+            with open("/proc/%d/cgroup" % self.holder.pid) as f:
+                p = f.read().strip().split("::", 1)[-1]
+            if p.endswith(".scope"):
+                self.path = p
+            else:
+                time.sleep(0.05)
+        if not self.path:
+            raise RuntimeError("systemd-run did not make a scope")
+
+    def close(self):
+        self.holder.kill()
+        self.holder.wait()
+
+
+def systemd_host():
+    return os.path.isdir("/run/systemd/system")
 
 
 class Jaild:
@@ -47,10 +76,13 @@ class Jaild:
         self.log = open(os.path.join(self.dir, "jaild.log"), "ab")
         self.token = None
         self.tls_ca = tls_ca  # a CA file: talk HTTPS and verify the server against it
+        self.group = None  # under systemd: the delegated group jails live in
 
     def start(self):
         cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port)] + self.extra
-        cmd = systemd_scope() + cmd
+        if systemd_host():
+            self.group = self.group or DelegatedGroup()
+            cmd += ["--cgroup-parent", self.group.path]
         self.launch(cmd)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -121,6 +153,8 @@ class Jaild:
     def cleanup(self):
         # sanitizer reports from the daemons (server, helper, workers) fail the suite
         log = self.logtext(tail=10 ** 7)
+        if self.group:
+            self.group.close()
         bad = [m for m in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer") if m in log]
         # the helper's last workers may still be finishing (a destroy's rm): try again
         for _ in range(10):

@@ -12,7 +12,7 @@ import termios
 import time
 import unittest
 
-from jaildtest import BUILD, Jaild, run, systemd_scope
+from jaildtest import BUILD, Jaild, run
 
 HOSTILE = os.path.realpath(os.path.join(BUILD, "tests", "integration", "hostile"))
 

@@ -85,14 +85,22 @@ class Resilience(unittest.TestCase):
 
     def test_cgroup_favordynmods_option(self):
         import subprocess
-        bad = subprocess.run([self.j.proc.args[0], "--cgroup-favordynmods", "maybe"], capture_output=True, text=True)
+        from jaildtest import JAILD
+        bad = subprocess.run([JAILD, "--cgroup-favordynmods", "maybe"], capture_output=True, text=True)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("yes or no", bad.stderr)
+        def cgroup2_options():
+            with open("/proc/mounts") as f:
+                return next((set(l.split()[3].split(",")) for l in f if l.split()[:3] == ["cgroup2", "/sys/fs/cgroup", "cgroup2"]), None)
+        before = cgroup2_options()
         j = Jaild(extra=["--cgroup-favordynmods", "yes"]).start()
         try:
             with open("/proc/mounts") as f:
                 mounts = f.read()
-            v2 = "cgroup2 /sys/fs/cgroup " in mounts
+            v2 = before is not None
+            if v2:  # the remount keeps every option systemd mounted it with
+                self.assertEqual(cgroup2_options() - before, {"favordynmods"})
+                self.assertEqual(before - cgroup2_options(), set())
             self.assertTrue(any("favordynmods" in l and (l.split()[1] == "/sys/fs/cgroup" if v2 else j.data in l)
                                 for l in mounts.splitlines()), "no favordynmods cgroup mount")
             st, jail, _ = j.call("POST", "/api/jails?start=1", {"name": "fast"})
