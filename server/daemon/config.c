@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "size.h"
 #include "validate.h"
 
 void config_defaults(struct config *c)
@@ -22,6 +23,8 @@ void config_defaults(struct config *c)
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->pty_max, sizeof c->pty_max, "32");
+	snprintf(c->default_maxproc, sizeof c->default_maxproc, "1024");
+	snprintf(c->default_memoryuse, sizeof c->default_memoryuse, "1G");
 	snprintf(c->conns_per_source, sizeof c->conns_per_source, "256");
 	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
 	snprintf(c->events_keep, sizeof c->events_keep, "86400");
@@ -82,6 +85,12 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 	}
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
+	if (strcmp(key, "default-memoryuse") == 0) {
+		int64_t b;
+		if (strcmp(value, "0") != 0 && size_parse(value, &b) != 0)
+			return err_set(e, ERR_INVALID, "default-memoryuse must be a size like \"1G\", or 0 for no limit");
+		SET(default_memoryuse);
+	}
 	if (strcmp(key, "cgroup-parent") == 0) {
 		if (value[0] && (!valid_abs_path(value) || strcmp(value, "/") == 0))
 			return err_set(e, ERR_INVALID,
@@ -118,6 +127,8 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		  "recording-keep must be seconds, from 60 to ten years" },
 		{ "max-conns-per-source", offsetof(struct config, conns_per_source), 1, 1000,
 		  "max-conns-per-source must be the open connections one address may hold, from 1 to 1000" },
+		{ "default-maxproc", offsetof(struct config, default_maxproc), 0, 4194304,
+		  "default-maxproc must be the processes a jail gets when its spec names none, 0 for no limit" },
 		{ "jail-pty-max", offsetof(struct config, pty_max), 4, 4096,
 		  "jail-pty-max must be the terminals one jail may open, from 4 to 4096" },
 	};

@@ -16,7 +16,9 @@ struct config {
 	char busybox[256];
 	char favordynmods[8];  /* "yes": ask the kernel for cheap cgroup migrations */
 	char conns_per_source[16]; /* open HTTP connections from one address */
-	char pty_max[16];      /* terminals one jail may open (its devpts' max=) */
+	char pty_max[16];
+	char default_maxproc[16];   /* limits a jail's spec leaves out get these ("0": none) */
+	char default_memoryuse[16];      /* terminals one jail may open (its devpts' max=) */
 	char cgroup_parent[192]; /* cgroup v2: the delegated group jails live under ("": jaild's own) */
 	char rate_limit[16];   /* requests per second per token (burst: twice that); 0: off */
 	char events_keep[16];  /* seconds events stay replayable */

@@ -367,8 +367,8 @@ json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h
 		return NULL;
 	/* a jail's disk (limits.disk) is made at create and can only grow */
 	struct jail_limits was, now;
-	jail_limits_of(canon, &was);
-	jail_limits_of(res, &now);
+	jail_limits_of(canon, h, &was);
+	jail_limits_of(res, h, &now);
 	const char *why = was.disk < 0 && now.disk >= 0   ? "limits.disk can only be given when the jail is created"
 			  : was.disk >= 0 && now.disk < 0 ? "limits.disk cannot be removed from a jail that has a disk of its own"
 			  : now.disk < was.disk          ? "limits.disk can only grow; shrinking could lose the jail's files"
@@ -382,9 +382,14 @@ json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h
 	return res;
 }
 
-void jail_limits_of(json_t *canon, struct jail_limits *out)
+void jail_limits_of(json_t *canon, const struct host_rules *h, struct jail_limits *out)
 {
 	limits_from_object(json_object_get(canon, "limits"), out);
+	int64_t *v[] = { &out->maxproc, &out->memoryuse, &out->pcpu, &out->openfiles };
+	const int64_t d[] = { h->defaults.maxproc, h->defaults.memoryuse, h->defaults.pcpu, h->defaults.openfiles };
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+		if (*v[i] < 0)
+			*v[i] = d[i];
 }
 
 static int pack_argv(json_t *arr, struct argv_buf *out, const char *f, struct err *e)
@@ -398,7 +403,7 @@ static int pack_argv(json_t *arr, struct argv_buf *out, const char *f, struct er
 	return argv_pack(out, argv, n, f, e);
 }
 
-int jail_spec_to_wire(json_t *c, const char *name, struct jail_spec *out, struct err *e)
+int jail_spec_to_wire(json_t *c, const char *name, const struct host_rules *h, struct jail_spec *out, struct err *e)
 {
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%s", name);
@@ -434,6 +439,6 @@ int jail_spec_to_wire(json_t *c, const char *name, struct jail_spec *out, struct
 		out->mounts[i].readonly = json_is_true(json_object_get(v, "readonly"));
 		out->nmounts = (uint32_t)(i + 1);
 	}
-	jail_limits_of(c, &out->limits);
+	jail_limits_of(c, h, &out->limits);
 	return spec_check(out, e);
 }

@@ -16,6 +16,9 @@ struct host_rules {
 	struct pool6 pool6;
 	char allow_mounts[16][256];
 	int nallow_mounts;
+	/* what a jail gets for a limit its spec leaves out (-1: none): no jail runs
+	 * without a pids and a memory limit unless the admin says so */
+	struct jail_limits defaults;
 };
 
 /* Checks a create body and returns its canonical form (new reference) or NULL. */
@@ -24,8 +27,8 @@ json_t *jail_spec_from_request(json_t *body, const struct host_rules *h, struct 
  * *needs_stop is set when a changed field only applies to a stopped jail (addresses). */
 json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h, bool *addresses_changed, struct err *e);
 /* The fixed-size form for the helper. */
-int jail_spec_to_wire(json_t *canon, const char *name, struct jail_spec *out, struct err *e);
-/* Parsed limits of a canonical spec. */
-void jail_limits_of(json_t *canon, struct jail_limits *out);
+int jail_spec_to_wire(json_t *canon, const char *name, const struct host_rules *h, struct jail_spec *out, struct err *e);
+/* The limits a jail runs with: its spec's, and the host's defaults for those it leaves out. */
+void jail_limits_of(json_t *canon, const struct host_rules *h, struct jail_limits *out);
 
 #endif

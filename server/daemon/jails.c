@@ -66,7 +66,7 @@ static int helper_spec_call(uint32_t type, const struct jail_row *row, struct re
 	memset(&req, 0, sizeof req);
 	req.h = priv_hdr(type);
 	req.slot = row->slot;
-	if (jail_spec_to_wire(row->spec, row->name, &req.spec, e))
+	if (jail_spec_to_wire(row->spec, row->name, &J.rules, &req.spec, e))
 		return -1;
 	return priv_call(&req, NULL, 0, out, e);
 }
@@ -81,7 +81,7 @@ static int helper_stop(const struct jail_row *row, struct err *e)
 	snprintf(req.name, sizeof req.name, "%s", row->name);
 	req.timeout = (uint32_t)json_integer_value(json_object_get(row->spec, "stop_timeout"));
 	struct jail_spec tmp;
-	if (jail_spec_to_wire(row->spec, row->name, &tmp, e))
+	if (jail_spec_to_wire(row->spec, row->name, &J.rules, &tmp, e))
 		return -1;
 	req.stop_command = tmp.stop_command;
 	return priv_call(&req, NULL, 0, &out, e);
@@ -341,7 +341,7 @@ static int helper_make(const struct jail_row *row, int import_fd, struct reply *
 	snprintf(r.name, sizeof r.name, "%s", row->name);
 	r.slot = row->slot;
 	r.thin = strcmp(json_string_value(json_object_get(row->spec, "type")) ?: "thin", "thin") == 0;
-	jail_limits_of(row->spec, &l);
+	jail_limits_of(row->spec, &J.rules, &l);
 	r.disk = l.disk;
 	if (lseek(import_fd, 0, SEEK_SET) < 0)
 		return err_errno(e, "rewinding the archive");
@@ -463,7 +463,7 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 		memset(&req, 0, sizeof req);
 		req.h = priv_hdr(MSG_SET_LIMITS);
 		snprintf(req.name, sizeof req.name, "%s", name);
-		jail_limits_of(spec, &req.limits);
+		jail_limits_of(spec, &J.rules, &req.limits);
 		if (priv_call(&req, NULL, 0, &out, e)) {
 			/* the spec is saved and applies at the next start; say what failed now,
 			 * unless all that failed is growing a mounted disk on a host that cannot:

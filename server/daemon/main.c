@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #include "priv_client.h"
 #include "reconcile.h"
 #include "restore.h"
+#include "size.h"
 #include "supervisor.h"
 #include "tls.h"
 #include "token.h"
@@ -81,6 +83,32 @@ static void prepare_data_dir(const char *dir, gid_t gid)
 	}
 }
 
+/* One jaild per data dir: two would hand out the same slots and addresses and fight
+ * over the same jails. The supervisor holds the lock for its life (root-owned file in
+ * the root-owned data dir, so the unprivileged server cannot take it away). */
+static int lock_data_dir(const char *dir)
+{
+	char path[300], pid[32];
+	snprintf(path, sizeof path, "%s/jaild.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("opening %s: %s", path, strerror(errno));
+		exit(1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log_error("another jaild (pid %s) is running on the data dir %s; stop it first, or give this one its own --data-dir",
+			  pid[0] ? pid : "?", dir);
+		exit(1);
+	}
+	int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+		log_warn("writing %s: %s", path, strerror(errno));
+	return fd;
+}
+
 static char *tls_cert_pem, *tls_key_pem;
 
 static int serve(const struct config *cfg, int ctl)
@@ -103,6 +131,10 @@ static int serve(const struct config *cfg, int ctl)
 	for (int i = 0; i < cfg->nallow_mounts; i++)
 		snprintf(J.rules.allow_mounts[i], sizeof J.rules.allow_mounts[i], "%s", cfg->allow_mounts[i]);
 	J.rules.nallow_mounts = cfg->nallow_mounts;
+	int64_t mem = 0;
+	size_parse(cfg->default_memoryuse, &mem);
+	J.rules.defaults = (struct jail_limits){ .maxproc = atoll(cfg->default_maxproc) ?: -1, .memoryuse = mem ?: -1,
+						 .pcpu = -1, .openfiles = -1, .disk = -1 };
 
 	char dbpath[512];
 	snprintf(dbpath, sizeof dbpath, "%s/jaild.db", cfg->data_dir);
@@ -158,6 +190,7 @@ int main(int argc, char **argv)
 		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
 		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' },
+		{ "default-maxproc", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
 		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
@@ -224,6 +257,7 @@ int main(int argc, char **argv)
 	snprintf(pwname, sizeof pwname, "%s", pw->pw_name);
 	pwcopy.pw_name = pwname;
 	prepare_data_dir(cfg.data_dir, pw->pw_gid);
+	int lock = lock_data_dir(cfg.data_dir);
 	int ctl[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
 		log_error("socketpair: %s", strerror(errno));
@@ -238,6 +272,7 @@ int main(int argc, char **argv)
 	}
 	if (server == 0) {
 		close(ctl[0]);
+		close(lock); /* the supervisor's alone: it is released when the supervisor goes */
 		drop_privileges(&pwcopy);
 		/* set after the uid change, which clears it: we go when the supervisor does */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);

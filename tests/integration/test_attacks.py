@@ -12,7 +12,7 @@ import termios
 import time
 import unittest
 
-from jaildtest import BUILD, Jaild, run
+from jaildtest import BUILD, JAILD, Jaild, free_port, jail_cgroups, run
 
 HOSTILE = os.path.realpath(os.path.join(BUILD, "tests", "integration", "hostile"))
 
@@ -213,7 +213,7 @@ class Exhaustion(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.j = Jaild(extra=["--allow-mount", os.path.dirname(HOSTILE), "--jail-pty-max", "16",
-                             "--max-conns-per-source", "32"]).start()
+                             "--max-conns-per-source", "32", "--default-maxproc", "40"]).start()
         cls.mount = [{"source": HOSTILE, "target": "/usr/local/bin/hostile", "readonly": True}]
 
     @classmethod
@@ -236,6 +236,32 @@ class Exhaustion(unittest.TestCase):
         self.assertEqual(j.exec("neighbour", "/usr/local/bin/hostile ptys 8")["stdout"].strip(), "ptys: 8")
         for name in ("ptyhog", "neighbour"):
             j.call("DELETE", "/api/jails/" + name)
+
+    def test_a_jail_without_limits_still_has_the_hosts_defaults(self):
+        """A tenant without quotas got jails without pids or memory limits (3,000 processes)."""
+        j = self.j
+        st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "nolimits"})
+        self.assertEqual(st, 201, body)
+        try:
+            j.exec("nolimits", "(i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null; echo looped", timeout=60)
+            with open(jail_cgroups("nolimits", "pids.max")[0]) as f:
+                self.assertEqual(f.read().strip(), "40")
+            with open(jail_cgroups("nolimits", "pids.current")[0]) as f:
+                self.assertLessEqual(int(f.read()), 40)
+            mem = jail_cgroups("nolimits", "memory.max") or jail_cgroups("nolimits", "memory.limit_in_bytes")
+            with open(mem[0]) as f:
+                self.assertEqual(int(f.read()), 1 << 30)
+        finally:
+            j.call("DELETE", "/api/jails/nolimits")
+
+    def test_a_second_jaild_on_the_same_data_dir_is_refused(self):
+        """Two jailds on one data dir would hand out the same slots and fight over jails."""
+        j = self.j
+        r = subprocess.run([JAILD, "--data-dir", j.data, "--listen", "127.0.0.1:%d" % free_port()],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("another jaild (pid %d) is running on the data dir" % j.proc.pid, r.stderr)
+        self.assertEqual(j.call("GET", "/api/health", token=False)[0], 200)
 
     def test_slow_clients_from_one_address_leave_the_api_to_everyone_else(self):
         """Break 7: 1,100 unauthenticated half-open requests took the API down."""

@@ -34,6 +34,8 @@ int main(void)
 	pool6_parse("fd77::/64", &rules.pool6, &e);
 	strcpy(rules.allow_mounts[0], "/srv");
 	rules.nallow_mounts = 1;
+	/* the host's defaults fill what a spec leaves out */
+	rules.defaults = (struct jail_limits){ .maxproc = 1024, .memoryuse = 1 << 30, .pcpu = -1, .openfiles = -1, .disk = -1 };
 
 	json_t *c = parse("{\"name\":\"web1\"}", &e);
 	CHECK(c != NULL);
@@ -44,13 +46,14 @@ int main(void)
 	CHECK(json_array_size(json_object_get(c, "command")) == 2);
 	CHECK(json_is_false(json_object_get(json_object_get(c, "allow"), "raw_sockets")));
 	struct jail_spec w;
-	CHECK(jail_spec_to_wire(c, "web1", &w, &e) == 0 && w.command.argc == 2 && w.nip4 == 0 && w.limits.maxproc == -1);
+	CHECK(jail_spec_to_wire(c, "web1", &rules, &w, &e) == 0 && w.command.argc == 2 && w.nip4 == 0 && w.limits.maxproc == 1024 &&
+	      w.limits.memoryuse == 1 << 30 && w.limits.pcpu == -1);
 	json_decref(c);
 
 	c = parse("{\"name\":\"db\",\"ip4\":[\"10.77.0.9\"],\"limits\":{\"memoryuse\":\"256M\",\"maxproc\":64},"
 		  "\"mounts\":[{\"source\":\"/srv/data\",\"target\":\"/data\"}]}", &e);
 	CHECK(c != NULL);
-	CHECK(c && jail_spec_to_wire(c, "db", &w, &e) == 0);
+	CHECK(c && jail_spec_to_wire(c, "db", &rules, &w, &e) == 0);
 	CHECK(w.nip4 == 1 && w.limits.memoryuse == 256 << 20 && w.limits.maxproc == 64);
 	CHECK(w.nmounts == 1 && w.mounts[0].readonly == 1 && strcmp(w.mounts[0].target, "/data") == 0);
 	json_decref(c);
