@@ -23,6 +23,8 @@ void config_defaults(struct config *c)
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->pty_max, sizeof c->pty_max, "32");
+	snprintf(c->record_max, sizeof c->record_max, "100M");
+	snprintf(c->record_total_max, sizeof c->record_total_max, "20G");
 	snprintf(c->default_maxproc, sizeof c->default_maxproc, "1024");
 	snprintf(c->default_memoryuse, sizeof c->default_memoryuse, "1G");
 	snprintf(c->conns_per_source, sizeof c->conns_per_source, "256");
@@ -85,6 +87,14 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 	}
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
+	if (strcmp(key, "recording-max") == 0 || strcmp(key, "recordings-max-total") == 0) {
+		int64_t b;
+		if (size_parse(value, &b) != 0 || b < 4096)
+			return err_set(e, ERR_INVALID, "%s must be a size like \"100M\" or \"20G\" (at least 4K)", key);
+		if (key[9] == 's')
+			SET(record_total_max);
+		SET(record_max);
+	}
 	if (strcmp(key, "default-memoryuse") == 0) {
 		int64_t b;
 		if (strcmp(value, "0") != 0 && size_parse(value, &b) != 0)

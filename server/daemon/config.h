@@ -32,6 +32,8 @@ struct config {
 	char console_max[16];
 	char recording_keep[16];
 	char record_input[8];
+	char record_max[16];        /* bytes one console recording may take */
+	char record_total_max[16];  /* bytes all recordings may take */
 	char web_root[256];    /* the web console's files (index.html, node_modules/ for xterm.js) */
 	char allow_mounts[CFG_MOUNTS_MAX][256];
 	int nallow_mounts;

@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -96,6 +97,8 @@ static struct {
 	pthread_mutex_t mu;
 	int ep, wake;
 	int rec_dir;
+	_Atomic uint64_t rec_total;   /* bytes in rec_dir, counted as written */
+	struct cast_budget budget;
 	struct store *st;
 	struct console_settings set;
 	struct session *sessions;
@@ -464,10 +467,32 @@ static void tick(void)
 static void remove_recording(const char *id, void *arg)
 {
 	char name[CONSOLE_ID_SIZE + 8];
+	struct stat st;
 	(void)arg;
 	snprintf(name, sizeof name, "%s.cast", id);
+	if (fstatat(H.rec_dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		H.rec_total -= (uint64_t)st.st_size < H.rec_total ? (uint64_t)st.st_size : H.rec_total;
 	if (unlinkat(H.rec_dir, name, 0) < 0 && errno != ENOENT)
 		log_warn("removing recording %s: %s", name, strerror(errno));
+}
+
+/* Past recordings-max-total, the oldest ended recordings go (as a rotated log's
+ * oldest files do) until the total is back under nine tenths of it; live sessions keep
+ * recording up to their own recording-max. */
+static void total_sweep(void)
+{
+	if ((long long)H.rec_total <= H.set.record_total_max)
+		return;
+	struct err e;
+	int removed = 0;
+	while ((long long)H.rec_total > H.set.record_total_max / 10 * 9) {
+		int n = store_console_expire(H.st, "9999", 1, remove_recording, NULL, &e);
+		if (n <= 0)
+			break;
+		removed += n;
+	}
+	log_warn("console recordings passed recordings-max-total (%lld bytes): removed the %d oldest", H.set.record_total_max,
+		 removed);
 }
 
 static void retention_sweep(void)
@@ -478,7 +503,7 @@ static void retention_sweep(void)
 	gmtime_r(&cut, &tm);
 	strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	struct err e;
-	int n = store_console_expire(H.st, cutoff, remove_recording, NULL, &e);
+	int n = store_console_expire(H.st, cutoff, 1000, remove_recording, NULL, &e);
 	if (n < 0)
 		log_error("recording retention: %s", e.msg);
 	else if (n > 0)
@@ -540,6 +565,7 @@ static void *hub(void *arg)
 		if (t != last_tick) {
 			last_tick = t;
 			tick();
+			total_sweep();
 		}
 		if (t - last_sweep >= 3600) {
 			last_sweep = t;
@@ -553,6 +579,24 @@ static void *hub(void *arg)
 
 /* ---- the interface ---- */
 
+/* What the recordings a previous run left take. */
+static uint64_t dir_bytes(int dirfd)
+{
+	uint64_t sum = 0;
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	struct stat st;
+	while (d && (de = readdir(d)))
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	return sum;
+}
+
 int console_init(struct store *st, const char *data_dir, const struct console_settings *set, struct err *e)
 {
 	H.st = st;
@@ -563,6 +607,8 @@ int console_init(struct store *st, const char *data_dir, const struct console_se
 		return err_errno(e, "creating %s", path);
 	if ((H.rec_dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return err_errno(e, "opening %s (it must be a directory jaild's user owns)", path);
+	H.rec_total = dir_bytes(H.rec_dir);
+	H.budget = (struct cast_budget){ .max = (uint64_t)set->record_max, .total = &H.rec_total };
 	if (store_console_end_stale(st, e) < 0)
 		return -1;
 	static enum kind wake_kind = K_WAKE;
@@ -647,7 +693,7 @@ int console_open(const char *jail, unsigned cols, unsigned rows, struct console_
 	snprintf(name, sizeof name, "%s.cast", s->id);
 	snprintf(title, sizeof title, "jail %s, %s", jail, row->actor);
 	pthread_mutex_lock(&H.mu);
-	if (check_room(row->tenant_id, e) < 0 || cast_open(&s->cast, H.rec_dir, name, cols, rows, title, e) < 0 ||
+	if (check_room(row->tenant_id, e) < 0 || cast_open(&s->cast, H.rec_dir, name, cols, rows, title, &H.budget, e) < 0 ||
 	    store_console_add(H.st, row, e) < 0) {
 		pthread_mutex_unlock(&H.mu);
 		cast_close(&s->cast);

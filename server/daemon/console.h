@@ -21,6 +21,8 @@ struct console_settings {
 	int max_per_tenant;  /* live sessions on one tenant's jails */
 	long long keep;      /* seconds recordings are kept after the session ends */
 	bool record_input;
+	long long record_max;       /* bytes one session's recording may take */
+	long long record_total_max; /* bytes all recordings may take: past it the oldest ended ones go */
 };
 
 /* Makes DATA/recordings, closes what a previous run left open, starts the thread. */

@@ -152,6 +152,11 @@ static int serve(const struct config *cfg, int ctl)
 	struct console_settings cs = { .grace = atoi(cfg->console_grace), .idle = atoi(cfg->console_idle),
 				       .max_per_tenant = atoi(cfg->console_max), .keep = atoll(cfg->recording_keep),
 				       .record_input = strcmp(cfg->record_input, "yes") == 0 };
+	int64_t rmax = 0, rtotal = 0;
+	size_parse(cfg->record_max, &rmax);
+	size_parse(cfg->record_total_max, &rtotal);
+	cs.record_max = rmax;
+	cs.record_total_max = rtotal;
 	web_init(cfg->web_root);
 	if (console_init(J.st, cfg->data_dir, &cs, &e))
 		die("console", &e);
@@ -190,7 +195,8 @@ int main(int argc, char **argv)
 		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
 		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' },
-		{ "default-maxproc", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
+		{ "default-maxproc", required_argument, NULL, 'x' },
+		{ "recording-max", required_argument, NULL, 'x' }, { "recordings-max-total", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
 		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },

@@ -1549,13 +1549,15 @@ int store_console_list(struct store *s, int64_t tenant_id, const char *jail, int
 	return n;
 }
 
-int store_console_expire(struct store *s, const char *cutoff, void (*fn)(const char *id, void *), void *arg, struct err *e)
+int store_console_expire(struct store *s, const char *cutoff, int max, void (*fn)(const char *id, void *), void *arg,
+			 struct err *e)
 {
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st, *up;
-	PREP("SELECT id FROM consoles WHERE recording = 1 AND ended_at IS NOT NULL AND ended_at < ? LIMIT 1000", &st);
+	PREP("SELECT id FROM consoles WHERE recording = 1 AND ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?", &st);
 	PREP("UPDATE consoles SET recording = 0 WHERE id = ?", &up);
 	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, max);
 	int n = 0, r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		char id[40];

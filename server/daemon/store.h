@@ -261,7 +261,8 @@ int store_console_list(struct store *s, int64_t tenant_id, const char *jail, int
 		       void (*fn)(const struct console_row *, void *), void *arg, struct err *e);
 /* Ended sessions older than cutoff (store_now format) whose file remains: fn gets each
  * id (to remove the file), then they are marked as having none. */
-int store_console_expire(struct store *s, const char *cutoff, void (*fn)(const char *id, void *), void *arg, struct err *e);
+int store_console_expire(struct store *s, const char *cutoff, int max, void (*fn)(const char *id, void *), void *arg,
+			 struct err *e);
 
 void store_now(char buf[32]);
 

@@ -213,7 +213,8 @@ class Exhaustion(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.j = Jaild(extra=["--allow-mount", os.path.dirname(HOSTILE), "--jail-pty-max", "16",
-                             "--max-conns-per-source", "32", "--default-maxproc", "40"]).start()
+                             "--max-conns-per-source", "32", "--default-maxproc", "40",
+                             "--recording-max", "64K", "--recordings-max-total", "256K"]).start()
         cls.mount = [{"source": HOSTILE, "target": "/usr/local/bin/hostile", "readonly": True}]
 
     @classmethod
@@ -253,6 +254,37 @@ class Exhaustion(unittest.TestCase):
                 self.assertEqual(int(f.read()), 1 << 30)
         finally:
             j.call("DELETE", "/api/jails/nolimits")
+
+    def console(self, name, script):
+        """A console session on jail name that runs script (jailctl with piped input)."""
+        env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % self.j.port, JAILD_TOKEN=self.j.token)
+        return subprocess.run([os.path.join(BUILD, "client", "jailctl"), "console", name], input=script + "\nexit\n",
+                              capture_output=True, text=True, env=env, timeout=60)
+
+    def test_console_recordings_cannot_fill_the_hosts_disk(self):
+        """Break 5: `cat /dev/urandom` in a console recorded ~20 MB/s without any cap."""
+        j = self.j
+        st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "noisy"})
+        self.assertEqual(st, 201, body)
+        rec_dir = os.path.join(j.data, "recordings")
+        try:
+            for _ in range(8):  # 8 sessions of 2 MB of output each, against 64K and 256K caps
+                self.console("noisy", "head -c 1500000 /dev/urandom | base64; echo done")
+            st, body, _ = j.call("GET", "/api/consoles")
+            sessions = body["items"]
+            self.assertGreaterEqual(len(sessions), 8)
+            # each recording stopped at its cap, and says so
+            sizes = [os.path.getsize(os.path.join(rec_dir, f)) for f in os.listdir(rec_dir)]
+            self.assertTrue(all(n <= 64 * 1024 + 300 for n in sizes), sizes)
+            st, text, _ = j.get_text(sessions[0]["recording"])
+            self.assertEqual(st, 200)
+            self.assertIn("recording stopped: this session passed recording-max", text)
+            # past the total the oldest ended recordings went
+            self.assertTrue(j.wait_for(lambda: sum(os.path.getsize(os.path.join(rec_dir, f)) for f in os.listdir(rec_dir))
+                                       <= 256 * 1024, 5))
+            self.assertLess(len(os.listdir(rec_dir)), 8)
+        finally:
+            j.call("DELETE", "/api/jails/noisy")
 
     def test_a_second_jaild_on_the_same_data_dir_is_refused(self):
         """Two jailds on one data dir would hand out the same slots and fight over jails."""

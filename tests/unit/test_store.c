@@ -164,11 +164,11 @@ int main(void)
 	snprintf(c.source, sizeof c.source, "127.0.0.1");
 	store_now(c.started_at);
 	CHECK(store_console_add(s, &c, &e) == 0);
-	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", on_expire, NULL, &e) == 0 && expired == 0); /* live */
+	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", 1000, on_expire, NULL, &e) == 0 && expired == 0); /* live */
 	CHECK(store_console_end(s, "c0ffee", "the shell exited", 123, &e) == 0);
-	CHECK(store_console_expire(s, "2000-01-01T00:00:00Z", on_expire, NULL, &e) == 0 && expired == 0); /* too new */
-	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", on_expire, NULL, &e) == 1 && expired == 1);
-	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", on_expire, NULL, &e) == 0 && expired == 1);
+	CHECK(store_console_expire(s, "2000-01-01T00:00:00Z", 1000, on_expire, NULL, &e) == 0 && expired == 0); /* too new */
+	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", 1000, on_expire, NULL, &e) == 1 && expired == 1);
+	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", 1000, on_expire, NULL, &e) == 0 && expired == 1);
 	struct console_row got;
 	CHECK(store_console_get(s, "c0ffee", &got, &e) == 0 && !got.recording && got.bytes_out == 123 &&
 	      strcmp(got.end_reason, "the shell exited") == 0);
