@@ -22,6 +22,7 @@ void config_defaults(struct config *c)
 	snprintf(c->uid_base, sizeof c->uid_base, "1000000");
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
+	snprintf(c->allow_setuid_mounts, sizeof c->allow_setuid_mounts, "no");
 	snprintf(c->pty_max, sizeof c->pty_max, "32");
 	snprintf(c->record_max, sizeof c->record_max, "100M");
 	snprintf(c->record_total_max, sizeof c->record_total_max, "20G");
@@ -156,6 +157,7 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		size_t off;
 	} flags[] = {
 		{ "cgroup-favordynmods", offsetof(struct config, favordynmods) },
+		{ "allow-mount-setuid", offsetof(struct config, allow_setuid_mounts) },
 		{ "console-record-input", offsetof(struct config, record_input) },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {

@@ -14,7 +14,8 @@ struct config {
 	char pool6[64];
 	char uid_base[16];
 	char busybox[256];
-	char favordynmods[8];  /* "yes": ask the kernel for cheap cgroup migrations */
+	char favordynmods[8];
+	char allow_setuid_mounts[8]; /* "yes": writable mounts from host filesystems without nosuid */  /* "yes": ask the kernel for cheap cgroup migrations */
 	char conns_per_source[16]; /* open HTTP connections from one address */
 	char pty_max[16];
 	char default_maxproc[16];   /* limits a jail's spec leaves out get these ("0": none) */

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
 		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' },
 		{ "default-maxproc", required_argument, NULL, 'x' },
-		{ "recording-max", required_argument, NULL, 'x' }, { "recordings-max-total", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
+		{ "recording-max", required_argument, NULL, 'x' }, { "allow-mount-setuid", required_argument, NULL, 'x' }, { "recordings-max-total", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
 		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },

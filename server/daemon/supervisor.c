@@ -87,6 +87,8 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		argv[n++] = (char *)cfg->busybox;
 		if (strcmp(cfg->favordynmods, "yes") == 0)
 			argv[n++] = "--favordynmods";
+		if (strcmp(cfg->allow_setuid_mounts, "yes") == 0)
+			argv[n++] = "--allow-setuid-mounts";
 		argv[n++] = "--pty-max";
 		argv[n++] = (char *)cfg->pty_max;
 		if (cfg->cgroup_parent[0]) {

@@ -28,6 +28,7 @@ struct priv_ctx {
 	 * interfaces (jdTAG-SLOT), so two jailds on one host never touch each other's */
 	char tag[8];
 	int favordynmods;
+	int allow_setuid_mounts; /* writable mount sources on host filesystems without nosuid */
 	uint32_t pty_max; /* terminals one jail may open: its devpts' max= (the host's pty.max is shared) */
 	char cgroup_parent[192]; /* v2: the delegated group for jails; "" for our own */
 	struct cgroup_mgr cg;

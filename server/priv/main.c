@@ -341,7 +341,7 @@ int main(int argc, char **argv)
 		{ "pool4", required_argument, NULL, '4' },    { "pool6", required_argument, NULL, '6' },
 		{ "allow-mount", required_argument, NULL, 'm' }, { "busybox", required_argument, NULL, 'b' },
 		{ "favordynmods", no_argument, NULL, 'f' }, { "cgroup-parent", required_argument, NULL, 'g' },
-		{ "pty-max", required_argument, NULL, 'p' },
+		{ "pty-max", required_argument, NULL, 'p' }, { "allow-setuid-mounts", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct err e = { 0 };
@@ -359,6 +359,7 @@ int main(int argc, char **argv)
 		case '6': p6 = optarg; break;
 		case 'b': snprintf(ctx.busybox, sizeof ctx.busybox, "%s", optarg); break;
 		case 'f': ctx.favordynmods = 1; break;
+		case 'S': ctx.allow_setuid_mounts = 1; break;
 		case 'p':
 			ctx.pty_max = (uint32_t)strtoul(optarg, NULL, 10);
 			if (ctx.pty_max < 4 || ctx.pty_max > 4096) {

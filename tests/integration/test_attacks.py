@@ -4,10 +4,13 @@ import ctypes
 import fcntl
 import os
 import pty
+import pwd
 import select
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import termios
 import time
 import unittest
@@ -130,6 +133,55 @@ class TerminalEscape(unittest.TestCase):
         os.write(j.master, b"echo admin-$((40+2))\n")
         self.assertIn("admin-42", j.terminal(2))
 
+
+
+class Mounts(unittest.TestCase):
+    """Break 9: a setuid file planted through a writable mount ran on the host, as the
+    jail root's uid, for any host user (nosuid binds the jail's side only)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.top = tempfile.mkdtemp(prefix="jaild-mnt-", dir="/var/tmp")
+        os.chmod(cls.top, 0o755)
+        cls.plain = os.path.join(cls.top, "plain")    # on the host's /: suid allowed
+        cls.safe = os.path.join(cls.top, "nosuid")     # a nosuid filesystem of its own
+        os.mkdir(cls.plain)
+        os.mkdir(cls.safe)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,size=16m,mode=0777", "jaild-test", cls.safe], check=True)
+        cls.j = Jaild(extra=["--allow-mount", cls.top]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.j.stop()
+        cls.j.cleanup()
+        subprocess.run(["umount", cls.safe])
+        shutil.rmtree(cls.top, ignore_errors=True)
+
+    def test_a_writable_mount_needs_a_nosuid_host_filesystem(self):
+        j = self.j
+        st, body, _ = j.call("POST", "/api/jails", {
+            "name": "planter", "mounts": [{"source": self.plain, "target": "/srv", "readonly": False}]})
+        self.assertEqual(st, 201, body)
+        st, body, _ = j.call("POST", "/api/jails/planter/start")
+        self.assertEqual(st, 422, body)
+        self.assertEqual(body["error"]["field"], "mounts[0].readonly", body)
+        self.assertIn("nosuid", body["error"]["message"])
+        j.call("DELETE", "/api/jails/planter")
+        # read-only from the same place is fine; writable from a nosuid filesystem too
+        st, body, _ = j.call("POST", "/api/jails?start=1", {
+            "name": "planter", "mounts": [{"source": self.plain, "target": "/ro", "readonly": True},
+                                          {"source": self.safe, "target": "/srv", "readonly": False}]})
+        self.assertEqual(st, 201, body)
+        try:
+            j.exec("planter", "cp /bin/busybox /srv/busybox && chmod 4755 /srv/busybox")
+            planted = os.path.join(self.safe, "busybox")
+            self.assertTrue(os.stat(planted).st_mode & 0o4000)
+            nobody = pwd.getpwnam("nobody")
+            r = subprocess.run(["setpriv", "--reuid", str(nobody.pw_uid), "--regid", str(nobody.pw_gid), "--clear-groups",
+                                planted, "id", "-u"], capture_output=True, text=True)
+            self.assertEqual(r.stdout.strip(), str(nobody.pw_uid), r)  # the setuid bit gave nothing
+        finally:
+            j.call("DELETE", "/api/jails/planter")
 
 
 def in_shared_mount_namespace():

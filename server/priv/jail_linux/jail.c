@@ -28,6 +28,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -131,6 +133,21 @@ static int check_mounts(struct priv_ctx *c, const struct jail_spec *s, int *fds,
 		snprintf(f, sizeof f, "mounts[%u].source", i);
 		if ((fds[i] = open_allowed(c, s->mounts[i].source, O_PATH, f, e)) < 0)
 			return -1;
+		/* nosuid binds the jail's side only: a setuid file jail root writes into a
+		 * writable source would run on the host, as the jail root's uid, for any
+		 * host user who can reach it. Writable sources need a nosuid host mount. */
+		struct statfs sf;
+		if (!s->mounts[i].readonly && !c->allow_setuid_mounts) {
+			snprintf(f, sizeof f, "mounts[%u].readonly", i);
+			if (fstatfs(fds[i], &sf) < 0)
+				return err_errno(e, "statfs %s", s->mounts[i].source);
+			if (!(sf.f_flags & ST_NOSUID))
+				return err_field(e, ERR_INVALID, f,
+						 "%s is on a host filesystem mounted without nosuid: a setuid file written there from the "
+						 "jail would run on the host; mount it read-only, remount the host side nosuid, or set "
+						 "allow-mount-setuid = yes",
+						 s->mounts[i].source);
+		}
 	}
 	return 0;
 }
