@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -130,11 +131,41 @@ const char *priv_unavailable_reason(void)
 			  : "the privileged helper is restarting; retry in a moment";
 }
 
+/* Seconds jaild waits for an answer: an exec's own timeout and a minute more; long
+ * file work (templates, imports, snapshots of big trees) half an hour; a terminal half
+ * a minute. Past it the caller gets an error and its jail is free again; a late answer
+ * is dropped. */
+static unsigned deadline_of(const void *req)
+{
+	const struct msg_hdr *h = req;
+	switch (h->type) {
+	case MSG_EXEC: {
+		unsigned t = ((const struct req_exec *)req)->timeout;
+		return (t ? t : 86400) + 60;
+	}
+	case MSG_CONSOLE:
+	case MSG_STATUS:
+	case MSG_LIST:
+	case MSG_SET_LIMITS:
+		return 30;
+	default:
+		return 1800;
+	}
+}
+
 static int call(void *req, const int *fds, int nfds, void *out, size_t out_size, uint32_t out_type, int *out_fd, struct err *e)
 {
 	struct msg_hdr *h = req;
 	struct pending p = { .buf = out, .size = out_size, .type = out_type, .fd = -1 };
-	pthread_cond_init(&p.cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	unsigned limit = deadline_of(req);
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += limit;
 	pthread_mutex_lock(&mu);
 	if (sock < 0) {
 		pthread_mutex_unlock(&mu);
@@ -163,9 +194,10 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 	if (s >= 0)
 		close(s);
 	pthread_mutex_lock(&mu);
+	bool late = false;
 	if (rc == 0)
-		while (!p.done)
-			pthread_cond_wait(&p.cv, &mu);
+		while (!p.done && !late)
+			late = pthread_cond_timedwait(&p.cv, &mu, &until) == ETIMEDOUT && !p.done;
 	pending[p.id % MAX_PENDING] = NULL;
 	pthread_mutex_unlock(&mu);
 	pthread_cond_destroy(&p.cv);
@@ -175,6 +207,11 @@ static int call(void *req, const int *fds, int nfds, void *out, size_t out_size,
 		close(p.fd);
 	if (rc < 0)
 		return err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
+	if (late) {
+		log_error("the helper did not answer %s (id %u) within %u s", msg_type_name(h->type), h->id, limit);
+		return err_set(e, ERR_UNAVAILABLE, "the privileged helper did not answer within %u s; the operation may still be under way; retry later and check the jail's state",
+			       limit);
+	}
 	if (p.done < 0)
 		return err_set(e, ERR_UNAVAILABLE, "the privileged helper died during the operation; retry, and check the jail's state");
 	return 0;

@@ -35,6 +35,53 @@ extern int priv_lock_fd, priv_sock_fd;
 static const struct backend_ops *B = &linux_backend;
 static struct priv_ctx ctx;
 static int nworkers;
+
+/* The workers under way: a worker answers its request and exits 0; one that dies
+ * before it answered (a crash, the OOM killer) is answered for here, so jaild never
+ * waits on a request nobody will answer. */
+static struct worker {
+	pid_t pid;
+	uint32_t id, type;
+} workers[MAX_WORKERS];
+
+static void worker_add(pid_t pid, uint32_t id, uint32_t type)
+{
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (workers[i].pid == 0) {
+			workers[i] = (struct worker){ pid, id, type };
+			nworkers++;
+			return;
+		}
+}
+
+static void send_reply(int sock, uint32_t id, int rc, struct reply *out, const struct err *e);
+
+/* A child is gone: if it was a worker that died without answering, answer for it.
+ * Other children are jails' processes that came to us as their subreaper. */
+static void worker_gone(int sock, pid_t pid, int status)
+{
+	for (int i = 0; i < MAX_WORKERS; i++) {
+		if (workers[i].pid != pid)
+			continue;
+		struct worker w = workers[i];
+		workers[i].pid = 0;
+		nworkers--;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return;
+		struct err e = { 0 };
+		struct reply out;
+		memset(&out, 0, sizeof out);
+		if (WIFSIGNALED(status))
+			err_set(&e, ERR_INTERNAL, "the helper's %s worker was killed by signal %d before it finished; nothing more was done",
+				msg_type_name(w.type), WTERMSIG(status));
+		else
+			err_set(&e, ERR_INTERNAL, "the helper's %s worker exited with %d before it finished", msg_type_name(w.type),
+				WEXITSTATUS(status));
+		log_error("%s", e.msg);
+		send_reply(sock, w.id, -1, &out, &e);
+		return;
+	}
+}
 /* A worker's descriptor to pass with its reply (CONSOLE's terminal master). Each
  * worker is its own process, so one variable serves. */
 static int reply_fd = -1;
@@ -305,7 +352,7 @@ static void handle(int sock, const void *frame, const int *fds, int nfds)
 		send_reply(sock, h->id, rc, &out, &e);
 		_exit(0);
 	}
-	nworkers++;
+	worker_add(pid, h->id, h->type);
 	(void)nfds;
 }
 
@@ -446,8 +493,9 @@ int main(int argc, char **argv)
 			while (read(sfd, &si, sizeof si) > 0)
 				;
 			pid_t w;
-			while ((w = waitpid(-1, NULL, WNOHANG)) > 0)
-				nworkers = nworkers > 0 ? nworkers - 1 : 0;
+			int st;
+			while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+				worker_gone(3, w, st);
 		}
 		if (!pf[0].revents)
 			continue;

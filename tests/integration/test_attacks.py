@@ -14,6 +14,9 @@ import tempfile
 import termios
 import time
 import unittest
+import urllib.error
+import urllib.request
+import http.client
 
 from jaildtest import BUILD, JAILD, Jaild, free_port, jail_cgroups, run
 
@@ -257,6 +260,61 @@ class SharedRoot(unittest.TestCase):
                 self.assertIn(st, (204,), body)
                 self.assertMountsUnchanged("destroying %s" % name)
 
+
+
+class DeepTrees(unittest.TestCase):
+    """Break 3: 1,500 nested directories; a snapshot never answered, exports crashed the
+    helper's worker (a path buffer per level), and each crash leaked a thread, the jail's
+    busy flag and descriptors until the API stopped answering."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.j = Jaild().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.j.stop()
+        cls.j.cleanup()
+
+    def fetch(self, path):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.j.port, path))
+        req.add_header("Authorization", "Bearer " + self.j.token)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+        except (http.client.IncompleteRead, ConnectionError) as e:
+            return 0, getattr(e, "partial", b"")
+
+    def test_a_deep_tree_gets_clear_answers_and_the_jail_stays_usable(self):
+        j = self.j
+        for type_ in ("thin", "thick"):
+            name = "deep-" + type_
+            st, body, _ = j.call("POST", "/api/jails?start=1", {"name": name, "type": type_})
+            self.assertEqual(st, 201, body)
+            r = j.exec(name, "cd /root && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d || break; i=$((i+1)); done; "
+                             "echo bottom > f; echo depth=$i", timeout=120)
+            self.assertIn("depth=1500", r["stdout"], r)
+            _, server, _ = j.pids()
+            fds_before = len(os.listdir("/proc/%d/fd" % server))
+            for _ in range(3):
+                t = time.time()
+                st, body, _ = j.call("POST", "/api/jails/%s/snapshots" % name, {"name": "deep"})
+                self.assertEqual(st, 422, body)
+                self.assertIn("directories deep", body["error"]["message"])
+                self.assertLess(time.time() - t, 30)
+                # an export answers (an error, or an archive cut short), and never hangs
+                st, data = self.fetch("/api/jails/%s/export" % name)
+                self.assertNotIn(b"bottom\n", data)
+            # the jail is not left busy, and jaild holds no more descriptors than before
+            self.assertEqual(j.exec(name, "echo alive")["stdout"], "alive\n")
+            self.assertEqual(j.call("GET", "/api/health", token=False)[0], 200)
+            self.assertLessEqual(len(os.listdir("/proc/%d/fd" % server)), fds_before + 5)
+            # and its files go, however deep
+            st, body, _ = j.call("DELETE", "/api/jails/" + name)
+            self.assertEqual(st, 204, body)
+            self.assertFalse(os.path.exists(os.path.join(j.data, "jails", name)))
 
 
 class Exhaustion(unittest.TestCase):

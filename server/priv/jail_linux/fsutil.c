@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <sys/syscall.h>
@@ -38,51 +39,48 @@ const char *fd_path(int fd, char buf[32])
 	return buf;
 }
 
-static int rm_contents(int dfd, dev_t dev, int depth, struct err *e);
-
-static int rm_entry(int dfd, const char *name, dev_t dev, int depth, struct err *e)
+/* One pass over dir: unlinks what is not a directory and removes empty directories;
+ * *sub gets a non-empty subdirectory to descend into (or -1 when there is none). */
+static int rm_pass(int dir, dev_t dev, int *sub, struct err *e)
 {
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : err_errno(e, "stat %s", name);
-	if (S_ISDIR(st.st_mode)) {
-		if (st.st_dev != dev)
-			return err_set(e, ERR_INTERNAL, "refusing to remove %s: another filesystem is mounted there", name);
-		int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0)
-			return err_errno(e, "open %s", name);
-		int r = rm_contents(sub, dev, depth + 1, e);
-		close(sub);
-		if (r)
-			return -1;
-		if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-			return err_errno(e, "rmdir %s", name);
-		return 0;
-	}
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		return err_errno(e, "unlink %s", name);
-	return 0;
-}
-
-static int rm_contents(int dfd, dev_t dev, int depth, struct err *e)
-{
-	if (depth > 4096)
-		return err_set(e, ERR_INTERNAL, "directory tree too deep to remove");
-	int dup_fd = dup(dfd);
-	if (dup_fd < 0)
-		return err_errno(e, "dup");
-	DIR *d = fdopendir(dup_fd);
+	*sub = -1;
+	int dup_fd = dup(dir);
+	DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
 	if (!d) {
-		close(dup_fd);
+		if (dup_fd >= 0)
+			close(dup_fd);
 		return err_errno(e, "opendir");
 	}
 	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
+	while (r == 0 && *sub < 0 && (de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		r = rm_entry(dfd, de->d_name, dev, depth, e);
+		struct stat st;
+		if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				r = err_errno(e, "stat %s", de->d_name);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(dir, de->d_name, 0) < 0 && errno != ENOENT)
+				r = err_errno(e, "unlink %s", de->d_name);
+			continue;
+		}
+		if (st.st_dev != dev) {
+			r = err_set(e, ERR_INTERNAL, "refusing to remove %s: another filesystem is mounted there", de->d_name);
+			continue;
+		}
+		if (unlinkat(dir, de->d_name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			continue;
+		if (errno != ENOTEMPTY && errno != EEXIST) {
+			r = err_errno(e, "rmdir %s", de->d_name);
+			continue;
+		}
+		*sub = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*sub < 0)
+			r = err_errno(e, "open %s", de->d_name);
 	}
 	closedir(d);
 	return r;
@@ -90,10 +88,49 @@ static int rm_contents(int dfd, dev_t dev, int depth, struct err *e)
 
 int rm_tree(int dirfd, const char *name, struct err *e)
 {
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	struct stat top;
+	if (fstatat(dirfd, name, &top, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : err_errno(e, "stat %s", name);
-	return rm_entry(dirfd, name, st.st_dev, 0, e);
+	if (!S_ISDIR(top.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? err_errno(e, "unlink %s", name) : 0;
+	int cur = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cur < 0)
+		return err_errno(e, "open %s", name);
+	/* Down into the first non-empty subdirectory, up by ".." once a directory is
+	 * empty (the parent's next pass removes it): one descriptor, no recursion, any
+	 * depth. The tree is the helper's own (a stopped jail's files, a snapshot), so
+	 * ".." stays inside it; the top's identity is checked on the way back. */
+	long depth = 0;
+	int r = 0;
+	for (;;) {
+		int sub;
+		if ((r = rm_pass(cur, top.st_dev, &sub, e)) != 0)
+			break;
+		if (sub >= 0) {
+			close(cur);
+			cur = sub;
+			depth++;
+			continue;
+		}
+		if (depth == 0)
+			break;
+		int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = up;
+		depth--;
+		if (cur < 0) {
+			r = err_errno(e, "going back up while removing %s", name);
+			break;
+		}
+	}
+	struct stat now;
+	if (r == 0 && (fstat(cur, &now) < 0 || now.st_ino != top.st_ino || now.st_dev != top.st_dev))
+		r = err_set(e, ERR_INTERNAL, "the tree under %s moved while it was being removed", name);
+	if (cur >= 0)
+		close(cur);
+	if (r == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = err_errno(e, "rmdir %s", name);
+	return r;
 }
 
 /* ---- copy with an owner shift ---- */
@@ -105,6 +142,7 @@ struct inode_seen {
 };
 
 struct copy_ctx {
+	struct walk_path path;
 	int dst_root;
 	uid_t shift;
 	int64_t bytes;  /* disk space of what was made */
@@ -191,6 +229,20 @@ static void count(struct copy_ctx *c, int fd)
 		c->bytes += (int64_t)st.st_blocks * 512;
 }
 
+/* Apart from copy_one, so that its 4 KiB buffer is not in every level's frame. */
+static __attribute__((noinline)) int copy_symlink(struct copy_ctx *c, int src, int dst, const char *name, const char *rel,
+						  uid_t uid, gid_t gid)
+{
+	char target[4096];
+	ssize_t n = readlinkat(src, name, target, sizeof target - 1);
+	if (n < 0)
+		return err_errno(c->e, "readlink %s", rel);
+	target[n] = '\0';
+	if (symlinkat(target, dst, name) < 0 || fchownat(dst, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_errno(c->e, "symlink %s", rel);
+	return 0;
+}
+
 static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, const char *rel, int depth)
 {
 	struct stat st;
@@ -255,16 +307,8 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 		close(out);
 		return r;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(src, name, target, sizeof target - 1);
-		if (n < 0)
-			return err_errno(c->e, "readlink %s", rel);
-		target[n] = '\0';
-		if (symlinkat(target, dst, name) < 0 || fchownat(dst, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return err_errno(c->e, "symlink %s", rel);
-		return 0;
-	}
+	if (S_ISLNK(st.st_mode))
+		return copy_symlink(c, src, dst, name, rel, uid, gid);
 	/* fifos, sockets, and of devices only overlay whiteouts (0/0): a real device node
 	 * in a template or a jail's files would be a door to the host's hardware */
 	if ((S_ISCHR(st.st_mode) && st.st_rdev != 0) || S_ISBLK(st.st_mode))
@@ -275,29 +319,51 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 	return 0;
 }
 
-int walk_dir(int dir, const char *rel, int depth, walk_fn fn, void *arg, struct err *e)
+/* A walk holds about three descriptors a level: room for WALK_DEPTH_MAX levels. Only
+ * ever called in a worker that exits after its one operation. */
+void walk_fd_room(void)
 {
-	if (depth > 4096)
-		return err_set(e, ERR_INTERNAL, "tree too deep at %s", rel);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * WALK_DEPTH_MAX) {
+		rl.rlim_cur = rl.rlim_max < 4 * WALK_DEPTH_MAX ? rl.rlim_max : 4 * WALK_DEPTH_MAX;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int walk_dir(int dir, struct walk_path *p, int depth, walk_fn fn, void *arg, struct err *e)
+{
+	if (depth >= WALK_DEPTH_MAX) {
+		size_t n = strlen(p->buf);
+		return err_set(e, ERR_INVALID,
+			       "the files hold a tree more than %d directories deep (at ...%s); snapshots, exports and copies stop "
+			       "there: flatten it first",
+			       WALK_DEPTH_MAX, p->buf + (n > 48 ? n - 48 : 0));
+	}
 	int dup_fd = dup(dir);
 	if (dup_fd < 0)
 		return err_errno(e, "dup");
 	DIR *d = fdopendir(dup_fd);
 	if (!d) {
 		close(dup_fd);
-		return err_errno(e, "opendir %s", rel);
+		return err_errno(e, "opendir %s", p->buf);
 	}
 	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	int r = 0;
+	size_t len = p->len;
 	while (r == 0 && (de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		char sub[4096];
-		if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= (int)sizeof sub)
-			r = err_set(e, ERR_INTERNAL, "path too long: %s", rel);
-		else
-			r = fn(arg, dir, de->d_name, sub, depth);
+		int n = snprintf(p->buf + len, sizeof p->buf - len, "%s%s", len ? "/" : "", de->d_name);
+		if (n < 0 || (size_t)n >= sizeof p->buf - len) {
+			p->buf[len] = '\0';
+			r = err_set(e, ERR_INVALID, "a path under %s is longer than 4096 bytes", p->buf);
+			break;
+		}
+		p->len = len + (size_t)n;
+		r = fn(arg, dir, de->d_name, p->buf, depth);
+		p->len = len;
+		p->buf[len] = '\0';
 	}
 	closedir(d);
 	return r;
@@ -317,12 +383,14 @@ static int copy_step(void *arg, int dir, const char *name, const char *rel, int 
 static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int depth)
 {
 	struct copy_step s = { c, dst };
-	return walk_dir(src, rel, depth, copy_step, &s, c->e);
+	(void)rel; /* the walk keeps the path in c->path */
+	return walk_dir(src, &c->path, depth, copy_step, &s, c->e);
 }
 
 int copy_tree_shift(int src, int dst, uid_t shift, int64_t *bytes, struct err *e)
 {
-	struct copy_ctx c = { .dst_root = dst, .shift = shift, .e = e };
+	struct copy_ctx c = { .dst_root = dst, .shift = shift, .e = e }; /* c.path: one buffer for the walk */
+	walk_fd_room();
 	struct stat st;
 	int r = fstat(src, &st) < 0 ? err_errno(e, "stat template") : copy_dir(&c, src, dst, "", 0);
 	if (r == 0 && (fchown(dst, st.st_uid + shift, st.st_gid + shift) < 0 || fchmod(dst, st.st_mode & 07777) < 0))

@@ -16,13 +16,28 @@ int open_beneath(int dirfd, const char *path, int flags, mode_t mode);
 int open_no_symlinks(const char *path, int flags);
 
 /* Removes dirfd/name and everything below it, staying on its filesystem and never
- * following a link. Absent is success. */
+ * following a link, at any depth (iteratively: one directory open at a time). Absent
+ * is success. */
 int rm_tree(int dirfd, const char *name, struct err *e);
 
-/* Calls fn for each entry of dir (not . or ..), with rel its path from the walk's top;
- * stops at the first non-zero return. */
+/* How deep a copy or an archive of a jail's files goes: a jail root can make a tree of
+ * any depth, and each level of a walk holds a few descriptors and a small frame; past
+ * this the walk stops with a clear error, never with the stack. */
+#define WALK_DEPTH_MAX 512
+
+/* The path of the entry being walked, from the walk's top: one buffer for the whole
+ * walk (not one per level). */
+struct walk_path {
+	char buf[4096];
+	size_t len;
+};
+
+/* Calls fn for each entry of dir (not . or ..), with p->buf its path from the walk's
+ * top; stops at the first non-zero return. depth: dir's depth below the top. */
+/* Raises this process's descriptor limit to what a walk of WALK_DEPTH_MAX levels needs. */
+void walk_fd_room(void);
 typedef int (*walk_fn)(void *arg, int dir, const char *name, const char *rel, int depth);
-int walk_dir(int dir, const char *rel, int depth, walk_fn fn, void *arg, struct err *e);
+int walk_dir(int dir, struct walk_path *p, int depth, walk_fn fn, void *arg, struct err *e);
 
 /* The extended attributes a copy or an archive carries: the overlay's own (opaque
  * directories, redirects) and user ones. Never security.* (file capabilities). */

@@ -202,6 +202,8 @@ struct packer {
 	uid_t shift;
 	const char *prefix;
 	struct err *e;
+	struct walk_path path;  /* the walk's path, one buffer for all levels */
+	char name[4200];        /* prefix + path, for the archive */
 };
 
 static int pack_entry(struct packer *p, int dir, const char *name, const char *rel, int depth);
@@ -213,7 +215,21 @@ static int pack_step(void *arg, int dir, const char *name, const char *rel, int 
 
 static int pack_dir(struct packer *p, int dir, const char *rel, int depth)
 {
-	return walk_dir(dir, rel, depth, pack_step, p, p->e);
+	(void)rel; /* the walk keeps the path in p->path */
+	return walk_dir(dir, &p->path, depth, pack_step, p, p->e);
+}
+
+/* Apart from pack_entry, so that its 4 KiB buffer is not in every level's frame. */
+static __attribute__((noinline)) int pack_symlink(struct packer *p, struct archive_entry *en, int dir, const char *name,
+						  const char *rel)
+{
+	char target[4096];
+	ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
+	if (n < 0)
+		return err_errno(p->e, "readlink %s", rel);
+	target[n] = '\0';
+	archive_entry_copy_symlink(en, target);
+	return 0;
 }
 
 static void add_xattrs(struct archive_entry *en, int fd)
@@ -248,11 +264,10 @@ static int pack_entry(struct packer *p, int dir, const char *name, const char *r
 	struct stat st;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_errno(p->e, "stat %s", rel);
-	char path[4200];
-	snprintf(path, sizeof path, "%s%s", p->prefix, rel);
+	snprintf(p->name, sizeof p->name, "%s%s", p->prefix, rel);
 	struct archive_entry *en = archive_entry_new(), *spare = NULL;
 	archive_entry_copy_stat(en, &st);
-	archive_entry_set_pathname(en, path);
+	archive_entry_set_pathname(en, p->name);
 	/* owners as the jail sees them: portable to a jail with another uid range */
 	archive_entry_set_uid(en, st.st_uid >= p->shift && st.st_uid - p->shift < IDS ? st.st_uid - p->shift : 65534);
 	archive_entry_set_gid(en, st.st_gid >= p->shift && st.st_gid - p->shift < IDS ? st.st_gid - p->shift : 65534);
@@ -263,15 +278,9 @@ static int pack_entry(struct packer *p, int dir, const char *name, const char *r
 		archive_entry_free(en);
 		return err_errno(p->e, "opening %s", rel);
 	}
-	if (S_ISLNK(st.st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
-		if (n < 0) {
-			archive_entry_free(en);
-			return err_errno(p->e, "readlink %s", rel);
-		}
-		target[n] = '\0';
-		archive_entry_copy_symlink(en, target);
+	if (S_ISLNK(st.st_mode) && pack_symlink(p, en, dir, name, rel) < 0) {
+		archive_entry_free(en);
+		return -1;
 	}
 	add_xattrs(en, fd);
 	archive_entry_linkify(p->links, &en, &spare);
@@ -319,6 +328,7 @@ int tar_pack(int dirfd, int fd, uid_t shift, const char *prefix, const char *ext
 		}
 		archive_entry_free(en);
 	}
+	walk_fd_room();
 	if (r == 0)
 		r = pack_dir(&p, dirfd, "", 0);
 	struct archive_entry *en = NULL, *spare = NULL;
