@@ -396,6 +396,31 @@ class Exhaustion(unittest.TestCase):
         finally:
             j.call("DELETE", "/api/jails/noisy")
 
+    def test_snapshots_keep_holes_and_live_on_the_jails_disk(self):
+        """Break 4: `truncate -s 2G /big` in a jail with a 64M disk, then a snapshot, took
+        2 GiB of the host's disk (holes written out as data, outside the disk)."""
+        j = self.j
+        for name, spec in (("sparse-disk", {"limits": {"disk": "64M"}}), ("sparse", {})):
+            st, body, _ = j.call("POST", "/api/jails?start=1", dict(spec, name=name))
+            self.assertEqual(st, 201, body)
+            try:
+                j.exec(name, "truncate -s 2G /root/big && echo tail >> /root/big")
+                free = os.statvfs(j.data)
+                before = free.f_bavail * free.f_frsize
+                st, body, _ = j.call("POST", "/api/jails/%s/snapshots" % name, {"name": "s"})
+                self.assertEqual(st, 201, body)
+                free = os.statvfs(j.data)
+                self.assertLess(before - free.f_bavail * free.f_frsize, 16 << 20, "a snapshot of a sparse file took real disk")
+                snaps = os.path.join(j.data, "jails", name, "disk" if "disk" in name else "", "snapshots")
+                self.assertTrue(os.path.isdir(snaps), "snapshots are not where the jail's disk counts them")
+                st, body, _ = j.call("POST", "/api/jails/%s/snapshots/s/restore" % name)
+                self.assertEqual(st, 200, body)
+                r = j.exec(name, "ls -ls /root/big; tail -c 5 /root/big")
+                self.assertIn("tail", r["stdout"])
+                self.assertLess(int(r["stdout"].split()[0]), 1024, r)  # blocks (KiB): still sparse
+            finally:
+                j.call("DELETE", "/api/jails/" + name)
+
     def test_a_second_jaild_on_the_same_data_dir_is_refused(self):
         """Two jailds on one data dir would hand out the same slots and fight over jails."""
         j = self.j

@@ -9,7 +9,8 @@
 # of it and then kills QEMU, so no VM outlives the run. KVM is used when the host really
 # has it, software emulation otherwise. The guest has no network: npm installs come from
 # a copy of the host's npm cache, filled here by `npm ci` of the project's lock files.
-# ARTIFACT_DIR (optional) receives the guest's console and command logs.
+# ARTIFACT_DIR (optional) receives the guest's console and command logs, and whatever
+# the command put in $JAILD_VM_OUT/artifacts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -66,6 +67,8 @@ if [ -n "$artifacts" ]; then
   mkdir -p "$artifacts"
   cp "$work/console.log" "$artifacts/console.log" 2>/dev/null || true
   cp "$work/out/log" "$artifacts/guest.log" 2>/dev/null || true
+  # what the command left in $JAILD_VM_OUT/artifacts (screenshots, logs)
+  [ -d "$work/out/artifacts" ] && cp -r "$work/out/artifacts/." "$artifacts/"
 fi
 if [ ! -s "$work/out/rc" ]; then
   echo "run.sh: the guest did not finish within ${deadline}s (or crashed); its console said:" >&2

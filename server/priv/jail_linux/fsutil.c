@@ -176,24 +176,60 @@ static const char *seen_before(struct copy_ctx *c, const struct stat *st)
 	return NULL;
 }
 
+/* Copies [off, end) of in to the same place in out. */
+static int copy_range(int in, int out, off_t off, off_t end, struct err *e)
+{
+	while (off < end) {
+		loff_t a = off, b = off;
+		ssize_t n = copy_file_range(in, &a, out, &b, (size_t)(end - off < (1 << 30) ? end - off : (1 << 30)), 0);
+		if (n > 0) {
+			off += n;
+			continue;
+		}
+		if (n == 0)
+			return 0; /* the file shrank meanwhile */
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+			return err_errno(e, "copying file data");
+		/* across filesystems on older kernels: plain reads and writes */
+		char buf[65536];
+		ssize_t r = pread(in, buf, (size_t)(end - off < (off_t)sizeof buf ? end - off : (off_t)sizeof buf), off);
+		if (r < 0)
+			return err_errno(e, "reading file data");
+		if (r == 0)
+			return 0;
+		if (pwrite(out, buf, (size_t)r, off) != r)
+			return err_errno(e, "writing file data");
+		off += r;
+	}
+	return 0;
+}
+
+/* The file's data, holes kept holes: a sparse 2 GiB file in a jail must not become
+ * 2 GiB of real disk in a snapshot (SEEK_DATA/SEEK_HOLE; the whole file where the
+ * filesystem cannot tell). */
 static int copy_file_data(int in, int out, struct err *e)
 {
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n == 0)
-			return 0;
-		if (n > 0)
-			continue;
-		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS)
-			return err_errno(e, "copying file data");
-		/* across filesystems on older kernels: plain read/write */
-		char buf[65536];
-		ssize_t r;
-		while ((r = read(in, buf, sizeof buf)) > 0)
-			if (write(out, buf, (size_t)r) != r)
-				return err_errno(e, "writing file data");
-		return r < 0 ? err_errno(e, "reading file data") : 0;
+	struct stat st;
+	if (fstat(in, &st) < 0)
+		return err_errno(e, "stat");
+	off_t pos = 0;
+	while (pos < st.st_size) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break; /* a hole to the end */
+			return copy_range(in, out, pos, st.st_size, e);
+		}
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = st.st_size;
+		if (copy_range(in, out, data, hole, e))
+			return -1;
+		pos = hole;
 	}
+	if (ftruncate(out, st.st_size) < 0)
+		return err_errno(e, "sizing the copy");
+	return 0;
 }
 
 static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int depth);

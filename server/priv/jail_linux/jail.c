@@ -1007,8 +1007,10 @@ static int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err
 	return rc;
 }
 
-/* ---- snapshots: jails/NAME/snapshots/SNAP/LAYER, LAYER being the jail's own files
- * ("upper", a thin jail's private layer; "root", a thick jail's whole tree) ---- */
+/* ---- snapshots: FILES/snapshots/SNAP/LAYER, LAYER being the jail's own files
+ * ("upper", a thin jail's private layer; "root", a thick jail's whole tree), FILES where
+ * those live: the jail's directory, or its disk (limits.disk), where the disk's size
+ * bounds the snapshots too. Copies keep holes. ---- */
 
 /* jd: the jail's directory (snapshots live there); files: where its own files are
  * (jd itself, or its disk when it has limits.disk). */
@@ -1037,11 +1039,11 @@ static int linux_snap_create(struct priv_ctx *c, const struct req_snap *r, struc
 	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
 	int rc = -1, snaps = -1, dir = -1, src = -1, dst = -1;
-	if (mkdirat(jd, "snapshots", 0700) < 0 && errno != EEXIST) {
+	if (mkdirat(files, "snapshots", 0700) < 0 && errno != EEXIST) {
 		err_errno(e, "creating the snapshots of %s", r->name);
 		goto out;
 	}
-	if ((snaps = open_dir_at(jd, "snapshots")) < 0) {
+	if ((snaps = open_dir_at(files, "snapshots")) < 0) {
 		err_errno(e, "opening the snapshots of %s", r->name);
 		goto out;
 	}
@@ -1084,7 +1086,7 @@ static int linux_snap_restore(struct priv_ctx *c, const struct req_snap *r, stru
 		return -1;
 	char from[NAME_SIZE + 32];
 	snprintf(from, sizeof from, "snapshots/%s/%s", r->snap, layer);
-	int src = openat(jd, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), dst = -1, rc = -1;
+	int src = openat(files, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), dst = -1, rc = -1;
 	struct err ignored;
 	if (src < 0) {
 		err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", r->name, r->snap);
@@ -1124,12 +1126,11 @@ out:
 
 static int linux_snap_delete(struct priv_ctx *c, const struct req_snap *r, struct err *e)
 {
-	if (lock_jail(c, r->name, e))
+	int jd, files;
+	const char *layer;
+	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
-	int jd = open_jail_dir(c, r->name, e);
-	if (jd < 0)
-		return -1;
-	int snaps = open_dir_at(jd, "snapshots"), rc;
+	int snaps = open_dir_at(files, "snapshots"), rc;
 	struct stat st;
 	if (snaps < 0 || fstatat(snaps, r->snap, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		rc = err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", r->name, r->snap);
@@ -1137,6 +1138,7 @@ static int linux_snap_delete(struct priv_ctx *c, const struct req_snap *r, struc
 		rc = rm_tree(snaps, r->snap, e);
 	if (snaps >= 0)
 		close(snaps);
+	close(files);
 	close(jd);
 	return rc;
 }
