@@ -24,6 +24,7 @@ void config_defaults(struct config *c)
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->allow_setuid_mounts, sizeof c->allow_setuid_mounts, "no");
 	snprintf(c->pty_max, sizeof c->pty_max, "32");
+	snprintf(c->exec_per_tenant, sizeof c->exec_per_tenant, "8");
 	snprintf(c->record_max, sizeof c->record_max, "100M");
 	snprintf(c->record_total_max, sizeof c->record_total_max, "20G");
 	snprintf(c->default_maxproc, sizeof c->default_maxproc, "1024");
@@ -140,6 +141,8 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		  "max-conns-per-source must be the open connections one address may hold, from 1 to 1000" },
 		{ "default-maxproc", offsetof(struct config, default_maxproc), 0, 4194304,
 		  "default-maxproc must be the processes a jail gets when its spec names none, 0 for no limit" },
+		{ "exec-max-per-tenant", offsetof(struct config, exec_per_tenant), 1, 40,
+		  "exec-max-per-tenant must be the commands one tenant may run at once, from 1 to 40" },
 		{ "jail-pty-max", offsetof(struct config, pty_max), 4, 4096,
 		  "jail-pty-max must be the terminals one jail may open, from 4 to 4096" },
 	};

@@ -18,6 +18,7 @@ struct config {
 	char allow_setuid_mounts[8]; /* "yes": writable mounts from host filesystems without nosuid */  /* "yes": ask the kernel for cheap cgroup migrations */
 	char conns_per_source[16]; /* open HTTP connections from one address */
 	char pty_max[16];
+	char exec_per_tenant[16];  /* commands one tenant may run at once */
 	char default_maxproc[16];   /* limits a jail's spec leaves out get these ("0": none) */
 	char default_memoryuse[16];      /* terminals one jail may open (its devpts' max=) */
 	char cgroup_parent[192]; /* cgroup v2: the delegated group jails live under ("": jaild's own) */

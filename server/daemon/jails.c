@@ -1,4 +1,5 @@
 #include "jails.h"
+#include "exec_gate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -564,6 +565,8 @@ static const struct jfield exec_fields[] = {
 	{ NULL, 0, false, NULL },
 };
 
+static int exec_run(struct exec_call *x, json_t *body, struct exec_result *res, const struct exec_stream *stream, struct err *e);
+
 int jail_exec(const char *name, json_t *body, struct exec_result *res, const struct exec_stream *stream, struct err *e)
 {
 	memset(res, 0, sizeof *res);
@@ -594,10 +597,20 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, const str
 	if (store_jail_get(J.st, name, &row, e))
 		return -1;
 	bool running = strcmp(row.state, "running") == 0;
+	int64_t tenant = row.tenant_id;
 	jail_row_clear(&row);
 	if (!running)
 		return err_set(e, ERR_WRONG_STATE, "jail %s is not running; start it first", name);
+	if (exec_gate_enter(tenant, e))
+		return -1;
+	int rc = exec_run(&x, body, res, stream, e);
+	exec_gate_leave(tenant);
+	return rc;
+}
 
+/* The command of x, its stdin from body, its output collected (or streamed). */
+static int exec_run(struct exec_call *x, json_t *body, struct exec_result *res, const struct exec_stream *stream, struct err *e)
+{
 	const char *in = json_string_value(json_object_get(body, "stdin"));
 	size_t in_len = in ? json_string_length(json_object_get(body, "stdin")) : 0;
 	int pin[2], pout[2], perr[2], wake[2];
@@ -617,15 +630,15 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, const str
 		}
 	}
 	close(pin[1]);
-	x.fds[0] = pin[0];
-	x.fds[1] = pout[1];
-	x.fds[2] = perr[1];
-	x.wake = wake[1];
+	x->fds[0] = pin[0];
+	x->fds[1] = pout[1];
+	x->fds[2] = perr[1];
+	x->wake = wake[1];
 	struct collector c = { .fd = { pout[0], perr[0] }, .stream = stream };
 	c.buf[0] = malloc(OUT_CAP + 1);
 	c.buf[1] = malloc(OUT_CAP + 1);
 	pthread_t t;
-	if (pthread_create(&t, NULL, exec_thread, &x) != 0) {
+	if (pthread_create(&t, NULL, exec_thread, x) != 0) {
 		err_set(e, ERR_INTERNAL, "cannot start exec thread");
 		return -1;
 	}
@@ -652,12 +665,12 @@ int jail_exec(const char *name, json_t *body, struct exec_result *res, const str
 	res->err_len = c.len[1];
 	res->out_truncated = c.trunc[0];
 	res->err_truncated = c.trunc[1];
-	if (x.rc) {
-		*e = x.e;
+	if (x->rc) {
+		*e = x->e;
 		return -1;
 	}
-	res->exit_code = x.out.exit_code;
-	res->timed_out = x.out.timed_out;
+	res->exit_code = x->out.exit_code;
+	res->timed_out = x->out.timed_out;
 	return 0;
 }
 

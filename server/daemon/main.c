@@ -26,6 +26,7 @@
 #include "priv_client.h"
 #include "reconcile.h"
 #include "restore.h"
+#include "exec_gate.h"
 #include "size.h"
 #include "supervisor.h"
 #include "tls.h"
@@ -131,6 +132,7 @@ static int serve(const struct config *cfg, int ctl)
 	for (int i = 0; i < cfg->nallow_mounts; i++)
 		snprintf(J.rules.allow_mounts[i], sizeof J.rules.allow_mounts[i], "%s", cfg->allow_mounts[i]);
 	J.rules.nallow_mounts = cfg->nallow_mounts;
+	exec_gate_init(atoi(cfg->exec_per_tenant));
 	int64_t mem = 0;
 	size_parse(cfg->default_memoryuse, &mem);
 	J.rules.defaults = (struct jail_limits){ .maxproc = atoll(cfg->default_maxproc) ?: -1, .memoryuse = mem ?: -1,
@@ -195,6 +197,7 @@ int main(int argc, char **argv)
 		{ "console-max-per-tenant", required_argument, NULL, 'x' }, { "recording-keep", required_argument, NULL, 'x' },
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
 		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' },
+		{ "exec-max-per-tenant", required_argument, NULL, 'x' },
 		{ "default-maxproc", required_argument, NULL, 'x' },
 		{ "recording-max", required_argument, NULL, 'x' }, { "allow-mount-setuid", required_argument, NULL, 'x' }, { "recordings-max-total", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
 		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },

@@ -42,16 +42,40 @@ static int nworkers;
 static struct worker {
 	pid_t pid;
 	uint32_t id, type;
+	char jail[NAME_SIZE]; /* exec's jail, "" for other work */
 } workers[MAX_WORKERS];
 
-static void worker_add(pid_t pid, uint32_t id, uint32_t type)
+/* Commands (exec) may run for an hour each: they get at most MAX_EXEC_WORKERS of the
+ * workers, so that stops, snapshots and consoles always find one, and one jail at
+ * most MAX_EXEC_PER_JAIL of those, whatever jaild sends. */
+#define MAX_EXEC_WORKERS 48
+#define MAX_EXEC_PER_JAIL 16
+
+static void worker_add(pid_t pid, uint32_t id, uint32_t type, const char *jail)
 {
 	for (int i = 0; i < MAX_WORKERS; i++)
 		if (workers[i].pid == 0) {
-			workers[i] = (struct worker){ pid, id, type };
+			workers[i] = (struct worker){ pid, id, type, "" };
+			snprintf(workers[i].jail, sizeof workers[i].jail, "%s", jail);
 			nworkers++;
 			return;
 		}
+}
+
+/* Whether one more exec on jail may start (else e says why). */
+static bool exec_room(const char *jail, struct err *e)
+{
+	int all = 0, mine = 0;
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (workers[i].pid && workers[i].type == MSG_EXEC) {
+			all++;
+			mine += strcmp(workers[i].jail, jail) == 0;
+		}
+	if (mine >= MAX_EXEC_PER_JAIL)
+		return err_set(e, ERR_BUSY, "jail %s already runs %d commands; wait for one to finish", jail, mine), false;
+	if (all >= MAX_EXEC_WORKERS)
+		return err_set(e, ERR_BUSY, "the helper runs %d commands; retry shortly", all), false;
+	return true;
 }
 
 static void send_reply(int sock, uint32_t id, int rc, struct reply *out, const struct err *e);
@@ -324,8 +348,13 @@ static void handle(int sock, const void *frame, const int *fds, int nfds)
 		send_reply(sock, h->id, rc, &out, &e);
 		return;
 	}
+	const char *jail = h->type == MSG_EXEC ? ((const struct req_exec *)frame)->name : "";
 	if (nworkers >= MAX_WORKERS) {
 		err_set(&e, ERR_BUSY, "the helper is running %d operations; retry shortly", nworkers);
+		send_reply(sock, h->id, -1, &out, &e);
+		return;
+	}
+	if (h->type == MSG_EXEC && !exec_room(jail, &e)) {
 		send_reply(sock, h->id, -1, &out, &e);
 		return;
 	}
@@ -352,7 +381,7 @@ static void handle(int sock, const void *frame, const int *fds, int nfds)
 		send_reply(sock, h->id, rc, &out, &e);
 		_exit(0);
 	}
-	worker_add(pid, h->id, h->type);
+	worker_add(pid, h->id, h->type, jail);
 	(void)nfds;
 }
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import termios
+import threading
 import time
 import unittest
 import urllib.error
@@ -324,7 +325,8 @@ class Exhaustion(unittest.TestCase):
     def setUpClass(cls):
         cls.j = Jaild(extra=["--allow-mount", os.path.dirname(HOSTILE), "--jail-pty-max", "16",
                              "--max-conns-per-source", "32", "--default-maxproc", "40",
-                             "--recording-max", "64K", "--recordings-max-total", "256K"]).start()
+                             "--recording-max", "64K", "--recordings-max-total", "256K",
+                             "--exec-max-per-tenant", "4"]).start()
         cls.mount = [{"source": HOSTILE, "target": "/usr/local/bin/hostile", "readonly": True}]
 
     @classmethod
@@ -420,6 +422,45 @@ class Exhaustion(unittest.TestCase):
                 self.assertLess(int(r["stdout"].split()[0]), 1024, r)  # blocks (KiB): still sparse
             finally:
                 j.call("DELETE", "/api/jails/" + name)
+
+    def test_one_tenants_long_commands_leave_the_helper_to_the_others(self):
+        """Break 2: 64 long execs from one tenant filled the helper's workers; every other
+        tenant's exec, snapshot, stop and console got 409 for up to an hour."""
+        j = self.j
+        tokens = {}
+        for t in ("hog", "calm"):
+            self.assertEqual(j.call("POST", "/api/tenants", {"name": t})[0], 201)
+            tokens[t] = j.call("POST", "/api/tenants/%s/tokens" % t, {"name": "ci"})[1]["secret"]
+            for k in range(3):
+                st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "%s%d" % (t, k)}, token=tokens[t])
+                self.assertEqual(st, 201, body)
+        results = []
+
+        def long_exec(k):
+            st, body, _ = j.call("POST", "/api/jails/hog%d/exec" % (k % 3),
+                                 {"command": ["/bin/sleep", "8"], "timeout": 60}, token=tokens["hog"])
+            results.append(st)
+        threads = [threading.Thread(target=long_exec, args=(k,)) for k in range(20)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        try:
+            # the hog has its 4; the rest of its commands were refused at once
+            self.assertGreaterEqual(results.count(409), 14, results)
+            # the calm tenant's work goes through at once
+            t0 = time.time()
+            r = j.call("POST", "/api/jails/calm0/exec", {"command": ["/bin/echo", "hi"]}, token=tokens["calm"])
+            self.assertEqual((r[0], r[1].get("stdout")), (200, "hi\n"), r)
+            self.assertEqual(j.call("POST", "/api/jails/calm1/snapshots", {"name": "s"}, token=tokens["calm"])[0], 201)
+            self.assertEqual(j.call("POST", "/api/jails/calm2/stop", token=tokens["calm"])[0], 200)
+            self.assertLess(time.time() - t0, 5)
+        finally:
+            for t in threads:
+                t.join()
+            for t in ("hog", "calm"):
+                for k in range(3):
+                    j.call("DELETE", "/api/jails/%s%d" % (t, k))
+        self.assertEqual(results.count(200), 20 - results.count(409), results)
 
     def test_a_second_jaild_on_the_same_data_dir_is_refused(self):
         """Two jailds on one data dir would hand out the same slots and fight over jails."""
