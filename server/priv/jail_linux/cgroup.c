@@ -177,6 +177,12 @@ static int v1_destroy(const struct cgroup_mgr *m, const char *jail, struct err *
 	return 0;
 }
 
+static int v1_kill(const struct cgroup_mgr *m, const char *jail)
+{
+	(void)m, (void)jail;
+	return -1;
+}
+
 static void v1_teardown(const struct cgroup_mgr *m)
 {
 	char p[512];
@@ -200,6 +206,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.usage = v1_usage,
 	.procs = v1_procs,
 	.destroy = v1_destroy,
+	.kill = v1_kill,
 	.teardown = v1_teardown,
 	.parent_dir = v1_parent_dir,
 };
@@ -344,6 +351,14 @@ static int v2_destroy(const struct cgroup_mgr *m, const char *jail, struct err *
 	return rmdir_ok(p, e);
 }
 
+static int v2_kill(const struct cgroup_mgr *m, const char *jail)
+{
+	char p[512];
+	struct err ignored;
+	v2_path(m, jail, "cgroup.kill", p, sizeof p);
+	return write_file(p, "1", &ignored);
+}
+
 static void v2_teardown(const struct cgroup_mgr *m)
 {
 	char p[512];
@@ -366,6 +381,7 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.usage = v2_usage,
 	.procs = v2_procs,
 	.destroy = v2_destroy,
+	.kill = v2_kill,
 	.teardown = v2_teardown,
 	.parent_dir = v2_parent_dir,
 };

@@ -35,6 +35,9 @@ struct cgroup_ops {
 	long (*procs)(const struct cgroup_mgr *m, const char *jail, pid_t *out, size_t max);
 	/* remove the jail's (empty) group; absent is success */
 	int (*destroy)(const struct cgroup_mgr *m, const char *jail, struct err *e);
+	/* SIGKILL to every process in the jail's group at once (v2's cgroup.kill); -1
+	 * where the kernel has no such file (v1, or v2 before 5.14) */
+	int (*kill)(const struct cgroup_mgr *m, const char *jail);
 	/* remove the parent group if no jail is left in it (the helper leaving) */
 	void (*teardown)(const struct cgroup_mgr *m);
 	/* the path of the directory that holds the jails' groups, for sweeping */

@@ -855,12 +855,40 @@ static int linux_console(struct priv_ctx *c, const struct req_console *r, struct
 
 /* ---- stop ---- */
 
+/* Whether pid (pinned by a pidfd the caller holds, so it cannot be reused meanwhile)
+ * is in the jail's cgroup: its /proc/PID/cgroup names .../PARENT/NAME. */
+static bool in_jail_cgroup(const struct priv_ctx *c, const char *name, pid_t pid)
+{
+	char path[64], line[512], want[NAME_SIZE + 40];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+	int n = snprintf(want, sizeof want, "/%s/%s", c->cg.parent, name);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f)) {
+		size_t len = strcspn(line, "\n");
+		found = len >= (size_t)n && strncmp(line + len - (size_t)n, want, (size_t)n) == 0;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Signals every process in the jail's cgroup. A pid read from cgroup.procs may belong
+ * to somebody else by the time it is signalled (the jail's process exited and the pid
+ * was reused): each is pinned with a pidfd and checked to be in the jail's cgroup
+ * before the signal goes through that pidfd. */
 static void signal_all(struct priv_ctx *c, const char *name, int sig)
 {
 	pid_t pids[4096];
 	long n = c->cg.ops->procs(&c->cg, name, pids, 4096);
-	for (long i = 0; i < n; i++)
-		kill(pids[i], sig);
+	for (long i = 0; i < n; i++) {
+		int pfd = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		if (pfd < 0)
+			continue;
+		if (in_jail_cgroup(c, name, pids[i]))
+			syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+		close(pfd);
+	}
 }
 
 static int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
@@ -907,7 +935,9 @@ static int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *
 		pid_t pids[4];
 		if (c->cg.ops->procs(&c->cg, r->name, pids, 4) <= 0)
 			break;
-		if (i == 100)
+		/* whatever is left: the cgroup's own kill on v2 (every process, atomically),
+		 * pinned and checked signals on v1 */
+		if (i == 100 && c->cg.ops->kill(&c->cg, r->name) < 0)
 			signal_all(c, r->name, SIGKILL);
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
