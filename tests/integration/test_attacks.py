@@ -2,6 +2,7 @@
 attack and asserting that it fails. Security round 2 (issue 10)."""
 import ctypes
 import fcntl
+import io
 import os
 import pty
 import pwd
@@ -10,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import tempfile
 import termios
 import threading
@@ -461,6 +463,32 @@ class Exhaustion(unittest.TestCase):
                 for k in range(3):
                     j.call("DELETE", "/api/jails/%s%d" % (t, k))
         self.assertEqual(results.count(200), 20 - results.count(409), results)
+
+    def test_an_import_leaves_nothing_owned_by_host_root_in_the_jail(self):
+        """An archive that names a/b/file before a/ made a and a/b owned by host root
+        inside the jail's files: the jail's root could not change its own directories."""
+        j = self.j
+        st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "src"})
+        self.assertEqual(st, 201, body)
+        try:
+            j.exec("src", "mkdir -p /deep/er && echo x > /deep/er/file")
+            st, tar = DeepTrees.fetch(self, "/api/jails/src/export")
+            self.assertEqual(st, 200)
+            out = io.BytesIO()
+            with tarfile.open(fileobj=io.BytesIO(tar)) as t, tarfile.open(fileobj=out, mode="w") as w:
+                for m in t.getmembers():
+                    if m.name.rstrip("/") in ("files/deep", "files/deep/er"):
+                        continue  # the parents are left for the unpacker to make
+                    w.addfile(m, t.extractfile(m) if m.isfile() else None)
+            st, jail, _ = j.call("POST", "/api/jails/import?name=dst&start=1", raw=out.getvalue(),
+                                 headers={"Content-Type": "application/x-tar"})
+            self.assertEqual(st, 201, jail)
+            r = j.exec("dst", "stat -c '%u %g' /deep /deep/er /deep/er/file; rmdir /deep/er 2>&1; mv /deep /moved && echo moved")
+            self.assertEqual(r["stdout"].splitlines()[:3], ["0 0", "0 0", "0 0"], r)
+            self.assertIn("moved", r["stdout"])
+        finally:
+            for name in ("src", "dst"):
+                j.call("DELETE", "/api/jails/" + name)
 
     def test_a_second_jaild_on_the_same_data_dir_is_refused(self):
         """Two jailds on one data dir would hand out the same slots and fight over jails."""

@@ -167,6 +167,35 @@ fail:
 	_exit(1);
 }
 
+/* Directories libarchive made on its own (an archive that names a/b/c before a/)
+ * belong to whoever unpacked: host root. In a jail's files nothing may: such an entry
+ * becomes the jail root's, so that the jail can change what is its own. */
+struct owner_fix {
+	uid_t base;
+	struct walk_path path;
+};
+
+static int owner_step(void *arg, int dir, const char *name, const char *rel, int depth)
+{
+	struct owner_fix *o = arg;
+	struct stat st;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if ((st.st_uid == 0 || st.st_gid == 0) &&
+	    fchownat(dir, name, st.st_uid ? st.st_uid : o->base, st.st_gid ? st.st_gid : o->base, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	int sub = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return 0;
+	struct err e;
+	int r = walk_dir(sub, &o->path, depth + 1, owner_step, o, &e);
+	close(sub);
+	(void)rel;
+	return r;
+}
+
 int tar_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e)
 {
 	int p[2];
@@ -188,8 +217,17 @@ int tar_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e)
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		if (in->shift == 0)
+			return 0;
+		static struct owner_fix o; /* a worker does one import: its path buffer off the stack */
+		memset(&o, 0, sizeof o);
+		o.base = in->shift;
+		walk_fd_room();
+		if (walk_dir(dirfd, &o.path, 0, owner_step, &o, e) < 0)
+			return e->msg[0] ? -1 : err_errno(e, "giving the jail's root what the archive left to host root");
 		return 0;
+	}
 	msg[n > 0 ? n : 0] = '\0';
 	return err_set(e, ERR_INVALID, "the archive was refused: %s", n > 0 ? msg : "unpacking failed");
 }
