@@ -11,6 +11,7 @@
 #include "api.h"
 #include "events.h"
 #include "jails.h"
+#include "mount_owners.h"
 #include "json_spec.h"
 #include "log.h"
 #include "size.h"
@@ -81,8 +82,10 @@ static json_t *tenant_json(const struct tenant_row *t)
 	json_t *usage = json_pack("{sIsIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
 				  "maxproc", (json_int_t)t->usage.maxproc, "ip4", (json_int_t)t->usage.ip4, "disk", (json_int_t)t->usage.disk);
 	json_t *tpl = t->templates[0] ? json_loads(t->templates, 0, NULL) : NULL;
-	return json_pack("{sssssIsososo}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
-			 quotas_json(&t->quotas), "usage", usage, "templates", tpl ? tpl : json_null());
+	json_t *mnt = t->mounts[0] ? json_loads(t->mounts, 0, NULL) : NULL;
+	return json_pack("{sssssIsosososo}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
+			 quotas_json(&t->quotas), "usage", usage, "templates", tpl ? tpl : json_null(), "mounts",
+			 mnt ? mnt : json_array());
 }
 
 /* {"jails": 10, "memoryuse": "4G", ...}; null removes a quota. Applied onto q. */
@@ -175,14 +178,30 @@ static const struct jfield tenant_fields[] = {
 	{ "name", JT_STRING, true, check_tenant_name },
 	{ "quotas", JT_OBJECT, false, check_quotas_field },
 	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
+	{ "mounts", JT_ARRAY_OR_NULL, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
 static const struct jfield tenant_patch_fields[] = {
 	{ "quotas", JT_OBJECT, false, check_quotas_field },
 	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
+	{ "mounts", JT_ARRAY_OR_NULL, false, NULL },
 	{ NULL, 0, false, NULL },
 };
+
+/* "mounts": the host paths the tenant's jails may mount, each its own (null: none). */
+static int set_mounts(struct tenant_row *t, json_t *body, struct err *e)
+{
+	json_t *v = json_object_get(body, "mounts");
+	if (!v)
+		return 0;
+	if (json_is_array(v) && mount_owners_check_tenant(t->id, v, e))
+		return -1;
+	char *text = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+	int rc = store_tenant_set_mounts(J.st, t->id, text, e) || store_tenant_get(J.st, t->name, t, e) ? -1 : 0;
+	free(text);
+	return rc;
+}
 
 static int set_templates(struct tenant_row *t, json_t *body, struct err *e)
 {
@@ -207,7 +226,8 @@ void h_tenants_create(struct request *rq, struct response *rs)
 	struct quotas q = { -1, -1, -1, -1, -1 };
 	int rc = json_check_fields(body, tenant_fields, "", &e) ||
 		 (json_object_get(body, "quotas") && parse_quotas(json_object_get(body, "quotas"), &q, &e)) ||
-		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &q, &t, &e) || set_templates(&t, body, &e);
+		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &q, &t, &e) || set_templates(&t, body, &e) ||
+		 set_mounts(&t, body, &e);
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);
@@ -235,7 +255,8 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 	struct quotas q = t.quotas;
 	json_t *jq = json_object_get(body, "quotas");
 	int rc = json_check_fields(body, tenant_patch_fields, "", &e) || (jq && parse_quotas(jq, &q, &e)) ||
-		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e) || set_templates(&t, body, &e);
+		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e) || set_templates(&t, body, &e) ||
+		 set_mounts(&t, body, &e);
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);

@@ -1,5 +1,6 @@
 #include "jails.h"
 #include "exec_gate.h"
+#include "mount_owners.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -387,6 +388,8 @@ int jail_create_from(const struct token_info *who, json_t *body, bool start, int
 		err_field(e, ERR_INVALID, "template", "this tenant may not use template %s (its templates are limited by the provider)", tmpl);
 		goto out_spec;
 	}
+	if (mount_owners_check_jail(tenant_id, spec, e))
+		goto out_spec;
 	if (!jail_busy_acquire(name)) {
 		busy_err(name, e);
 		goto out_spec;
@@ -452,6 +455,8 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 		version = row.version;
 	if (rc == 0 && !(spec = jail_spec_patch(row.spec, patch, &J.rules, &addr_changed, e)))
 		rc = -1;
+	if (rc == 0)
+		rc = mount_owners_check_jail(row.tenant_id, spec, e);
 	if (rc == 0 && addr_changed && strcmp(row.state, "stopped") != 0 && strcmp(row.state, "error") != 0)
 		rc = err_field(e, ERR_WRONG_STATE, "ip4", "addresses can be changed only while the jail is stopped");
 	if (rc == 0)

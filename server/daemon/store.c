@@ -399,6 +399,7 @@ static void read_tenant(sqlite3_stmt *st, struct tenant_row *t)
 	t->jails = sqlite3_column_int64(st, 3);
 	quotas_from_text((const char *)sqlite3_column_text(st, 4), &t->quotas);
 	col_text(st, 5, t->templates, sizeof t->templates);
+	col_text(st, 6, t->mounts, sizeof t->mounts);
 }
 
 static int fill_usage(struct store *s, int db_slot, struct tenant_row *t, struct err *e)
@@ -407,7 +408,7 @@ static int fill_usage(struct store *s, int db_slot, struct tenant_row *t, struct
 }
 
 #define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id), t.quotas, " \
-		    "COALESCE(t.templates, '') FROM tenants t "
+		    "COALESCE(t.templates, ''), COALESCE(t.mounts, '') FROM tenants t "
 
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e)
 {
@@ -472,6 +473,33 @@ int store_tenant_set_templates(struct store *s, int64_t id, const char *template
 	sqlite3_bind_text(st, 1, templates ? templates : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "setting a tenant's templates");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_tenant_set_mounts(struct store *s, int64_t id, const char *mounts, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("UPDATE tenants SET mounts = NULLIF(NULLIF(?, ''), '[]') WHERE id = ?", &st);
+	sqlite3_bind_text(st, 1, mounts ? mounts : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "setting a tenant's mount paths");
+	DONE(st);
+	release(s, db_slot);
+	return rc;
+}
+
+int store_tenant_mounts_each(struct store *s, void (*fn)(int64_t id, const char *mounts, void *), void *arg, struct err *e)
+{
+	WITH_DB(s, db, e);
+	sqlite3_stmt *st;
+	PREP("SELECT id, mounts FROM tenants WHERE mounts IS NOT NULL", &st);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), arg);
+	int rc = r == SQLITE_DONE ? 0 : db_err(db, e, "reading tenants' mount paths");
 	DONE(st);
 	release(s, db_slot);
 	return rc;

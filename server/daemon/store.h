@@ -61,6 +61,7 @@ struct tenant_row {
 	struct quotas quotas;
 	struct quotas usage;
 	char templates[1024]; /* the templates it may use, a JSON array; "" for all */
+	char mounts[2048];    /* host paths its jails may mount, a JSON array; "" for none */
 };
 /* ERR_CONFLICT when the name is taken. */
 int store_tenant_create(struct store *s, const char *name, const struct quotas *q, struct tenant_row *out, struct err *e);
@@ -71,6 +72,10 @@ int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, 
 /* templates: a JSON array of names, NULL for all. */
 int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e);
 bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name);
+/* mounts: a JSON array of host paths, NULL for none. */
+int store_tenant_set_mounts(struct store *s, int64_t id, const char *mounts, struct err *e);
+/* Calls fn for every tenant that owns mount paths (its id and JSON array). */
+int store_tenant_mounts_each(struct store *s, void (*fn)(int64_t id, const char *mounts, void *), void *arg, struct err *e);
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
 		      struct err *e);
 /* Removes the tenant and its tokens; ERR_WRONG_STATE while it owns jails. */

@@ -189,6 +189,41 @@ class Mounts(unittest.TestCase):
         finally:
             j.call("DELETE", "/api/jails/planter")
 
+    def test_a_tenants_mount_sources_are_its_own(self):
+        """Break 8: allow-mount was global; tenant B mounted the directory the provider
+        had allowed for tenant A and read A's files."""
+        j = self.j
+        a_dir = os.path.join(self.safe, "acme")
+        os.makedirs(a_dir, exist_ok=True)
+        with open(os.path.join(a_dir, "secret"), "w") as f:
+            f.write("acme's\n")
+        tokens = {}
+        for t in ("mnt-a", "mnt-b"):
+            self.assertEqual(j.call("POST", "/api/tenants", {"name": t})[0], 201)
+            tokens[t] = j.call("POST", "/api/tenants/%s/tokens" % t, {"name": "ci"})[1]["secret"]
+        st, body, _ = j.call("PATCH", "/api/tenants/mnt-a", {"mounts": [a_dir]})
+        self.assertEqual((st, body.get("mounts")), (200, [a_dir]), body)
+        # B may not take a path of A's, nor one around it
+        for p in (a_dir, self.safe, os.path.join(a_dir, "sub")):
+            st, body, _ = j.call("PATCH", "/api/tenants/mnt-b", {"mounts": [p]})
+            self.assertEqual((st, body["error"]["field"]), (409, "mounts[0]"), body)
+        ro = {"source": a_dir, "target": "/data", "readonly": True}
+        try:
+            st, body, _ = j.call("POST", "/api/jails", {"name": "a-jail", "mounts": [ro]}, token=tokens["mnt-a"])
+            self.assertEqual(st, 201, body)
+            for who in ("mnt-b", None):  # tenant B, and the admins' own jails
+                st, body, _ = j.call("POST", "/api/jails", {"name": "b-jail", "mounts": [ro]},
+                                     token=tokens[who] if who else True)
+                self.assertEqual((st, body["error"]["field"]), (422, "mounts[0].source"), body)
+            # nor by a PATCH of a jail of its own
+            st, body, _ = j.call("POST", "/api/jails", {"name": "b-jail"}, token=tokens["mnt-b"])
+            self.assertEqual(st, 201, body)
+            st, body, _ = j.call("PATCH", "/api/jails/b-jail", {"mounts": [ro]}, token=tokens["mnt-b"])
+            self.assertEqual((st, body["error"]["field"]), (422, "mounts[0].source"), body)
+        finally:
+            for name in ("a-jail", "b-jail"):
+                j.call("DELETE", "/api/jails/" + name)
+
 
 def in_shared_mount_namespace():
     """This process (and the jaild it starts) in a mount namespace of its own whose /
