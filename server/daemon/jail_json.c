@@ -210,6 +210,7 @@ static const struct jfield allow_fields[] = {
 	{ "raw_sockets", JT_BOOL, false, NULL },
 	{ "sysvipc", JT_BOOL, false, NULL },
 	{ "chflags", JT_BOOL, false, check_chflags },
+	{ "nesting", JT_BOOL, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -318,8 +319,8 @@ static json_t *canonicalize(json_t *body)
 	set_default(c, "boot", json_false());
 	set_default(c, "priority", json_integer(0));
 	json_t *allow = json_object_get(c, "allow");
-	const char *flags[] = { "set_hostname", "raw_sockets", "sysvipc", "chflags" };
-	for (size_t i = 0; i < 4; i++)
+	const char *flags[] = { "set_hostname", "raw_sockets", "sysvipc", "chflags", "nesting" };
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
 		set_default(allow, flags[i], json_false());
 	json_t *limits = json_object_get(c, "limits");
 	json_t *mem = json_object_get(limits, "memoryuse");
@@ -414,7 +415,8 @@ int jail_spec_to_wire(json_t *c, const char *name, const struct host_rules *h, s
 	out->allow = (uint8_t)((json_is_true(json_object_get(allow, "set_hostname")) ? ALLOW_SET_HOSTNAME : 0) |
 			       (json_is_true(json_object_get(allow, "raw_sockets")) ? ALLOW_RAW_SOCKETS : 0) |
 			       (json_is_true(json_object_get(allow, "sysvipc")) ? ALLOW_SYSVIPC : 0) |
-			       (json_is_true(json_object_get(allow, "chflags")) ? ALLOW_CHFLAGS : 0));
+			       (json_is_true(json_object_get(allow, "chflags")) ? ALLOW_CHFLAGS : 0) |
+			       (json_is_true(json_object_get(allow, "nesting")) ? ALLOW_NESTING : 0));
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(c, "ip4"), i, v) {

@@ -21,6 +21,7 @@ enum jail_allow {
 	ALLOW_RAW_SOCKETS = 1 << 1,
 	ALLOW_SYSVIPC = 1 << 2,
 	ALLOW_CHFLAGS = 1 << 3,
+	ALLOW_NESTING = 1 << 4, /* user namespaces inside the jail (containers in a jail) */
 };
 
 /* argv as argc strings, each NUL-terminated, packed into bytes[0..len). */

@@ -222,7 +222,7 @@ int spec_check(const struct jail_spec *s, struct err *e)
 		return err_field(e, ERR_INVALID, "template", "template must be a template name");
 	if (s->type != JAIL_THIN && s->type != JAIL_THICK)
 		return err_field(e, ERR_INVALID, "type", "type must be \"thin\" or \"thick\"");
-	if (s->allow & ~(ALLOW_SET_HOSTNAME | ALLOW_RAW_SOCKETS | ALLOW_SYSVIPC | ALLOW_CHFLAGS))
+	if (s->allow & ~(ALLOW_SET_HOSTNAME | ALLOW_RAW_SOCKETS | ALLOW_SYSVIPC | ALLOW_CHFLAGS | ALLOW_NESTING))
 		return err_field(e, ERR_INVALID, "allow", "unknown allow flag");
 	if (s->nip4 > IP4_MAX)
 		return err_field(e, ERR_INVALID, "ip4", "at most %d IPv4 addresses", IP4_MAX);

@@ -525,6 +525,26 @@ class Exhaustion(unittest.TestCase):
             for name in ("src", "dst"):
                 j.call("DELETE", "/api/jails/" + name)
 
+    def test_kernel_surfaces_are_filtered(self):
+        """No seccomp filter: io_uring, userfaultfd and the like were open to jail root."""
+        j = self.j
+        for name, nesting in (("filtered", False), ("nesting", True)):
+            st, body, _ = j.call("POST", "/api/jails?start=1", {"name": name, "mounts": self.mount,
+                                                                "allow": {"nesting": nesting}})
+            self.assertEqual(st, 201, body)
+            try:
+                got = dict(l.split(": ", 1) for l in j.exec(name, "/usr/local/bin/hostile syscalls")["stdout"].splitlines())
+                self.assertEqual(got["io_uring_setup"], "ENOSYS", got)
+                for call in ("userfaultfd", "bpf", "keyctl", "perf_event_open"):
+                    self.assertEqual(got[call], "EPERM", (call, got))
+                self.assertEqual(got["unshare_user"], "ok" if nesting else "EPERM", got)
+                # the same for a console's shell, and setuid programs are not disabled
+                # by the filter (no no_new_privs)
+                r = j.exec(name, "grep NoNewPrivs /proc/self/status; grep Seccomp: /proc/self/status")
+                self.assertEqual(r["stdout"].split(), ["NoNewPrivs:", "0", "Seccomp:", "2"], r)
+            finally:
+                j.call("DELETE", "/api/jails/" + name)
+
     def test_a_second_jaild_on_the_same_data_dir_is_refused(self):
         """Two jailds on one data dir would hand out the same slots and fight over jails."""
         j = self.j

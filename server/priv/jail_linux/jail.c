@@ -46,6 +46,7 @@
 #include "netlink.h"
 #include "rootfs.h"
 #include "runrec.h"
+#include "seccomp.h"
 #include "template.h"
 
 /* Descriptors a forked child must close at once: the jail lock (so the jail's
@@ -354,7 +355,9 @@ static void jail_init(int sock, const struct rootfs_plan *plan, const struct jai
 		err_errno(&e, "setting the hostname");
 		child_fail(sock, &e);
 	}
-	if (caps_restrict(caps_for_jail(s->allow), &e))
+	/* the filter goes on while PID 1 still has every capability in the jail's user
+	 * namespace (so no no_new_privs is needed: setuid programs inside keep working) */
+	if (seccomp_jail(s->allow, &e) || caps_restrict(caps_for_jail(s->allow), &e))
 		child_fail(sock, &e);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
@@ -571,7 +574,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 		goto kill;
 	/* the start time is read before the jail runs its command and before 'G', so
 	 * nothing but the jail's PID 1 can be recorded */
-	rec = (struct runrec){ .pid = pid1, .starttime = proc_starttime(pid1), .slot = r->slot };
+	rec = (struct runrec){ .pid = pid1, .starttime = proc_starttime(pid1), .slot = r->slot, .allow = s->allow };
 	if (write(sock[0], "G", 1) != 1) {
 		err_errno(e, "releasing jail %s", s->name);
 		goto kill;
@@ -640,6 +643,7 @@ struct jail_entry {
 	const int *stdio;
 	int pty;
 	unsigned short rows, cols;
+	uint8_t allow; /* the jail's ALLOW_* bits, for its seccomp filter */
 };
 
 /* The login shell /etc/passwd names for root, if it is an absolute path that exists;
@@ -768,7 +772,7 @@ static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigne
 			 * PID 1 adopts it) and ends when its terminal is hung up */
 			if (en->pty < 0)
 				prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (caps_restrict(capbnd, &ce) || setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+			if (seccomp_jail(en->allow, &ce) || caps_restrict(capbnd, &ce) || setrlimit(RLIMIT_NOFILE, &nofile) < 0)
 				_exit(126);
 			if (en->pty >= 0 ? console_setup(en) < 0
 					 : dup2(en->stdio[0], 0) < 0 || dup2(en->stdio[1], 1) < 0 || dup2(en->stdio[2], 2) < 0)
@@ -813,7 +817,7 @@ static int linux_exec(struct priv_ctx *c, const struct req_exec *r, const int fd
 		return err_set(e, ERR_WRONG_STATE, "jail %s is not running; start it first", r->name);
 	bool timed_out = false;
 	int status = 0;
-	struct jail_entry en = { .argv = &r->argv, .stdio = fds, .pty = -1 };
+	struct jail_entry en = { .argv = &r->argv, .stdio = fds, .pty = -1, .allow = rec.allow };
 	if (run_in_jail(c, r->name, rec.pid, rec.starttime, &en, r->timeout, &status, &timed_out, e))
 		return -1;
 	out->exit_code = status;
@@ -831,7 +835,7 @@ static int linux_console(struct priv_ctx *c, const struct req_console *r, struct
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_errno(e, "socketpair");
-	struct jail_entry en = { .pty = sp[1], .rows = r->rows, .cols = r->cols };
+	struct jail_entry en = { .pty = sp[1], .rows = r->rows, .cols = r->cols, .allow = rec.allow };
 	bool timed_out = false;
 	int status = 0, rc = run_in_jail(c, r->name, rec.pid, rec.starttime, &en, 10, &status, &timed_out, e);
 	close(sp[1]);
@@ -915,7 +919,7 @@ static int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *
 		int status;
 		bool to;
 		struct err ignored = { 0 };
-		struct jail_entry en = { .argv = &r->stop_command, .stdio = fds, .pty = -1 };
+		struct jail_entry en = { .argv = &r->stop_command, .stdio = fds, .pty = -1, .allow = rec.allow };
 		if (null >= 0) {
 			if (run_in_jail(c, r->name, rec.pid, rec.starttime, &en, r->timeout ? r->timeout : 1,
 					&status, &to, &ignored))

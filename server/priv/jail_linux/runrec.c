@@ -46,7 +46,7 @@ int runrec_write(int jails_fd, const char *name, const struct runrec *r)
 	int fd = openat(jails_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	int len = snprintf(line, sizeof line, "%d %llu %u\n", (int)r->pid, r->starttime, r->slot);
+	int len = snprintf(line, sizeof line, "%d %llu %u %u\n", (int)r->pid, r->starttime, r->slot, (unsigned)r->allow);
 	ssize_t w = write(fd, line, (size_t)len);
 	close(fd);
 	if (w != len)
@@ -67,9 +67,11 @@ bool runrec_alive(int jails_fd, const char *name, struct runrec *r)
 		return false;
 	buf[n] = '\0';
 	int pid;
-	if (sscanf(buf, "%d %llu %u", &pid, &r->starttime, &r->slot) != 3 || pid <= 1)
+	unsigned allow = 0; /* absent in records of older helpers: nothing allowed */
+	if (sscanf(buf, "%d %llu %u %u", &pid, &r->starttime, &r->slot, &allow) < 3 || pid <= 1)
 		return false;
 	r->pid = pid;
+	r->allow = (uint8_t)allow;
 	return proc_starttime(r->pid) == r->starttime;
 }
 

@@ -13,6 +13,8 @@ struct runrec {
 	pid_t pid;
 	unsigned long long starttime;
 	uint32_t slot;
+	uint8_t allow; /* the spec's ALLOW_* bits: what the seccomp filter of a command run
+			* in the jail later (exec, console) lets through */
 };
 
 /* starttime of a live (non-zombie) process, or 0 when it is gone. */
