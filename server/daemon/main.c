@@ -112,7 +112,7 @@ static int lock_data_dir(const char *dir)
 
 static char *tls_cert_pem, *tls_key_pem;
 
-static int serve(const struct config *cfg, int ctl)
+static int serve(const struct config *cfg, int ctl, int web_fd)
 {
 	struct err e = { 0 };
 	sigset_t set;
@@ -159,7 +159,7 @@ static int serve(const struct config *cfg, int ctl)
 	size_parse(cfg->record_total_max, &rtotal);
 	cs.record_max = rmax;
 	cs.record_total_max = rtotal;
-	web_init(cfg->web_root);
+	web_init(web_fd);
 	if (console_init(J.st, cfg->data_dir, &cs, &e))
 		die("console", &e);
 	if (priv_client_start(ctl, reconcile_on_connect, &e))
@@ -250,7 +250,7 @@ int main(int argc, char **argv)
 	if (cfg.tls_cert[0] && (!(tls_cert_pem = tls_read_pem(cfg.tls_cert, &e)) || !(tls_key_pem = tls_read_pem(cfg.tls_key, &e))))
 		die("tls", &e);
 	if (geteuid() != 0)
-		return serve(&cfg, -1);
+		return serve(&cfg, -1, open(cfg.web_root, O_PATH | O_DIRECTORY | O_CLOEXEC));
 
 	struct passwd *pw = getpwnam(cfg.user);
 	if (!pw) {
@@ -274,6 +274,11 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	supervisor_detach_terminal();
+	/* opened as root: the web console's files may sit where jaild's user cannot look
+	 * (a clone in /root); the server reads them through this descriptor alone */
+	int web_fd = open(cfg.web_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (web_fd < 0)
+		log_warn("the web console's files at %s: %s; the web console is off", cfg.web_root, strerror(errno));
 	pid_t server = fork();
 	if (server < 0) {
 		log_error("fork: %s", strerror(errno));
@@ -287,9 +292,11 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			return 1;
-		return serve(&cfg, ctl[1]);
+		return serve(&cfg, ctl[1], web_fd);
 	}
 	close(ctl[1]);
+	if (web_fd >= 0)
+		close(web_fd);
 	if (tls_key_pem) /* the supervisor has no use for the key */
 		sodium_memzero(tls_key_pem, strlen(tls_key_pem));
 	log_init("jaild-supervisor");

@@ -11,7 +11,7 @@
 
 #include "log.h"
 
-static char web_root[512];
+static int web_root = -1;
 
 /* Third-party files, from the npm packages web/package-lock.json pins. */
 static const struct {
@@ -34,9 +34,9 @@ static const struct {
 	{ ".json", "application/json" },
 };
 
-void web_init(const char *root)
+void web_init(int root)
 {
-	snprintf(web_root, sizeof web_root, "%s", root);
+	web_root = root;
 }
 
 /* A top-level file name: letters, digits, '-', '_' and one or more dots, no leading dot. */
@@ -52,7 +52,7 @@ static bool plain_name(const char *s)
 
 bool web_serve(const struct request *rq, struct response *rs)
 {
-	if (!web_root[0] || (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) || strncmp(rq->path, "/api/", 5) == 0)
+	if (web_root < 0 || (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) || strncmp(rq->path, "/api/", 5) == 0)
 		return false;
 	const char *file = NULL;
 	char top[80];
@@ -66,9 +66,7 @@ bool web_serve(const struct request *rq, struct response *rs)
 		snprintf(top, sizeof top, "%s", name);
 		file = top;
 	}
-	char path[700];
-	snprintf(path, sizeof path, "%s/%s", web_root, file);
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(web_root, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) {
 		if (fd >= 0)
@@ -94,7 +92,7 @@ bool web_serve(const struct request *rq, struct response *rs)
 	close(fd);
 	if (n != st.st_size) {
 		free(body);
-		log_error("web: reading %s: %s", path, strerror(errno));
+		log_error("web: reading %s: %s", file, strerror(errno));
 		return false;
 	}
 	body[n] = '\0';

@@ -9,7 +9,9 @@
 #include "http.h"
 
 /* root: the directory with index.html (the source tree's web/ by default). */
-void web_init(const char *root);
+/* root: a descriptor of the web console's directory, opened before jaild dropped
+ * root (the clone may live where jaild's user cannot look, such as /root); -1: none. */
+void web_init(int root);
 /* Fills rs for GET path if it names a file of the console; false if not. */
 bool web_serve(const struct request *rq, struct response *rs);
 

@@ -48,6 +48,9 @@ if [ "$boot" = 1 ]; then
   [ ! -e /sys/fs/cgroup/jaild-* ] || fail "a jaild group at the root: $(ls -d /sys/fs/cgroup/jaild-*)"
   ok "jaild runs in its unit; jails go to the delegated jaild-jails.service, nothing at the root"
 
+  curl -sf http://127.0.0.1:8080/ | grep -q "<title>" || fail "the web console is not served (a clone in /root)"
+  ok "the web console is served from the clone in /root"
+
   echo "== limits in cgroup v2"
   call POST '/api/jails?start=1' '{"name":"web1","ip4":["auto"],"limits":{"maxproc":64,"memoryuse":"256M","pcpu":50}}'
   expect 201 "create and start web1"
