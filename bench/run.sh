@@ -6,3 +6,5 @@ bash deploy/deps.sh
 [ -d build ] || meson setup build --buildtype=debugoptimized
 meson compile -C build
 JAILD_BUILD=$PWD/build python3 bench/bench.py
+# one tenant's latency while another attacks what they share (issue 10)
+JAILD_BUILD=$PWD/build python3 bench/neighbours.py

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Noisy neighbours: the API's latency for one tenant while another tenant attacks what
+they share, against the same tenant on a quiet host (measured first, in the same run).
+Target: p99 within 2x of quiet for every attack.
+
+The calm tenant's probe, 60 rounds per phase: GET /api/jails/calm (live state from the
+helper), and POST .../exec of /bin/true (a helper worker, a process in the jail).
+
+The attacks, each by the other tenant (root in its jail, and its token):
+  long-commands  as many 10-minute commands as it may start (the exec gate)
+  fork-bomb      a fork loop in its jail (default limits: pids)
+  memory         a memory hog in its jail (default limits: memory)
+  deep-tree      snapshots of a 1,500-level directory tree, in a loop
+  slowloris      300 half-open connections from another address
+  console-spew   random bytes in a console (recordings capped)
+Run as root through bench/run.sh.
+"""
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from jaildtest import BUILD, Jaild  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "60"))
+
+
+def p99(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * 0.99))]
+
+
+def probe(j, token):
+    gets, execs = [], []
+    for _ in range(ROUNDS):
+        t = time.perf_counter()
+        st, _, _ = j.call("GET", "/api/jails/calm", token=token)
+        gets.append(time.perf_counter() - t)
+        assert st == 200, st
+        t = time.perf_counter()
+        st, body, _ = j.call("POST", "/api/jails/calm/exec", {"command": ["/bin/true"]}, token=token)
+        execs.append(time.perf_counter() - t)
+        assert st == 200, (st, body)
+        time.sleep(0.02)
+    return gets, execs
+
+
+class Attack:
+    """Runs fn in a thread until stopped."""
+
+    def __init__(self, fn):
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=fn, args=(self.stop,), daemon=True)
+
+    def __enter__(self):
+        self.t.start()
+        time.sleep(2)  # let it take hold
+        return self
+
+    def __exit__(self, *a):
+        self.stop.set()
+        self.t.join(60)
+
+
+def main():
+    j = Jaild(extra=["--max-conns-per-source", "64"]).start()
+    try:
+        tok = {}
+        for t in ("calm", "hog"):
+            j.call("POST", "/api/tenants", {"name": t})
+            tok[t] = j.call("POST", "/api/tenants/%s/tokens" % t, {"name": "bench"})[1]["secret"]
+        for name in ("calm", "hog"):
+            st, body, _ = j.call("POST", "/api/jails?start=1", {"name": name}, token=tok[name])
+            assert st == 201, body
+        j.exec("hog", "mkdir -p /root/t && cd /root/t && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done",
+               timeout=300)
+
+        def long_commands(stop):
+            def one():
+                j.call("POST", "/api/jails/hog/exec", {"command": ["/bin/sleep", "600"], "timeout": 600}, token=tok["hog"])
+            for _ in range(20):
+                threading.Thread(target=one, daemon=True).start()
+            stop.wait()
+
+        def in_jail(script):
+            def run(stop):
+                threading.Thread(target=lambda: j.call("POST", "/api/jails/hog/exec",
+                                                       {"command": ["/bin/sh", "-c", script], "timeout": 60},
+                                                       token=tok["hog"]), daemon=True).start()
+                stop.wait()
+            return run
+
+        def deep_tree(stop):
+            while not stop.is_set():
+                j.call("POST", "/api/jails/hog/snapshots", {"name": "x"}, token=tok["hog"])
+
+        def slowloris(stop):
+            socks = []
+            for _ in range(300):
+                s = socket.socket()
+                s.bind(("127.0.0.5", 0))
+                try:
+                    s.connect(("127.0.0.1", j.port))
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+                    socks.append(s)
+                except OSError:
+                    s.close()
+            stop.wait()
+            for s in socks:
+                s.close()
+
+        def console_spew(stop):
+            env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % j.port, JAILD_TOKEN=tok["hog"])
+            p = subprocess.Popen([os.path.join(BUILD, "client", "jailctl"), "console", "hog"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            p.stdin.write(b"head -c 200000000 /dev/urandom | base64\nexit\n")
+            p.stdin.flush()
+            stop.wait()
+            p.kill()
+
+        quiet_g, quiet_e = probe(j, tok["calm"])
+        print("quiet host:          GET p50 %.2f ms p99 %.2f ms | exec p50 %.2f ms p99 %.2f ms" % (
+            statistics.median(quiet_g) * 1e3, p99(quiet_g) * 1e3, statistics.median(quiet_e) * 1e3, p99(quiet_e) * 1e3))
+        attacks = [("long-commands", long_commands),
+                   ("fork-bomb", in_jail("while :; do sleep 30 & done 2>/dev/null")),
+                   ("memory", in_jail("head -c 4000000000 /dev/zero | tail")),
+                   ("deep-tree", deep_tree), ("slowloris", slowloris), ("console-spew", console_spew)]
+        worst = 0
+        for name, fn in attacks:
+            with Attack(fn):
+                g, e = probe(j, tok["calm"])
+            rg, re_ = p99(g) / p99(quiet_g), p99(e) / p99(quiet_e)
+            worst = max(worst, rg, re_)
+            print("%-20s GET p50 %.2f ms p99 %.2f ms (%.2fx) | exec p50 %.2f ms p99 %.2f ms (%.2fx)" % (
+                name + ":", statistics.median(g) * 1e3, p99(g) * 1e3, rg, statistics.median(e) * 1e3, p99(e) * 1e3, re_))
+            j.call("POST", "/api/jails/hog/restart", token=tok["hog"])  # the next attack starts clean
+        print("worst p99 ratio to the quiet host: %.2fx (target: at most 2x)" % worst)
+    finally:
+        j.stop()
+        j.cleanup()
+
+
+if __name__ == "__main__":
+    main()
