@@ -465,30 +465,30 @@ int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q,
 	return rc;
 }
 
-int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e)
+/* Sets one text column of a tenant (sql binds the text, then the id). */
+static int tenant_set_text(struct store *s, const char *sql, int64_t id, const char *text, const char *what, struct err *e)
 {
 	WITH_DB(s, db, e);
 	sqlite3_stmt *st;
-	PREP("UPDATE tenants SET templates = NULLIF(?, '') WHERE id = ?", &st);
-	sqlite3_bind_text(st, 1, templates ? templates : "", -1, SQLITE_STATIC);
+	PREP(sql, &st);
+	sqlite3_bind_text(st, 1, text ? text : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "setting a tenant's templates");
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, what);
 	DONE(st);
 	release(s, db_slot);
 	return rc;
 }
 
+int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e)
+{
+	static const char sql[] = "UPDATE tenants SET templates = NULLIF(?, '') WHERE id = ?";
+	return tenant_set_text(s, sql, id, templates, "setting a tenant's templates", e);
+}
+
 int store_tenant_set_mounts(struct store *s, int64_t id, const char *mounts, struct err *e)
 {
-	WITH_DB(s, db, e);
-	sqlite3_stmt *st;
-	PREP("UPDATE tenants SET mounts = NULLIF(NULLIF(?, ''), '[]') WHERE id = ?", &st);
-	sqlite3_bind_text(st, 1, mounts ? mounts : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(db, e, "setting a tenant's mount paths");
-	DONE(st);
-	release(s, db_slot);
-	return rc;
+	static const char sql[] = "UPDATE tenants SET mounts = NULLIF(NULLIF(?, ''), '[]') WHERE id = ?";
+	return tenant_set_text(s, sql, id, mounts, "setting a tenant's mount paths", e);
 }
 
 int store_tenant_mounts_each(struct store *s, void (*fn)(int64_t id, const char *mounts, void *), void *arg, struct err *e)
