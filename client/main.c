@@ -511,8 +511,18 @@ static int cmd_apply(int argc, char **argv)
 	const char *k;
 	json_t *v;
 	json_object_foreach(spec, k, v) {
-		if (strcmp(k, "name") != 0 && !subset(v, json_object_get(cur, k), k))
-			json_object_set(patch, k, v);
+		if (strcmp(k, "name") == 0 || subset(v, json_object_get(cur, k), k))
+			continue;
+		/* PATCH merges objects key by key: what the spec file no longer names (a
+		 * limit taken out) is sent as null, so the jail converges on the file */
+		json_t *now = json_object_get(cur, k), *pv = json_deep_copy(v);
+		const char *sk;
+		json_t *sv;
+		if (json_is_object(v) && json_is_object(now))
+			json_object_foreach(now, sk, sv)
+				if (!json_object_get(v, sk))
+					json_object_set_new(pv, sk, json_null());
+		json_object_set_new(patch, k, pv);
 	}
 	code = EXIT_OK;
 	if (json_object_size(patch) == 0) {

@@ -349,6 +349,22 @@ json_t *jail_spec_from_request(json_t *body, const struct host_rules *h, struct 
 	return canonicalize(body);
 }
 
+json_t *json_merge_patch(json_t *target, json_t *patch)
+{
+	if (!json_is_object(patch))
+		return json_deep_copy(patch);
+	json_t *res = json_is_object(target) ? json_deep_copy(target) : json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(patch, k, v) {
+		if (json_is_null(v))
+			json_object_del(res, k);
+		else
+			json_object_set_new(res, k, json_merge_patch(json_object_get(res, k), v));
+	}
+	return res;
+}
+
 json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h, bool *addresses_changed, struct err *e)
 {
 	rules = h;
@@ -360,8 +376,9 @@ json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h
 		if (v && !json_equal(v, json_object_get(canon, fixed[i])))
 			return err_field(e, ERR_INVALID, fixed[i], "%s cannot be changed after creation; create a new jail", fixed[i]), NULL;
 	}
-	json_t *merged = json_deep_copy(canon);
-	json_object_update(merged, patch);
+	/* a merge patch: limits and allow merge key by key, null takes a setting back to
+	 * its default (a limit: the host's default) */
+	json_t *merged = json_merge_patch(canon, patch);
 	json_t *res = jail_spec_from_request(merged, h, e);
 	json_decref(merged);
 	if (!res)

@@ -23,7 +23,10 @@ struct host_rules {
 
 /* Checks a create body and returns its canonical form (new reference) or NULL. */
 json_t *jail_spec_from_request(json_t *body, const struct host_rules *h, struct err *e);
-/* Applies a PATCH body to a canonical spec; returns the new canonical spec or NULL.
+/* RFC 7396: target with patch merged in (a new reference): objects merge key by key,
+ * null removes a key, anything else replaces. */
+json_t *json_merge_patch(json_t *target, json_t *patch);
+/* Applies a PATCH body (a merge patch) to a canonical spec; returns the new canonical spec or NULL.
  * *needs_stop is set when a changed field only applies to a stopped jail (addresses). */
 json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h, bool *addresses_changed, struct err *e);
 /* The fixed-size form for the helper. */

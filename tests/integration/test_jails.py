@@ -283,6 +283,26 @@ class Containment(unittest.TestCase):
 
 
 class Limits(unittest.TestCase):
+    def test_patch_merges_limits_and_null_takes_one_back_to_its_default(self):
+        # the README's own example once dropped memoryuse from a running jail
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "merge", "limits": {"maxproc": 64, "memoryuse": "256M"}})
+        self.assertEqual(st, 201, j)
+        try:
+            def mem():
+                f = (jail_cgroups("merge", "memory.max") or jail_cgroups("merge", "memory.limit_in_bytes"))[0]
+                with open(f) as fh:
+                    return int(fh.read())
+            st, j, _ = J.call("PATCH", "/api/jails/merge", {"limits": {"maxproc": 32}})
+            self.assertEqual((st, j["limits"]), (200, {"maxproc": 32, "memoryuse": "256M"}), j)
+            with open(jail_cgroups("merge", "pids.max")[0]) as f:
+                self.assertEqual(f.read().strip(), "32")
+            self.assertEqual(mem(), 256 << 20)
+            st, j, _ = J.call("PATCH", "/api/jails/merge", {"limits": {"memoryuse": None}})
+            self.assertEqual((st, j["limits"]), (200, {"maxproc": 32}), j)
+            self.assertEqual(mem(), 1 << 30)  # the host's default-memoryuse
+        finally:
+            J.call("DELETE", "/api/jails/merge")
+
     def test_fork_loop_stops_at_maxproc(self):
         st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "forky", "limits": {"maxproc": 20}})
         self.assertEqual(st, 201, j)

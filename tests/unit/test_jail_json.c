@@ -110,5 +110,24 @@ int main(void)
 	json_decref(n);
 	json_decref(p);
 	json_decref(c);
+
+	/* PATCH is a merge patch (RFC 7396): one limit changes, the others stay; null
+	 * takes one back to its default */
+	c = parse("{\"name\":\"web1\",\"limits\":{\"maxproc\":64,\"memoryuse\":\"256M\"}}", &e);
+	p = json_loads("{\"limits\":{\"maxproc\":32}}", 0, NULL);
+	n = jail_spec_patch(c, p, &rules, &addr, &e);
+	json_t *l = json_object_get(n, "limits");
+	CHECK(n && json_integer_value(json_object_get(l, "maxproc")) == 32 &&
+	      strcmp(json_string_value(json_object_get(l, "memoryuse")) ?: "", "256M") == 0);
+	json_decref(p);
+	p = json_loads("{\"limits\":{\"memoryuse\":null},\"hostname\":null}", 0, NULL);
+	json_t *n2 = jail_spec_patch(n, p, &rules, &addr, &e);
+	l = json_object_get(n2, "limits");
+	CHECK(n2 && json_object_get(l, "memoryuse") == NULL && json_integer_value(json_object_get(l, "maxproc")) == 32);
+	CHECK(n2 && strcmp(json_string_value(json_object_get(n2, "hostname")), "web1") == 0); /* back to its default */
+	json_decref(n2);
+	json_decref(n);
+	json_decref(p);
+	json_decref(c);
 	return check_done();
 }
