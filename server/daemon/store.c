@@ -559,17 +559,23 @@ int store_tenant_delete(struct store *s, int64_t id, struct err *e)
 		err_set(e, ERR_WRONG_STATE, "the tenant still owns %lld jails; destroy them, or delete with ?force=1", (long long)n);
 		goto rollback;
 	}
-	PREP("DELETE FROM tokens WHERE tenant_id = ?", &st);
-	sqlite3_bind_int64(st, 1, id);
-	int r1 = sqlite3_step(st);
-	DONE(st);
-	PREP("DELETE FROM tenants WHERE id = ?", &st);
-	sqlite3_bind_int64(st, 1, id);
-	int r2 = sqlite3_step(st);
-	DONE(st);
-	if (r1 != SQLITE_DONE || r2 != SQLITE_DONE) {
-		db_err(db, e, "deleting tenant");
-		goto rollback;
+	/* what the tenant has goes with it, in the same transaction: its users' browser
+	 * sessions, its users, its tokens, then the tenant */
+	static const char *const steps[] = {
+		"DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE tenant_id = ?)",
+		"DELETE FROM users WHERE tenant_id = ?",
+		"DELETE FROM tokens WHERE tenant_id = ?",
+		"DELETE FROM tenants WHERE id = ?",
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		PREP(steps[i], &st);
+		sqlite3_bind_int64(st, 1, id);
+		int r = sqlite3_step(st);
+		DONE(st);
+		if (r != SQLITE_DONE) {
+			db_err(db, e, "deleting tenant");
+			goto rollback;
+		}
 	}
 	rc = exec_sql(db, "COMMIT", e);
 	if (rc == 0)
