@@ -207,8 +207,9 @@ int limits_check(const struct jail_limits *l, struct err *e)
 		return err_field(e, ERR_INVALID, "limits.pcpu", "limits.pcpu is a percentage of one CPU, from 1 up");
 	if (l->openfiles != -1 && (l->openfiles < 16 || l->openfiles > 1048576))
 		return err_field(e, ERR_INVALID, "limits.openfiles", "limits.openfiles must be between 16 and 1048576");
-	if (l->disk != -1 && (l->disk < (16 << 20) || l->disk > ((int64_t)1 << 50)))
-		return err_field(e, ERR_INVALID, "limits.disk", "limits.disk must be at least 16M, like \"1G\"");
+	/* a disk is a sparse file: 16 TiB is the largest file ext4 holds */
+	if (l->disk != -1 && (l->disk < (16 << 20) || l->disk >= ((int64_t)16 << 40)))
+		return err_field(e, ERR_INVALID, "limits.disk", "limits.disk must be from 16M to under 16T, like \"1G\"");
 	return 0;
 }
 

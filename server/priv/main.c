@@ -29,6 +29,7 @@
 #include "validate.h"
 
 extern int priv_lock_fd, priv_sock_fd;
+void jail_unlock(void); /* jail_linux/jail.c: the jail's lock goes (and its file, if the jail has none) */
 
 #define MAX_WORKERS 64
 
@@ -374,10 +375,7 @@ static void handle(int sock, const void *frame, const int *fds, int nfds)
 			log_warn("%s failed: %s", msg_type_name(h->type), e.msg);
 		/* the jail's lock goes before the answer: the next request on the jail may
 		 * arrive the moment jaild reads it, before this process is gone */
-		if (priv_lock_fd >= 0) {
-			close(priv_lock_fd);
-			priv_lock_fd = -1;
-		}
+		jail_unlock();
 		send_reply(sock, h->id, rc, &out, &e);
 		_exit(0);
 	}

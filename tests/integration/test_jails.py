@@ -282,6 +282,21 @@ class Containment(unittest.TestCase):
             J.call("DELETE", "/api/jails/neighbour")
 
 
+class Leftovers(unittest.TestCase):
+    def test_bad_sizes_are_422_and_failed_creates_leave_nothing(self):
+        st, body, _ = J.call("POST", "/api/jails", {"name": "huge", "limits": {"disk": "100T"}})
+        self.assertEqual((st, body["error"]["field"]), (422, "limits.disk"), body)
+        self.assertEqual(J.call("GET", "/api/jails/huge")[0], 404)
+        # an import that fails, and a create that fails in the helper, leave no lock file
+        st, body, _ = J.call("POST", "/api/jails/import?name=broken", raw=b"not a tarball")
+        self.assertEqual(st, 422, body)
+        st, body, _ = J.call("POST", "/api/jails?start=1", {"name": "gone"})
+        self.assertEqual(st, 201, body)
+        self.assertEqual(J.call("DELETE", "/api/jails/gone")[0], 204)
+        left = [f for f in os.listdir(os.path.join(J.data, "jails")) if f.split(".")[0] in ("huge", "broken", "gone")]
+        self.assertEqual(left, [])
+
+
 class Limits(unittest.TestCase):
     def test_patch_merges_limits_and_null_takes_one_back_to_its_default(self):
         # the README's own example once dropped memoryuse from a running jail

@@ -83,19 +83,46 @@ static void host_ifname(const struct priv_ctx *c, uint32_t slot, char buf[IFNAMS
 
 /* One lock per jail name, outside the jail's directory: two requests on one jail never
  * run at once in the helper, whatever jaild sends. */
+static char lock_name[NAME_SIZE + 8];
+static int lock_dir = -1;
+
 static int lock_jail(struct priv_ctx *c, const char *name, struct err *e)
 {
-	char p[NAME_SIZE + 8];
-	snprintf(p, sizeof p, "%s.lock", name);
-	int fd = openat(c->jails_fd, p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_errno(e, "opening lock of jail %s", name);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	snprintf(lock_name, sizeof lock_name, "%s.lock", name);
+	/* the file may be unlinked by the holder as it finishes (jail_unlock): a lock taken
+	 * on a file no longer at the path locks nothing, so take it again */
+	for (int tries = 0; tries < 10; tries++) {
+		int fd = openat(c->jails_fd, lock_name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return err_errno(e, "opening lock of jail %s", name);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			return err_set(e, ERR_BUSY, "another operation on jail %s is under way; retry when it is done", name);
+		}
+		struct stat held, now;
+		if (fstat(fd, &held) == 0 && fstatat(c->jails_fd, lock_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
+			priv_lock_fd = fd;
+			lock_dir = c->jails_fd;
+			return 0;
+		}
 		close(fd);
-		return err_set(e, ERR_BUSY, "another operation on jail %s is under way; retry when it is done", name);
 	}
-	priv_lock_fd = fd;
-	return 0;
+	return err_set(e, ERR_BUSY, "jail %s's lock keeps changing; retry", name);
+}
+
+void jail_unlock(void)
+{
+	if (priv_lock_fd < 0)
+		return;
+	/* a jail with no files left (destroyed, or a create that failed) keeps no lock file */
+	struct stat st;
+	char dir[NAME_SIZE + 8];
+	snprintf(dir, sizeof dir, "%.*s", (int)(strlen(lock_name) - 5), lock_name);
+	if (lock_dir >= 0 && fstatat(lock_dir, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		unlinkat(lock_dir, lock_name, 0);
+	close(priv_lock_fd);
+	priv_lock_fd = -1;
 }
 
 static int open_jail_dir(struct priv_ctx *c, const char *name, struct err *e)
