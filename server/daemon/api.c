@@ -84,7 +84,9 @@ static void add_row(const struct jail_row *row, void *arg)
 	struct list_ctx *l = arg;
 	char *sep = l->n++ ? "," : "";
 	size_t before = l->len;
-	if (jail_append_text(row, &l->buf, &l->len, &l->cap) < 0) {
+	struct reply live;
+	bool have = jail_usage(row, &live);
+	if (jail_append_text(row, have ? &live : NULL, &l->buf, &l->len, &l->cap) < 0) {
 		l->failed = true;
 		return;
 	}

@@ -725,6 +725,20 @@ static void live_put(const char *name, int64_t version, const struct reply *r)
 	pthread_mutex_unlock(&live_mu);
 }
 
+bool jail_usage(const struct jail_row *row, struct reply *live)
+{
+	memset(live, 0, sizeof *live);
+	if (strcmp(row->state, "running") != 0 || !priv_available())
+		return false;
+	if (live_get(row->name, row->version, live))
+		return true;
+	struct err ie;
+	if (helper_name_call(MSG_STATUS, row->name, live, &ie) || !live->running)
+		return false; /* a jail that stopped on its own is the reconciler's to record */
+	live_put(row->name, row->version, live);
+	return true;
+}
+
 int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e)
 {
 	memset(live, 0, sizeof *live);
@@ -807,7 +821,7 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 	return 0;
 }
 
-int jail_append_text(const struct jail_row *row, char **buf, size_t *len, size_t *cap)
+int jail_append_text(const struct jail_row *row, const struct reply *live, char **buf, size_t *len, size_t *cap)
 {
 	/* the stored spec is a canonical object "{...}": splice the status fields in
 	 * before its closing brace */
@@ -818,7 +832,8 @@ int jail_append_text(const struct jail_row *row, char **buf, size_t *len, size_t
 	if (n < 2)
 		return -1;
 	json_t *extra = json_object();
-	add_status_fields(extra, row, NULL);
+	add_status_fields(extra, row, live);
+	json_object_del(extra, "name"); /* the spec has it: a key appears once */
 	char *x = json_dumps(extra, JSON_COMPACT);
 	json_decref(extra);
 	if (!x)

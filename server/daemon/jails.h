@@ -67,6 +67,9 @@ int jail_refresh(const char *name, struct jail_row *row, struct reply *live, str
 json_t *jail_to_json(const struct jail_row *row, const struct reply *live);
 /* The same as JSON text appended to *buf (grown with realloc), from row->spec_text
  * without parsing it: for long listings. */
-int jail_append_text(const struct jail_row *row, char **buf, size_t *len, size_t *cap);
+/* A running jail's live usage (cached for a second), without touching its state. */
+bool jail_usage(const struct jail_row *row, struct reply *live);
+/* Appends the jail's JSON (its stored spec text, status fields and live usage) to buf. */
+int jail_append_text(const struct jail_row *row, const struct reply *live, char **buf, size_t *len, size_t *cap);
 
 #endif

@@ -297,6 +297,27 @@ class Leftovers(unittest.TestCase):
         self.assertEqual(left, [])
 
 
+class Listing(unittest.TestCase):
+    def test_list_items_have_each_key_once_and_live_usage(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "listed"})
+        self.assertEqual(st, 201, j)
+        try:
+            st, text, _ = J.get_text("/api/jails?limit=1000")
+            self.assertEqual(st, 200)
+
+            def unique(pairs):
+                keys = [k for k, _ in pairs]
+                self.assertEqual(len(keys), len(set(keys)), "a key twice: %s" % keys)
+                return dict(pairs)
+            items = json.loads(text, object_pairs_hook=unique)["items"]
+            item = [i for i in items if i["name"] == "listed"][0]
+            self.assertEqual(item["state"], "running")
+            self.assertGreater(item["usage"]["memory"], 0)
+            self.assertGreater(item["usage"]["procs"], 0)
+        finally:
+            J.call("DELETE", "/api/jails/listed")
+
+
 class Limits(unittest.TestCase):
     def test_patch_merges_limits_and_null_takes_one_back_to_its_default(self):
         # the README's own example once dropped memoryuse from a running jail
