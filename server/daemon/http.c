@@ -578,7 +578,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		} else if (cl && strtoull(cl, NULL, 10) > MAX_BODY) {
 			cs->too_large = true;
 		}
-		return MHD_YES;
+		/* a body announced too large is answered 413 now, headers only, whether or
+		 * not the client asked for 100-continue (the rest of it is never read) */
+		if (!cs->too_large)
+			return MHD_YES;
 	}
 	if (*upload_size && cs->upload_fd >= 0) {
 		if (!cs->too_large && !cs->upload_refused) {

@@ -297,6 +297,17 @@ class Leftovers(unittest.TestCase):
         self.assertEqual(left, [])
 
 
+class EarlyAnswers(unittest.TestCase):
+    def test_a_body_announced_too_large_is_413_before_it_is_sent(self):
+        # no Expect: 100-continue: the answer still comes from the headers alone
+        with socket.create_connection(("127.0.0.1", J.port), timeout=5) as s:
+            s.sendall(("POST /api/jails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 20971520\r\n\r\n" % J.token).encode())
+            head = s.recv(4096).decode(errors="replace")
+        self.assertTrue(head.startswith("HTTP/1.1 413"), head)
+        self.assertIn("body_too_large", head)
+
+
 class Listing(unittest.TestCase):
     def test_list_items_have_each_key_once_and_live_usage(self):
         st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "listed"})
