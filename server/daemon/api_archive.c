@@ -116,8 +116,13 @@ void h_jail_import(struct request *rq, struct response *rs)
 	if (!spec)
 		return resp_error(rs, &e);
 	const char *name = req_query(rq, "name"), *start = req_query(rq, "start");
-	if (name)
+	if (name) {
+		/* a copy under a new name: a hostname that was the old name follows it */
+		json_t *old = json_object_get(spec, "name"), *host = json_object_get(spec, "hostname");
+		if (json_is_string(old) && json_is_string(host) && json_equal(old, host))
+			json_object_set_new(spec, "hostname", json_string(name));
 		json_object_set_new(spec, "name", json_string(name));
+	}
 	for (const char *const *k = (const char *const[]){ "ip4", "ip6", NULL }; *k; k++)
 		if (json_array_size(json_object_get(spec, *k)) > 0)
 			json_object_set_new(spec, *k, json_pack("[s]", "auto"));

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.request
 
 from jaildtest import jail_cgroups, Jaild, run
 
@@ -295,6 +296,23 @@ class Leftovers(unittest.TestCase):
         self.assertEqual(J.call("DELETE", "/api/jails/gone")[0], 204)
         left = [f for f in os.listdir(os.path.join(J.data, "jails")) if f.split(".")[0] in ("huge", "broken", "gone")]
         self.assertEqual(left, [])
+
+
+class Copies(unittest.TestCase):
+    def test_an_unchanged_jail_exports_and_imports_under_a_new_name(self):
+        st, j, _ = J.call("POST", "/api/jails", {"name": "pristine"})
+        self.assertEqual(st, 201, j)
+        try:
+            req = urllib.request.Request("http://127.0.0.1:%d/api/jails/pristine/export" % J.port,
+                                         headers={"Authorization": "Bearer " + J.token})
+            with urllib.request.urlopen(req) as r:
+                tar = r.read()
+            st, j, _ = J.call("POST", "/api/jails/import?name=copy&start=1", raw=tar, headers={"Content-Type": "application/x-tar"})
+            self.assertEqual((st, j.get("hostname"), j.get("state")), (201, "copy", "running"), j)
+            self.assertEqual(J.exec("copy", "hostname")["stdout"], "copy\n")
+        finally:
+            for name in ("pristine", "copy"):
+                J.call("DELETE", "/api/jails/" + name)
 
 
 class EarlyAnswers(unittest.TestCase):

@@ -1251,7 +1251,7 @@ static int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, 
 			(dst = open_dir_at(files, layer)) < 0 || fchown(dst, base, base) < 0))
 		rc = err_errno(e, "creating jail %s", r->name);
 	if (rc == 0) {
-		struct tar_in in = { .prefix = "files/", .shift = base, .whiteouts = r->thin != 0 };
+		struct tar_in in = { .prefix = "files/", .shift = base, .whiteouts = r->thin != 0, .may_be_empty = true };
 		rc = tar_unpack(fd, dst, &in, e);
 	}
 	for (int *f = (int[]){ dst, files }, i = 0; i < 2; i++)

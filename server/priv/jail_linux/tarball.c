@@ -155,7 +155,7 @@ static void unpack_child(int fd, int dirfd, const struct tar_in *in, int msg_fd)
 		snprintf(msg, sizeof msg, "the archive is damaged: %s", archive_error_string(r));
 		goto fail;
 	}
-	if (count == 0) {
+	if (count == 0 && !in->may_be_empty) {
 		snprintf(msg, sizeof msg, "the archive holds no files%s%s", plen ? " under " : "", plen ? in->prefix : "");
 		goto fail;
 	}

@@ -16,6 +16,7 @@ struct tar_in {
 	const char *prefix;  /* only entries under this ("files/") are unpacked, without it; NULL: all */
 	uid_t shift;         /* added to every owner */
 	bool whiteouts;      /* 0/0 character devices allowed (a thin jail's private layer) */
+	bool may_be_empty;   /* nothing under prefix is fine (an unchanged thin jail's export) */
 };
 
 /* Unpacks the tar stream (plain or compressed) read from fd into the empty dirfd. */
