@@ -19,6 +19,12 @@ BUILD = os.environ.get("JAILD_BUILD", os.path.join(os.path.dirname(__file__), ".
 JAILD = os.path.join(BUILD, "server", "jaild")
 
 
+# The suites' own address pools and uid range, apart from a jaild with default settings
+# (10.77.0.0/16, fd77::/64, uids from 1000000) that may run on the same machine.
+POOL4, POOL6, UID_BASE = "10.91.0.0/16", "fd91::/64", "300000000"
+NET4 = "10.91."
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -79,7 +85,8 @@ class Jaild:
         self.group = None  # under systemd: the delegated group jails live in
 
     def start(self):
-        cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port)] + self.extra
+        cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port),
+               "--pool4", POOL4, "--pool6", POOL6, "--uid-base", UID_BASE] + self.extra
         if systemd_host():
             self.group = self.group or DelegatedGroup()
             cmd += ["--cgroup-parent", self.group.path]

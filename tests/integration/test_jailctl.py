@@ -163,7 +163,7 @@ class Verbs(unittest.TestCase):
             self.assertEqual(header.split(), ["NAME", "STATE", "JID", "IP", "HOSTNAME", "TEMPLATE"])
             row = [x.split() for x in rows if x.startswith("cli1 ")][0]
             self.assertEqual((row[1], row[4], row[5]), ("running", "cli1", "minimal"))
-            self.assertTrue(row[3].startswith("10.77."))
+            self.assertTrue(row[3].startswith("10.91."))
             items = json.loads(ctl("-o", "json", "list").stdout)
             self.assertIn("cli1", [j["name"] for j in items])
             shown = json.loads(ctl("-o", "json", "show", "cli1").stdout)

@@ -65,7 +65,7 @@ class Resilience(unittest.TestCase):
 
     def test_two_instances_leave_each_other_alone(self):
         j = self.j
-        st, a, _ = j.call("POST", "/api/jails?start=1", {"name": "same", "ip4": ["10.77.0.10"]})
+        st, a, _ = j.call("POST", "/api/jails?start=1", {"name": "same", "ip4": ["10.91.0.10"]})
         self.assertEqual(st, 201, a)
         other = Jaild(extra=["--pool4", "10.78.0.0/16"]).start()
         try:
@@ -74,14 +74,14 @@ class Resilience(unittest.TestCase):
             # the second instance's start-up sweep and its jail of the same name and
             # slot took nothing from the first
             self.assertEqual(j.exec("same", "ip -o addr show eth0")["exit_code"], 0)
-            self.assertIn("10.77.0.10", j.exec("same", "ip -o addr show eth0")["stdout"])
+            self.assertIn("10.91.0.10", j.exec("same", "ip -o addr show eth0")["stdout"])
             self.assertEqual(j.call("GET", "/api/jails/same")[1]["state"], "running")
             self.assertNotEqual(a["pid"], b["pid"])
         finally:
             other.stop()
             other.cleanup()
         self.assertEqual(j.call("GET", "/api/jails/same")[1]["state"], "running")
-        self.assertIn("10.77.0.10", j.exec("same", "ip -o addr show eth0")["stdout"])
+        self.assertIn("10.91.0.10", j.exec("same", "ip -o addr show eth0")["stdout"])
 
     def test_cgroup_favordynmods_option(self):
         import subprocess
