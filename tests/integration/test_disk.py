@@ -74,7 +74,7 @@ class Disk(unittest.TestCase):
             self.assertEqual(J.call("PATCH", "/api/jails/grow", {"limits": {"disk": "192M"}})[0], 200)
             J.call("POST", "/api/jails/grow/start")
             self.assertGreater(root_kb("grow"), 160 * 1024)
-            for patch, why in (({"limits": {"disk": "64M"}}, "only grow"), ({"limits": {}}, "cannot be removed")):
+            for patch, why in (({"limits": {"disk": "64M"}}, "only grow"), ({"limits": {"disk": None}}, "cannot be removed")):
                 st, body, _ = J.call("PATCH", "/api/jails/grow", patch)
                 self.assertEqual((st, body["error"]["field"]), (422, "limits.disk"), body)
                 self.assertIn(why, body["error"]["message"])
