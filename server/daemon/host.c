@@ -9,6 +9,28 @@
 #include "jails.h"
 #include "log.h"
 
+bool host_routes_addr4(uint32_t addr)
+{
+	/* /proc/net/route: Iface Destination Gateway Flags RefCnt Use Metric Mask ...,
+	 * addresses in hex as the kernel stores them (network order, printed as an int) */
+	FILE *f = fopen("/proc/net/route", "re");
+	char line[256], ifname[32];
+	unsigned dst, gw, flags, mask;
+	bool found = false;
+	uint32_t want = htonl(addr);
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof line, f)) {
+		fclose(f);
+		return false;
+	}
+	while (!found && fgets(line, sizeof line, f))
+		if (sscanf(line, "%31s %x %x %x %*d %*d %*d %x", ifname, &dst, &gw, &flags, &mask) == 5)
+			found = mask == 0xffffffffu && dst == want;
+	fclose(f);
+	return found;
+}
+
 /* /proc/net/{tcp,tcp6,udp,udp6}: local address all zeros, and for TCP state 0A (LISTEN). */
 json_t *host_wildcard_listeners(const char *procnet)
 {

@@ -27,6 +27,7 @@
 #include "reconcile.h"
 #include "restore.h"
 #include "exec_gate.h"
+#include "host.h"
 #include "size.h"
 #include "supervisor.h"
 #include "tls.h"
@@ -142,6 +143,7 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	snprintf(dbpath, sizeof dbpath, "%s/jaild.db", cfg->data_dir);
 	if (!(J.st = store_open(dbpath, &J.rules.pool4, &J.rules.pool6, &e)))
 		die("store", &e);
+	store_set_addr4_filter(J.st, host_routes_addr4);
 	if (store_tenant_ensure(J.st, "default", &J.default_tenant, &e) ||
 	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
 		die("bootstrap", &e);

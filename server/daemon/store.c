@@ -24,6 +24,8 @@ extern const struct migration schema_migrations[];
 
 struct store {
 	char path[512];
+	/* an address the host routes elsewhere (another jaild's jail) is not handed out */
+	bool (*addr4_taken)(uint32_t addr);
 	struct pool4 p4;
 	struct pool6 p6;
 	pthread_mutex_t mu;
@@ -894,21 +896,35 @@ static int alloc_slot(struct store *s, int db_slot, uint32_t *slot, struct err *
 
 static int alloc_ip4(struct store *s, int db_slot, const struct pool4 *p, uint32_t *out, struct err *e)
 {
-	uint32_t first = p->net + 2, last = p->net + (uint32_t)((1ull << (32 - p->prefix)) - 2);
+	uint32_t from = p->net + 2, last = p->net + (uint32_t)((1ull << (32 - p->prefix)) - 2);
 	sqlite3_stmt *st;
 	PREP("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jail_ip4 WHERE addr = ?1) THEN ?1 ELSE "
 			   "(SELECT MIN(addr + 1) FROM jail_ip4 WHERE addr >= ?1 AND addr + 1 <= ?2 AND addr + 1 NOT IN (SELECT addr FROM jail_ip4)) END", &st);
-	sqlite3_bind_int64(st, 1, first);
-	sqlite3_bind_int64(st, 2, last);
-	int rc = -1;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*out = (uint32_t)sqlite3_column_int64(st, 0);
-		rc = 0;
-	} else {
-		err_field(e, ERR_CONFLICT, "ip4", "the IPv4 address pool is exhausted; free addresses or widen pool4");
+	int rc = 1;
+	/* the lowest free address from `from` on; one the host already routes is passed over */
+	for (int tries = 0; rc == 1 && tries < 4096 && from <= last; tries++) {
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, last);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			uint32_t a = (uint32_t)sqlite3_column_int64(st, 0);
+			if (s->addr4_taken && s->addr4_taken(a))
+				from = a + 1;
+			else
+				*out = a, rc = 0;
+		} else {
+			rc = -1;
+		}
+		sqlite3_reset(st);
 	}
+	if (rc != 0)
+		err_field(e, ERR_CONFLICT, "ip4", "the IPv4 address pool is exhausted; free addresses or widen pool4");
 	DONE(st);
-	return rc;
+	return rc ? -1 : 0;
+}
+
+void store_set_addr4_filter(struct store *s, bool (*taken)(uint32_t addr))
+{
+	s->addr4_taken = taken;
 }
 
 static int alloc_ip6(const struct pool6 *p, uint32_t slot, uint8_t out[16], struct err *e)
@@ -931,7 +947,7 @@ static int insert_addresses(struct store *s, int db_slot, int64_t jail_id, uint3
 	json_t *v;
 	int rc = 0;
 	json_array_foreach(l4, i, v) {
-		uint32_t a;
+		uint32_t a = 0;
 		struct in_addr in;
 		char buf[INET_ADDRSTRLEN], field[32];
 		snprintf(field, sizeof field, "ip4[%zu]", i);

@@ -43,6 +43,9 @@ struct token_info {
 
 /* ":memory:" for tests. Applies migrations. pools are the host's address pools. */
 struct store *store_open(const char *path, const struct pool4 *p4, const struct pool6 *p6, struct err *e);
+/* taken(addr) says an IPv4 address (host order) is in use outside this store (the host
+ * routes it elsewhere): "auto" passes it over. */
+void store_set_addr4_filter(struct store *s, bool (*taken)(uint32_t addr));
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
 

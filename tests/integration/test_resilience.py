@@ -63,6 +63,20 @@ class Resilience(unittest.TestCase):
         self.assertEqual(now["state"], "stopped")
         self.assertIn("marked stopped", j.logtext())
 
+    def test_auto_passes_over_addresses_another_instance_routes(self):
+        j = self.j
+        st, a, _ = j.call("POST", "/api/jails?start=1", {"name": "first", "ip4": ["auto"]})
+        self.assertEqual(st, 201, a)
+        other = Jaild().start()  # the same pool, a data dir of its own
+        try:
+            st, b, _ = other.call("POST", "/api/jails?start=1", {"name": "second", "ip4": ["auto"]})
+            self.assertEqual((st, b.get("state")), (201, "running"), b)
+            self.assertNotEqual(a["ip4"], b["ip4"])
+        finally:
+            other.stop()
+            other.cleanup()
+            j.call("DELETE", "/api/jails/first")
+
     def test_two_instances_leave_each_other_alone(self):
         j = self.j
         st, a, _ = j.call("POST", "/api/jails?start=1", {"name": "same", "ip4": ["10.91.0.10"]})
