@@ -1378,22 +1378,23 @@ static int linux_list(struct priv_ctx *c, const char *after, struct list_reply *
 static int linux_sweep(struct priv_ctx *c, struct err *e)
 {
 	char dir[512];
-	uint32_t live[4096];
-	size_t nlive = 0;
+	/* the slots of running jails, one bit each: every slot the uid range has */
+	uint8_t *live = calloc(c->max_slots / 8 + 1, 1);
 	int removed = 0;
 	struct runrec rec;
-	int fd = dup(c->jails_fd);
+	int fd = live ? dup(c->jails_fd) : -1;
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
+		free(live);
 		return err_errno(e, "listing jails");
 	}
 	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (valid_name(de->d_name) && runrec_alive(c->jails_fd, de->d_name, &rec) && nlive < 4096)
-			live[nlive++] = rec.slot;
+		if (valid_name(de->d_name) && runrec_alive(c->jails_fd, de->d_name, &rec) && rec.slot < c->max_slots)
+			live[rec.slot / 8] |= (uint8_t)(1u << (rec.slot % 8));
 	closedir(d);
 	c->cg.ops->parent_dir(&c->cg, dir, sizeof dir);
 	d = opendir(dir);
@@ -1418,9 +1419,7 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 		char tag[8], tail;
 		if (sscanf(i->if_name, JAIL_IF_PREFIX "%4[0-9a-f]-%u%c", tag, &slot, &tail) != 2 || strcmp(tag, c->tag) != 0)
 			continue; /* not one of this instance's */
-		bool used = false;
-		for (size_t k = 0; k < nlive && !used; k++)
-			used = live[k] == slot;
+		bool used = slot >= c->max_slots || (live[slot / 8] & (1u << (slot % 8)));
 		if (!used && nl_link_del(nl, i->if_name, NULL) == 0) {
 			log_info("sweep: removed interface %s of a stopped jail", i->if_name);
 			removed++;
@@ -1430,6 +1429,7 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 		close(nl);
 	if (ifs)
 		if_freenameindex(ifs);
+	free(live);
 	(void)removed;
 	return 0;
 }
