@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct buf {
 	char *data;
@@ -56,20 +57,37 @@ int api_call(const struct settings *s, const char *method, const char *path, jso
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	struct curl_slist *h = NULL;
-	CURL *c = request(s, method, path, text, &h, err, errlen);
-	if (!c) {
-		free(text);
-		return -1;
-	}
+	CURL *c = NULL;
 	struct buf b = { 0 };
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 3700L);
-	CURLcode rc = curl_easy_perform(c);
+	CURLcode rc = CURLE_OK;
 	long status = -1;
-	if (rc == CURLE_OK)
+	/* 429: the server says when to come back (Retry-After); a few short waits are
+	 * taken, a long one is the caller's to decide */
+	for (int attempt = 0; attempt < 4; attempt++) {
+		if (c) {
+			curl_slist_free_all(h);
+			curl_easy_cleanup(c);
+			free(b.data);
+			b = (struct buf){ 0 };
+		}
+		if (!(c = request(s, method, path, text, &h, err, errlen))) {
+			free(text);
+			return -1;
+		}
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 3700L);
+		rc = curl_easy_perform(c);
+		status = -1;
+		if (rc != CURLE_OK)
+			break;
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	else
+		curl_off_t wait = 0;
+		if (status != 429 || curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &wait) != CURLE_OK || wait > 10)
+			break;
+		sleep(wait > 0 ? (unsigned)wait : 1);
+	}
+	if (rc != CURLE_OK)
 		snprintf(err, errlen, "cannot reach jaild at %s: %s", s->url, curl_easy_strerror(rc));
 	*out = NULL;
 	if (rc == CURLE_OK && b.len) {

@@ -402,9 +402,26 @@ static int cmd_exec(int argc, char **argv)
 	if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc)
 		return usage();
 	json_t *cmd = json_array();
+	/* a bare name (exec web1 -- sh) is looked up on the jail's PATH, by its own shell */
+	if (argv[i + 1][0] != '/') {
+		json_array_append_new(cmd, json_string("/bin/sh"));
+		json_array_append_new(cmd, json_string("-c"));
+		json_array_append_new(cmd, json_string("exec \"$0\" \"$@\""));
+	}
 	for (i++; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	json_t *b = json_pack("{sosi}", "command", cmd, "timeout", timeout);
+	/* piped input goes to the command (up to the server's 1 MiB) */
+	if (!isatty(STDIN_FILENO)) {
+		size_t cap = 1 << 20, len = 0;
+		char *in = malloc(cap + 1);
+		size_t n;
+		while (in && len < cap && (n = fread(in + len, 1, cap - len, stdin)) > 0)
+			len += n;
+		if (in && len > 0)
+			json_object_set_new(b, "stdin", json_stringn(in, len));
+		free(in);
+	}
 	char path[256];
 	int code;
 	if (S.json) { /* the server's one JSON answer, with the whole output */
@@ -633,25 +650,55 @@ static int cmd_token(int argc, char **argv)
 	return usage();
 }
 
+static bool known_verb(const char *v)
+{
+	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
+					     "console", "apply", "wait", "tenant", "token" };
+	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+		if (strcmp(v, verbs[i]) == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	load_config();
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
+	/* the settings flags may stand anywhere before a "--" (jailctl list -o json):
+	 * taken out here, the verbs see only their own words */
+	char **words = calloc((size_t)argc + 1, sizeof *words);
+	int nw = 0;
+	bool past = false;
+	for (int i = 1; i < argc; i++) {
+		if (!past && strcmp(argv[i], "--") == 0)
+			past = true;
+		if (past)
+			words[nw++] = argv[i];
+		else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
 			snprintf(S.url, sizeof S.url, "%s", argv[++i]);
 		else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc)
 			snprintf(S.token, sizeof S.token, "%s", argv[++i]);
 		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "json") == 0)
 			S.json = 1, i++;
-		else
-			return usage();
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("jailctl %s\n", JAILD_VERSION);
+			free(words);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			free(words);
+			usage();
+			return EXIT_OK;
+		} else
+			words[nw++] = argv[i];
 	}
-	if (i >= argc)
+	if (nw == 0 || words[0][0] == '-') {
+		if (nw > 0)
+			fprintf(stderr, "jailctl: unknown option '%s'\n", words[0]);
+		free(words);
 		return usage();
-	const char *verb = argv[i++];
-	int n = argc - i;
-	char **rest = argv + i;
+	}
+	const char *verb = words[0];
+	int n = nw - 1;
+	char **rest = words + 1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc;
 	if (strcmp(verb, "list") == 0)
@@ -674,8 +721,14 @@ int main(int argc, char **argv)
 		rc = cmd_tenant(n, rest);
 	else if (strcmp(verb, "token") == 0)
 		rc = cmd_token(n, rest);
-	else
+	else if (!known_verb(verb)) {
+		fprintf(stderr, "jailctl: unknown verb '%s' (jailctl --help lists them)\n", verb);
+		rc = EXIT_USAGE;
+	} else {
+		fprintf(stderr, "jailctl: %s: wrong arguments\n", verb);
 		rc = usage();
+	}
 	curl_global_cleanup();
+	free(words);
 	return rc;
 }

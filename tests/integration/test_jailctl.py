@@ -235,5 +235,37 @@ class Verbs(unittest.TestCase):
         self.assertEqual(ctl("tenant", "delete", "clicorp").returncode, 0)
 
 
+
+class Words(unittest.TestCase):
+    """What people script: flags after the verb, bare command names, piped input, clear
+    errors for unknown verbs, --version."""
+
+    def test_flags_anywhere_bare_names_and_piped_input(self):
+        self.assertEqual(ctl("create", "words", "--start").returncode, 0)
+        try:
+            r = ctl("list", "-o", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            listed = json.loads(r.stdout)
+            self.assertIn("words", [j["name"] for j in (listed["items"] if isinstance(listed, dict) else listed)])
+            r = ctl("exec", "words", "--", "hostname")  # looked up on the jail's PATH
+            self.assertEqual((r.returncode, r.stdout), (0, "words\n"), r.stderr)
+            env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % J.port, JAILD_TOKEN=J.token,
+                       JAILCTL_CONFIG="/nonexistent")
+            r = subprocess.run([JAILCTL, "exec", "words", "--", "/bin/cat"], input="piped in\n", capture_output=True,
+                               text=True, env=env, timeout=60)
+            self.assertEqual((r.returncode, r.stdout), (0, "piped in\n"), r.stderr)
+            r = ctl("exec", "words", "-o", "json", "--", "/bin/sh", "-c", "exit 3")
+            self.assertEqual((r.returncode, json.loads(r.stdout)["exit_code"]), (3, 3), r)
+        finally:
+            ctl("destroy", "words")
+
+    def test_version_and_unknown_verbs(self):
+        r = ctl("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^jailctl \d+\.\d+")
+        r = ctl("frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown verb 'frobnicate'", r.stderr)
+
 if __name__ == "__main__":
     run(__name__)
