@@ -130,6 +130,8 @@ static void c_msg(wslay_event_context_ptr ws, const struct wslay_event_on_msg_re
 	const char *reason = json_string_value(json_object_get(j, "reason"));
 	if (type && strcmp(type, "session") == 0) {
 		snprintf(c->session, sizeof c->session, "%s", json_string_value(json_object_get(j, "id")) ?: "");
+		if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+			fprintf(stderr, "jailctl: console session %s (~. at the start of a line detaches)\r\n", c->session);
 	} else if (type && (strcmp(type, "exit") == 0 || strcmp(type, "detached") == 0)) {
 		c->exited = strcmp(type, "exit") == 0;
 		snprintf(c->exit_reason, sizeof c->exit_reason, "%s", reason ? reason : type);
@@ -328,6 +330,23 @@ int console_run(const struct settings *s, const char *name, const char *session)
 	}
 	make_raw();
 	bool detach = false, at_line_start = true, tilde = false, stdin_open = true;
+	/* escape sequences on input are the terminal's (its answer to the shell's cursor
+	 * query, an arrow key): they leave "the start of a line" where it was */
+	int esc = 0; /* 0: none, 1: after ESC, 2: in CSI (ESC [ ... final), 3: ESC O x */
+	if (isatty(STDIN_FILENO)) {
+		/* the shell learns this terminal's size at once; on a re-attach a size that
+		 * changes and changes back makes a full-screen program draw its screen again */
+		if (session) {
+			struct winsize w0;
+			if (ioctl(STDIN_FILENO, TIOCGWINSZ, &w0) == 0 && w0.ws_row > 1) {
+				char msg[80];
+				int m = snprintf(msg, sizeof msg, "{\"type\":\"resize\",\"cols\":%u,\"rows\":%u}", w0.ws_col,
+						 w0.ws_row - 1u);
+				send_msg(ws, WSLAY_TEXT_FRAME, msg, (size_t)m);
+			}
+		}
+		send_size(ws);
+	}
 	if (c.extra.len)
 		wslay_event_recv(ws);
 	while (!detach && (wslay_event_want_read(ws) || wslay_event_want_write(ws))) {
@@ -371,12 +390,21 @@ int console_run(const struct settings *s, const char *name, const char *session)
 					}
 					if (ch != '~')
 						outb[o++] = '~';
-				} else if (at_line_start && ch == '~') {
+				} else if (at_line_start && ch == '~' && esc == 0) {
 					tilde = true;
 					continue;
 				}
 				outb[o++] = ch;
-				at_line_start = ch == '\r' || ch == '\n';
+				if (esc == 1)
+					esc = ch == '[' ? 2 : ch == 'O' ? 3 : 0;
+				else if (esc == 2)
+					esc = ch >= 0x40 && ch <= 0x7e ? 0 : 2;
+				else if (esc == 3)
+					esc = 0;
+				else if (ch == '\033')
+					esc = 1;
+				else
+					at_line_start = ch == '\r' || ch == '\n';
 			}
 			if (o)
 				send_msg(ws, WSLAY_BINARY_FRAME, outb, o);

@@ -95,6 +95,18 @@ class Console(unittest.TestCase):
         self.t.wait(r"^BACK6", timeout=5)
         self.assertNotRegex(self.t.screen(), r"(?m)^SLEPT")
 
+    def test_detach_works_when_the_shell_asks_the_terminal_where_the_cursor_is(self):
+        # a prompt that asks for the cursor position (as busybox ash's line editing
+        # does): the terminal's answer arrives as input and must not count as typing
+        self.t.keys("PS1=\"$(printf '\\033[6n')Q> \"", "Enter")
+        self.t.wait(r"Q> $")
+        import time
+        self.t.keys("Enter")
+        time.sleep(0.5)
+        self.t.keys("~.")
+        self.t.wait(r"jailctl: detached")
+        self.t.wait(r"JAILCTL-RC=0")
+
     def test_detach_and_reattach_sees_what_happened_meanwhile(self):
         self.t.keys("sleep 1; echo LATER$((7*6))", "Enter")
         self.t.keys("Enter", "~.")
