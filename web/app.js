@@ -82,7 +82,7 @@ function sessionExpired(body) {
 }
 
 function forget() {
-  S.who = null; S.token = null; S.csrf = null;
+  S.who = null; S.token = null; S.csrf = null; S.onEvent = null;
   sessionStorage.removeItem('jaild.token'); sessionStorage.removeItem('jaild.csrf');
   stopEvents();
 }
@@ -245,6 +245,7 @@ async function jailsPage() {
   }
   const empty = h('p', { class: 'muted', hidden: true }, 'No jails yet. Create one.');
   async function load() {
+    if (!S.who) return; // a reload an event scheduled, come after the user logged out
     try {
       const q = filter && filter.value ? '&tenant=' + encodeURIComponent(filter.value) : '';
       const r = await api('GET', '/api/jails?limit=1000' + q);
@@ -583,8 +584,12 @@ async function route() {
 }
 
 async function start() {
-  try { S.who = await api('GET', '/api/session'); }
-  catch { S.who = null; }
+  // without a token or a login's CSRF token this tab has no session to ask about (and
+  // asking would only log a 401 in the console)
+  if (S.token || S.csrf) {
+    try { S.who = await api('GET', '/api/session'); }
+    catch { S.who = null; }
+  }
   if (!S.who) { forget(); return loginPage(); }
   document.getElementById('nav').hidden = false;
   document.querySelectorAll('#nav [data-admin]').forEach((a) => { a.hidden = !S.who.admin; });
