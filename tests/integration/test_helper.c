@@ -141,30 +141,30 @@ int main(int argc, char **argv)
 	r.spec.nmounts = 1;
 	strcpy(r.spec.mounts[0].source, "/etc");
 	strcpy(r.spec.mounts[0].target, "/mnt/etc");
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID);
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "mounts[0].source") == 0);
 	unlink("/var/tmp/allowed/link");
 	CHECK(symlink("/etc", "/var/tmp/allowed/link") == 0);
 	strcpy(r.spec.mounts[0].source, "/var/tmp/allowed/link");
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strstr(out.msg, "symlink"));
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strstr(out.msg, "symlink") && strcmp(out.field, "mounts[0].source") == 0);
 	strcpy(r.spec.mounts[0].source, "/var/tmp/allowed");
 	strcpy(r.spec.mounts[0].target, "/proc/sys");
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID);
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "mounts[0].target") == 0);
 	/* a template that is a path */
 	spec_base(&r, "victim");
 	r.h.type = MSG_START;
 	r.slot = 3;
 	strcpy(r.spec.tmpl, "../jails");
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID);
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "template") == 0);
 	/* a console on a jail that is not running, or on a name that is a path */
 	struct req_console con = { .h.type = MSG_CONSOLE, .rows = 24, .cols = 80 };
 	strcpy(con.name, "victim");
 	CHECK(ask(sock, &con, 0, NULL, &out) == ERR_WRONG_STATE);
 	strcpy(con.name, "../victim");
-	CHECK(ask(sock, &con, 0, NULL, &out) == ERR_INVALID);
+	CHECK(ask(sock, &con, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "name") == 0);
 	/* destroy of a name with a slash: refused before any file is touched */
 	struct req_name d = { .h.type = MSG_DESTROY };
 	strcpy(d.name, "victim/..");
-	CHECK(ask(sock, &d, 0, NULL, &out) == ERR_INVALID);
+	CHECK(ask(sock, &d, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "name") == 0);
 	struct stat st;
 	CHECK(stat("/var/tmp", &st) == 0);
 	strcpy(d.name, "victim");
