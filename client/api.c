@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct buf {
@@ -178,4 +179,67 @@ int api_fail(int status, json_t *answer, const char *what)
 	if (status < 0 || status >= 500)
 		return EXIT_SERVER;
 	return EXIT_FAIL;
+}
+
+/* api_raw: the answer goes to out while it is a 2xx (checked on the first bytes), else
+ * it is collected for the error message. */
+struct raw_out {
+	CURL *c;
+	FILE *out;
+	struct buf err;
+	int decided; /* 0: not yet, 1: to out, 2: collected */
+};
+
+static size_t raw_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct raw_out *r = arg;
+	if (!r->decided) {
+		long status = 0;
+		curl_easy_getinfo(r->c, CURLINFO_RESPONSE_CODE, &status);
+		r->decided = status >= 200 && status < 300 && r->out ? 1 : 2;
+	}
+	if (r->decided == 2)
+		return collect(p, size, n, &r->err);
+	return fwrite(p, size, n, r->out) == n ? size * n : 0;
+}
+
+static size_t raw_read(char *p, size_t size, size_t n, void *arg)
+{
+	return fread(p, size, n, (FILE *)arg) * size;
+}
+
+int api_raw(const struct settings *s, const char *method, const char *path, FILE *in, FILE *out, json_t **json, char *err,
+	    size_t errlen)
+{
+	struct curl_slist *h = NULL;
+	CURL *c = request(s, method, path, NULL, &h, err, errlen);
+	*json = NULL;
+	if (!c)
+		return -1;
+	struct raw_out r = { .c = c, .out = out };
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, raw_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	if (in) {
+		/* the body streams from in: its size when it is a file, chunked from a pipe */
+		struct stat st;
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, raw_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, in);
+		if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
+			curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+	}
+	CURLcode rc = curl_easy_perform(c);
+	long status = -1;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else
+		snprintf(err, errlen, "cannot reach jaild at %s: %s", s->url, curl_easy_strerror(rc));
+	if (r.err.len)
+		*json = json_loads(r.err.data, 0, NULL);
+	free(r.err.data);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return (int)status;
 }

@@ -3,6 +3,7 @@
 #define JAILCTL_API_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 struct settings {
 	char url[512];    /* http://127.0.0.1:8080 */
@@ -29,6 +30,11 @@ int api_call(const struct settings *s, const char *method, const char *path, jso
  * why); a refusal's JSON body goes to *error. */
 int api_stream(const struct settings *s, const char *path, json_t *body, void (*on_line)(void *arg, json_t *line), void *arg,
 	       json_t **error, char *err, size_t errlen);
+/* A request whose body (in, may be NULL) or answer (out, may be NULL) is not JSON but a
+ * stream of bytes (a tar archive): the body is read from in, a 2xx answer is written to
+ * out; any other answer, or a JSON one with no out, is parsed into *json. */
+int api_raw(const struct settings *s, const char *method, const char *path, FILE *in, FILE *out, json_t **json, char *err,
+	    size_t errlen);
 /* Maps a status to an exit code and prints the server's error message. */
 int api_fail(int status, json_t *answer, const char *what);
 

@@ -32,6 +32,10 @@ static int usage(void)
 		"  wait NAME --state STATE [--timeout SECONDS]\n"
 		"  tenant list | tenant create NAME | tenant show NAME | tenant delete NAME [--force]\n"
 		"  token list TENANT | token create TENANT NAME [--role tenant|admin] [--expires TIME] | token revoke TENANT ID\n"
+		"  user list TENANT | user create TENANT NAME (password on stdin) | user delete TENANT NAME\n"
+		"  snapshot list NAME | snapshot create|restore|delete NAME SNAP\n"
+		"  export NAME [FILE] | import FILE|- [--name NEW] [--start]\n"
+		"  host | templates | audit [--limit N] [--tenant T] | consoles [--jail NAME]\n"
 		"settings: --url/--token, else JAILD_URL/JAILD_TOKEN, else ~/.config/jailctl.conf (url = ..., token = ...)\n");
 	return EXIT_USAGE;
 }
@@ -650,10 +654,141 @@ static int cmd_token(int argc, char **argv)
 	return usage();
 }
 
+/* snapshot list NAME | snapshot create|restore|delete NAME SNAP */
+static int cmd_snapshot(int argc, char **argv)
+{
+	char path[300];
+	if (argc == 2 && strcmp(argv[0], "list") == 0) {
+		snprintf(path, sizeof path, "/api/jails/%s/snapshots", argv[1]);
+		return simple("GET", path, NULL, 200, argv[1]);
+	}
+	if (argc != 3)
+		return usage();
+	if (strcmp(argv[0], "create") == 0) {
+		snprintf(path, sizeof path, "/api/jails/%s/snapshots", argv[1]);
+		return simple("POST", path, json_pack("{ss}", "name", argv[2]), 201, argv[1]);
+	}
+	snprintf(path, sizeof path, "/api/jails/%s/snapshots/%s%s", argv[1], argv[2], strcmp(argv[0], "restore") == 0 ? "/restore" : "");
+	if (strcmp(argv[0], "restore") == 0)
+		return simple("POST", path, NULL, 200, argv[1]);
+	if (strcmp(argv[0], "delete") == 0)
+		return simple("DELETE", path, NULL, 204, argv[1]);
+	return usage();
+}
+
+/* user list TENANT | user create TENANT NAME (password on stdin) | user delete TENANT NAME */
+static int cmd_user(int argc, char **argv)
+{
+	char path[300];
+	if (argc < 2)
+		return usage();
+	snprintf(path, sizeof path, "/api/tenants/%s/users", argv[1]);
+	if (argc == 2 && strcmp(argv[0], "list") == 0)
+		return simple("GET", path, NULL, 200, argv[1]);
+	if (argc == 3 && strcmp(argv[0], "create") == 0) {
+		char pw[512];
+		if (isatty(STDIN_FILENO))
+			fprintf(stderr, "password for %s: ", argv[2]);
+		if (!fgets(pw, sizeof pw, stdin)) {
+			fprintf(stderr, "jailctl: no password on standard input\n");
+			return EXIT_USAGE;
+		}
+		pw[strcspn(pw, "\r\n")] = '\0';
+		return simple("POST", path, json_pack("{ssss}", "name", argv[2], "password", pw), 201, argv[2]);
+	}
+	if (argc == 3 && strcmp(argv[0], "delete") == 0) {
+		snprintf(path, sizeof path, "/api/tenants/%s/users/%s", argv[1], argv[2]);
+		return simple("DELETE", path, NULL, 204, argv[2]);
+	}
+	return usage();
+}
+
+/* A GET whose answer is printed as it is: host, audit, consoles, templates. */
+static int cmd_get(const char *path, int argc, char **argv, const char *const *flags)
+{
+	char full[512];
+	snprintf(full, sizeof full, "%s", path);
+	for (int i = 0; i < argc; i++) {
+		bool known = false;
+		for (const char *const *f = flags; f && *f; f++)
+			if (strcmp(argv[i], *f) == 0 && i + 1 < argc) {
+				snprintf(full + strlen(full), sizeof full - strlen(full), "%s%s=%s", strchr(full, '?') ? "&" : "?", *f + 2,
+					 argv[i + 1]);
+				known = true;
+			}
+		if (!known)
+			return usage();
+		i++;
+	}
+	return simple("GET", full, NULL, 200, path);
+}
+
+/* export NAME [FILE]: the jail as a tar stream (to stdout without FILE);
+ * import FILE [--name NEW] [--start]: a jail from such a stream ("-": stdin) */
+static int cmd_export(int argc, char **argv)
+{
+	if (argc < 1 || argc > 2)
+		return usage();
+	char path[300], err[512] = "";
+	snprintf(path, sizeof path, "/api/jails/%s/export", argv[0]);
+	FILE *out = argc == 2 ? fopen(argv[1], "we") : stdout;
+	if (!out) {
+		fprintf(stderr, "jailctl: %s: %s\n", argv[1], strerror(errno));
+		return EXIT_FAIL;
+	}
+	json_t *refusal = NULL;
+	int st = api_raw(&S, "GET", path, NULL, out, &refusal, err, sizeof err);
+	if (out != stdout && fclose(out) != 0 && st == 200)
+		st = -1, snprintf(err, sizeof err, "writing %s: %s", argv[1], strerror(errno));
+	if (st == 200)
+		return EXIT_OK;
+	if (argc == 2)
+		unlink(argv[1]); /* an error is not left behind as a tarball */
+	int code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, refusal, argv[0]);
+	json_decref(refusal);
+	return code;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage();
+	char path[300] = "/api/jails/import", err[512] = "";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			snprintf(path + strlen(path), sizeof path - strlen(path), "%sname=%s", strchr(path, '?') ? "&" : "?", argv[++i]);
+		else if (strcmp(argv[i], "--start") == 0)
+			snprintf(path + strlen(path), sizeof path - strlen(path), "%sstart=1", strchr(path, '?') ? "&" : "?");
+		else
+			return usage();
+	}
+	FILE *in = strcmp(argv[0], "-") == 0 ? stdin : fopen(argv[0], "re");
+	if (!in) {
+		fprintf(stderr, "jailctl: %s: %s\n", argv[0], strerror(errno));
+		return EXIT_FAIL;
+	}
+	json_t *answer = NULL;
+	int st = api_raw(&S, "POST", path, in, NULL, &answer, err, sizeof err);
+	if (in != stdin)
+		fclose(in);
+	if (st == 201) {
+		if (S.json)
+			print_json(answer);
+		else
+			printf("%s imported (%s)\n", str(answer, "name"), str(answer, "state"));
+		json_decref(answer);
+		return EXIT_OK;
+	}
+	int code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, answer, argv[0]);
+	json_decref(answer);
+	return code;
+}
+
 static bool known_verb(const char *v)
 {
 	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
-					     "console", "apply", "wait", "tenant", "token" };
+					     "console", "apply", "wait", "tenant", "token", "snapshot", "user", "host",
+					     "audit", "consoles", "templates", "export", "import" };
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(v, verbs[i]) == 0)
 			return true;
@@ -721,6 +856,22 @@ int main(int argc, char **argv)
 		rc = cmd_tenant(n, rest);
 	else if (strcmp(verb, "token") == 0)
 		rc = cmd_token(n, rest);
+	else if (strcmp(verb, "snapshot") == 0)
+		rc = cmd_snapshot(n, rest);
+	else if (strcmp(verb, "user") == 0)
+		rc = cmd_user(n, rest);
+	else if (strcmp(verb, "host") == 0 && n == 0)
+		rc = simple("GET", "/api/host", NULL, 200, "host");
+	else if (strcmp(verb, "templates") == 0 && n == 0)
+		rc = simple("GET", "/api/templates", NULL, 200, "templates");
+	else if (strcmp(verb, "audit") == 0)
+		rc = cmd_get("/api/audit", n, rest, (const char *const[]){ "--limit", "--tenant", "--action", "--status", NULL });
+	else if (strcmp(verb, "consoles") == 0)
+		rc = cmd_get("/api/consoles", n, rest, (const char *const[]){ "--jail", "--limit", NULL });
+	else if (strcmp(verb, "export") == 0)
+		rc = cmd_export(n, rest);
+	else if (strcmp(verb, "import") == 0)
+		rc = cmd_import(n, rest);
 	else if (!known_verb(verb)) {
 		fprintf(stderr, "jailctl: unknown verb '%s' (jailctl --help lists them)\n", verb);
 		rc = EXIT_USAGE;

@@ -271,6 +271,36 @@ class Words(unittest.TestCase):
         finally:
             ctl("destroy", "words")
 
+    def test_snapshots_export_import_and_the_read_verbs(self):
+        self.assertEqual(ctl("create", "kept", "--start").returncode, 0)
+        work = tempfile.mkdtemp()
+        try:
+            self.assertEqual(ctl("exec", "kept", "--", "/bin/sh", "-c", "echo v1 > /root/f").returncode, 0)
+            self.assertEqual(ctl("snapshot", "create", "kept", "s1").returncode, 0)
+            ctl("exec", "kept", "--", "/bin/sh", "-c", "echo v2 > /root/f")
+            self.assertEqual(ctl("snapshot", "restore", "kept", "s1").returncode, 0)
+            self.assertEqual(ctl("exec", "kept", "--", "cat", "/root/f").stdout, "v1\n")
+            listed = json.loads(ctl("snapshot", "list", "kept").stdout)
+            self.assertEqual([x["name"] for x in listed["items"]], ["s1"])
+            tar = os.path.join(work, "kept.tar")
+            self.assertEqual(ctl("export", "kept", tar).returncode, 0)
+            r = ctl("import", tar, "--name", "kept2", "--start")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(ctl("exec", "kept2", "--", "cat", "/root/f").stdout, "v1\n")
+            # an error is not saved as a tarball
+            r = ctl("export", "nosuch", os.path.join(work, "nosuch.tar"))
+            self.assertEqual(r.returncode, 3)
+            self.assertFalse(os.path.exists(os.path.join(work, "nosuch.tar")))
+            for verb in (["host"], ["templates"], ["audit", "--limit", "3"], ["consoles", "--jail", "kept"]):
+                r = ctl(*verb)
+                self.assertEqual(r.returncode, 0, (verb, r.stderr))
+                json.loads(r.stdout)
+            self.assertEqual(ctl("snapshot", "delete", "kept", "s1").returncode, 0)
+        finally:
+            ctl("destroy", "kept")
+            ctl("destroy", "kept2")
+            subprocess.run(["rm", "-rf", work])
+
     def test_version_and_unknown_verbs(self):
         r = ctl("--version")
         self.assertEqual(r.returncode, 0)
