@@ -334,16 +334,56 @@ async function jailPage(name, tab) {
   if (tab === 'snapshots') return snapshotsTab(jail, body);
   if (tab === 'audit') return auditTab(jail, body);
   const u = jail.usage || {};
-  const spec = Object.fromEntries(Object.entries(jail).filter(([k]) => !['usage', 'state', 'pid', 'jid', 'error'].includes(k)));
-  body.append(
+  const none = (v) => (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length) ? '–' : v);
+  const allowed = Object.entries(jail.allow || {}).filter(([, v]) => v).map(([k]) => k.replace('_', ' '));
+  const settings = [
+    ['Template', jail.template + ' (' + jail.type + ')'], ['Tenant', jail.tenant], ['Hostname', jail.hostname],
+    ['Addresses', none([...(jail.ip4 || []), ...(jail.ip6 || [])].join(', '))],
+    ['Command', (jail.command || []).join(' ')],
+    ['Starts with jaild', jail.boot ? 'yes, priority ' + jail.priority : 'no'],
+    ['Mounts', none((jail.mounts || []).map((m) => `${m.source} → ${m.target}${m.readonly ? ' (read-only)' : ''}`).join(', '))],
+    ['Allowed', none(allowed.join(', '))],
+  ];
+  body.append(...[
     h('div', { class: 'card grid' },
       h('div', null, h('div', { class: 'muted' }, 'Memory'), bytes(u.memory)),
       h('div', null, h('div', { class: 'muted' }, 'Processes'), String(u.procs ?? '–')),
       h('div', null, h('div', { class: 'muted' }, 'CPU seconds'), u.cpu_seconds !== undefined ? u.cpu_seconds.toFixed(2) : '–'),
       h('div', null, h('div', { class: 'muted' }, 'Started'), jail.started_at || '–')),
     jail.error ? h('p', { class: 'banner bad' }, jail.error) : null,
-    h('h2', null, 'Spec'), h('pre', null, JSON.stringify(spec, null, 2)));
+    h('h2', null, 'Settings'),
+    h('dl', { class: 'card settings' }, settings.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, String(v))])),
+    h('h2', null, 'Limits'), limitsForm(jail)].filter(Boolean)); // (append would print a null)
   S.onEvent = (ev) => { if (ev.target === name) jailPage(name, tab); };
+}
+
+// The jail's limits, changed in place (a merge patch: an emptied field goes back to the
+// host's default); a running jail gets them at once.
+function limitsForm(jail) {
+  const l = jail.limits || {};
+  const input = (name, value, attrs) => h('input', Object.assign({ name: 'limits.' + name, value: value ?? '' }, attrs || {}));
+  const form = h('form', { class: 'card', 'aria-label': 'Limits' },
+    field('Processes', input('maxproc', l.maxproc, { inputmode: 'numeric' }), 'empty: the host\'s default'),
+    field('Memory', input('memoryuse', l.memoryuse, { placeholder: '256M' }), 'like 256M or 2G; empty: the host\'s default'),
+    field('CPU (% of one CPU)', input('pcpu', l.pcpu, { inputmode: 'numeric' })),
+    field('Open files', input('openfiles', l.openfiles, { inputmode: 'numeric' })),
+    l.disk ? h('p', { class: 'muted' }, 'Disk: ' + l.disk + ' (set when the jail was made; it can only grow, through the API)') : null,
+    h('div', { class: 'form-error', role: 'alert' }),
+    h('button', { class: 'primary', type: 'submit' }, 'Save limits'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const limits = {};
+    for (const k of ['maxproc', 'memoryuse', 'pcpu', 'openfiles']) {
+      const v = form.elements['limits.' + k].value.trim();
+      limits[k] = v === '' ? null : (k === 'memoryuse' ? v : Number(v));
+    }
+    try {
+      await api('PATCH', `/api/jails/${jail.name}`, { limits });
+      toast('Limits saved');
+    } catch (e) { showError(form, e); }
+  });
+  return form;
 }
 
 function shellTab(jail, body) {

@@ -24,7 +24,7 @@ int visible_jail(struct request *rq, struct response *rs, const char *name, stru
 {
 	struct err e;
 	if (!valid_name(name)) {
-		resp_errorf(rs, ERR_INVALID, "name", "jail name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+		resp_errorf(rs, ERR_INVALID, "name", "jail name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 		return -1;
 	}
 	if (jail_refresh(name, row, live, &e) < 0) {

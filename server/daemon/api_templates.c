@@ -105,7 +105,7 @@ void h_templates_create(struct request *rq, struct response *rs)
 		snprintf(sha, sizeof sha, "%s", want);
 	}
 	if (!valid_name(r.name))
-		return resp_errorf(rs, ERR_INVALID, "name", "template name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+		return resp_errorf(rs, ERR_INVALID, "name", "template name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 	bool existed = store_template_exists(J.st, r.name);
 	if (existed && !r.replace)
 		return resp_errorf(rs, ERR_CONFLICT, "name", "template %s exists; publish a new version with replace", r.name);

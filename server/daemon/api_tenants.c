@@ -23,7 +23,7 @@ static int visible_tenant(struct request *rq, struct response *rs, struct tenant
 	struct err e;
 	const char *name = rq->params[0];
 	if (!valid_name(name)) {
-		resp_errorf(rs, ERR_INVALID, "name", "tenant name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+		resp_errorf(rs, ERR_INVALID, "name", "tenant name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 		return -1;
 	}
 	if (!is_admin(rq) && strcmp(name, rq->who.tenant) != 0) {
@@ -150,7 +150,7 @@ void h_tenants_list(struct request *rq, struct response *rs)
 
 static int check_tenant_name(json_t *v, const char *f, struct err *e)
 {
-	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must match ^[a-z0-9][a-z0-9-]{0,62}$", f);
+	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", f);
 }
 
 static int check_quotas_field(json_t *v, const char *f, struct err *e)

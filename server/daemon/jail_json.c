@@ -18,7 +18,7 @@ static int check_hostname(json_t *v, const char *f, struct err *e)
 
 static int check_name_value(json_t *v, const char *f, struct err *e)
 {
-	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must match ^[a-z0-9][a-z0-9-]{0,62}$", f);
+	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", f);
 }
 
 static int check_type(json_t *v, const char *f, struct err *e)

@@ -165,7 +165,7 @@ static int helper_snap(uint32_t type, const char *name, const char *snap, struct
 
 static int check_snap_name(const char *snap, struct err *e)
 {
-	return valid_name(snap) ? 0 : err_field(e, ERR_INVALID, "name", "snapshot name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+	return valid_name(snap) ? 0 : err_field(e, ERR_INVALID, "name", "snapshot name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 }
 
 int jail_snapshot_create(const char *name, const char *snap, struct snapshot_row *out, struct err *e)

@@ -1105,30 +1105,51 @@ static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct 
 	DONE(st);
 	if (tenant_usage(s, db_slot, tenant_id, &u, &unlimited_mem, &unlimited_proc, &unlimited_disk, e))
 		return -1;
+	/* quotas are the provider's: a tenant lowers its own use, or asks */
+	char qa[32], ua[32];
 	if (q.jails >= 0 && u.jails > q.jails)
-		return err_field(e, ERR_QUOTA, "quotas.jails", "tenant %s may have %lld jails and has %lld; destroy one or raise its jails quota",
-				 name, (long long)q.jails, (long long)(u.jails - 1));
+		return err_field(e, ERR_QUOTA, "quotas.jails",
+				 "tenant %s may have %lld jails and has %lld; destroy one, or ask your provider for a larger quota", name,
+				 (long long)q.jails, (long long)(u.jails - 1));
 	if (q.ip4 >= 0 && u.ip4 > q.ip4)
-		return err_field(e, ERR_QUOTA, "quotas.ip4", "tenant %s may hold %lld IPv4 addresses and this would make %lld; free one or raise its ip4 quota",
+		return err_field(e, ERR_QUOTA, "quotas.ip4",
+				 "tenant %s may hold %lld IPv4 addresses and this would make %lld; free one, or ask your provider for a "
+				 "larger quota",
 				 name, (long long)q.ip4, (long long)u.ip4);
-	if (q.memoryuse >= 0 && unlimited_mem)
-		return err_field(e, ERR_QUOTA, "limits.memoryuse", "tenant %s has a memoryuse quota (%lld bytes): every jail must set limits.memoryuse",
-				 name, (long long)q.memoryuse);
-	if (q.memoryuse >= 0 && u.memoryuse > q.memoryuse)
-		return err_field(e, ERR_QUOTA, "limits.memoryuse", "tenant %s may use %lld bytes of memory and its jails would have %lld; lower limits.memoryuse or raise the quota",
-				 name, (long long)q.memoryuse, (long long)u.memoryuse);
+	if (q.memoryuse >= 0 && unlimited_mem) {
+		size_human(q.memoryuse, qa, sizeof qa);
+		return err_field(e, ERR_QUOTA, "limits.memoryuse",
+				 "tenant %s has %s of memory in all: every jail needs limits.memoryuse (\"256M\", say)", name, qa);
+	}
+	if (q.memoryuse >= 0 && u.memoryuse > q.memoryuse) {
+		size_human(q.memoryuse, qa, sizeof qa);
+		size_human(u.memoryuse, ua, sizeof ua);
+		return err_field(e, ERR_QUOTA, "limits.memoryuse",
+				 "tenant %s may use %s of memory and its jails would have %s; lower limits.memoryuse, or ask your "
+				 "provider for a larger quota",
+				 name, qa, ua);
+	}
 	if (q.maxproc >= 0 && unlimited_proc)
-		return err_field(e, ERR_QUOTA, "limits.maxproc", "tenant %s has a maxproc quota (%lld): every jail must set limits.maxproc",
-				 name, (long long)q.maxproc);
+		return err_field(e, ERR_QUOTA, "limits.maxproc",
+				 "tenant %s may run %lld processes in all: every jail needs limits.maxproc", name, (long long)q.maxproc);
 	if (q.maxproc >= 0 && u.maxproc > q.maxproc)
-		return err_field(e, ERR_QUOTA, "limits.maxproc", "tenant %s may run %lld processes and its jails would allow %lld; lower limits.maxproc or raise the quota",
+		return err_field(e, ERR_QUOTA, "limits.maxproc",
+				 "tenant %s may run %lld processes and its jails would allow %lld; lower limits.maxproc, or ask your "
+				 "provider for a larger quota",
 				 name, (long long)q.maxproc, (long long)u.maxproc);
-	if (q.disk >= 0 && unlimited_disk)
-		return err_field(e, ERR_QUOTA, "limits.disk", "tenant %s has a disk quota (%lld bytes): every jail must set limits.disk",
-				 name, (long long)q.disk);
-	if (q.disk >= 0 && u.disk > q.disk)
-		return err_field(e, ERR_QUOTA, "limits.disk", "tenant %s may use %lld bytes of disk and its jails would have %lld; lower limits.disk or raise the quota",
-				 name, (long long)q.disk, (long long)u.disk);
+	if (q.disk >= 0 && unlimited_disk) {
+		size_human(q.disk, qa, sizeof qa);
+		return err_field(e, ERR_QUOTA, "limits.disk",
+				 "tenant %s has %s of disk in all: every jail needs limits.disk (\"1G\", say)", name, qa);
+	}
+	if (q.disk >= 0 && u.disk > q.disk) {
+		size_human(q.disk, qa, sizeof qa);
+		size_human(u.disk, ua, sizeof ua);
+		return err_field(e, ERR_QUOTA, "limits.disk",
+				 "tenant %s may use %s of disk and its jails would have %s; lower limits.disk, or ask your provider for "
+				 "a larger quota",
+				 name, qa, ua);
+	}
 	return 0;
 }
 

@@ -70,3 +70,18 @@ int duration_parse(const char *s, int64_t *seconds)
 	*seconds = v * unit;
 	return 0;
 }
+
+void size_human(int64_t v, char *buf, size_t n)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double x = (double)v;
+	int u = 0;
+	while (x >= 1024 && u < 5)
+		x /= 1024, u++;
+	if (u == 0)
+		snprintf(buf, n, "%lld bytes", (long long)v);
+	else if (x == (double)(int64_t)x)
+		snprintf(buf, n, "%lld %s", (long long)x, units[u]);
+	else
+		snprintf(buf, n, "%.1f %s", x, units[u]);
+}

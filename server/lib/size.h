@@ -9,6 +9,8 @@
 int size_parse(const char *s, int64_t *out);
 /* Formats the largest exact unit: 268435456 -> "256M". */
 void size_format(int64_t v, char *buf, size_t n);
+/* For people: 4294967296 -> "4 GiB", 1610612736 -> "1.5 GiB", 500 -> "500 bytes". */
+void size_human(int64_t v, char *buf, size_t n);
 
 /* Durations as people write them: digits with s, m, h or d ("90s", "5m", "1h"); bare
  * digits are seconds. Returns 0 or -1. */

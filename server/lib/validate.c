@@ -216,7 +216,7 @@ int limits_check(const struct jail_limits *l, struct err *e)
 int spec_check(const struct jail_spec *s, struct err *e)
 {
 	if (!str_terminated(s->name, sizeof s->name) || !valid_name(s->name))
-		return err_field(e, ERR_INVALID, "name", "name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+		return err_field(e, ERR_INVALID, "name", "name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 	if (!str_terminated(s->hostname, sizeof s->hostname) || !valid_hostname(s->hostname))
 		return err_field(e, ERR_INVALID, "hostname", "hostname must be a valid DNS name (letters, digits, '-' and '.', at most 253 characters)");
 	if (!str_terminated(s->tmpl, sizeof s->tmpl) || !valid_name(s->tmpl))

@@ -119,7 +119,7 @@ static int check_spec(const struct req_spec *r, struct err *e)
 static int check_name(const char *name, struct err *e)
 {
 	if (!valid_name(name))
-		return err_field(e, ERR_INVALID, "name", "jail name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+		return err_field(e, ERR_INVALID, "name", "jail name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 	return 0;
 }
 
@@ -180,7 +180,7 @@ static int check_snap(const struct req_snap *r, struct err *e)
 	if (check_name(r->name, e))
 		return -1;
 	if (!valid_name(r->snap))
-		return err_field(e, ERR_INVALID, "name", "snapshot name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+		return err_field(e, ERR_INVALID, "name", "snapshot name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 	return 0;
 }
 
@@ -206,7 +206,7 @@ static int h_snap_delete(const void *req, const int *fds, struct reply *out, str
 
 static int check_template_name(const char *name, struct err *e)
 {
-	return valid_name(name) ? 0 : err_field(e, ERR_INVALID, "name", "template name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+	return valid_name(name) ? 0 : err_field(e, ERR_INVALID, "name", "template name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 }
 
 /* A tar stream is hostile input: unpacked by a chrooted child, owners bounded to the

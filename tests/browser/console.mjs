@@ -40,11 +40,14 @@ page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ step:
 const PROVOKED = {
   'a wrong password shows an error and no session': /\b401\b/,
   'an invalid create shows the API field error next to the field': /\b422\b/,
+  'the details, snapshots and audit tabs show the jail': /\b422\b/,
   'logging out ends the session; the app asks to log in': /\b401\b/,
 };
 
 await step('a wrong password shows an error and no session', async () => {
   await page.goto(URL_ + '/');
+  await page.getByRole('heading', { name: 'Log in to jaild' }).waitFor();
+  assert.equal(await page.locator('#nav').isVisible(), false, 'the menu shows before anyone logged in');
   await shot(page, '01-login');
   await page.getByLabel('Tenant', { exact: true }).fill(A.tenant);
   await page.getByLabel('User', { exact: true }).fill(A.user);
@@ -121,8 +124,27 @@ await step('reload the page and find the same shell session', async () => {
 
 await step('the details, snapshots and audit tabs show the jail', async () => {
   await page.getByRole('tab', { name: 'Overview' }).click();
-  await page.getByRole('heading', { name: 'Spec' }).waitFor();
+  await page.getByRole('heading', { name: 'Settings' }).waitFor();
   await shot(page, '08-jail-overview');
+  const nulls = await page.evaluate(() => {
+    const w = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+    let n = 0;
+    while (w.nextNode()) if (/^\s*(null|undefined)\s*$/.test(w.currentNode.nodeValue)) n++;
+    return n;
+  });
+  assert.equal(nulls, 0, 'the overview prints a literal null');
+  // limits are edited in place; a bad one is told next to its field
+  const limits = page.getByRole('form', { name: 'Limits' });
+  await limits.getByLabel('Memory', { exact: true }).fill('lots');
+  await limits.getByRole('button', { name: 'Save limits' }).click();
+  await limits.locator('.field.invalid[data-field="limits.memoryuse"]').waitFor();
+  await limits.getByLabel('Memory', { exact: true }).fill('');
+  await limits.getByLabel('Processes', { exact: true }).fill('48');
+  await limits.getByRole('button', { name: 'Save limits' }).click();
+  await page.getByText('Limits saved').waitFor();
+  const name = (await page.getByRole('heading', { level: 1 }).textContent()).replace('Jail ', '');
+  const saved = await page.evaluate(async (n) => (await (await fetch('/api/jails/' + n, { credentials: 'same-origin' })).json()).limits, name);
+  assert.equal(saved.maxproc, 48);
   await page.getByRole('tab', { name: 'Snapshots' }).click();
   await page.getByLabel('New snapshot', { exact: true }).fill('clean');
   await page.getByRole('button', { name: 'Take snapshot' }).click();
