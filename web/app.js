@@ -273,17 +273,21 @@ async function createDialog(done) {
   const type = h('select', { name: 'type' }, h('option', { value: 'thin' }, 'thin (shared template)'), h('option', { value: 'thick' }, 'thick (own copy)'));
   const ip4mode = h('select', { name: 'ip4' }, h('option', { value: 'auto' }, 'auto (from the pool)'),
     h('option', { value: 'explicit' }, 'explicit'), h('option', { value: 'none' }, 'internal (loopback only)'));
-  const ip4addr = h('input', { name: 'ip4addr', placeholder: '10.77.0.10', hidden: true, 'aria-label': 'IPv4 address' });
+  const ip4addr = h('input', { name: 'ip4addr', placeholder: 'an address of the pool', hidden: true, 'aria-label': 'IPv4 address' });
   ip4mode.addEventListener('change', () => { ip4addr.hidden = ip4mode.value !== 'explicit'; });
   const lim = (k, ph) => h('input', { name: 'limits.' + k, placeholder: ph, inputmode: k === 'memoryuse' || k === 'disk' ? 'text' : 'numeric' });
   const limits = { maxproc: lim('maxproc', '64'), memoryuse: lim('memoryuse', '256M'), pcpu: lim('pcpu', '100'), openfiles: lim('openfiles', '1024'), disk: lim('disk', '1G') };
   const mounts = S.who.admin ? h('textarea', { name: 'mounts', rows: 2, placeholder: '/srv/shared:/mnt/shared:ro' }) : null;
+  // an admin makes a jail for any tenant
+  const tenants = S.who.admin ? await api('GET', '/api/tenants?limit=1000').then((r) => r.items).catch(() => []) : [];
+  const tenant = S.who.admin ? h('select', { name: 'tenant' }, tenants.map((t) =>
+    h('option', { value: t.name, selected: t.name === S.who.tenant }, t.name))) : null;
   const start = h('input', { type: 'checkbox', name: 'start', checked: true });
   const form = h('form', { method: 'dialog' },
     h('h2', null, 'New jail'), field('Name', name, 'Lower-case letters, digits and dashes.'),
-    h('div', { class: 'grid' }, field('Template', tmpl), field('Type', type)),
+    h('div', { class: 'grid' }, field('Template', tmpl), field('Type', type), tenant ? field('Tenant', tenant) : null),
     field('IPv4', ip4mode), ip4addr,
-    h('fieldset', null, h('legend', null, 'Limits (empty: none)'),
+    h('fieldset', null, h('legend', null, 'Limits (empty: the host\'s default)'),
       h('div', { class: 'grid' }, field('Processes', limits.maxproc), field('Memory', limits.memoryuse), field('CPU %', limits.pcpu),
         field('Open files', limits.openfiles), field('Disk', limits.disk))),
     mounts ? field('Mounts (one per line: source:target[:rw])', mounts) : null,
@@ -296,6 +300,7 @@ async function createDialog(done) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);
     const spec = { name: name.value.trim(), template: tmpl.value, type: type.value };
+    if (tenant && tenant.value && tenant.value !== S.who.tenant) spec.tenant = tenant.value;
     spec.ip4 = ip4mode.value === 'auto' ? ['auto'] : ip4mode.value === 'none' ? [] : [ip4addr.value.trim()];
     const l = {};
     for (const [k, el] of Object.entries(limits)) {
@@ -467,7 +472,10 @@ function auditTable(items) {
     h('thead', null, h('tr', null, h('th', null, 'When'), h('th', null, 'Who'), h('th', null, 'What'), h('th', { class: 'opt' }, 'Target'),
       h('th', null, 'Status'), h('th', { class: 'opt' }, 'From'))),
     h('tbody', null, items.map((a) => h('tr', null, h('td', null, a.at), h('td', null, a.actor), h('td', null, a.action),
-      h('td', { class: 'opt' }, a.target), h('td', null, String(a.status)), h('td', { class: 'opt' }, a.source))))));
+      h('td', { class: 'opt' }, a.target,
+        // a console session's entry links its recording (asciicast, for asciinema play)
+        a.recording ? [' ', h('a', { href: a.recording, download: '' }, 'recording')] : null),
+      h('td', null, String(a.status)), h('td', { class: 'opt' }, a.source))))));
 }
 
 async function auditTab(jail, body) {

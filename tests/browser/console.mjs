@@ -192,6 +192,10 @@ await step('admin pages: tenants, tokens (secret shown once), audit, host', asyn
   await p.getByLabel('Token', { exact: true }).fill(process.env.ADMIN_TOKEN);
   await p.getByRole('button', { name: 'Use token' }).click();
   await p.getByRole('heading', { name: 'Jails' }).waitFor();
+  // an admin picks the tenant of a new jail
+  await p.getByRole('button', { name: 'New jail' }).click();
+  await p.getByRole('dialog').getByLabel('Tenant', { exact: true }).selectOption('globex');
+  await p.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
   await p.getByRole('link', { name: 'Tenants' }).click();
   await p.getByRole('table', { name: 'Tenants' }).getByText('acme').waitFor();
   await shot(p, '13-admin-tenants');
@@ -203,6 +207,7 @@ await step('admin pages: tenants, tokens (secret shown once), audit, host', asyn
   await shot(p, '14-admin-token-secret');
   await p.getByRole('link', { name: 'Audit' }).click();
   await p.getByRole('table', { name: 'Audit entries' }).waitFor();
+  await p.getByRole('link', { name: 'recording' }).first().waitFor(); // the shell session's
   await shot(p, '15-admin-audit');
   await p.getByRole('link', { name: 'Host' }).click();
   await p.getByRole('heading', { name: 'Preflight warnings' }).waitFor();
