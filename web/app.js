@@ -132,8 +132,10 @@ function stopEvents() { if (S.events) S.events.abort(); S.events = null; }
 
 // ---- forms with the API's field errors next to the field ----
 
+let fieldSeq = 0;
 function field(label, input, hint) {
-  const id = 'f-' + input.name.replace(/[^a-z0-9]/gi, '-');
+  // unique: two forms on a page may have inputs of the same name
+  const id = 'f-' + input.name.replace(/[^a-z0-9]/gi, '-') + '-' + ++fieldSeq;
   input.id = id;
   return h('div', { class: 'field', 'data-field': input.name },
     h('label', { for: id }, label), input, hint ? h('div', { class: 'muted' }, hint) : null,
@@ -522,7 +524,38 @@ async function templatesPage() {
       S.who.admin ? h('td', null, h('button', { type: 'button', class: 'danger', disabled: t.jails > 0 || t.name === 'minimal',
         onclick: async () => { if (confirm(`Delete template ${t.name}?`) && await act(`delete ${t.name}`, () => api('DELETE', `/api/templates/${t.name}`)) !== null) templatesPage(); } },
       'Delete')) : null))))),
-  S.who.admin ? h('p', { class: 'muted' }, 'Publish a template with POST /api/templates?name=NAME&sha256=HEX and the tarball as the body.') : null);
+  S.who.admin ? uploadTemplateForm() : null);
+}
+
+// A template from a root filesystem tarball: its SHA-256 is computed here and checked by
+// jaild, so a damaged upload publishes nothing.
+function uploadTemplateForm() {
+  const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
+  const file = h('input', { name: 'file', type: 'file', required: true, accept: '.tar,.tar.gz,.tgz,.tar.xz,.tar.zst' });
+  const replace = h('input', { type: 'checkbox', name: 'replace' });
+  const form = h('form', { class: 'card', 'aria-label': 'Publish a template' }, h('h2', null, 'Publish a template'),
+    h('div', { class: 'grid' }, field('Name', name), field('Root filesystem tarball', file)),
+    h('label', null, replace, ' Replace a template of that name (running jails keep the version they started with)'),
+    h('div', { class: 'form-error', role: 'alert' }), h('button', { class: 'primary', type: 'submit' }, 'Publish'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault(); clearErrors(form);
+    const f = file.files[0];
+    if (!f) return;
+    try {
+      const sum = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())))
+        .map((b) => b.toString(16).padStart(2, '0')).join('');
+      const q = new URLSearchParams({ name: name.value.trim(), sha256: sum });
+      if (replace.checked) q.set('replace', '1');
+      const headers = S.token ? { Authorization: 'Bearer ' + S.token } : {};
+      if (S.csrf) headers['X-CSRF-Token'] = S.csrf;
+      const r = await fetch('/api/templates?' + q, { method: 'POST', body: f, headers, credentials: 'same-origin' });
+      const body = await r.json().catch(() => ({}));
+      if (!r.ok) throw new ApiError(r.status, body);
+      toast(`template ${name.value.trim()} published`);
+      templatesPage();
+    } catch (e) { showError(form, e); }
+  });
+  return form;
 }
 
 async function tenantsPage() {
@@ -590,8 +623,38 @@ async function tenantPage(name) {
   });
   page('Tenant ' + name, qform, h('h2', null, 'Tokens'), tform, secretBox,
     h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Tokens' }, h('thead', null, h('tr', null, h('th', null, 'ID'), h('th', null, 'Name'),
-      h('th', null, 'Role'), h('th', { class: 'opt' }, 'Last used'), h('th', { class: 'opt' }, 'Expires'), h('th', null, ''))), tokens)));
+      h('th', null, 'Role'), h('th', { class: 'opt' }, 'Last used'), h('th', { class: 'opt' }, 'Expires'), h('th', null, ''))), tokens)),
+    h('h2', null, 'Users'), usersPart(name));
   loadTokens();
+}
+
+// The tenant's users, who log in from a browser: listed, added (with a password), removed.
+function usersPart(tenant) {
+  const rows = h('tbody');
+  const empty = h('p', { class: 'muted', hidden: true }, 'No users yet: add one to let this tenant log in from a browser.');
+  async function load() {
+    const r = await api('GET', `/api/tenants/${tenant}/users`).catch((e) => { toast(e.message, true); return { items: [] }; });
+    empty.hidden = r.items.length > 0;
+    rows.replaceChildren(...r.items.map((u) => h('tr', null, h('td', null, u.name), h('td', { class: 'opt' }, u.created_at || ''),
+      h('td', null, h('button', { type: 'button', class: 'danger', onclick: async () => {
+        if (!confirm(`Remove user ${u.name}? Their browser sessions end at once.`)) return;
+        await act('remove ' + u.name, () => api('DELETE', `/api/tenants/${tenant}/users/${u.name}`)); load();
+      } }, 'Remove')))));
+  }
+  const uname = h('input', { name: 'name', required: true, autocomplete: 'off' });
+  const pw = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
+  const form = h('form', { class: 'row', 'aria-label': 'New user' }, field('User', uname), field('Password', pw, 'at least 12 characters'),
+    h('button', { class: 'primary', type: 'submit' }, 'Add user'), h('div', { class: 'form-error', role: 'alert' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault(); clearErrors(form);
+    try {
+      await api('POST', `/api/tenants/${tenant}/users`, { name: uname.value.trim(), password: pw.value });
+      uname.value = ''; pw.value = ''; toast('user added'); load();
+    } catch (e) { showError(form, e); }
+  });
+  load();
+  return h('div', null, form, empty, h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Users' },
+    h('thead', null, h('tr', null, h('th', null, 'User'), h('th', { class: 'opt' }, 'Added'), h('th', null, ''))), rows)));
 }
 
 async function hostPage() {

@@ -5,6 +5,8 @@ import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
+import { execSync } from 'node:child_process';
 
 const URL_ = process.env.JAILD_URL;
 const SHOTS = process.env.SHOTS;
@@ -205,6 +207,15 @@ await step('admin pages: tenants, tokens (secret shown once), audit, host', asyn
   await p.locator('.secret').waitFor();
   assert.match(await p.locator('.secret').textContent(), /^jd_/);
   await shot(p, '14-admin-token-secret');
+  // users who log in from a browser: added with a password, removed
+  const users = p.getByRole('form', { name: 'New user' });
+  await users.getByLabel('User', { exact: true }).fill('bob');
+  await users.getByLabel('Password', { exact: true }).fill('bob correct horse');
+  await users.getByRole('button', { name: 'Add user' }).click();
+  await p.getByRole('table', { name: 'Users' }).getByText('bob').waitFor();
+  p.once('dialog', (d) => d.accept());
+  await p.getByRole('table', { name: 'Users' }).getByRole('row', { name: /bob/ }).getByRole('button', { name: 'Remove' }).click();
+  await p.getByRole('table', { name: 'Users' }).getByText('bob').waitFor({ state: 'detached' });
   await p.getByRole('link', { name: 'Audit' }).click();
   await p.getByRole('table', { name: 'Audit entries' }).waitFor();
   await p.getByRole('link', { name: 'recording' }).first().waitFor(); // the shell session's
@@ -214,6 +225,15 @@ await step('admin pages: tenants, tokens (secret shown once), audit, host', asyn
   await shot(p, '16-admin-host');
   await p.getByRole('link', { name: 'Templates' }).click();
   await p.getByRole('table', { name: 'Templates' }).getByText('minimal').waitFor();
+  // a template from a tarball picked in the page (a busybox userland)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tpl-'));
+  execSync(`mkdir -p ${dir}/root/bin && cp /bin/busybox ${dir}/root/bin/ && ln -s busybox ${dir}/root/bin/sh && tar -C ${dir}/root -czf ${dir}/tiny.tar.gz .`);
+  const up = p.getByRole('form', { name: 'Publish a template' });
+  await up.getByLabel('Name', { exact: true }).fill('tiny');
+  await up.getByLabel('Root filesystem tarball', { exact: true }).setInputFiles(`${dir}/tiny.tar.gz`);
+  await up.getByRole('button', { name: 'Publish' }).click();
+  await p.getByRole('table', { name: 'Templates' }).getByRole('cell', { name: 'tiny', exact: true }).waitFor();
+  fs.rmSync(dir, { recursive: true, force: true });
   await shot(p, '17-templates');
   await admin.close();
 });
