@@ -557,6 +557,23 @@ json_t *req_upload_json(const struct request *rq, struct err *e)
 	return j;
 }
 
+/* GET with If-None-Match naming the answer's own ETag: 304 and no body (a client that
+ * polls a jail learns "nothing changed" for a few bytes). */
+static void not_modified(struct MHD_Connection *c, const struct request *rq, struct response *rs)
+{
+	if (strcmp(rq->method, "GET") != 0 || rs->status != 200 || !rs->etag[0] || rs->stream || rs->static_file)
+		return;
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+	if (!inm || (strcmp(inm, rs->etag) != 0 && strcmp(inm, "*") != 0))
+		return;
+	rs->status = 304;
+	json_decref(rs->body);
+	rs->body = NULL;
+	free(rs->text);
+	rs->text = strdup("");
+	rs->text_len = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -653,6 +670,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		dispatch(h, c, &rq, &rs);
 	}
 	audit(h, &rq, rs.status);
+	not_modified(c, &rq, &rs);
 	snprintf(rs.request_id, sizeof rs.request_id, "%s", rq.request_id);
 	return send_response(c, &rs) ? MHD_YES : MHD_NO;
 }

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 from jaildtest import jail_cgroups, Jaild, run
@@ -324,6 +325,26 @@ class EarlyAnswers(unittest.TestCase):
             head = s.recv(4096).decode(errors="replace")
         self.assertTrue(head.startswith("HTTP/1.1 413"), head)
         self.assertIn("body_too_large", head)
+
+
+class Conditional(unittest.TestCase):
+    def test_a_get_with_the_current_etag_is_304(self):
+        st, j, _ = J.call("POST", "/api/jails", {"name": "etagged"})
+        self.assertEqual(st, 201, j)
+        try:
+            st, _, h = J.call("GET", "/api/jails/etagged")
+            etag = h["ETag"]
+            req = urllib.request.Request("http://127.0.0.1:%d/api/jails/etagged" % J.port,
+                                         headers={"Authorization": "Bearer " + J.token, "If-None-Match": etag})
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                urllib.request.urlopen(req)
+            self.assertEqual((cm.exception.code, cm.exception.read()), (304, b""))
+            # a change makes the old ETag stale: the full answer again
+            J.call("PATCH", "/api/jails/etagged", {"hostname": "renamed"})
+            with urllib.request.urlopen(req) as r:
+                self.assertEqual(json.loads(r.read())["hostname"], "renamed")
+        finally:
+            J.call("DELETE", "/api/jails/etagged")
 
 
 class Listing(unittest.TestCase):
