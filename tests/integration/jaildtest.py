@@ -119,6 +119,11 @@ class Jaild:
             return True
         return False
 
+    def tag(self):
+        """This instance's four hex digits: its cgroups are jaild-TAG, its interfaces jdTAG-SLOT."""
+        m = re.search(r"interfaces jd([0-9a-f]{4})-SLOT", self.logtext(tail=10 ** 6))
+        return m.group(1) if m else "????"
+
     def logtext(self, tail=4000):
         if not self.log.closed:
             self.log.flush()

@@ -35,7 +35,7 @@ def host_leftovers(name, slot=None):
         found += [l for l in f if jail_dir in l]
     found += jail_cgroups(name)
     if slot is not None:
-        found += glob.glob("/sys/class/net/jd????-%d" % slot)
+        found += glob.glob("/sys/class/net/jd%s-%d" % (J.tag(), slot))  # this instance's only
     return found
 
 

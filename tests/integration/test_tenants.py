@@ -163,7 +163,7 @@ class Quotas(unittest.TestCase):
             self.assertEqual(J.call("GET", "/api/host")[1]["pool"]["ip4"]["used"], used)  # nothing taken
             st, b, _ = J.call("POST", "/api/jails", {"name": "f2", "limits": {"memoryuse": "40M", "maxproc": 5}}, token=tok)
             self.assertEqual((st, b["error"]["field"]), (403, "limits.memoryuse"), b)
-            self.assertIn("67108864", b["error"]["message"])
+            self.assertIn("64 MiB", b["error"]["message"])
             st, f2, _ = J.call("POST", "/api/jails", {"name": "f2", "limits": {"memoryuse": "32M", "maxproc": 20}}, token=tok)
             self.assertEqual(st, 201, f2)
             # raising a limit past the quota is refused too, and changes nothing
