@@ -20,7 +20,8 @@ struct config {
 	char pty_max[16];
 	char exec_per_tenant[16];  /* commands one tenant may run at once */
 	char default_maxproc[16];   /* limits a jail's spec leaves out get these ("0": none) */
-	char default_memoryuse[16];      /* terminals one jail may open (its devpts' max=) */
+	char default_memoryuse[16];
+	char default_pcpu[16];      /* terminals one jail may open (its devpts' max=) */
 	char cgroup_parent[192]; /* cgroup v2: the delegated group jails live under ("": jaild's own) */
 	char rate_limit[16];   /* requests per second per token (burst: twice that); 0: off */
 	char events_keep[16];  /* seconds events stay replayable */

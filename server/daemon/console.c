@@ -40,6 +40,8 @@
 #include "spec.h"
 #include "ws.h"
 
+/* What one console session reads of its terminal in a second, at most (2 MiB/s). */
+#define OUT_RATE (2u << 20)
 #define OUT_CHUNK 16384
 #define HELD_MAX (256 * 1024)     /* output kept for a detached session: the newest bytes */
 #define QUEUE_MAX (1024 * 1024)   /* read no more output while the socket is this far behind */
@@ -79,6 +81,8 @@ struct session {
 	int master;
 	int pts;              /* the terminal's number in the jail's devpts */
 	bool master_paused;   /* output waits until the socket catches up */
+	bool rate_paused;     /* output waits for the next second (OUT_RATE) */
+	size_t sec_bytes;     /* read from the terminal this second */
 	uint32_t mevents;
 	struct conn *conn;
 	char *held;           /* ring of the newest output while detached */
@@ -128,7 +132,7 @@ static void master_update(struct session *s)
 {
 	if (s->dead)
 		return;
-	uint32_t want = (s->master_paused ? 0 : EPOLLIN) | (s->in_len ? EPOLLOUT : 0);
+	uint32_t want = (s->master_paused || s->rate_paused ? 0 : EPOLLIN) | (s->in_len ? EPOLLOUT : 0);
 	set_events(s->master, s, &s->mevents, want);
 }
 
@@ -382,6 +386,12 @@ static void master_readable(struct session *s)
 		return;
 	}
 	output(s, buf, (size_t)n);
+	/* a terminal shows a person at most this much a second; past it the shell waits,
+	 * as on a slow line, and one tenant's flood costs the others' consoles nothing */
+	if ((s->sec_bytes += (size_t)n) >= OUT_RATE && !s->rate_paused) {
+		s->rate_paused = true;
+		master_update(s);
+	}
 }
 
 static void conn_io(struct conn *c, uint32_t events)
@@ -454,6 +464,11 @@ static void tick(void)
 	for (struct session *s = H.sessions; s; s = s->next) {
 		if (s->dead)
 			continue;
+		s->sec_bytes = 0;
+		if (s->rate_paused) {
+			s->rate_paused = false;
+			master_update(s);
+		}
 		if (!s->conn && t - s->detached_at >= (s->attached_once ? H.set.grace : FIRST_ATTACH_MAX))
 			session_end(s, "detached for longer than the grace period");
 		else if (t - s->last_active >= H.set.idle)

@@ -137,7 +137,7 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	int64_t mem = 0;
 	size_parse(cfg->default_memoryuse, &mem);
 	J.rules.defaults = (struct jail_limits){ .maxproc = atoll(cfg->default_maxproc) ?: -1, .memoryuse = mem ?: -1,
-						 .pcpu = -1, .openfiles = -1, .disk = -1 };
+						 .pcpu = atoll(cfg->default_pcpu) ?: -1, .openfiles = -1, .disk = -1 };
 
 	char dbpath[512];
 	snprintf(dbpath, sizeof dbpath, "%s/jaild.db", cfg->data_dir);
@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 		{ "console-record-input", required_argument, NULL, 'x' }, { "web-root", required_argument, NULL, 'x' },
 		{ "cgroup-parent", required_argument, NULL, 'x' }, { "jail-pty-max", required_argument, NULL, 'x' },
 		{ "exec-max-per-tenant", required_argument, NULL, 'x' },
-		{ "default-maxproc", required_argument, NULL, 'x' },
+		{ "default-maxproc", required_argument, NULL, 'x' }, { "default-pcpu", required_argument, NULL, 'x' },
 		{ "recording-max", required_argument, NULL, 'x' }, { "allow-mount-setuid", required_argument, NULL, 'x' }, { "recordings-max-total", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
 		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },

@@ -15,6 +15,8 @@
 #include <linux/magic.h>
 
 #define CPU_PERIOD_US 100000
+#define JAILS_CPU_SHARES "256" /* v1: of 1024 for a task of jaild's */
+#define JAILS_CPU_WEIGHT "50"  /* v2: of 100 */
 
 /* v1 keeps one hierarchy per controller; these are the ones a jail is placed in. */
 static const char *const v1_controllers[] = { "pids", "memory", "cpu", "cpuacct" };
@@ -98,6 +100,12 @@ static int v1_setup(const struct cgroup_mgr *m, struct err *e)
 		if (mkdir_ok(p, e))
 			return -1;
 	}
+	/* all jails together weigh a quarter of one of jaild's own tasks when the CPU is
+	 * contended: a tenant's busy jail cannot slow the API and the helper that every
+	 * tenant needs (an idle host still gives the jails everything) */
+	struct err ignored;
+	v1_path(m, "cpu", NULL, "cpu.shares", p, sizeof p);
+	write_file(p, JAILS_CPU_SHARES, &ignored);
 	return 0;
 }
 
@@ -269,7 +277,14 @@ static int v2_setup(const struct cgroup_mgr *m, struct err *e)
 	if (mkdir_ok(p, e))
 		return -1;
 	v2_path(m, NULL, "cgroup.subtree_control", p, sizeof p);
-	return write_file(p, "+pids +memory +cpu", e);
+	if (write_file(p, "+pids +memory +cpu", e))
+		return -1;
+	/* the jails' group weighs half of its sibling (jaild's daemon leaf, or whatever
+	 * shares the root): see v1_setup */
+	struct err ignored;
+	v2_path(m, NULL, "cpu.weight", p, sizeof p);
+	write_file(p, JAILS_CPU_WEIGHT, &ignored);
+	return 0;
 }
 
 static int v2_create(const struct cgroup_mgr *m, const char *jail, struct err *e)

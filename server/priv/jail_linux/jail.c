@@ -1093,12 +1093,24 @@ static int open_dir_at(int at, const char *name)
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* File work for a running jail (snapshots, exports) runs in the jail's own cgroup: its
+ * CPU, memory and processes count against the jail's limits and its low weight, not
+ * against the helper every tenant shares. This worker exits after the one operation. */
+static void work_in_jail_cgroup(struct priv_ctx *c, const char *name)
+{
+	struct runrec rec;
+	struct err ignored;
+	if (runrec_alive(c->jails_fd, name, &rec))
+		c->cg.ops->attach(&c->cg, name, 0, &ignored);
+}
+
 static int linux_snap_create(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e)
 {
 	int jd, files;
 	const char *layer;
 	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
+	work_in_jail_cgroup(c, r->name);
 	int rc = -1, snaps = -1, dir = -1, src = -1, dst = -1;
 	if (mkdirat(files, "snapshots", 0700) < 0 && errno != EEXIST) {
 		err_errno(e, "creating the snapshots of %s", r->name);
@@ -1213,6 +1225,7 @@ static int linux_export(struct priv_ctx *c, const struct req_export *r, int fd, 
 	const char *layer;
 	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
+	work_in_jail_cgroup(c, r->name);
 	int src = open_dir_at(files, layer), rc;
 	struct stat st;
 	if (src < 0 || fstat(src, &st) < 0)
