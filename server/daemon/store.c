@@ -1088,6 +1088,26 @@ static int tenant_usage(struct store *s, int db_slot, int64_t tenant_id, struct 
 }
 
 /* Inside the allocating transaction, after the change: is the tenant within its quotas? */
+/* A quota in bytes (memory, disk): every jail must name the limit, and their sum must
+ * fit; the message says it in sizes people read. */
+static int byte_quota(const char *tenant, const char *what, const char *field, const char *example, int64_t quota,
+		      int64_t used, int64_t unlimited, struct err *e)
+{
+	char qa[32], ua[32];
+	if (quota < 0)
+		return 0;
+	size_human(quota, qa, sizeof qa);
+	if (unlimited)
+		return err_field(e, ERR_QUOTA, field, "tenant %s has %s of %s in all: every jail needs %s (\"%s\", say)", tenant,
+				 qa, what, field, example);
+	if (used <= quota)
+		return 0;
+	size_human(used, ua, sizeof ua);
+	return err_field(e, ERR_QUOTA, field,
+			 "tenant %s may use %s of %s and its jails would have %s; lower %s, or ask your provider for a larger quota",
+			 tenant, qa, what, ua, field);
+}
+
 static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct err *e)
 {
 	sqlite3_stmt *st;
@@ -1106,7 +1126,6 @@ static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct 
 	if (tenant_usage(s, db_slot, tenant_id, &u, &unlimited_mem, &unlimited_proc, &unlimited_disk, e))
 		return -1;
 	/* quotas are the provider's: a tenant lowers its own use, or asks */
-	char qa[32], ua[32];
 	if (q.jails >= 0 && u.jails > q.jails)
 		return err_field(e, ERR_QUOTA, "quotas.jails",
 				 "tenant %s may have %lld jails and has %lld; destroy one, or ask your provider for a larger quota", name,
@@ -1116,19 +1135,8 @@ static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct 
 				 "tenant %s may hold %lld IPv4 addresses and this would make %lld; free one, or ask your provider for a "
 				 "larger quota",
 				 name, (long long)q.ip4, (long long)u.ip4);
-	if (q.memoryuse >= 0 && unlimited_mem) {
-		size_human(q.memoryuse, qa, sizeof qa);
-		return err_field(e, ERR_QUOTA, "limits.memoryuse",
-				 "tenant %s has %s of memory in all: every jail needs limits.memoryuse (\"256M\", say)", name, qa);
-	}
-	if (q.memoryuse >= 0 && u.memoryuse > q.memoryuse) {
-		size_human(q.memoryuse, qa, sizeof qa);
-		size_human(u.memoryuse, ua, sizeof ua);
-		return err_field(e, ERR_QUOTA, "limits.memoryuse",
-				 "tenant %s may use %s of memory and its jails would have %s; lower limits.memoryuse, or ask your "
-				 "provider for a larger quota",
-				 name, qa, ua);
-	}
+	if (byte_quota(name, "memory", "limits.memoryuse", "256M", q.memoryuse, u.memoryuse, unlimited_mem, e))
+		return -1;
 	if (q.maxproc >= 0 && unlimited_proc)
 		return err_field(e, ERR_QUOTA, "limits.maxproc",
 				 "tenant %s may run %lld processes in all: every jail needs limits.maxproc", name, (long long)q.maxproc);
@@ -1137,19 +1145,8 @@ static int check_quotas(struct store *s, int db_slot, int64_t tenant_id, struct 
 				 "tenant %s may run %lld processes and its jails would allow %lld; lower limits.maxproc, or ask your "
 				 "provider for a larger quota",
 				 name, (long long)q.maxproc, (long long)u.maxproc);
-	if (q.disk >= 0 && unlimited_disk) {
-		size_human(q.disk, qa, sizeof qa);
-		return err_field(e, ERR_QUOTA, "limits.disk",
-				 "tenant %s has %s of disk in all: every jail needs limits.disk (\"1G\", say)", name, qa);
-	}
-	if (q.disk >= 0 && u.disk > q.disk) {
-		size_human(q.disk, qa, sizeof qa);
-		size_human(u.disk, ua, sizeof ua);
-		return err_field(e, ERR_QUOTA, "limits.disk",
-				 "tenant %s may use %s of disk and its jails would have %s; lower limits.disk, or ask your provider for "
-				 "a larger quota",
-				 name, qa, ua);
-	}
+	if (byte_quota(name, "disk", "limits.disk", "1G", q.disk, u.disk, unlimited_disk, e))
+		return -1;
 	return 0;
 }
 
