@@ -35,7 +35,7 @@ static int usage(void)
 		"  user list TENANT | user create TENANT NAME (password on stdin) | user delete TENANT NAME\n"
 		"  snapshot list NAME | snapshot create|restore|delete NAME SNAP\n"
 		"  export NAME [FILE] | import FILE|- [--name NEW] [--start]\n"
-		"  host | templates | audit [--limit N] [--tenant T] | consoles [--jail NAME]\n"
+		"  host | templates | audit [--limit N] [--tenant T] | consoles [--jail NAME] | events [--since ID]\n"
 		"settings: --url/--token, else JAILD_URL/JAILD_TOKEN, else ~/.config/jailctl.conf (url = ..., token = ...)\n");
 	return EXIT_USAGE;
 }
@@ -784,11 +784,59 @@ static int cmd_import(int argc, char **argv)
 	return code;
 }
 
+/* events [--since ID]: the event stream, one JSON event a line, until interrupted. The
+ * server sends server-sent events; their data lines are what is printed. */
+struct sse_lines {
+	char buf[65536];
+	size_t len;
+};
+
+static ssize_t sse_write(void *cookie, const char *p, size_t n)
+{
+	struct sse_lines *l = cookie;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\n') {
+			if (l->len < sizeof l->buf - 1)
+				l->buf[l->len++] = p[i];
+			continue;
+		}
+		l->buf[l->len] = '\0';
+		if (strncmp(l->buf, "data: ", 6) == 0) {
+			puts(l->buf + 6);
+			fflush(stdout);
+		}
+		l->len = 0;
+	}
+	return (ssize_t)n;
+}
+
+static int cmd_events(int argc, char **argv)
+{
+	char path[128] = "/api/events", err[512] = "";
+	if (argc == 2 && strcmp(argv[0], "--since") == 0)
+		snprintf(path, sizeof path, "/api/events?since=%s", argv[1]);
+	else if (argc != 0)
+		return usage();
+	static struct sse_lines lines;
+	FILE *out = fopencookie(&lines, "w", (cookie_io_functions_t){ .write = sse_write });
+	if (!out)
+		return EXIT_FAIL;
+	setvbuf(out, NULL, _IONBF, 0);
+	json_t *refusal = NULL;
+	int st = api_raw(&S, "GET", path, NULL, out, &refusal, err, sizeof err);
+	fclose(out);
+	if (st == 200)
+		return EXIT_OK;
+	int code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, refusal, "events");
+	json_decref(refusal);
+	return code;
+}
+
 static bool known_verb(const char *v)
 {
 	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
 					     "console", "apply", "wait", "tenant", "token", "snapshot", "user", "host",
-					     "audit", "consoles", "templates", "export", "import" };
+					     "audit", "consoles", "templates", "export", "import", "events" };
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(v, verbs[i]) == 0)
 			return true;
@@ -872,6 +920,8 @@ int main(int argc, char **argv)
 		rc = cmd_export(n, rest);
 	else if (strcmp(verb, "import") == 0)
 		rc = cmd_import(n, rest);
+	else if (strcmp(verb, "events") == 0)
+		rc = cmd_events(n, rest);
 	else if (!known_verb(verb)) {
 		fprintf(stderr, "jailctl: unknown verb '%s' (jailctl --help lists them)\n", verb);
 		rc = EXIT_USAGE;

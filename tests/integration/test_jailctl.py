@@ -301,6 +301,19 @@ class Words(unittest.TestCase):
             ctl("destroy", "kept2")
             subprocess.run(["rm", "-rf", work])
 
+    def test_events_as_json_lines(self):
+        self.assertEqual(ctl("create", "evt").returncode, 0)
+        try:
+            env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % J.port, JAILD_TOKEN=J.token, JAILCTL_CONFIG="/nonexistent")
+            p = subprocess.Popen([JAILCTL, "events", "--since", "0"], stdout=subprocess.PIPE, text=True, env=env)
+            import time
+            time.sleep(1.5)
+            p.terminate()
+            lines = [json.loads(l) for l in p.communicate(timeout=10)[0].splitlines()]
+            self.assertIn(("jail.created", "evt"), [(e["type"], e.get("name")) for e in lines])
+        finally:
+            ctl("destroy", "evt")
+
     def test_version_and_unknown_verbs(self):
         r = ctl("--version")
         self.assertEqual(r.returncode, 0)
