@@ -2,6 +2,7 @@
  * JAILD_TOKEN, or a config file (url = ..., token = ...). Errors print the server's
  * message and exit with a code per kind of failure (see api.h and jailctl.1). */
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -35,6 +36,7 @@ static int usage(void)
 		"  user list TENANT | user create TENANT NAME (password on stdin) | user delete TENANT NAME\n"
 		"  snapshot list NAME | snapshot create|restore|delete NAME SNAP\n"
 		"  export NAME [FILE] | import FILE|- [--name NEW] [--start]\n"
+		"  template upload NAME FILE [--replace] | template delete NAME\n"
 		"  host | templates | audit [--limit N] [--tenant T] | consoles [--jail NAME] | events [--since ID]\n"
 		"settings: --url/--token, else JAILD_URL/JAILD_TOKEN, else ~/.config/jailctl.conf (url = ..., token = ...)\n");
 	return EXIT_USAGE;
@@ -832,11 +834,57 @@ static int cmd_events(int argc, char **argv)
 	return code;
 }
 
+/* template upload NAME FILE [--replace]: the tarball with its SHA-256 (jaild checks it,
+ * so a damaged upload publishes nothing) | template delete NAME */
+static int cmd_template(int argc, char **argv)
+{
+	char path[512], err[512] = "";
+	if (argc == 2 && strcmp(argv[0], "delete") == 0) {
+		snprintf(path, sizeof path, "/api/templates/%s", argv[1]);
+		return simple("DELETE", path, NULL, 204, argv[1]);
+	}
+	if (argc < 3 || argc > 4 || strcmp(argv[0], "upload") != 0 || (argc == 4 && strcmp(argv[3], "--replace") != 0))
+		return usage();
+	FILE *in = fopen(argv[2], "re");
+	if (!in) {
+		fprintf(stderr, "jailctl: %s: %s\n", argv[2], strerror(errno));
+		return EXIT_FAIL;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *sha = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		EVP_DigestUpdate(sha, buf, n);
+	EVP_DigestFinal_ex(sha, md, &mdlen);
+	EVP_MD_CTX_free(sha);
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	rewind(in);
+	snprintf(path, sizeof path, "/api/templates?name=%s&sha256=%s%s", argv[1], hex, argc == 4 ? "&replace=1" : "");
+	json_t *answer = NULL;
+	int st = api_raw(&S, "POST", path, in, NULL, &answer, err, sizeof err);
+	fclose(in);
+	int code = EXIT_OK;
+	if (st == 201 || st == 200) {
+		if (S.json)
+			print_json(answer);
+		else
+			printf("template %s published\n", argv[1]);
+	} else {
+		code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, answer, argv[1]);
+	}
+	json_decref(answer);
+	return code;
+}
+
 static bool known_verb(const char *v)
 {
 	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
 					     "console", "apply", "wait", "tenant", "token", "snapshot", "user", "host",
-					     "audit", "consoles", "templates", "export", "import", "events" };
+					     "audit", "consoles", "templates", "export", "import", "events", "template" };
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(v, verbs[i]) == 0)
 			return true;
@@ -922,6 +970,8 @@ int main(int argc, char **argv)
 		rc = cmd_import(n, rest);
 	else if (strcmp(verb, "events") == 0)
 		rc = cmd_events(n, rest);
+	else if (strcmp(verb, "template") == 0)
+		rc = cmd_template(n, rest);
 	else if (!known_verb(verb)) {
 		fprintf(stderr, "jailctl: unknown verb '%s' (jailctl --help lists them)\n", verb);
 		rc = EXIT_USAGE;

@@ -314,6 +314,18 @@ class Words(unittest.TestCase):
         finally:
             ctl("destroy", "evt")
 
+    def test_template_upload_and_delete(self):
+        work = tempfile.mkdtemp()
+        try:
+            subprocess.run("mkdir -p %s/root/bin && cp /bin/busybox %s/root/bin/ && ln -s busybox %s/root/bin/sh && "
+                           "tar -C %s/root -czf %s/t.tar.gz ." % ((work,) * 5), shell=True, check=True)
+            r = ctl("template", "upload", "fromctl", os.path.join(work, "t.tar.gz"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("fromctl", [t["name"] for t in json.loads(ctl("templates").stdout)["items"]])
+            self.assertEqual(ctl("template", "delete", "fromctl").returncode, 0)
+        finally:
+            subprocess.run(["rm", "-rf", work])
+
     def test_version_and_unknown_verbs(self):
         r = ctl("--version")
         self.assertEqual(r.returncode, 0)
