@@ -85,7 +85,7 @@ await step('create a jail and see it turn running without reloading', async () =
   await dlg.getByRole('button', { name: 'Create' }).click();
   await dlg.waitFor({ state: 'detached' });
   const row = page.locator('tr[data-jail="webshop"]');
-  await row.locator('.state.running').waitFor({ timeout: 15000 });
+  await row.locator('.state.running').waitFor({ timeout: 60000 });
   await shot(page, '05-jails-running');
 });
 
@@ -95,7 +95,7 @@ await step('the list follows changes made elsewhere (events), without a reload',
   assert.equal(r, 200);
   await page.locator('tr[data-jail="webshop"] .state.stopped').waitFor({ timeout: 10000 });
   await page.locator('tr[data-jail="webshop"]').getByRole('button', { name: 'Start' }).click();
-  await page.locator('tr[data-jail="webshop"] .state.running').waitFor({ timeout: 15000 });
+  await page.locator('tr[data-jail="webshop"] .state.running').waitFor({ timeout: 60000 });
 });
 
 let sessionId;
@@ -173,10 +173,10 @@ await step('stop and destroy the jail from the list, with confirmation', async (
   await page.goto(URL_ + '/#/jails');
   const row = page.locator('tr[data-jail="webshop"]');
   await row.getByRole('button', { name: 'Stop' }).click();
-  await row.locator('.state.stopped').waitFor({ timeout: 15000 });
+  await row.locator('.state.stopped').waitFor({ timeout: 60000 });
   page.once('dialog', (d) => d.accept());
   await row.getByRole('button', { name: 'Destroy' }).click();
-  await row.waitFor({ state: 'detached', timeout: 15000 });
+  await row.waitFor({ state: 'detached', timeout: 60000 });
   await shot(page, '12-jails-after-destroy');
 });
 
