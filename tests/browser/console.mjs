@@ -93,7 +93,7 @@ await step('the list follows changes made elsewhere (events), without a reload',
   const r = await page.evaluate(async () => (await fetch('/api/jails/webshop/stop', { method: 'POST', credentials: 'same-origin',
     headers: { 'X-CSRF-Token': sessionStorage.getItem('jaild.csrf') } })).status);
   assert.equal(r, 200);
-  await page.locator('tr[data-jail="webshop"] .state.stopped').waitFor({ timeout: 10000 });
+  await page.locator('tr[data-jail="webshop"] .state.stopped').waitFor({ timeout: 60000 });
   await page.locator('tr[data-jail="webshop"]').getByRole('button', { name: 'Start' }).click();
   await page.locator('tr[data-jail="webshop"] .state.running').waitFor({ timeout: 60000 });
 });
