@@ -725,6 +725,15 @@ static int cmd_get(const char *path, int argc, char **argv, const char *const *f
 	return simple("GET", full, NULL, 200, path);
 }
 
+/* The exit code for a raw-stream call that did not succeed: jaild unreachable, or its
+ * refusal (answer, freed here) printed. */
+static int raw_fail(int st, json_t *answer, const char *err, const char *what)
+{
+	int code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, answer, what);
+	json_decref(answer);
+	return code;
+}
+
 /* export NAME [FILE]: the jail as a tar stream (to stdout without FILE);
  * import FILE [--name NEW] [--start]: a jail from such a stream ("-": stdin) */
 static int cmd_export(int argc, char **argv)
@@ -746,9 +755,7 @@ static int cmd_export(int argc, char **argv)
 		return EXIT_OK;
 	if (argc == 2)
 		unlink(argv[1]); /* an error is not left behind as a tarball */
-	int code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, refusal, argv[0]);
-	json_decref(refusal);
-	return code;
+	return raw_fail(st, refusal, err, argv[0]);
 }
 
 static int cmd_import(int argc, char **argv)
@@ -781,9 +788,7 @@ static int cmd_import(int argc, char **argv)
 		json_decref(answer);
 		return EXIT_OK;
 	}
-	int code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, answer, argv[0]);
-	json_decref(answer);
-	return code;
+	return raw_fail(st, answer, err, argv[0]);
 }
 
 /* events [--since ID]: the event stream, one JSON event a line, until interrupted. The
@@ -829,9 +834,7 @@ static int cmd_events(int argc, char **argv)
 	fclose(out);
 	if (st == 200)
 		return EXIT_OK;
-	int code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, refusal, "events");
-	json_decref(refusal);
-	return code;
+	return raw_fail(st, refusal, err, "events");
 }
 
 /* template upload NAME FILE [--replace]: the tarball with its SHA-256 (jaild checks it,
@@ -867,17 +870,14 @@ static int cmd_template(int argc, char **argv)
 	json_t *answer = NULL;
 	int st = api_raw(&S, "POST", path, in, NULL, &answer, err, sizeof err);
 	fclose(in);
-	int code = EXIT_OK;
-	if (st == 201 || st == 200) {
-		if (S.json)
-			print_json(answer);
-		else
-			printf("template %s published\n", argv[1]);
-	} else {
-		code = st < 0 ? (fprintf(stderr, "jailctl: %s\n", err), EXIT_SERVER) : api_fail(st, answer, argv[1]);
-	}
+	if (st != 201 && st != 200)
+		return raw_fail(st, answer, err, argv[1]);
+	if (S.json)
+		print_json(answer);
+	else
+		printf("template %s published\n", argv[1]);
 	json_decref(answer);
-	return code;
+	return EXIT_OK;
 }
 
 static bool known_verb(const char *v)

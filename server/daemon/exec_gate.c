@@ -23,7 +23,6 @@ static struct {
 	} count[2 * EXEC_GATE_MAX + 64];
 } G = { .mu = PTHREAD_MUTEX_INITIALIZER, .per_tenant = 8 };
 
-static bool cv_ready;
 
 void exec_gate_init(int per_tenant)
 {
@@ -34,7 +33,6 @@ void exec_gate_init(int per_tenant)
 	pthread_condattr_destroy(&ca);
 	G.per_tenant = per_tenant;
 	G.tail = &G.head;
-	cv_ready = true;
 }
 
 /* The tenant's counter; a free one if it has none (NULL if the table is full). */
@@ -66,8 +64,6 @@ static void unlink_waiter(struct waiter *w)
 
 int exec_gate_enter(int64_t tenant, struct err *e)
 {
-	if (!cv_ready)
-		exec_gate_init(G.per_tenant);
 	pthread_mutex_lock(&G.mu);
 	int *n = counter(tenant, true);
 	if (!n || *n >= G.per_tenant) {

@@ -14,6 +14,7 @@
 #define EXEC_GATE_MAX 40
 #define EXEC_GATE_WAIT 10
 
+/* Once, before any request is served (the wait uses the monotonic clock). */
 void exec_gate_init(int per_tenant);
 /* 0: the caller may run one command, and must call exec_gate_leave after it. */
 int exec_gate_enter(int64_t tenant, struct err *e);
