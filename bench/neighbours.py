@@ -13,7 +13,8 @@ The attacks, each by the other tenant (root in its jail, and its token):
   deep-tree      snapshots of a 1,500-level directory tree, in a loop
   slowloris      300 half-open connections from another address
   console-spew   random bytes in a console (recordings capped)
-Run as root through bench/run.sh.
+Run as root through bench/run.sh. BENCH_ROUNDS (60), BENCH_ONLY=memory,deep-tree (some
+attacks), BENCH_VERBOSE=1 (the five slowest calls of each), BENCH_JAILD_ARGS (jaild flags).
 """
 import json
 import os
@@ -68,7 +69,7 @@ class Attack:
 
 
 def main():
-    j = Jaild(extra=["--max-conns-per-source", "64"]).start()
+    j = Jaild(extra=["--max-conns-per-source", "64"] + os.environ.get("BENCH_JAILD_ARGS", "").split()).start()
     try:
         tok = {}
         for t in ("calm", "hog"):
@@ -130,12 +131,18 @@ def main():
                    ("fork-bomb", in_jail("while :; do sleep 30 & done 2>/dev/null")),
                    ("memory", in_jail("head -c 4000000000 /dev/zero | tail")),
                    ("deep-tree", deep_tree), ("slowloris", slowloris), ("console-spew", console_spew)]
+        only = os.environ.get("BENCH_ONLY")
         worst = 0
         for name, fn in attacks:
+            if only and name not in only.split(","):
+                continue
             with Attack(fn):
                 g, e = probe(j, tok["calm"])
             rg, re_ = p99(g) / p99(quiet_g), p99(e) / p99(quiet_e)
             worst = max(worst, rg, re_)
+            if os.environ.get("BENCH_VERBOSE"):
+                print("  slowest GET ms", ["%.1f" % (x * 1e3) for x in sorted(g)[-5:]],
+                      "exec ms", ["%.1f" % (x * 1e3) for x in sorted(e)[-5:]])
             print("%-20s GET p50 %.2f ms p99 %.2f ms (%.2fx) | exec p50 %.2f ms p99 %.2f ms (%.2fx)" % (
                 name + ":", statistics.median(g) * 1e3, p99(g) * 1e3, rg, statistics.median(e) * 1e3, p99(e) * 1e3, re_))
             j.call("POST", "/api/jails/hog/restart", token=tok["hog"])  # the next attack starts clean

@@ -29,7 +29,7 @@ void config_defaults(struct config *c)
 	snprintf(c->record_total_max, sizeof c->record_total_max, "20G");
 	snprintf(c->default_maxproc, sizeof c->default_maxproc, "1024");
 	snprintf(c->default_memoryuse, sizeof c->default_memoryuse, "1G");
-	snprintf(c->default_pcpu, sizeof c->default_pcpu, "0");
+	snprintf(c->default_pcpu, sizeof c->default_pcpu, "auto");
 	snprintf(c->conns_per_source, sizeof c->conns_per_source, "256");
 	snprintf(c->rate_limit, sizeof c->rate_limit, "100");
 	snprintf(c->events_keep, sizeof c->events_keep, "86400");
@@ -90,6 +90,8 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 	}
 	if (strcmp(key, "busybox") == 0)
 		SET(busybox);
+	if (strcmp(key, "default-pcpu") == 0 && strcmp(value, "auto") == 0)
+		SET(default_pcpu);
 	if (strcmp(key, "recording-max") == 0 || strcmp(key, "recordings-max-total") == 0) {
 		int64_t b;
 		if (size_parse(value, &b) != 0 || b < 4096)
@@ -145,7 +147,8 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		{ "exec-max-per-tenant", offsetof(struct config, exec_per_tenant), 1, 40,
 		  "exec-max-per-tenant must be the commands one tenant may run at once, from 1 to 40" },
 		{ "default-pcpu", offsetof(struct config, default_pcpu), 0, 100000,
-		  "default-pcpu must be the percent of one CPU a jail gets when its spec names none, 0 for no limit" },
+		  "default-pcpu must be the percent of one CPU a jail gets when its spec names none, 0 for no limit, "
+		  "or auto (every CPU of the host but one)" },
 		{ "jail-pty-max", offsetof(struct config, pty_max), 4, 4096,
 		  "jail-pty-max must be the terminals one jail may open, from 4 to 4096" },
 	};

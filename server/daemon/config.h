@@ -14,14 +14,14 @@ struct config {
 	char pool6[64];
 	char uid_base[16];
 	char busybox[256];
-	char favordynmods[8];
-	char allow_setuid_mounts[8]; /* "yes": writable mounts from host filesystems without nosuid */  /* "yes": ask the kernel for cheap cgroup migrations */
+	char favordynmods[8];        /* "yes": ask the kernel for cheap cgroup migrations */
+	char allow_setuid_mounts[8]; /* "yes": writable mounts from host filesystems without nosuid */
 	char conns_per_source[16]; /* open HTTP connections from one address */
-	char pty_max[16];
+	char pty_max[16];          /* terminals one jail may open (its devpts' max=) */
 	char exec_per_tenant[16];  /* commands one tenant may run at once */
 	char default_maxproc[16];   /* limits a jail's spec leaves out get these ("0": none) */
 	char default_memoryuse[16];
-	char default_pcpu[16];      /* terminals one jail may open (its devpts' max=) */
+	char default_pcpu[16];      /* "auto": every CPU of the host but one */
 	char cgroup_parent[192]; /* cgroup v2: the delegated group jails live under ("": jaild's own) */
 	char rate_limit[16];   /* requests per second per token (burst: twice that); 0: off */
 	char events_keep[16];  /* seconds events stay replayable */

@@ -113,6 +113,17 @@ static int lock_data_dir(const char *dir)
 
 static char *tls_cert_pem, *tls_key_pem;
 
+/* "auto": a jail without a pcpu limit may use every CPU but one, so that no single jail
+ * can take every core from jaild, the helper and the other jails (on a one-CPU host it
+ * gets all of it, and the jails' low CPU weight is what protects the rest). */
+static int64_t default_pcpu(const char *v)
+{
+	if (strcmp(v, "auto") != 0)
+		return atoll(v) ?: -1;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 1 ? (int64_t)(n - 1) * 100 : -1;
+}
+
 static int serve(const struct config *cfg, int ctl, int web_fd)
 {
 	struct err e = { 0 };
@@ -137,7 +148,7 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	int64_t mem = 0;
 	size_parse(cfg->default_memoryuse, &mem);
 	J.rules.defaults = (struct jail_limits){ .maxproc = atoll(cfg->default_maxproc) ?: -1, .memoryuse = mem ?: -1,
-						 .pcpu = atoll(cfg->default_pcpu) ?: -1, .openfiles = -1, .disk = -1 };
+						 .pcpu = default_pcpu(cfg->default_pcpu), .openfiles = -1, .disk = -1 };
 
 	char dbpath[512];
 	snprintf(dbpath, sizeof dbpath, "%s/jaild.db", cfg->data_dir);

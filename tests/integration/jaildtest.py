@@ -175,12 +175,17 @@ class Jaild:
                 break
             time.sleep(0.3)
         # this instance's (now empty) parent cgroups: a test data dir does not come back
+        # (a jail's own group may take a moment to go after its last process: try again)
         for tag in set(re.findall(r"under (jaild-[0-9a-f]{4})", log)):
             for d in glob.glob("/sys/fs/cgroup/*/%s" % tag) + glob.glob("/sys/fs/cgroup/%s" % tag):
-                try:
-                    os.rmdir(d)
-                except OSError:
-                    pass
+                for _ in range(20):
+                    try:
+                        os.rmdir(d)
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.1)
         if bad:
             at = min(log.find(m) for m in bad if m in log)
             raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[max(0, at - 300):at + 2700]))

@@ -81,8 +81,8 @@ static void v1(void)
 	CHECK(m.ops->set_limits(&m, "web1", &l, &e) == 0);
 	CHECK(has("pids/jaild/web1/pids.max", "64"));
 	CHECK(has("memory/jaild/web1/memory.limit_in_bytes", "268435456"));
-	CHECK(has("cpu/jaild/web1/cpu.cfs_quota_us", "50000"));
-	CHECK(has("cpu/jaild/web1/cpu.cfs_period_us", "100000"));
+	CHECK(has("cpu/jaild/web1/cpu.cfs_quota_us", "5000"));
+	CHECK(has("cpu/jaild/web1/cpu.cfs_period_us", "10000"));
 	struct jail_limits none = { -1, -1, -1, -1, -1 };
 	CHECK(m.ops->set_limits(&m, "web1", &none, &e) == 0);
 	CHECK(has("pids/jaild/web1/pids.max", "max"));
@@ -123,11 +123,11 @@ static void v2(void)
 	CHECK(m.ops->set_limits(&m, "web1", &l, &e) == 0);
 	CHECK(has("jaild/web1/pids.max", "10"));
 	CHECK(has("jaild/web1/memory.max", "67108864"));
-	CHECK(has("jaild/web1/cpu.max", "150000 100000"));
+	CHECK(has("jaild/web1/cpu.max", "15000 10000"));
 	struct jail_limits none = { -1, -1, -1, -1, -1 };
 	CHECK(m.ops->set_limits(&m, "web1", &none, &e) == 0);
 	CHECK(has("jaild/web1/memory.max", "max"));
-	CHECK(has("jaild/web1/cpu.max", "max 100000"));
+	CHECK(has("jaild/web1/cpu.max", "max 10000"));
 	CHECK(m.ops->attach(&m, "web1", 77, &e) == 0 && has("jaild/web1/cgroup.procs", "77"));
 	put("jaild/web1/memory.current", "8192\n");
 	put("jaild/web1/pids.current", "2\n");

@@ -56,7 +56,7 @@ if [ "$boot" = 1 ]; then
   expect 201 "create and start web1"
   d=$(cg_of web1)
   [ -d "$d" ] || fail "web1's group is not under the delegated jaild-jails.service: $(find /sys/fs/cgroup -name web1)"
-  [ "$(cat "$d/pids.max")" = 64 ] && [ "$(cat "$d/memory.max")" = 268435456 ] && [ "$(cat "$d/cpu.max")" = "50000 100000" ] ||
+  [ "$(cat "$d/pids.max")" = 64 ] && [ "$(cat "$d/memory.max")" = 268435456 ] && [ "$(cat "$d/cpu.max")" = "5000 10000" ] ||
     fail "web1's limits: pids.max $(cat "$d/pids.max"), memory.max $(cat "$d/memory.max"), cpu.max $(cat "$d/cpu.max")"
   ok "pids.max, memory.max and cpu.max set in the delegated subtree"
   pid1=$(field 'd["pid"]')
