@@ -16,23 +16,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "api/api.h"
 #include "config.h"
-#include "console.h"
-#include "events.h"
-#include "http.h"
-#include "jails.h"
+#include "core/console.h"
+#include "core/events.h"
+#include "http/http.h"
+#include "core/jails.h"
 #include "log.h"
-#include "priv_client.h"
-#include "reconcile.h"
-#include "restore.h"
-#include "exec_gate.h"
-#include "host.h"
+#include "core/priv_client.h"
+#include "core/reconcile.h"
+#include "core/restore.h"
+#include "core/exec_gate.h"
+#include "core/host.h"
 #include "size.h"
-#include "supervisor.h"
-#include "tls.h"
-#include "token.h"
-#include "web.h"
+#include "supervisor/supervisor.h"
+#include "http/tls.h"
+#include "http/token.h"
+#include "http/web.h"
 
 static void usage(FILE *f)
 {

@@ -74,3 +74,25 @@ const char *err_code_name(enum err_code c)
 	}
 	return "internal_error";
 }
+
+/* The HTTP status an error answers with (API.md's envelope); audit rows keep it too. */
+int err_http_status(enum err_code c)
+{
+	switch (c) {
+	case ERR_OK: return 200;
+	case ERR_INVALID: return 422;
+	case ERR_UNSUPPORTED: return 422;
+	case ERR_MALFORMED: return 400;
+	case ERR_NOT_FOUND: return 404;
+	case ERR_CONFLICT: return 409;
+	case ERR_WRONG_STATE: return 409;
+	case ERR_BUSY: return 409;
+	case ERR_UNAVAILABLE: return 503;
+	case ERR_PRECONDITION: return 412;
+	case ERR_FORBIDDEN: return 403;
+	case ERR_QUOTA: return 403;
+	case ERR_RATE: return 429;
+	case ERR_INTERNAL: return 500;
+	}
+	return 500;
+}

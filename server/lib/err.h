@@ -37,5 +37,7 @@ int err_field(struct err *e, enum err_code code, const char *field, const char *
 int err_errno(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_clear(struct err *e);
 const char *err_code_name(enum err_code c);
+/* The HTTP status an error code answers with. */
+int err_http_status(enum err_code c);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "host.h"
+#include "core/host.h"
 
 int main(void)
 {

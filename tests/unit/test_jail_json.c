@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "jail_json.h"
+#include "core/jail_spec.h"
 
 static struct host_rules rules;
 

@@ -1,4 +1,4 @@
-"""api/openapi.yaml against the server's route table (server/daemon/api.c): every route
+"""api/openapi.yaml against the server's route table (server/daemon/api/router.c): every route
 is described and nothing else is; every operation has a unique operationId (client
 generators need them) and says which 4xx it may answer."""
 import os
@@ -20,7 +20,7 @@ def check(ok, what):
         print("check failed: " + what)
 
 
-with open(os.path.join(TOP, "server", "daemon", "api.c")) as f:
+with open(os.path.join(TOP, "server", "daemon", "api", "router.c")) as f:
     routes = set(re.findall(r'\.method = "([A-Z]+)", \.pattern = "([^"]+)"', f.read()))
 with open(os.path.join(TOP, "api", "openapi.yaml")) as f:
     doc = yaml.safe_load(f)
@@ -35,7 +35,7 @@ for path, item in doc["paths"].items():
         codes = [str(c) for c in op.get("responses", {})]
         check(any(c.startswith("4") for c in codes) or path == "/api/health",
               "%s %s names no 4xx answer" % (method.upper(), path))
-check(len(routes) > 30, "the route table was not found in api.c")
+check(len(routes) > 30, "the route table was not found in api/router.c")
 for r in sorted(routes - described):
     check(False, "route %s %s is not in api/openapi.yaml" % r)
 for r in sorted(described - routes):

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "jail_json.h"
-#include "store.h"
+#include "core/jail_spec.h"
+#include "store/store.h"
 
 static json_t *spec(const char *name, const char *ip)
 {

@@ -1,0 +1,201 @@
+/* jails.c — /api/jails and /api/jails/{name}: list, create, read, change, delete,
+ * start, stop, restart. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/jails.h"
+
+static void send_jail(struct response *rs, int status, const struct jail_row *row, const struct reply *live)
+{
+	resp_json(rs, status, jail_to_json(row, live));
+	snprintf(rs->etag, sizeof rs->etag, "\"%lld\"", (long long)row->version);
+}
+
+struct list_ctx {
+	char *buf;
+	size_t len, cap;
+	int n;
+	bool failed;
+	char last[NAME_SIZE];
+};
+
+static void add_row(const struct jail_row *row, void *arg)
+{
+	struct list_ctx *l = arg;
+	char *sep = l->n++ ? "," : "";
+	size_t before = l->len;
+	struct reply live;
+	bool have = jail_usage(row, &live);
+	if (jail_append_text(row, have ? &live : NULL, &l->buf, &l->len, &l->cap) < 0) {
+		l->failed = true;
+		return;
+	}
+	if (*sep) {
+		/* put the separator in front of what was just appended */
+		memmove(l->buf + before + 1, l->buf + before, l->len - before + 1);
+		l->buf[before] = ',';
+		l->len++;
+	}
+	snprintf(l->last, sizeof l->last, "%s", row->name);
+}
+
+void h_jails_list(struct request *rq, struct response *rs)
+{
+	struct jail_filter f = { .after = req_query(rq, "after"), .limit = req_limit(rq, rs), .spec_as_text = true };
+	const char *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant");
+	struct err e;
+	if (f.limit < 0)
+		return;
+	if (f.after && *f.after && !valid_name(f.after))
+		return resp_errorf(rs, ERR_INVALID, "after", "after must be a cursor from a previous page's \"next\"");
+	if (state) {
+		static const char *const states[] = { "stopped", "starting", "running", "stopping", "error" };
+		bool ok = false;
+		for (size_t i = 0; i < 5; i++)
+			ok |= strcmp(state, states[i]) == 0;
+		if (!ok)
+			return resp_errorf(rs, ERR_INVALID, "state", "state must be one of stopped, starting, running, stopping, error");
+		f.state = state;
+	}
+	if (!is_admin(rq)) {
+		f.tenant_id = rq->who.tenant_id;
+	} else if (tenant) {
+		if (!valid_name(tenant))
+			return resp_errorf(rs, ERR_INVALID, "tenant", "tenant must be a tenant name");
+		if (store_tenant_lookup(J.st, tenant, &f.tenant_id, &e) < 0) {
+			resp_json(rs, 200, json_pack("{s[]sn}", "items", "next"));
+			return;
+		}
+	}
+	/* a long listing is written as text: the stored specs are already JSON */
+	struct list_ctx l = { .buf = NULL };
+	int n = store_jail_list(J.st, &f, add_row, &l, &e);
+	if (n < 0 || l.failed) {
+		free(l.buf);
+		return n < 0 ? resp_error(rs, &e) : resp_errorf(rs, ERR_INTERNAL, NULL, "a stored jail spec is damaged");
+	}
+	json_t *next = n == f.limit ? json_string(l.last) : json_null();
+	char *next_text = json_dumps(next, JSON_ENCODE_ANY);
+	json_decref(next);
+	size_t size = l.len + strlen(next_text) + 32;
+	rs->text = malloc(size);
+	snprintf(rs->text, size, "{\"items\":[%s],\"next\":%s}", l.buf ? l.buf : "", next_text);
+	free(next_text);
+	free(l.buf);
+}
+
+void h_jails_create(struct request *rq, struct response *rs)
+{
+	struct err e = { 0 };
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	const char *start = req_query(rq, "start");
+	struct jail_row row = { 0 };
+	int rc = jail_create(&rq->who, body, start && strcmp(start, "1") == 0, &row, &e);
+	json_decref(body);
+	if (rc < 0 && !row.spec)
+		return resp_error(rs, &e);
+	/* created; if it did not start, the jail says so (state "error", and why) */
+	struct reply live = { 0 };
+	send_jail(rs, 201, &row, &live);
+	snprintf(rs->location, sizeof rs->location, "/api/jails/%s", row.name);
+	jail_row_clear(&row);
+}
+
+void h_jail_get(struct request *rq, struct response *rs)
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return;
+	send_jail(rs, 200, &row, &live);
+	jail_row_clear(&row);
+}
+
+/* If-Match: "N" (or *). Returns the version to require, -1 for any, or -2 after a 412. */
+static int64_t if_match(struct request *rq, struct response *rs, const struct jail_row *row)
+{
+	if (!rq->if_match || strcmp(rq->if_match, "*") == 0)
+		return -1;
+	char want[40];
+	snprintf(want, sizeof want, "\"%lld\"", (long long)row->version);
+	if (strcmp(rq->if_match, want) != 0) {
+		resp_errorf(rs, ERR_PRECONDITION, NULL, "the jail changed (ETag is now %s); fetch it again", want);
+		return -2;
+	}
+	return row->version;
+}
+
+/* The path's jail, visible to the caller; with_if_match also checks If-Match and
+ * gives the version to require (-1: any). Returns -1 once a response is filled. */
+int target_jail(struct request *rq, struct response *rs, bool with_if_match, int64_t *version)
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return -1;
+	int64_t v = with_if_match ? if_match(rq, rs, &row) : -1;
+	jail_row_clear(&row);
+	if (version)
+		*version = v;
+	return v == -2 ? -1 : 0;
+}
+
+void h_jail_patch(struct request *rq, struct response *rs)
+{
+	struct err e = { 0 };
+	int64_t version;
+	if (target_jail(rq, rs, true, &version) < 0)
+		return;
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	int rc = jail_patch(rq->params[0], version, body, &e);
+	json_decref(body);
+	if (rc < 0)
+		return resp_error(rs, &e);
+	h_jail_get(rq, rs);
+}
+
+void h_jail_delete(struct request *rq, struct response *rs)
+{
+	struct err e;
+	if (target_jail(rq, rs, true, NULL) < 0)
+		return;
+	if (jail_destroy(rq->params[0], &e) < 0)
+		return resp_error(rs, &e);
+	rs->status = 204;
+	rs->text = strdup("");
+}
+
+static void lifecycle(struct request *rq, struct response *rs, int (*op)(const char *, struct err *), int (*op2)(const char *, struct err *))
+{
+	struct err e;
+	if (target_jail(rq, rs, false, NULL) < 0)
+		return;
+	if (op(rq->params[0], &e) < 0 && !(op2 && e.code == ERR_WRONG_STATE))
+		return resp_error(rs, &e);
+	if (op2 && op2(rq->params[0], &e) < 0)
+		return resp_error(rs, &e);
+	h_jail_get(rq, rs);
+}
+
+void h_jail_start(struct request *rq, struct response *rs)
+{
+	lifecycle(rq, rs, jail_start, NULL);
+}
+
+void h_jail_stop(struct request *rq, struct response *rs)
+{
+	lifecycle(rq, rs, jail_stop, NULL);
+}
+
+void h_jail_restart(struct request *rq, struct response *rs)
+{
+	/* a stopped jail is simply started */
+	lifecycle(rq, rs, jail_stop, jail_start);
+}
+

@@ -1,0 +1,503 @@
+/* tenants.c — tenants and their API tokens. Admins see and do everything; a
+ * tenant's token sees only its own tenant and tokens (anything else is 404, so
+ * nothing leaks existence) and may mint only tenant-role tokens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "api/api.h"
+#include "core/events.h"
+#include "core/jails.h"
+#include "core/mount_owners.h"
+#include "json_spec.h"
+#include "log.h"
+#include "size.h"
+#include "http/token.h"
+
+/* The path's tenant if the caller may see it; else a 404 (or 422) is filled. */
+static int visible_tenant(struct request *rq, struct response *rs, struct tenant_row *t)
+{
+	struct err e;
+	const char *name = rq->params[0];
+	if (!valid_name(name)) {
+		resp_errorf(rs, ERR_INVALID, "name", "tenant name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
+		return -1;
+	}
+	if (!is_admin(rq) && strcmp(name, rq->who.tenant) != 0) {
+		resp_errorf(rs, ERR_NOT_FOUND, NULL, "no tenant named %s", name);
+		return -1;
+	}
+	if (store_tenant_get(J.st, name, t, &e) < 0) {
+		resp_error(rs, &e);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const quota_names[] = { "jails", "memoryuse", "maxproc", "ip4", "disk" };
+
+static int64_t *qfield(struct quotas *q, size_t i)
+{
+	int64_t *f[] = { &q->jails, &q->memoryuse, &q->maxproc, &q->ip4, &q->disk };
+	return f[i];
+}
+
+static bool is_size(size_t i)
+{
+	return i == 1 || i == 4;
+}
+
+static json_t *quotas_json(const struct quotas *q)
+{
+	json_t *j = json_object();
+	for (size_t i = 0; i < 5; i++) {
+		int64_t v = *qfield((struct quotas *)q, i);
+		if (v < 0)
+			continue;
+		char buf[32];
+		size_format(v, buf, sizeof buf);
+		json_object_set_new(j, quota_names[i], is_size(i) ? json_string(buf) : json_integer(v));
+	}
+	return j;
+}
+
+/* The path's tenant (visible to the caller) and the request's JSON body; NULL once a
+ * response is filled. */
+static json_t *tenant_and_body(struct request *rq, struct response *rs, struct tenant_row *t)
+{
+	struct err e = { 0 };
+	if (visible_tenant(rq, rs, t) < 0)
+		return NULL;
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		resp_error(rs, &e);
+	return body;
+}
+
+static json_t *tenant_json(const struct tenant_row *t)
+{
+	json_t *usage = json_pack("{sIsIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
+				  "maxproc", (json_int_t)t->usage.maxproc, "ip4", (json_int_t)t->usage.ip4, "disk", (json_int_t)t->usage.disk);
+	json_t *tpl = t->templates[0] ? json_loads(t->templates, 0, NULL) : NULL;
+	json_t *mnt = t->mounts[0] ? json_loads(t->mounts, 0, NULL) : NULL;
+	return json_pack("{sssssIsosososo}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
+			 quotas_json(&t->quotas), "usage", usage, "templates", tpl ? tpl : json_null(), "mounts",
+			 mnt ? mnt : json_array());
+}
+
+/* {"jails": 10, "memoryuse": "4G", ...}; null removes a quota. Applied onto q. */
+static int parse_quotas(json_t *v, struct quotas *q, struct err *e)
+{
+	if (!json_is_object(v))
+		return err_field(e, ERR_INVALID, "quotas", "quotas must be an object like {\"jails\": 10, \"memoryuse\": \"4G\"}");
+	const char *key;
+	json_t *x;
+	json_object_foreach(v, key, x) {
+		char f[48];
+		size_t i = 0;
+		while (i < 5 && strcmp(key, quota_names[i]) != 0)
+			i++;
+		snprintf(f, sizeof f, "quotas.%s", key);
+		if (i == 5)
+			return err_field(e, ERR_INVALID, f, "unknown field '%s' (jails, memoryuse, maxproc, ip4, disk)", f);
+		int64_t n = -1;
+		if (json_is_null(x))
+			n = -1;
+		else if (json_is_integer(x) && json_integer_value(x) >= 0)
+			n = json_integer_value(x);
+		else if (is_size(i) && json_is_string(x) && size_parse(json_string_value(x), &n) == 0)
+			;
+		else
+			return err_field(e, ERR_INVALID, f, "%s must be %s, or null to remove it", f,
+					 is_size(i) ? "a size like \"4G\"" : "a whole number, 0 or more");
+		*qfield(q, i) = n;
+	}
+	return 0;
+}
+
+static void no_such_route_for_tenants(struct request *rq, struct response *rs)
+{
+	resp_errorf(rs, ERR_NOT_FOUND, NULL, "no route %s %s", rq->method, rq->path);
+}
+
+static void add_tenant(const struct tenant_row *t, void *arg)
+{
+	json_array_append_new(arg, tenant_json(t));
+}
+
+void h_tenants_list(struct request *rq, struct response *rs)
+{
+	if (!is_admin(rq))
+		return no_such_route_for_tenants(rq, rs);
+	const char *after = req_query(rq, "after");
+	int lim = req_limit(rq, rs);
+	if (lim < 0)
+		return;
+	json_t *items = json_array();
+	struct err e;
+	int n = store_tenant_list(J.st, after, lim, add_tenant, items, &e);
+	if (n < 0) {
+		json_decref(items);
+		return resp_error(rs, &e);
+	}
+	json_t *last = json_array_get(items, json_array_size(items) - 1);
+	json_t *next = n == lim && last ? json_incref(json_object_get(last, "name")) : json_null();
+	resp_json(rs, 200, json_pack("{soso}", "items", items, "next", next));
+}
+
+static int check_tenant_name(json_t *v, const char *f, struct err *e)
+{
+	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", f);
+}
+
+static int check_quotas_field(json_t *v, const char *f, struct err *e)
+{
+	struct quotas q;
+	(void)f;
+	return parse_quotas(v, &q, e);
+}
+
+/* "templates": the names a tenant's jails may be made from (each must exist), or null
+ * for every template. */
+static int check_templates(json_t *v, const char *f, struct err *e)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(v, i, x) {
+		const char *n = json_string_value(x);
+		if (!n || !valid_name(n) || !store_template_exists(J.st, n))
+			return err_field(e, ERR_INVALID, f, "%s[%zu] must name a template on this host (GET /api/templates)", f, i);
+	}
+	return 0;
+}
+
+static const struct jfield tenant_fields[] = {
+	{ "name", JT_STRING, true, check_tenant_name },
+	{ "quotas", JT_OBJECT, false, check_quotas_field },
+	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
+	{ "mounts", JT_ARRAY_OR_NULL, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct jfield tenant_patch_fields[] = {
+	{ "quotas", JT_OBJECT, false, check_quotas_field },
+	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
+	{ "mounts", JT_ARRAY_OR_NULL, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+/* "mounts": the host paths the tenant's jails may mount, each its own (null: none). */
+static int set_mounts(struct tenant_row *t, json_t *body, struct err *e)
+{
+	json_t *v = json_object_get(body, "mounts");
+	if (!v)
+		return 0;
+	if (json_is_array(v) && mount_owners_check_tenant(t->id, v, e))
+		return -1;
+	char *text = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+	int rc = store_tenant_set_mounts(J.st, t->id, text, e) || store_tenant_get(J.st, t->name, t, e) ? -1 : 0;
+	free(text);
+	return rc;
+}
+
+static int set_templates(struct tenant_row *t, json_t *body, struct err *e)
+{
+	json_t *v = json_object_get(body, "templates");
+	if (!v)
+		return 0;
+	char *text = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+	int rc = store_tenant_set_templates(J.st, t->id, text, e) || store_tenant_get(J.st, t->name, t, e) ? -1 : 0;
+	free(text);
+	return rc;
+}
+
+void h_tenants_create(struct request *rq, struct response *rs)
+{
+	if (!is_admin(rq))
+		return no_such_route_for_tenants(rq, rs);
+	struct err e = { 0 };
+	json_t *body = req_json(rq, &e);
+	if (!body)
+		return resp_error(rs, &e);
+	struct tenant_row t;
+	struct quotas q = { -1, -1, -1, -1, -1 };
+	int rc = json_check_fields(body, tenant_fields, "", &e) ||
+		 (json_object_get(body, "quotas") && parse_quotas(json_object_get(body, "quotas"), &q, &e)) ||
+		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &q, &t, &e) || set_templates(&t, body, &e) ||
+		 set_mounts(&t, body, &e);
+	json_decref(body);
+	if (rc)
+		return resp_error(rs, &e);
+	log_info("tenant %s created", t.name);
+	resp_json(rs, 201, tenant_json(&t));
+	snprintf(rs->location, sizeof rs->location, "/api/tenants/%s", t.name);
+}
+
+void h_tenant_get(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	if (visible_tenant(rq, rs, &t) == 0)
+		resp_json(rs, 200, tenant_json(&t));
+}
+
+void h_tenant_patch(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e = { 0 };
+	if (!is_admin(rq))
+		return no_such_route_for_tenants(rq, rs);
+	json_t *body = tenant_and_body(rq, rs, &t);
+	if (!body)
+		return;
+	struct quotas q = t.quotas;
+	json_t *jq = json_object_get(body, "quotas");
+	int rc = json_check_fields(body, tenant_patch_fields, "", &e) || (jq && parse_quotas(jq, &q, &e)) ||
+		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e) || set_templates(&t, body, &e) ||
+		 set_mounts(&t, body, &e);
+	json_decref(body);
+	if (rc)
+		return resp_error(rs, &e);
+	log_info("tenant %s: quotas changed", t.name);
+	events_emit(t.id, "tenant.quotas", t.name, json_pack("{ssso}", "name", t.name, "quotas", quotas_json(&t.quotas)));
+	resp_json(rs, 200, tenant_json(&t));
+}
+
+struct names {
+	char (*v)[NAME_SIZE];
+	size_t n;
+};
+
+static void collect_jail(const struct jail_row *row, void *arg)
+{
+	struct names *l = arg;
+	char (*nv)[NAME_SIZE] = realloc(l->v, (l->n + 1) * NAME_SIZE);
+	if (!nv)
+		return;
+	l->v = nv;
+	snprintf(l->v[l->n++], NAME_SIZE, "%s", row->name);
+}
+
+void h_tenant_delete(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e;
+	if (!is_admin(rq))
+		return no_such_route_for_tenants(rq, rs);
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	if (t.id == rq->who.tenant_id)
+		return resp_errorf(rs, ERR_WRONG_STATE, NULL, "tenant %s owns the token of this request; delete it with another admin's token", t.name);
+	const char *force = req_query(rq, "force");
+	if (t.jails > 0 && force && strcmp(force, "1") == 0) {
+		/* ?force=1: its jails go first, each as DELETE /api/jails/{name} would */
+		struct names l = { 0 };
+		struct jail_filter f = { .after = "", .tenant_id = t.id, .spec_as_text = true };
+		store_jail_list(J.st, &f, collect_jail, &l, &e);
+		for (size_t i = 0; i < l.n; i++)
+			if (jail_destroy(l.v[i], &e) < 0) {
+				free(l.v);
+				return resp_error(rs, &e);
+			}
+		free(l.v);
+	}
+	if (store_tenant_delete(J.st, t.id, &e) < 0)
+		return resp_error(rs, &e);
+	log_info("tenant %s deleted", t.name);
+	rs->status = 204;
+	rs->text = strdup("");
+}
+
+static json_t *token_json(const struct token_row *t, const char *tenant)
+{
+	return json_pack("{sIsssssssssoso}", "id", (json_int_t)t->id, "name", t->name, "role", t->role, "tenant", tenant,
+			 "created_at", t->created_at, "expires_at", t->expires_at[0] ? json_string(t->expires_at) : json_null(),
+			 "last_used_at", t->last_used_at[0] ? json_string(t->last_used_at) : json_null());
+}
+
+struct token_list {
+	json_t *items;
+	const char *tenant;
+};
+
+static void add_token(const struct token_row *t, void *arg)
+{
+	struct token_list *l = arg;
+	json_array_append_new(l->items, token_json(t, l->tenant));
+}
+
+void h_tokens_list(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e;
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	struct token_list l = { .items = json_array(), .tenant = t.name };
+	if (store_token_list(J.st, t.id, add_token, &l, &e) < 0) {
+		json_decref(l.items);
+		return resp_error(rs, &e);
+	}
+	resp_json(rs, 200, json_pack("{sosn}", "items", l.items, "next"));
+}
+
+static int check_token_name(json_t *v, const char *f, struct err *e)
+{
+	const char *s = json_string_value(v);
+	size_t n = strlen(s);
+	bool ok = n >= 1 && n <= 63 && n == json_string_length(v);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = s[i] >= 0x20 && s[i] < 0x7f;
+	return ok ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 printable ASCII characters", f);
+}
+
+static int check_role(json_t *v, const char *f, struct err *e)
+{
+	const char *s = json_string_value(v);
+	return strcmp(s, "admin") == 0 || strcmp(s, "tenant") == 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must be \"admin\" or \"tenant\"", f);
+}
+
+/* "2027-01-31T12:00:00Z", in the future. */
+static int check_expiry(json_t *v, const char *f, struct err *e)
+{
+	struct tm tm = { 0 };
+	const char *s = json_string_value(v);
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char now[32];
+	store_now(now);
+	if (!end || *end || strlen(s) != 20)
+		return err_field(e, ERR_INVALID, f, "%s must be a UTC time like 2027-01-31T12:00:00Z", f);
+	if (strcmp(s, now) <= 0)
+		return err_field(e, ERR_INVALID, f, "%s is in the past", f);
+	return 0;
+}
+
+static const struct jfield token_fields[] = {
+	{ "name", JT_STRING, true, check_token_name },
+	{ "role", JT_STRING, false, check_role },
+	{ "expires_at", JT_STRING, false, check_expiry },
+	{ NULL, 0, false, NULL },
+};
+
+void h_tokens_create(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e = { 0 };
+	json_t *body = tenant_and_body(rq, rs, &t);
+	if (!body)
+		return;
+	if (json_check_fields(body, token_fields, "", &e)) {
+		json_decref(body);
+		return resp_error(rs, &e);
+	}
+	json_t *rv = json_object_get(body, "role"), *xv = json_object_get(body, "expires_at");
+	const char *role = rv ? json_string_value(rv) : "tenant";
+	if (strcmp(role, "admin") == 0 && !is_admin(rq)) {
+		json_decref(body);
+		return resp_errorf(rs, ERR_FORBIDDEN, "role", "only admins create admin tokens");
+	}
+	struct token_row row = { 0 };
+	snprintf(row.name, sizeof row.name, "%s", json_string_value(json_object_get(body, "name")));
+	snprintf(row.role, sizeof row.role, "%s", role);
+	snprintf(row.expires_at, sizeof row.expires_at, "%s", xv ? json_string_value(xv) : "");
+	json_decref(body);
+	char secret[64];
+	uint8_t hash[32];
+	token_make(secret, hash);
+	store_now(row.created_at);
+	if (store_token_add_full(J.st, t.id, row.name, row.role, row.expires_at, hash, &row.id, &e) < 0)
+		return resp_error(rs, &e);
+	json_t *j = token_json(&row, t.name);
+	/* the only time the secret is shown: only its hash is kept */
+	json_object_set_new(j, "secret", json_string(secret));
+	sodium_memzero(secret, sizeof secret);
+	log_info("token %lld (%s, role %s) created for tenant %s", (long long)row.id, row.name, row.role, t.name);
+	resp_json(rs, 201, j);
+	snprintf(rs->location, sizeof rs->location, "/api/tenants/%s/tokens/%lld", t.name, (long long)row.id);
+}
+
+void h_token_delete(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e;
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	char *end;
+	long long id = strtoll(rq->params[1], &end, 10);
+	if (*end || id <= 0)
+		return resp_errorf(rs, ERR_NOT_FOUND, NULL, "no token %s", rq->params[1]);
+	if (store_token_delete(J.st, t.id, id, &e) < 0)
+		return resp_error(rs, &e);
+	log_info("token %lld of tenant %s revoked", id, t.name);
+	rs->status = 204;
+	rs->text = strdup("");
+}
+
+/* ---- users (browser login) ---- */
+
+static void add_user(const char *name, const char *created_at, void *arg)
+{
+	json_array_append_new(arg, json_pack("{ssss}", "name", name, "created_at", created_at));
+}
+
+void h_users_list(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e;
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	json_t *items = json_array();
+	if (store_user_list(J.st, t.id, add_user, items, &e) < 0) {
+		json_decref(items);
+		return resp_error(rs, &e);
+	}
+	resp_json(rs, 200, json_pack("{sosn}", "items", items, "next"));
+}
+
+static int check_password(json_t *v, const char *f, struct err *e)
+{
+	size_t n = json_string_length(v);
+	if (n < 10 || n > 1024 || strlen(json_string_value(v)) != n)
+		return err_field(e, ERR_INVALID, f, "%s must be 10 to 1024 characters", f);
+	return 0;
+}
+
+static const struct jfield user_fields[] = {
+	{ "name", JT_STRING, true, check_tenant_name },
+	{ "password", JT_STRING, true, check_password },
+	{ NULL, 0, false, NULL },
+};
+
+void h_users_create(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e = { 0 };
+	json_t *body = tenant_and_body(rq, rs, &t);
+	if (!body)
+		return;
+	char hash[128];
+	int rc = json_check_fields(body, user_fields, "", &e);
+	if (rc == 0 && login_hash_password(json_string_value(json_object_get(body, "password")), hash) < 0)
+		rc = err_set(&e, ERR_INTERNAL, "hashing the password failed (out of memory?)");
+	const char *name = json_string_value(json_object_get(body, "name"));
+	if (rc == 0)
+		rc = store_user_add(J.st, t.id, name, hash, &e);
+	json_t *out = rc == 0 ? json_pack("{ssss}", "name", name, "tenant", t.name) : NULL;
+	json_decref(body);
+	if (rc)
+		return resp_error(rs, &e);
+	resp_json(rs, 201, out);
+}
+
+void h_user_delete(struct request *rq, struct response *rs)
+{
+	struct tenant_row t;
+	struct err e;
+	if (visible_tenant(rq, rs, &t) < 0)
+		return;
+	if (store_user_delete(J.st, t.id, rq->params[1], &e) < 0)
+		return resp_error(rs, &e);
+	rs->status = 204;
+	rs->text = strdup("");
+}

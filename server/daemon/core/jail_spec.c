@@ -1,0 +1,463 @@
+#include "core/jail_spec.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json_spec.h"
+#include "size.h"
+#include "validate.h"
+
+static const struct host_rules *rules; /* for the checks below; set per call */
+
+static int check_hostname(json_t *v, const char *f, struct err *e)
+{
+	return valid_hostname(json_string_value(v)) ? 0
+		: err_field(e, ERR_INVALID, f, "%s must be a valid DNS name (letters, digits, '-', '.'; at most 253 characters)", f);
+}
+
+static int check_name_value(json_t *v, const char *f, struct err *e)
+{
+	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", f);
+}
+
+static int check_type(json_t *v, const char *f, struct err *e)
+{
+	const char *s = json_string_value(v);
+	return strcmp(s, "thin") == 0 || strcmp(s, "thick") == 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must be \"thin\" or \"thick\"", f);
+}
+
+static int check_addr_list(json_t *v, const char *f, int family, struct err *e)
+{
+	size_t i, n = json_array_size(v);
+	json_t *a;
+	char p[32];
+	if (n > (family == AF_INET ? IP4_MAX : IP6_MAX))
+		return err_field(e, ERR_INVALID, f, "%s holds at most %d addresses", f, family == AF_INET ? IP4_MAX : IP6_MAX);
+	json_array_foreach(v, i, a) {
+		snprintf(p, sizeof p, "%s[%zu]", f, i);
+		if (!json_is_string(a))
+			return err_field(e, ERR_INVALID, p, "%s must be an address string or \"auto\"", p);
+		const char *s = json_string_value(a);
+		if (strcmp(s, "auto") == 0) {
+			if (n != 1)
+				return err_field(e, ERR_INVALID, p, "\"auto\" must be alone in %s", f);
+			continue;
+		}
+		uint8_t buf[16];
+		if (inet_pton(family, s, buf) != 1)
+			return err_field(e, ERR_INVALID, p, "%s is not an %s address", p, family == AF_INET ? "IPv4" : "IPv6");
+		bool ok = family == AF_INET ? pool4_contains(&rules->pool4, ntohl(*(uint32_t *)(void *)buf))
+					    : pool6_contains(&rules->pool6, buf);
+		if (!ok)
+			return err_field(e, ERR_INVALID, p, "%s (%s) is not a usable address of the host's pool; use \"auto\" or see GET /api/host", p, s);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(json_string_value(json_array_get(v, k)), s) == 0)
+				return err_field(e, ERR_INVALID, p, "%s repeats %s", f, s);
+	}
+	return 0;
+}
+
+static int check_ip4(json_t *v, const char *f, struct err *e)
+{
+	return check_addr_list(v, f, AF_INET, e);
+}
+
+static int check_ip6(json_t *v, const char *f, struct err *e)
+{
+	return check_addr_list(v, f, AF_INET6, e);
+}
+
+static int check_argv(json_t *v, const char *f, bool allow_empty, struct err *e)
+{
+	const char *argv[ARGV_MAX + 1];
+	size_t i, n = json_array_size(v);
+	json_t *a;
+	if (n > ARGV_MAX)
+		return err_field(e, ERR_INVALID, f, "%s has more than %d arguments", f, ARGV_MAX);
+	json_array_foreach(v, i, a) {
+		if (!json_is_string(a) || strlen(json_string_value(a)) != json_string_length(a)) {
+			char p[32];
+			snprintf(p, sizeof p, "%s[%zu]", f, i);
+			return err_field(e, ERR_INVALID, p, "%s must be a string without NUL bytes", p);
+		}
+		argv[i] = json_string_value(a);
+	}
+	struct argv_buf buf;
+	if (argv_pack(&buf, argv, n, f, e))
+		return -1;
+	return argv_check(&buf, allow_empty, f, e);
+}
+
+static int check_command(json_t *v, const char *f, struct err *e)
+{
+	return check_argv(v, f, false, e);
+}
+
+static int check_stop_command(json_t *v, const char *f, struct err *e)
+{
+	return check_argv(v, f, true, e);
+}
+
+static int check_stop_timeout(json_t *v, const char *f, struct err *e)
+{
+	json_int_t t = json_integer_value(v);
+	return t >= 0 && t <= 3600 ? 0 : err_field(e, ERR_INVALID, f, "%s must be between 0 and 3600 seconds", f);
+}
+
+static int check_priority(json_t *v, const char *f, struct err *e)
+{
+	json_int_t t = json_integer_value(v);
+	return t >= -1000000 && t <= 1000000 ? 0 : err_field(e, ERR_INVALID, f, "%s must be between -1000000 and 1000000", f);
+}
+
+static int check_mount_source(json_t *v, const char *f, struct err *e)
+{
+	const char *s = json_string_value(v);
+	if (!valid_abs_path(s) || strcmp(s, "/") == 0)
+		return err_field(e, ERR_INVALID, f, "%s must be a clean absolute host path (no '..', '//', ',' or ':')", f);
+	for (int i = 0; i < rules->nallow_mounts; i++)
+		if (path_beneath(s, rules->allow_mounts[i]))
+			return 0;
+	if (rules->nallow_mounts == 0)
+		return err_field(e, ERR_INVALID, f, "%s: no host paths are allowed for mounts on this host; an admin sets allow-mount in jaild's config", f);
+	return err_field(e, ERR_INVALID, f, "%s (%s) is not under a host path the admin allows for mounts", f, s);
+}
+
+static int check_mount_target(json_t *v, const char *f, struct err *e)
+{
+	const char *s = json_string_value(v);
+	if (!valid_abs_path(s) || strcmp(s, "/") == 0 || path_beneath(s, "/proc") || path_beneath(s, "/dev"))
+		return err_field(e, ERR_INVALID, f, "%s must be a clean absolute path inside the jail, not /, /proc or /dev", f);
+	return 0;
+}
+
+static const struct jfield mount_fields[] = {
+	{ "source", JT_STRING, true, check_mount_source },
+	{ "target", JT_STRING, true, check_mount_target },
+	{ "readonly", JT_BOOL, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static int check_mounts(json_t *v, const char *f, struct err *e)
+{
+	size_t i;
+	json_t *m;
+	char p[32];
+	if (json_array_size(v) > MOUNTS_MAX)
+		return err_field(e, ERR_INVALID, f, "%s holds at most %d mounts", f, MOUNTS_MAX);
+	json_array_foreach(v, i, m) {
+		snprintf(p, sizeof p, "%s[%zu]", f, i);
+		if (json_check_fields(m, mount_fields, p, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int64_t limit_value(json_t *limits, const char *k)
+{
+	json_t *v = json_object_get(limits, k);
+	if (!v)
+		return -1;
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	int64_t b;
+	return size_parse(json_string_value(v), &b) == 0 ? b : -1;
+}
+
+static void limits_from_object(json_t *l, struct jail_limits *out)
+{
+	out->maxproc = limit_value(l, "maxproc");
+	out->memoryuse = limit_value(l, "memoryuse");
+	out->pcpu = limit_value(l, "pcpu");
+	out->openfiles = limit_value(l, "openfiles");
+	out->disk = limit_value(l, "disk");
+}
+
+static int check_size(json_t *v, const char *f, struct err *e)
+{
+	int64_t b;
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must not be negative", f);
+	return size_parse(json_string_value(v), &b) == 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must be a size like \"256M\" or \"1G\"", f);
+}
+
+static const struct jfield limit_fields[] = {
+	{ "maxproc", JT_INT, false, NULL },
+	{ "memoryuse", JT_STRING_OR_INT, false, check_size },
+	{ "pcpu", JT_INT, false, NULL },
+	{ "openfiles", JT_INT, false, NULL },
+	{ "disk", JT_STRING_OR_INT, false, check_size },
+	{ NULL, 0, false, NULL },
+};
+
+static int check_limits(json_t *v, const char *f, struct err *e)
+{
+	if (json_check_fields(v, limit_fields, f, e))
+		return -1;
+	struct jail_limits l;
+	limits_from_object(v, &l);
+	return limits_check(&l, e);
+}
+
+static int check_chflags(json_t *v, const char *f, struct err *e)
+{
+	return json_is_true(v) ? err_field(e, ERR_UNSUPPORTED, f, "%s is not supported by the linux backend (immutable flags belong to the host)", f) : 0;
+}
+
+static const struct jfield allow_fields[] = {
+	{ "set_hostname", JT_BOOL, false, NULL },
+	{ "raw_sockets", JT_BOOL, false, NULL },
+	{ "sysvipc", JT_BOOL, false, NULL },
+	{ "chflags", JT_BOOL, false, check_chflags },
+	{ "nesting", JT_BOOL, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static int check_allow(json_t *v, const char *f, struct err *e)
+{
+	return json_check_fields(v, allow_fields, f, e);
+}
+
+static int check_duration(json_t *v, const char *f, struct err *e)
+{
+	int64_t s;
+	if (duration_parse(json_string_value(v), &s) < 0 || s > 366 * 86400)
+		return err_field(e, ERR_INVALID, f, "%s must be a duration like \"30s\", \"5m\", \"1h\" or \"1d\" (at most a year)", f);
+	return 0;
+}
+
+static int check_message(json_t *v, const char *f, struct err *e)
+{
+	const char *m = json_string_value(v);
+	if (json_string_length(v) > 500)
+		return err_field(e, ERR_INVALID, f, "%s is at most 500 bytes", f);
+	for (size_t i = 0; i < json_string_length(v); i++)
+		if ((unsigned char)m[i] < 0x20 && m[i] != '\n')
+			return err_field(e, ERR_INVALID, f, "%s may hold newlines but no other control characters", f);
+	return 0;
+}
+
+static const struct jfield restore_fields[] = {
+	{ "every", JT_STRING, true, check_duration },
+	{ "warn", JT_STRING, false, check_duration },
+	{ "message", JT_STRING, false, check_message },
+	{ "snapshot", JT_STRING, true, check_name_value },
+	{ NULL, 0, false, NULL },
+};
+
+/* OpenRoot-style auto-restore: every `every`, `warn` ahead a message to the jail's
+ * terminals, then its files back as snapshot `snapshot` has them. */
+static int check_restore(json_t *v, const char *f, struct err *e)
+{
+	char sub[64];
+	if (json_check_fields(v, restore_fields, f, e))
+		return -1;
+	int64_t every, warn = 0;
+	duration_parse(json_string_value(json_object_get(v, "every")), &every);
+	if (json_object_get(v, "warn"))
+		duration_parse(json_string_value(json_object_get(v, "warn")), &warn);
+	snprintf(sub, sizeof sub, "%s.every", f);
+	if (every < 2)
+		return err_field(e, ERR_INVALID, sub, "%s must be at least 2s", sub);
+	snprintf(sub, sizeof sub, "%s.warn", f);
+	if (warn >= every)
+		return err_field(e, ERR_INVALID, sub, "%s must be shorter than every", sub);
+	return 0;
+}
+
+static int check_tenant(json_t *v, const char *f, struct err *e)
+{
+	return check_name_value(v, f, e);
+}
+
+/* Every field a user may send in a create; read-only fields are refused as unknown. */
+static const struct jfield create_fields[] = {
+	{ "name", JT_STRING, true, check_name_value },
+	{ "tenant", JT_STRING, false, check_tenant },
+	{ "hostname", JT_STRING, false, check_hostname },
+	{ "template", JT_STRING, false, check_name_value },
+	{ "type", JT_STRING, false, check_type },
+	{ "ip4", JT_ARRAY, false, check_ip4 },
+	{ "ip6", JT_ARRAY, false, check_ip6 },
+	{ "command", JT_ARRAY, false, check_command },
+	{ "stop_command", JT_ARRAY, false, check_stop_command },
+	{ "stop_timeout", JT_INT, false, check_stop_timeout },
+	{ "mounts", JT_ARRAY, false, check_mounts },
+	{ "limits", JT_OBJECT, false, check_limits },
+	{ "allow", JT_OBJECT, false, check_allow },
+	{ "boot", JT_BOOL, false, NULL },
+	{ "priority", JT_INT, false, check_priority },
+	{ "restore", JT_OBJECT, false, check_restore },
+	{ NULL, 0, false, NULL },
+};
+
+static void set_default(json_t *o, const char *k, json_t *v)
+{
+	if (!json_object_get(o, k))
+		json_object_set_new(o, k, v);
+	else
+		json_decref(v);
+}
+
+/* Canonical: limits sizes as bytes-exact strings, allow with all four flags. */
+static json_t *canonicalize(json_t *body)
+{
+	json_t *c = json_deep_copy(body);
+	json_object_del(c, "tenant");
+	set_default(c, "hostname", json_string(json_string_value(json_object_get(c, "name"))));
+	set_default(c, "template", json_string("minimal"));
+	set_default(c, "type", json_string("thin"));
+	set_default(c, "ip4", json_array());
+	set_default(c, "ip6", json_array());
+	set_default(c, "command", json_pack("[ss]", "/bin/sh", "/etc/rc"));
+	set_default(c, "stop_command", json_array());
+	set_default(c, "stop_timeout", json_integer(10));
+	set_default(c, "mounts", json_array());
+	set_default(c, "limits", json_object());
+	set_default(c, "allow", json_object());
+	set_default(c, "boot", json_false());
+	set_default(c, "priority", json_integer(0));
+	json_t *allow = json_object_get(c, "allow");
+	const char *flags[] = { "set_hostname", "raw_sockets", "sysvipc", "chflags", "nesting" };
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+		set_default(allow, flags[i], json_false());
+	json_t *limits = json_object_get(c, "limits");
+	json_t *mem = json_object_get(limits, "memoryuse");
+	if (mem) {
+		int64_t b = 0;
+		char buf[32];
+		if (json_is_integer(mem))
+			b = json_integer_value(mem);
+		else
+			size_parse(json_string_value(mem), &b);
+		size_format(b, buf, sizeof buf);
+		json_object_set_new(limits, "memoryuse", json_string(buf));
+	}
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(c, "mounts"), i, m)
+		set_default(m, "readonly", json_true());
+	return c;
+}
+
+json_t *jail_spec_from_request(json_t *body, const struct host_rules *h, struct err *e)
+{
+	rules = h;
+	if (json_check_fields(body, create_fields, "", e))
+		return NULL;
+	return canonicalize(body);
+}
+
+json_t *json_merge_patch(json_t *target, json_t *patch)
+{
+	if (!json_is_object(patch))
+		return json_deep_copy(patch);
+	json_t *res = json_is_object(target) ? json_deep_copy(target) : json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(patch, k, v) {
+		if (json_is_null(v))
+			json_object_del(res, k);
+		else
+			json_object_set_new(res, k, json_merge_patch(json_object_get(res, k), v));
+	}
+	return res;
+}
+
+json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h, bool *addresses_changed, struct err *e)
+{
+	rules = h;
+	if (!json_is_object(patch))
+		return err_set(e, ERR_INVALID, "the request body must be a JSON object"), NULL;
+	static const char *const fixed[] = { "name", "tenant", "template", "type" };
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+		json_t *v = json_object_get(patch, fixed[i]);
+		if (v && !json_equal(v, json_object_get(canon, fixed[i])))
+			return err_field(e, ERR_INVALID, fixed[i], "%s cannot be changed after creation; create a new jail", fixed[i]), NULL;
+	}
+	/* a merge patch: limits and allow merge key by key, null takes a setting back to
+	 * its default (a limit: the host's default) */
+	json_t *merged = json_merge_patch(canon, patch);
+	json_t *res = jail_spec_from_request(merged, h, e);
+	json_decref(merged);
+	if (!res)
+		return NULL;
+	/* a jail's disk (limits.disk) is made at create and can only grow */
+	struct jail_limits was, now;
+	jail_limits_of(canon, h, &was);
+	jail_limits_of(res, h, &now);
+	const char *why = was.disk < 0 && now.disk >= 0   ? "limits.disk can only be given when the jail is created"
+			  : was.disk >= 0 && now.disk < 0 ? "limits.disk cannot be removed from a jail that has a disk of its own"
+			  : now.disk < was.disk          ? "limits.disk can only grow; shrinking could lose the jail's files"
+							 : NULL;
+	if (why) {
+		json_decref(res);
+		return err_field(e, ERR_INVALID, "limits.disk", "%s", why), NULL;
+	}
+	*addresses_changed = !json_equal(json_object_get(res, "ip4"), json_object_get(canon, "ip4")) ||
+			     !json_equal(json_object_get(res, "ip6"), json_object_get(canon, "ip6"));
+	return res;
+}
+
+void jail_limits_of(json_t *canon, const struct host_rules *h, struct jail_limits *out)
+{
+	limits_from_object(json_object_get(canon, "limits"), out);
+	int64_t *v[] = { &out->maxproc, &out->memoryuse, &out->pcpu, &out->openfiles };
+	const int64_t d[] = { h->defaults.maxproc, h->defaults.memoryuse, h->defaults.pcpu, h->defaults.openfiles };
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+		if (*v[i] < 0)
+			*v[i] = d[i];
+}
+
+static int pack_argv(json_t *arr, struct argv_buf *out, const char *f, struct err *e)
+{
+	const char *argv[ARGV_MAX + 1];
+	size_t i, n = json_array_size(arr);
+	json_t *a;
+	if (n > ARGV_MAX)
+		return err_field(e, ERR_INVALID, f, "%s is too long", f);
+	json_array_foreach(arr, i, a) argv[i] = json_string_value(a);
+	return argv_pack(out, argv, n, f, e);
+}
+
+int jail_spec_to_wire(json_t *c, const char *name, const struct host_rules *h, struct jail_spec *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	snprintf(out->hostname, sizeof out->hostname, "%s", json_string_value(json_object_get(c, "hostname")));
+	snprintf(out->tmpl, sizeof out->tmpl, "%s", json_string_value(json_object_get(c, "template")));
+	out->type = strcmp(json_string_value(json_object_get(c, "type")), "thick") == 0 ? JAIL_THICK : JAIL_THIN;
+	json_t *allow = json_object_get(c, "allow");
+	out->allow = (uint8_t)((json_is_true(json_object_get(allow, "set_hostname")) ? ALLOW_SET_HOSTNAME : 0) |
+			       (json_is_true(json_object_get(allow, "raw_sockets")) ? ALLOW_RAW_SOCKETS : 0) |
+			       (json_is_true(json_object_get(allow, "sysvipc")) ? ALLOW_SYSVIPC : 0) |
+			       (json_is_true(json_object_get(allow, "chflags")) ? ALLOW_CHFLAGS : 0) |
+			       (json_is_true(json_object_get(allow, "nesting")) ? ALLOW_NESTING : 0));
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(c, "ip4"), i, v) {
+		if (i >= IP4_MAX || inet_pton(AF_INET, json_string_value(v), &out->ip4[i]) != 1)
+			return err_field(e, ERR_INVALID, "ip4", "ip4 holds an address that is not resolved");
+		out->nip4 = (uint8_t)(i + 1);
+	}
+	json_array_foreach(json_object_get(c, "ip6"), i, v) {
+		if (i >= IP6_MAX || inet_pton(AF_INET6, json_string_value(v), out->ip6[i]) != 1)
+			return err_field(e, ERR_INVALID, "ip6", "ip6 holds an address that is not resolved");
+		out->nip6 = (uint8_t)(i + 1);
+	}
+	out->stop_timeout = (uint32_t)json_integer_value(json_object_get(c, "stop_timeout"));
+	if (pack_argv(json_object_get(c, "command"), &out->command, "command", e) ||
+	    pack_argv(json_object_get(c, "stop_command"), &out->stop_command, "stop_command", e))
+		return -1;
+	json_array_foreach(json_object_get(c, "mounts"), i, v) {
+		if (i >= MOUNTS_MAX)
+			break;
+		snprintf(out->mounts[i].source, JPATH_SIZE, "%s", json_string_value(json_object_get(v, "source")));
+		snprintf(out->mounts[i].target, JPATH_SIZE, "%s", json_string_value(json_object_get(v, "target")));
+		out->mounts[i].readonly = json_is_true(json_object_get(v, "readonly"));
+		out->nmounts = (uint32_t)(i + 1);
+	}
+	jail_limits_of(c, h, &out->limits);
+	return spec_check(out, e);
+}

@@ -1,0 +1,85 @@
+/* jails.h — the jail lifecycle: the store says what should be, the helper makes it
+ * so. One operation per jail at a time (a second one answers 409 busy); the state
+ * written to the store is never half-done. */
+#ifndef JAILD_JAILS_H
+#define JAILD_JAILS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "core/jail_spec.h"
+#include "proto.h"
+#include "store/store.h"
+
+struct jaild {
+	struct store *st;
+	struct host_rules rules;
+	char data_dir[256];
+	char listen[128];
+	int64_t default_tenant;
+	bool tls;
+};
+extern struct jaild J;
+
+bool jail_busy_acquire(const char *name);
+void jail_busy_release(const char *name);
+
+/* Each takes the busy lock itself. row receives the jail afterwards. */
+int jail_create(const struct token_info *who, json_t *body, bool start, struct jail_row *row, struct err *e);
+/* The same with the files from an export's tar stream (import_fd) instead of the template. */
+int jail_create_from(const struct token_info *who, json_t *body, bool start, int import_fd, struct jail_row *row, struct err *e);
+int jail_start(const char *name, struct err *e);
+int jail_stop(const char *name, struct err *e);
+int jail_destroy(const char *name, struct err *e);
+int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e);
+
+/* Snapshots (each takes the busy lock). restore stops a running jail first and starts
+ * it again after. */
+int jail_snapshot_create(const char *name, const char *snap, struct snapshot_row *out, struct err *e);
+int jail_snapshot_restore(const char *name, const char *snap, struct err *e);
+int jail_snapshot_delete(const char *name, const char *snap, struct err *e);
+/* Auto-restore: (warn: the restore message to the jail's terminals first,) then its
+ * files back as restore.snapshot has them. by: who asked, for the log. */
+int jail_auto_restore(const char *name, bool warn, const char *by, struct err *e);
+/* The message, like wall(1), to every console session and terminal of the jail. */
+void jail_restore_warn(const char *name, const char *message);
+
+struct exec_result {
+	int exit_code;
+	bool timed_out;
+	char *out, *err;    /* malloc'd, NUL-terminated; binary-safe lengths below */
+	size_t out_len, err_len;
+	bool out_truncated, err_truncated;
+};
+/* Streaming instead of collecting: started() once the command runs (an error before
+ * that is jail_exec's answer; after it, the last word); output() with each chunk as it
+ * comes (fd 1 or 2), nothing buffered, and res->out/err stay empty. */
+struct exec_stream {
+	void (*started)(void *arg);
+	void (*output)(void *arg, int fd, const char *buf, size_t n);
+	void *arg;
+};
+/* A command as the API layer parsed it: argv (argc strings), bytes for its stdin
+ * (NULL: none), and the seconds it may run (1 to 3600). */
+struct exec_request {
+	const char *argv[ARGV_MAX + 1];
+	size_t argc;
+	const char *stdin_data;
+	size_t stdin_len;
+	int64_t timeout;
+};
+int jail_exec(const char *name, const struct exec_request *rq, struct exec_result *res, const struct exec_stream *stream,
+	      struct err *e);
+
+/* Ask the helper how the jail really is; correct the store if it died. */
+int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e);
+json_t *jail_to_json(const struct jail_row *row, const struct reply *live);
+/* The same as JSON text appended to *buf (grown with realloc), from row->spec_text
+ * without parsing it: for long listings. */
+/* A running jail's live usage (cached for a second), without touching its state. */
+bool jail_usage(const struct jail_row *row, struct reply *live);
+/* Appends the jail's JSON (its stored spec text, status fields and live usage) to buf. */
+int jail_append_text(const struct jail_row *row, const struct reply *live, char **buf, size_t *len, size_t *cap);
+
+#endif

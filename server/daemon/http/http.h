@@ -1,0 +1,114 @@
+/* http.h — libmicrohttpd underneath, requests and responses as plain structs above.
+ * Thread per connection: a slow privileged operation holds only its own connection. */
+#ifndef JAILD_HTTP_H
+#define JAILD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <microhttpd.h>
+
+#include "err.h"
+#include "store/store.h"
+
+#define MAX_BODY (1u << 20)   /* 413 above this */
+#define MAX_URI 2048          /* 414 above this */
+#define SESSION_COOKIE "jaild_session"
+
+struct request {
+	const char *method;
+	const char *path;       /* without the query string */
+	const char *if_match;   /* header or NULL */
+	const char *remote;     /* client address text */
+	void *conn;             /* struct MHD_Connection */
+	const char *body;
+	size_t body_len;
+	char params[2][128];    /* the '*' segments of the route, in order */
+	struct token_info who;  /* who.id is 0 until the token is checked */
+	char request_id[40];    /* also sent as X-Request-Id */
+	const char *route;      /* the matched route's pattern, NULL if none */
+	/* upload routes: the body, written to an unnamed file as it came (never whole in
+	 * memory), with its size and SHA-256; upload_fd is -1 on other routes */
+	int upload_fd;
+	uint64_t upload_size;
+	char upload_sha256[65];
+	const char *content_type;
+};
+
+struct response {
+	int status;
+	json_t *body;           /* owned */
+	char etag[40];
+	char location[192];
+	char allow[64];
+	char *text;             /* owned; plain body instead of JSON */
+	size_t text_len;        /* of text, when it may hold NUL (0: strlen) */
+	bool static_file;       /* the web console: revalidated caching and its security headers */
+	char request_id[40];
+	bool replayed;          /* answered from an earlier request's Idempotency-Key */
+	char retry_after[24];
+	char set_cookie[256];
+	/* a stream instead of a body (server-sent events): pulled until it ends */
+	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	void *stream_cls;
+	const char *content_type;
+	/* a WebSocket upgrade (101) instead of a body: once the handshake is sent the
+	 * socket goes to upgraded, which owns it and ends it with http_upgrade_close(urh) */
+	void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *urh);
+	char upgrade_cls[64];
+	char ws_accept[32];
+	const char *ws_protocol;  /* the subprotocol chosen from the client's offer */
+};
+
+typedef void (*handler_fn)(struct request *rq, struct response *rs);
+
+struct route {
+	const char *method;
+	const char *pattern;    /* '*' matches one path segment */
+	handler_fn fn;
+	bool public_;           /* no token needed */
+	bool upload;            /* a body of any size, streamed to a file (rq->upload_fd) */
+};
+
+#define MAX_UPLOAD ((uint64_t)64 << 30)
+
+/* Helpers for handlers. */
+void resp_json(struct response *rs, int status, json_t *body);
+void resp_error(struct response *rs, const struct err *e);
+void resp_errorf(struct response *rs, enum err_code code, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The body as a JSON value; 400 (malformed) or 413 filled into e. */
+json_t *req_json(const struct request *rq, struct err *e);
+/* A body read from fd (a file or a pipe) as it is sent; fd is closed after. */
+void resp_fd(struct response *rs, int status, int fd, const char *content_type);
+/* An upload route's body as JSON (when it is small and of type application/json). */
+json_t *req_upload_json(const struct request *rq, struct err *e);
+/* A query-string argument, or NULL. */
+const char *req_query(const struct request *rq, const char *key);
+/* The collection's ?limit= (1..1000, default 100); -1 with a 422 filled in rs. */
+int req_limit(const struct request *rq, struct response *rs);
+
+/* Writes the audit entry for rq (the server does so itself for every request but
+ * GET and HEAD); link: a related resource, or NULL. */
+void http_audit(struct store *st, const struct request *rq, int status, const char *link);
+/* A request header, or NULL. */
+const char *req_header(const struct request *rq, const char *name);
+
+struct http_server;
+/* What one client may take of the server. */
+struct http_limits {
+	int rate;            /* requests per second per token (burst twice that), 0 for none */
+	unsigned per_source; /* open connections from one address */
+};
+/* upload_dir: where upload bodies are written (unnamed files: nothing stays behind). */
+struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st,
+			       const struct http_limits *lim, const char *tls_cert_pem, const char *tls_key_pem, struct err *e);
+void http_stop(struct http_server *h);
+
+/* Ends an upgraded connection (urh: as upgraded() got it). */
+void http_upgrade_close(void *urh);
+
+#endif

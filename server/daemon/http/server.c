@@ -1,0 +1,756 @@
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <sodium.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "http/web.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+/* One token bucket per token (a fixed table: a token that shares a slot with another
+ * starts afresh, which only ever errs towards letting a request through). */
+#define BUCKETS 1024
+struct bucket {
+	int64_t token_id;
+	double tokens;
+	struct timespec at;
+};
+
+struct http_server {
+	struct MHD_Daemon *d;
+	char upload_dir[256];
+	const struct route *routes;
+	struct store *st;
+	int rate;
+	pthread_mutex_t bucket_mu;
+	struct bucket buckets[BUCKETS];
+};
+
+/* 0 when the token may go on; else the seconds until it may. */
+static int rate_check(struct http_server *h, int64_t token_id)
+{
+	if (h->rate <= 0)
+		return 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&h->bucket_mu);
+	struct bucket *b = &h->buckets[(uint64_t)token_id % BUCKETS];
+	double burst = 2.0 * h->rate;
+	if (b->token_id != token_id) {
+		b->token_id = token_id;
+		b->tokens = burst;
+	} else {
+		double dt = (double)(now.tv_sec - b->at.tv_sec) + (double)(now.tv_nsec - b->at.tv_nsec) / 1e9;
+		b->tokens = b->tokens + dt * h->rate > burst ? burst : b->tokens + dt * h->rate;
+	}
+	b->at = now;
+	int wait = 0;
+	if (b->tokens >= 1.0)
+		b->tokens -= 1.0;
+	else
+		wait = (int)((1.0 - b->tokens) / h->rate) + 1;
+	pthread_mutex_unlock(&h->bucket_mu);
+	return wait;
+}
+
+struct conn_state {
+	char *body;
+	size_t len;
+	bool too_large;
+	/* an upload route's body */
+	int upload_fd;
+	uint64_t upload_size;
+	EVP_MD_CTX *sha;
+	bool upload_refused;  /* not authenticated: the body is read and dropped */
+};
+
+void resp_json(struct response *rs, int status, json_t *body)
+{
+	if (rs->body)
+		json_decref(rs->body);
+	rs->status = status;
+	rs->body = body;
+}
+
+static json_t *envelope(const char *code, const char *msg, const char *field)
+{
+	json_t *err = json_pack("{ssss}", "code", code, "message", msg);
+	if (field && *field)
+		json_object_set_new(err, "field", json_string(field));
+	return json_pack("{so}", "error", err);
+}
+
+void resp_error(struct response *rs, const struct err *e)
+{
+	resp_json(rs, err_http_status(e->code), envelope(err_code_name(e->code), e->msg, e->field));
+}
+
+void resp_errorf(struct response *rs, enum err_code code, const char *field, const char *fmt, ...)
+{
+	struct err e = { .code = code };
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+	va_end(ap);
+	snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+	resp_error(rs, &e);
+}
+
+json_t *req_json(const struct request *rq, struct err *e)
+{
+	json_error_t je;
+	if (rq->body_len == 0) {
+		err_set(e, ERR_MALFORMED, "the request needs a JSON body");
+		return NULL;
+	}
+	json_t *v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!v)
+		err_set(e, ERR_MALFORMED, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
+	return v;
+}
+
+const char *req_query(const struct request *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int req_limit(const struct request *rq, struct response *rs)
+{
+	const char *limit = req_query(rq, "limit");
+	if (!limit)
+		return 100;
+	char *end;
+	long v = strtol(limit, &end, 10);
+	if (*end || end == limit || v < 1 || v > 1000) {
+		resp_errorf(rs, ERR_INVALID, "limit", "limit must be between 1 and 1000");
+		return -1;
+	}
+	return (int)v;
+}
+
+const char *req_header(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+struct upgrade {
+	void (*fn)(void *cls, int sock, const char *extra, size_t extra_len, void *urh);
+	char cls[64];
+};
+
+static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in, size_t extra_in_size,
+		       MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upgrade *u = cls;
+	(void)c, (void)con_cls;
+	u->fn(u->cls, sock, extra_in, extra_in_size, urh);
+	free(u);
+}
+
+static int send_upgrade(struct MHD_Connection *c, struct response *rs)
+{
+	struct upgrade *u = malloc(sizeof *u);
+	if (!u)
+		return MHD_NO;
+	u->fn = rs->upgraded;
+	memcpy(u->cls, rs->upgrade_cls, sizeof u->cls);
+	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, u);
+	if (!r) {
+		free(u);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Upgrade", "websocket");
+	MHD_add_response_header(r, "Sec-WebSocket-Accept", rs->ws_accept);
+	if (rs->ws_protocol)
+		MHD_add_response_header(r, "Sec-WebSocket-Protocol", rs->ws_protocol);
+	MHD_add_response_header(r, "X-Request-Id", rs->request_id);
+	int ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static int send_response(struct MHD_Connection *c, struct response *rs)
+{
+	struct MHD_Response *r;
+	if (rs->upgraded)
+		return send_upgrade(c, rs);
+	if (rs->stream) {
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, rs->stream, rs->stream_cls, rs->stream_free);
+	} else {
+		char *text = rs->text;
+		size_t len = rs->text_len;
+		rs->text = NULL;
+		if (!text)
+			text = rs->body ? json_dumps(rs->body, JSON_COMPACT) : strdup(rs->status == 204 ? "" : "{}");
+		r = MHD_create_response_from_buffer(len ? len : strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	}
+	MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type : "application/json");
+	MHD_add_response_header(r, "Cache-Control", rs->static_file ? "no-cache" : "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (rs->static_file) {
+		/* nothing from elsewhere: scripts and styles are ours (xterm.js sets inline
+		 * styles on its elements), connections go only back to jaild */
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					"font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	}
+	const struct {
+		const char *name, *value;
+	} optional[] = {
+		{ "ETag", rs->etag },
+		{ "Location", rs->location },
+		{ "Allow", rs->allow },
+		{ "X-Request-Id", rs->request_id },
+		{ "Retry-After", rs->retry_after },
+		{ "Set-Cookie", rs->set_cookie },
+		{ "Idempotent-Replayed", rs->replayed ? "true" : "" },
+		{ "WWW-Authenticate", rs->status == 401 ? "Bearer realm=\"jaild\"" : "" },
+	};
+	for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
+		if (optional[i].value[0])
+			MHD_add_response_header(r, optional[i].name, optional[i].value);
+	int ret = MHD_queue_response(c, (unsigned)rs->status, r);
+	MHD_destroy_response(r);
+	if (rs->body)
+		json_decref(rs->body);
+	rs->body = NULL;
+	return ret;
+}
+
+/* Matches path against pattern, capturing '*' segments. */
+static bool match(const char *pattern, const char *path, char params[2][128])
+{
+	int np = 0;
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+			if (n == 0 || n >= 128 || np == 2)
+				return false;
+			memcpy(params[np], path, n);
+			params[np++][n] = '\0';
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern != *path)
+			return false;
+		pattern++;
+		path++;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+/* Idle seconds before a connection is closed: short until it has authenticated (a
+ * slow unauthenticated client holds nothing for long), longer after. */
+#define UNAUTH_IDLE_SECONDS 30
+#define AUTH_IDLE_SECONDS 300
+
+static int authenticated(struct MHD_Connection *c)
+{
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)AUTH_IDLE_SECONDS);
+	return 0;
+}
+
+/* A Bearer token, or a browser session's cookie. A cookie session must echo its CSRF
+ * token in X-CSRF-Token on anything but GET: a page elsewhere can make the browser
+ * send the cookie, but cannot read the token. */
+static int authenticate(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
+	struct err e;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	/* a browser's WebSocket cannot set Authorization: it offers the token as the
+	 * subprotocol "jaild.bearer.TOKEN" beside "jaild" (the one the server picks) */
+	char proto_token[200] = "";
+	const char *protos = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
+	const char *pt = protos ? strstr(protos, "jaild.bearer.") : NULL;
+	if (!auth && pt) {
+		size_t n = strcspn(pt + 13, ", ");
+		snprintf(proto_token, sizeof proto_token, "Bearer %.*s", (int)(n < 180 ? n : 180), pt + 13);
+		auth = proto_token;
+	}
+	if (auth && strncmp(auth, "Bearer ", 7) == 0) {
+		const char *secret = auth + 7;
+		crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
+		if (store_token_lookup(h->st, hash, &rq->who, &e) == 0)
+			return authenticated(c);
+		if (e.code != ERR_NOT_FOUND) {
+			resp_error(rs, &e);
+			return -1;
+		}
+		resp_json(rs, 401, envelope("unauthorized", "the token is not valid (unknown, revoked or expired)", NULL));
+		return -1;
+	}
+	if (cookie && *cookie) {
+		crypto_hash_sha256(hash, (const unsigned char *)cookie, strlen(cookie));
+		if (store_session_lookup(h->st, hash, &rq->who, &e) < 0) {
+			resp_json(rs, 401, envelope("session_expired", "the session has ended; log in again", NULL));
+			return -1;
+		}
+		if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+			const char *csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+			if (!csrf || strlen(csrf) != strlen(rq->who.csrf) || sodium_memcmp(csrf, rq->who.csrf, strlen(csrf)) != 0) {
+				resp_errorf(rs, ERR_FORBIDDEN, "X-CSRF-Token", "a change from a browser session needs the session's CSRF token in X-CSRF-Token");
+				return -1;
+			}
+		}
+		return authenticated(c);
+	}
+	resp_json(rs, 401, envelope("unauthorized", "this route needs 'Authorization: Bearer TOKEN' (the admin token is in DATA_DIR/admin.token) or a login session", NULL));
+	return -1;
+}
+
+/* Every request that may change something is written to the audit log, whatever its
+ * outcome (a refused token or a 404 included): who, what, when, from where, result. */
+static void audit(struct http_server *h, const struct request *rq, int status)
+{
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
+		http_audit(h->st, rq, status, NULL);
+}
+
+void http_audit(struct store *st, const struct request *rq, int status, const char *link)
+{
+	struct audit_row a = { .token_id = rq->who.id, .tenant_id = rq->who.tenant_id, .status = status };
+	store_now(a.at);
+	snprintf(a.request_id, sizeof a.request_id, "%s", rq->request_id);
+	if (rq->who.id)
+		snprintf(a.actor, sizeof a.actor, "token:%lld %s", (long long)rq->who.id, rq->who.name);
+	else if (rq->who.user_id)
+		snprintf(a.actor, sizeof a.actor, "user:%.40s/%.40s", rq->who.tenant, rq->who.name);
+	else
+		snprintf(a.actor, sizeof a.actor, "anonymous");
+	snprintf(a.action, sizeof a.action, "%s %s", rq->method, rq->route ? rq->route : "?");
+	snprintf(a.target, sizeof a.target, "%.255s", rq->path);
+	snprintf(a.source, sizeof a.source, "%s", rq->remote ? rq->remote : "");
+	snprintf(a.link, sizeof a.link, "%s", link ? link : "");
+	struct err e;
+	if (store_audit_add(st, &a, &e) < 0)
+		log_error("audit: %s (request %s)", e.msg, rq->request_id);
+}
+
+static enum MHD_Result hash_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	crypto_hash_sha256_update(cls, (const unsigned char *)key, strlen(key) + 1);
+	if (value)
+		crypto_hash_sha256_update(cls, (const unsigned char *)value, strlen(value) + 1);
+	return MHD_YES;
+}
+
+/* Idempotency-Key on a POST: the first answer (unless a 5xx) is kept for a day and
+ * replayed to a retry of the same request; the same key on another request is a 422,
+ * and a retry while the first still runs a 409. */
+static void idempotent(struct http_server *h, struct MHD_Connection *c, const struct route *r, const char *key,
+		       struct request *rq, struct response *rs)
+{
+	size_t n = strlen(key);
+	bool ok = n >= 1 && n <= 255;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = key[i] > 0x20 && key[i] < 0x7f;
+	if (!ok)
+		return resp_errorf(rs, ERR_INVALID, "Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+	crypto_hash_sha256_state hs;
+	uint8_t hash[32];
+	crypto_hash_sha256_init(&hs);
+	crypto_hash_sha256_update(&hs, (const unsigned char *)rq->method, strlen(rq->method) + 1);
+	crypto_hash_sha256_update(&hs, (const unsigned char *)rq->path, strlen(rq->path) + 1);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, hash_arg, &hs);
+	crypto_hash_sha256_update(&hs, (const unsigned char *)(rq->body ? rq->body : ""), rq->body_len);
+	crypto_hash_sha256_final(&hs, hash);
+	struct idem_row found = { 0 };
+	struct err e;
+	if (store_idem_begin(h->st, rq->who.id, key, hash, &found, &e) < 0) {
+		if (e.code != ERR_CONFLICT)
+			resp_error(rs, &e);
+		else if (sodium_memcmp(found.request_hash, hash, 32) != 0)
+			resp_errorf(rs, ERR_INVALID, "Idempotency-Key", "this Idempotency-Key was used for a different request; use a new key");
+		else if (found.status == 0)
+			resp_errorf(rs, ERR_BUSY, NULL, "the first request with this Idempotency-Key is still running; retry shortly");
+		else {
+			rs->status = found.status;
+			rs->text = found.response ? found.response : strdup("");
+			found.response = NULL;
+			snprintf(rs->location, sizeof rs->location, "%s", found.location);
+			snprintf(rs->etag, sizeof rs->etag, "%s", found.etag);
+			rs->replayed = true;
+		}
+		free(found.response);
+		return;
+	}
+	r->fn(rq, rs);
+	if (!rs->text) {
+		rs->text = json_dumps(rs->body ? rs->body : json_object(), JSON_COMPACT);
+		if (rs->body)
+			json_decref(rs->body);
+		rs->body = NULL;
+	}
+	if (rs->status >= 500 || store_idem_finish(h->st, rq->who.id, key, rs->status, rs->text, rs->location, rs->etag, &e) < 0)
+		store_idem_abort(h->st, rq->who.id, key);
+}
+
+static void dispatch(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
+{
+	char allow[64] = "";
+	const struct route *found = NULL;
+	for (const struct route *r = h->routes; r->method; r++) {
+		char params[2][128];
+		if (!match(r->pattern, rq->path, params))
+			continue;
+		if (strcmp(r->method, rq->method) == 0) {
+			found = r;
+			memcpy(rq->params, params, sizeof params);
+			rq->route = r->pattern;
+			break;
+		}
+		if (!strstr(allow, r->method)) {
+			size_t n = strlen(allow);
+			snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
+		}
+	}
+	if (!found) {
+		if (allow[0]) {
+			snprintf(rs->allow, sizeof rs->allow, "%s", allow);
+			resp_json(rs, 405, envelope("method_not_allowed", "this route does not take that method; see the Allow header", NULL));
+		} else if (!web_serve(rq, rs)) {
+			resp_errorf(rs, ERR_NOT_FOUND, NULL, "no route %s %s", rq->method, rq->path);
+		}
+		return;
+	}
+	if (!found->public_ && authenticate(h, c, rq, rs) < 0)
+		return;
+	int wait = found->public_ ? 0 : rate_check(h, rq->who.id ? rq->who.id : -rq->who.user_id);
+	if (wait) {
+		resp_errorf(rs, ERR_RATE, NULL, "too many requests for this token (%d a second); retry in %d s", h->rate, wait);
+		snprintf(rs->retry_after, sizeof rs->retry_after, "%d", wait);
+		return;
+	}
+	const char *key = strcmp(rq->method, "POST") == 0 ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key") : NULL;
+	if (key && rq->who.id)
+		idempotent(h, c, found, key, rq, rs);
+	else
+		found->fn(rq, rs);
+}
+
+static const struct route *find_route(struct http_server *h, const char *method, const char *url)
+{
+	char params[2][128];
+	const char *q = strchr(url, '?');
+	char path[MAX_URI + 1];
+	snprintf(path, sizeof path, "%.*s", q ? (int)(q - url) : (int)strlen(url), url);
+	for (const struct route *r = h->routes; r->method; r++)
+		if (strcmp(r->method, method) == 0 && match(r->pattern, path, params))
+			return r;
+	return NULL;
+}
+
+/* An upload's body goes to an unnamed file in the data dir, hashed as it comes. A
+ * caller that is not authenticated has its body dropped (the answer is a 401). */
+static void begin_upload(struct http_server *h, struct MHD_Connection *c, const struct route *r, struct conn_state *cs)
+{
+	if (!r->public_) {
+		struct request rq = { .method = "POST", .path = "", .conn = c };
+		struct response rs = { 0 };
+		if (authenticate(h, c, &rq, &rs) < 0) {
+			cs->upload_refused = true;
+			if (rs.body)
+				json_decref(rs.body);
+		}
+	}
+	cs->upload_fd = open(h->upload_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	cs->sha = EVP_MD_CTX_new();
+	if (cs->upload_fd < 0 || !cs->sha || EVP_DigestInit_ex(cs->sha, EVP_sha256(), NULL) != 1) {
+		log_error("upload: cannot make a file in %s: %s", h->upload_dir, strerror(errno));
+		cs->too_large = true;
+	}
+}
+
+struct fd_stream {
+	int fd;
+	bool seekable;
+};
+
+static ssize_t fd_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct fd_stream *f = cls;
+	ssize_t n;
+	do
+		n = f->seekable ? pread(f->fd, buf, max, (off_t)pos) : read(f->fd, buf, max);
+	while (n < 0 && errno == EINTR);
+	return n > 0 ? n : n == 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void fd_free(void *cls)
+{
+	struct fd_stream *f = cls;
+	close(f->fd);
+	free(f);
+}
+
+void resp_fd(struct response *rs, int status, int fd, const char *content_type)
+{
+	struct fd_stream *f = malloc(sizeof *f);
+	if (!f) {
+		close(fd);
+		return resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
+	}
+	f->fd = fd;
+	f->seekable = lseek(fd, 0, SEEK_CUR) >= 0;
+	rs->status = status;
+	rs->stream = fd_read;
+	rs->stream_free = fd_free;
+	rs->stream_cls = f;
+	rs->content_type = content_type;
+}
+
+json_t *req_upload_json(const struct request *rq, struct err *e)
+{
+	if (rq->upload_fd < 0 || rq->upload_size > MAX_BODY)
+		return err_set(e, ERR_MALFORMED, "a JSON body must be at most 1 MiB"), NULL;
+	char *text = malloc(rq->upload_size + 1);
+	ssize_t n = text ? pread(rq->upload_fd, text, rq->upload_size, 0) : -1;
+	json_t *j = NULL;
+	if (n == (ssize_t)rq->upload_size) {
+		text[n] = '\0';
+		struct request copy = *rq;
+		copy.body = text;
+		copy.body_len = (size_t)n;
+		j = req_json(&copy, e);
+	} else {
+		err_set(e, ERR_INTERNAL, "reading the request body back");
+	}
+	free(text);
+	return j;
+}
+
+/* GET with If-None-Match naming the answer's own ETag: 304 and no body (a client that
+ * polls a jail learns "nothing changed" for a few bytes). */
+static void not_modified(struct MHD_Connection *c, const struct request *rq, struct response *rs)
+{
+	if (strcmp(rq->method, "GET") != 0 || rs->status != 200 || !rs->etag[0] || rs->stream || rs->static_file)
+		return;
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+	if (!inm || (strcmp(inm, rs->etag) != 0 && strcmp(inm, "*") != 0))
+		return;
+	rs->status = 304;
+	json_decref(rs->body);
+	rs->body = NULL;
+	free(rs->text);
+	rs->text = strdup("");
+	rs->text_len = 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_server *h = cls;
+	(void)version;
+	struct conn_state *cs = *con_cls;
+	if (!cs) {
+		cs = calloc(1, sizeof *cs);
+		if (!cs)
+			return MHD_NO;
+		*con_cls = cs;
+		cs->upload_fd = -1;
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		const struct route *r = find_route(h, method, url);
+		if (r && r->upload) {
+			begin_upload(h, c, r, cs);
+			if (cl && strtoull(cl, NULL, 10) > MAX_UPLOAD)
+				cs->too_large = true;
+		} else if (cl && strtoull(cl, NULL, 10) > MAX_BODY) {
+			cs->too_large = true;
+		}
+		/* a body announced too large is answered 413 now, headers only, whether or
+		 * not the client asked for 100-continue (the rest of it is never read) */
+		if (!cs->too_large)
+			return MHD_YES;
+	}
+	if (*upload_size && cs->upload_fd >= 0) {
+		if (!cs->too_large && !cs->upload_refused) {
+			for (size_t off = 0; off < *upload_size;) {
+				ssize_t w = write(cs->upload_fd, upload + off, *upload_size - off);
+				if (w <= 0) {
+					cs->too_large = true; /* out of disk: answered 413 with the reason logged */
+					log_error("upload: writing the body: %s", strerror(errno));
+					break;
+				}
+				off += (size_t)w;
+			}
+			EVP_DigestUpdate(cs->sha, upload, *upload_size);
+			cs->upload_size += *upload_size;
+			if (cs->upload_size > MAX_UPLOAD)
+				cs->too_large = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!cs->too_large && cs->len + *upload_size <= MAX_BODY) {
+			char *n = realloc(cs->body, cs->len + *upload_size + 1);
+			if (!n)
+				return MHD_NO;
+			cs->body = n;
+			memcpy(cs->body + cs->len, upload, *upload_size);
+			cs->len += *upload_size;
+			cs->body[cs->len] = '\0';
+		} else {
+			cs->too_large = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct response rs = { .status = 200 };
+	struct request rq = { .method = method, .path = url, .conn = c, .body = cs->body, .body_len = cs->len, .upload_fd = cs->upload_fd,
+			      .upload_size = cs->upload_size };
+	rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (cs->sha) {
+		unsigned char md[32];
+		unsigned int mdlen = 0;
+		EVP_DigestFinal_ex(cs->sha, md, &mdlen);
+		sodium_bin2hex(rq.upload_sha256, sizeof rq.upload_sha256, md, 32);
+		EVP_MD_CTX_free(cs->sha);
+		cs->sha = NULL;
+		lseek(cs->upload_fd, 0, SEEK_SET);
+	}
+	rq.if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
+	uint8_t rid[12];
+	randombytes_buf(rid, sizeof rid);
+	sodium_bin2hex(rq.request_id, sizeof rq.request_id, rid, sizeof rid);
+	char remote[INET6_ADDRSTRLEN] = "";
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, remote, sizeof remote);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, remote, sizeof remote);
+	}
+	rq.remote = remote;
+	if (cs->too_large) {
+		resp_json(&rs, 413, envelope("body_too_large", cs->upload_fd >= 0 ? "the upload is larger than 64 GiB, or the server's disk is full"
+										    : "the request body is larger than 1 MiB", NULL));
+	} else if (strlen(url) > MAX_URI) {
+		resp_json(&rs, 414, envelope("uri_too_long", "the request URI is longer than 2048 bytes", NULL));
+	} else {
+		dispatch(h, c, &rq, &rs);
+	}
+	audit(h, &rq, rs.status);
+	not_modified(c, &rq, &rs);
+	snprintf(rs.request_id, sizeof rs.request_id, "%s", rq.request_id);
+	return send_response(c, &rs) ? MHD_YES : MHD_NO;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)c, (void)toe;
+	struct conn_state *cs = *con_cls;
+	if (cs) {
+		free(cs->body);
+		if (cs->upload_fd >= 0)
+			close(cs->upload_fd);
+		if (cs->sha)
+			EVP_MD_CTX_free(cs->sha);
+		free(cs);
+	}
+	*con_cls = NULL;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct err *e)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	if (!colon)
+		return err_set(e, ERR_INVALID, "--listen %s: expected ADDR:PORT", listen);
+	char *end;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (*end || port == 0 || port > 65535)
+		return err_set(e, ERR_INVALID, "--listen %s: bad port", listen);
+	size_t n = (size_t)(colon - listen);
+	if (n >= sizeof host)
+		return err_set(e, ERR_INVALID, "--listen %s: address too long", listen);
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof *ss);
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1)
+			return 0;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1)
+			return 0;
+	}
+	return err_set(e, ERR_INVALID, "--listen %s: not an IPv4 address or [IPv6] address", listen);
+}
+
+struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st,
+			       const struct http_limits *lim, const char *tls_cert_pem, const char *tls_key_pem, struct err *e)
+{
+	struct sockaddr_storage ss;
+	if (parse_listen(listen, &ss, e))
+		return NULL;
+	struct http_server *h = calloc(1, sizeof *h);
+	h->routes = routes;
+	snprintf(h->upload_dir, sizeof h->upload_dir, "%s", upload_dir);
+	h->st = st;
+	h->rate = lim->rate;
+	pthread_mutex_init(&h->bucket_mu, NULL);
+	/* poll, not select: descriptors past FD_SETSIZE are served like any other */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
+			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls_cert_pem ? MHD_USE_TLS : 0);
+	struct MHD_OptionItem tls[] = {
+		{ tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)tls_cert_pem },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls_key_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				MHD_OPTION_ARRAY, tls,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+				/* a slow client (slowloris) holds at most per_source connections,
+				 * and an idle one that has not authenticated goes after 30 s */
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_source,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)UNAUTH_IDLE_SECONDS,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				MHD_OPTION_END);
+	if (!h->d) {
+		free(h);
+		err_set(e, ERR_INTERNAL, "cannot listen on %s (in use, or not an address of this host?)", listen);
+		return NULL;
+	}
+	return h;
+}
+
+void http_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
+void http_upgrade_close(void *urh)
+{
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
