@@ -32,6 +32,7 @@ static const struct {
 	[MSG_TEMPLATE_DELETE] = { "template_delete", sizeof(struct req_template), 0 },
 	[MSG_EXPORT] = { "export", sizeof(struct req_export), 1 },
 	[MSG_IMPORT] = { "import", sizeof(struct req_import), 1 },
+	[MSG_HELLO] = { "hello", sizeof(struct req_empty), 0 },
 	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
 	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
 	[MSG_PTY_REPLY] = { "pty_reply", sizeof(struct reply), 1 },
@@ -242,7 +243,8 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 	case MSG_REPLY:
 	case MSG_PTY_REPLY: {
 		const struct reply *r = buf;
-		if (!str_terminated(r->field, sizeof r->field) || !str_terminated(r->msg, sizeof r->msg))
+		if (!str_terminated(r->field, sizeof r->field) || !str_terminated(r->msg, sizeof r->msg) ||
+		    !str_terminated(r->backend, sizeof r->backend))
 			break;
 		return 0;
 	}

@@ -40,6 +40,7 @@ enum msg_type {
 	MSG_TEMPLATE_DELETE,      /* remove a template (jaild knows no jail uses it) */
 	MSG_EXPORT,               /* a jail's spec and files as a tar stream, to the passed descriptor */
 	MSG_IMPORT,               /* a new jail's files from an export (the passed descriptor) */
+	MSG_HELLO,                /* which backend serves (jaild asks each new helper) */
 	MSG_REPLY,                /* helper -> jaild: result of a request */
 	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
 	MSG_PTY_REPLY,            /* helper -> jaild: CONSOLE's success, the terminal's master passed */
@@ -152,6 +153,7 @@ struct reply {
 	int64_t procs;
 	int64_t cpu_ns;
 	int64_t bytes;      /* SNAP_CREATE: disk space the snapshot takes */
+	char backend[16];   /* HELLO: "linux", "freebsd" */
 	char field[64];
 	char msg[512];
 };

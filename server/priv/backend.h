@@ -37,8 +37,13 @@ struct backend_ops {
 	int (*set_limits)(struct priv_ctx *c, const struct req_limits *r, struct err *e);
 	int (*list)(struct priv_ctx *c, const char *after, struct list_reply *out, struct err *e);
 	int (*sweep)(struct priv_ctx *c, struct err *e);
+	/* the helper is about to exit */
+	void (*fini)(struct priv_ctx *c);
 };
 
-extern const struct backend_ops linux_backend;
+/* The backends this build has, by name (backends.c); NULL-terminated, the first is
+ * the default. */
+extern const struct backend_ops *const backends[];
+const struct backend_ops *backend_find(const char *name);
 
 #endif

@@ -1,13 +1,13 @@
 /* ctx.h — what the helper knows, fixed when it starts (from its command line, which
  * the root supervisor wrote): where jails live, which uids and addresses they may
- * have, which host paths may be mounted into them. Requests cannot change any of it. */
+ * have, which host paths may be mounted into them. Requests cannot change any of it.
+ * Nothing here belongs to one kernel: a backend keeps its own state behind impl. */
 #ifndef JAILD_PRIV_CTX_H
 #define JAILD_PRIV_CTX_H
 
 #include "err.h"
 #include <stdint.h>
 
-#include "jail_linux/cgroup.h"
 #include "validate.h"
 
 #define ALLOWED_MOUNTS_MAX 16
@@ -27,20 +27,18 @@ struct priv_ctx {
 	/* four hex digits from the data dir: names this instance's cgroups (jaild-TAG) and
 	 * interfaces (jdTAG-SLOT), so two jailds on one host never touch each other's */
 	char tag[8];
-	int favordynmods;
 	int allow_setuid_mounts; /* writable mount sources on host filesystems without nosuid */
-	uint32_t pty_max; /* terminals one jail may open: its devpts' max= (the host's pty.max is shared) */
-	char cgroup_parent[192]; /* v2: the delegated group for jails; "" for our own */
-	struct cgroup_mgr cg;
+	uint32_t pty_max; /* terminals one jail may open (on Linux: its devpts' max=; the host's pty.max is shared) */
+	/* options only some backends read: Linux's cgroup-parent (v2: the delegated group
+	 * for jails; "" for our own) and favordynmods */
+	char cgroup_parent[192];
+	int favordynmods;
+	void *impl; /* the backend's own state, set by its init */
 };
 
 static inline uint32_t slot_uid(const struct priv_ctx *c, uint32_t slot)
 {
 	return c->uid_base + slot * UID_RANGE;
 }
-
-/* A host path under one of the allowed (allow-mount) paths, opened without following
- * any symlink; field names it in errors. jail_linux/jail.c. */
-int open_allowed(struct priv_ctx *c, const char *src, int flags, const char *field, struct err *e);
 
 #endif

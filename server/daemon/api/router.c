@@ -43,7 +43,9 @@ int visible_jail(struct request *rq, struct response *rs, const char *name, stru
 static void h_health(struct request *rq, struct response *rs)
 {
 	(void)rq;
-	resp_json(rs, 200, json_pack("{ssssss}", "status", "ok", "version", JAILD_VERSION, "backend", "linux"));
+	char backend[16];
+	priv_backend(backend);
+	resp_json(rs, 200, json_pack("{ssssss}", "status", "ok", "version", JAILD_VERSION, "backend", backend));
 	if (!priv_available())
 		json_object_set_new(rs->body, "helper", json_string("unavailable"));
 }

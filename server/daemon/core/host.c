@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/jails.h"
+#include "core/priv_client.h"
 #include "log.h"
 
 bool host_routes_addr4(uint32_t addr)
@@ -77,7 +78,8 @@ json_t *host_info(struct err *e)
 		return err_errno(e, "sysinfo"), NULL;
 	if (store_jail_count(J.st, &njails, e) || store_ip4_used(J.st, &used, e))
 		return NULL;
-	char net[INET_ADDRSTRLEN], cidr4[64], net6[INET6_ADDRSTRLEN], cidr6[96];
+	char net[INET_ADDRSTRLEN], cidr4[64], net6[INET6_ADDRSTRLEN], cidr6[96], backend[16];
+	priv_backend(backend);
 	struct in_addr a = { htonl(J.rules.pool4.net) };
 	inet_ntop(AF_INET, &a, net, sizeof net);
 	snprintf(cidr4, sizeof cidr4, "%s/%u", net, J.rules.pool4.prefix);
@@ -85,7 +87,7 @@ json_t *host_info(struct err *e)
 	snprintf(cidr6, sizeof cidr6, "%s/%u", net6, J.rules.pool6.prefix);
 	int64_t size4 = (int64_t)(1ull << (32 - J.rules.pool4.prefix)) - 3; /* network, .1, broadcast */
 	json_t *warnings = host_wildcard_listeners("/proc/net");
-	return json_pack("{sss{sisIsI}s{s{sssIsIsI}s{ss}}so}", "backend", "linux",
+	return json_pack("{sss{sisIsI}s{s{sssIsIsI}s{ss}}so}", "backend", backend,
 			 "capacity", "cpus", get_nprocs(), "memory", (json_int_t)si.totalram * si.mem_unit, "jails", (json_int_t)njails,
 			 "pool", "ip4", "cidr", cidr4, "size", (json_int_t)size4, "used", (json_int_t)used, "free", (json_int_t)(size4 - used),
 			 "ip6", "cidr", cidr6, "warnings", warnings);

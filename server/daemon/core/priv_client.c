@@ -30,10 +30,12 @@ static uint32_t next_id = 1;
 static struct pending *pending[MAX_PENDING];
 static void (*connect_cb)(void);
 
+static bool greeted; /* the connected helper answered HELLO */
+
 bool priv_available(void)
 {
 	pthread_mutex_lock(&mu);
-	bool ok = sock >= 0;
+	bool ok = sock >= 0 && greeted; /* calls work from the connection on; users wait for HELLO */
 	pthread_mutex_unlock(&mu);
 	return ok;
 }
@@ -52,11 +54,35 @@ static void fail_all_locked(void)
 		}
 }
 
+/* The backend the connected helper serves, as it said (HELLO); "" until one has. */
+static char backend_name[16];
+
 static void *connect_thread(void *arg)
 {
 	(void)arg;
-	connect_cb();
+	struct req_empty req = { .h = priv_hdr(MSG_HELLO) };
+	struct reply out;
+	struct err e = { 0 };
+	if (priv_call(&req, NULL, 0, &out, &e) == 0) {
+		pthread_mutex_lock(&mu);
+		snprintf(backend_name, sizeof backend_name, "%s", out.backend);
+		pthread_mutex_unlock(&mu);
+	} else {
+		log_warn("asking the helper for its backend: %s", e.msg);
+	}
+	pthread_mutex_lock(&mu);
+	greeted = true;
+	pthread_mutex_unlock(&mu);
+	if (connect_cb)
+		connect_cb();
 	return NULL;
+}
+
+void priv_backend(char out[16])
+{
+	pthread_mutex_lock(&mu);
+	snprintf(out, 16, "%s", backend_name[0] ? backend_name : "unknown");
+	pthread_mutex_unlock(&mu);
 }
 
 static void *reader(void *arg)
@@ -73,11 +99,9 @@ static void *reader(void *arg)
 		sock = fd;
 		pthread_mutex_unlock(&mu);
 		log_info("privileged helper connected");
-		if (connect_cb) {
-			pthread_t t;
-			if (pthread_create(&t, NULL, connect_thread, NULL) == 0)
-				pthread_detach(t);
-		}
+		pthread_t t;
+		if (pthread_create(&t, NULL, connect_thread, NULL) == 0)
+			pthread_detach(t);
 		for (;;) {
 			struct err e = { 0 };
 			int fds[PROTO_MAX_FDS], nfds;
@@ -106,6 +130,7 @@ static void *reader(void *arg)
 		pthread_mutex_lock(&mu);
 		close(sock);
 		sock = -1;
+		greeted = false;
 		fail_all_locked();
 		pthread_mutex_unlock(&mu);
 	}

@@ -14,6 +14,9 @@
  * on_connect runs on its own thread each time a helper connects. */
 int priv_client_start(int ctl, void (*on_connect)(void), struct err *e);
 bool priv_available(void);
+/* The backend the helper serves ("linux"), as the last helper to connect said; "unknown"
+ * before any has. */
+void priv_backend(char out[16]);
 /* What to tell a user while priv_available() is false. */
 const char *priv_unavailable_reason(void);
 

@@ -37,31 +37,20 @@
 #include <unistd.h>
 
 #include "../backend.h"
+#include "linux.h"
 #include "caps.h"
 #include "disk.h"
 #include "tarball.h"
 #include "firewall.h"
 #include "fsutil.h"
+#include "checks.h"
+#include "lock.h"
 #include "log.h"
 #include "netlink.h"
 #include "rootfs.h"
 #include "runrec.h"
 #include "seccomp.h"
 #include "template.h"
-
-/* Descriptors a forked child must close at once: the jail lock (so the jail's
- * processes never hold it) and the helper's socket to jaild. */
-int priv_lock_fd = -1;
-int priv_sock_fd = -1;
-
-static void child_close_inherited(void)
-{
-	if (priv_lock_fd >= 0)
-		close(priv_lock_fd);
-	if (priv_sock_fd >= 0)
-		close(priv_sock_fd);
-	priv_lock_fd = priv_sock_fd = -1;
-}
 
 static const uint8_t gw4[4] = { 169, 254, 0, 1 };
 static const uint8_t gw6[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
@@ -81,50 +70,6 @@ static void host_ifname(const struct priv_ctx *c, uint32_t slot, char buf[IFNAMS
 	snprintf(buf, IFNAMSIZ, JAIL_IF_PREFIX "%.4s-%u", c->tag, slot);
 }
 
-/* One lock per jail name, outside the jail's directory: two requests on one jail never
- * run at once in the helper, whatever jaild sends. */
-static char lock_name[NAME_SIZE + 8];
-static int lock_dir = -1;
-
-static int lock_jail(struct priv_ctx *c, const char *name, struct err *e)
-{
-	snprintf(lock_name, sizeof lock_name, "%s.lock", name);
-	/* the file may be unlinked by the holder as it finishes (jail_unlock): a lock taken
-	 * on a file no longer at the path locks nothing, so take it again */
-	for (int tries = 0; tries < 10; tries++) {
-		int fd = openat(c->jails_fd, lock_name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return err_errno(e, "opening lock of jail %s", name);
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			close(fd);
-			return err_set(e, ERR_BUSY, "another operation on jail %s is under way; retry when it is done", name);
-		}
-		struct stat held, now;
-		if (fstat(fd, &held) == 0 && fstatat(c->jails_fd, lock_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
-			priv_lock_fd = fd;
-			lock_dir = c->jails_fd;
-			return 0;
-		}
-		close(fd);
-	}
-	return err_set(e, ERR_BUSY, "jail %s's lock keeps changing; retry", name);
-}
-
-void jail_unlock(void)
-{
-	if (priv_lock_fd < 0)
-		return;
-	/* a jail with no files left (destroyed, or a create that failed) keeps no lock file */
-	struct stat st;
-	char dir[NAME_SIZE + 8];
-	snprintf(dir, sizeof dir, "%.*s", (int)(strlen(lock_name) - 5), lock_name);
-	if (lock_dir >= 0 && fstatat(lock_dir, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-		unlinkat(lock_dir, lock_name, 0);
-	close(priv_lock_fd);
-	priv_lock_fd = -1;
-}
-
 static int open_jail_dir(struct priv_ctx *c, const char *name, struct err *e)
 {
 	int fd = openat(c->jails_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -136,11 +81,9 @@ static int open_jail_dir(struct priv_ctx *c, const char *name, struct err *e)
 
 /* The private layer is owned by the jail's root: that owner is what ties a jail's
  * files to its uid range, so a slot that does not match it is refused. */
-static int check_slot(struct priv_ctx *c, int jail_fd, uint32_t slot, bool *thin, struct err *e)
+static int slot_owns_files(struct priv_ctx *c, int jail_fd, uint32_t slot, bool *thin, struct err *e)
 {
 	struct stat st;
-	if (slot >= c->max_slots)
-		return err_field(e, ERR_INVALID, "slot", "slot %u is outside the uid range (max %u)", slot, c->max_slots);
 	if (fstatat(jail_fd, "upper", &st, AT_SYMLINK_NOFOLLOW) == 0)
 		*thin = true;
 	else if (fstatat(jail_fd, "root", &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -182,10 +125,7 @@ static int check_mounts(struct priv_ctx *c, const struct jail_spec *s, int *fds,
 
 int open_allowed(struct priv_ctx *c, const char *src, int flags, const char *field, struct err *e)
 {
-	bool ok = false;
-	for (int k = 0; k < c->nallowed && !ok; k++)
-		ok = path_beneath(src, c->allowed_mounts[k]);
-	if (!ok)
+	if (!mount_source_allowed(c, src)) /* checked before, and again at the open */
 		return err_field(e, ERR_INVALID, field, "%s is not under a host path the admin allows (allow-mount)", src);
 	/* no symlink anywhere in the path: the literal, clean path is what was checked */
 	int fd = open_no_symlinks(src, flags);
@@ -193,17 +133,6 @@ int open_allowed(struct priv_ctx *c, const char *src, int flags, const char *fie
 		return errno == ELOOP ? err_field(e, ERR_INVALID, field, "%s contains a symlink; name the real path", src)
 				      : err_field(e, ERR_INVALID, field, "%s cannot be opened: %s", src, strerror(errno));
 	return fd;
-}
-
-static int check_addresses(struct priv_ctx *c, const struct jail_spec *s, struct err *e)
-{
-	for (int i = 0; i < s->nip4; i++)
-		if (!pool4_contains(&c->pool4, ntohl(s->ip4[i])))
-			return err_field(e, ERR_INVALID, "ip4", "ip4[%d] is not a usable address of the host's pool", i);
-	for (int i = 0; i < s->nip6; i++)
-		if (!pool6_contains(&c->pool6, s->ip6[i]))
-			return err_field(e, ERR_INVALID, "ip6", "ip6[%d] is not a usable address of the host's pool", i);
-	return 0;
 }
 
 /* A user namespace mapping jail uids 0..65535 to base..base+65535, for idmapping the
@@ -217,7 +146,7 @@ static int idmap_userns(uid_t base, struct err *e)
 	if (pid < 0)
 		return err_errno(e, "fork");
 	if (pid == 0) {
-		child_close_inherited();
+		priv_close_inherited();
 		char b = 0;
 		if (unshare(CLONE_NEWUSER) == 0)
 			b = 1;
@@ -447,7 +376,7 @@ static void cleanup_runtime(struct priv_ctx *c, const char *name, uint32_t slot,
 			close(nl);
 		}
 	}
-	if (c->cg.ops->destroy(&c->cg, name, &e))
+	if (CG(c)->ops->destroy(CG(c), name, &e))
 		log_warn("jail %s: %s", name, e.msg);
 	runrec_remove(c->jails_fd, name);
 }
@@ -482,8 +411,6 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 	int rc = -1;
 	for (int i = 0; i < MOUNTS_MAX; i++)
 		plan.mount_trees[i] = src_fds[i] = -1;
-	if (lock_jail(c, s->name, e))
-		return -1;
 	if (runrec_alive(c->jails_fd, s->name, &rec))
 		return err_set(e, ERR_WRONG_STATE, "jail %s is already running (pid %d)", s->name, (int)rec.pid);
 	if ((jail_fd = open_jail_dir(c, s->name, e)) < 0)
@@ -493,7 +420,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 	    (files_fd = disk_files(jail_fd, e)) < 0)
 		goto out;
 	plan.disk = disk_size(jail_fd) > 0;
-	if (check_slot(c, files_fd, r->slot, &plan.thin, e) || check_addresses(c, s, e) || check_mounts(c, s, src_fds, e))
+	if (slot_owns_files(c, files_fd, r->slot, &plan.thin, e) || check_mounts(c, s, src_fds, e))
 		goto out;
 	plan.base = slot_uid(c, r->slot);
 	plan.pty_max = c->pty_max;
@@ -533,9 +460,9 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 		plan.mount_is_dir[i] = S_ISDIR(mst.st_mode);
 	}
 	cleanup_runtime(c, s->name, r->slot, true); /* whatever a crashed start left */
-	if (c->cg.ops->create(&c->cg, s->name, e) || c->cg.ops->set_limits(&c->cg, s->name, &s->limits, e))
+	if (CG(c)->ops->create(CG(c), s->name, e) || CG(c)->ops->set_limits(CG(c), s->name, &s->limits, e))
 		goto out;
-	if (c->cg.ops->open_dir && (cg_fd = c->cg.ops->open_dir(&c->cg, s->name, e)) < 0)
+	if (CG(c)->ops->open_dir && (cg_fd = CG(c)->ops->open_dir(CG(c), s->name, e)) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
 		err_errno(e, "socketpair");
@@ -550,7 +477,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 		/* first child: makes the host-owned namespaces, forks PID 1 and leaves, so the
 		 * jail is nobody's child but the subreaper's */
 		struct err ce = { 0 };
-		child_close_inherited();
+		priv_close_inherited();
 		close(sock[0]);
 		setsid();
 		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0) {
@@ -586,7 +513,7 @@ static int linux_start(struct priv_ctx *c, const struct req_spec *r, struct repl
 	/* v1: into the jail's cgroup while PID 1 builds its root: the first migration
 	 * after a quiet spell waits out an RCU grace period (~10 ms), which is thus spent
 	 * in parallel; PID 1 runs nothing of the jail's before 'G'. v2: born there. */
-	if (cg_fd < 0 && c->cg.ops->attach(&c->cg, s->name, pid1, e))
+	if (cg_fd < 0 && CG(c)->ops->attach(CG(c), s->name, pid1, e))
 		goto kill;
 	n = read(sock[0], buf, sizeof buf);
 	if (n != 1 || buf[0] != 'U') {
@@ -628,7 +555,7 @@ fail:
 	/* wait for the jail's processes to be gone before removing its cgroup */
 	for (int i = 0; i < 200; i++) {
 		pid_t pids[4];
-		if (c->cg.ops->procs(&c->cg, s->name, pids, 4) <= 0)
+		if (CG(c)->ops->procs(CG(c), s->name, pids, 4) <= 0)
 			break;
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -776,9 +703,9 @@ static int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigne
 	}
 	if (x == 0) {
 		struct err ce = { 0 };
-		child_close_inherited();
+		priv_close_inherited();
 		prctl(PR_SET_DUMPABLE, 0); /* no ptrace or /proc/PID access from the jail */
-		if (c->cg.ops->attach(&c->cg, name, 0, &ce))
+		if (CG(c)->ops->attach(CG(c), name, 0, &ce))
 			_exit(126);
 		/* host-owned namespaces first, while we are host root; then the jail's user
 		 * namespace, which gives us power over its uts and net namespaces only */
@@ -892,7 +819,7 @@ static bool in_jail_cgroup(const struct priv_ctx *c, const char *name, pid_t pid
 {
 	char path[64], line[512], want[NAME_SIZE + 40];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
-	int n = snprintf(want, sizeof want, "/%s/%s", c->cg.parent, name);
+	int n = snprintf(want, sizeof want, "/%s/%s", CG(c)->parent, name);
 	FILE *f = fopen(path, "re");
 	bool found = false;
 	while (f && !found && fgets(line, sizeof line, f)) {
@@ -911,7 +838,7 @@ static bool in_jail_cgroup(const struct priv_ctx *c, const char *name, pid_t pid
 static void signal_all(struct priv_ctx *c, const char *name, int sig)
 {
 	pid_t pids[4096];
-	long n = c->cg.ops->procs(&c->cg, name, pids, 4096);
+	long n = CG(c)->ops->procs(CG(c), name, pids, 4096);
 	for (long i = 0; i < n; i++) {
 		int pfd = (int)syscall(SYS_pidfd_open, pids[i], 0);
 		if (pfd < 0)
@@ -925,8 +852,6 @@ static void signal_all(struct priv_ctx *c, const char *name, int sig)
 static int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
 {
 	struct runrec rec = { 0 };
-	if (lock_jail(c, r->name, e))
-		return -1;
 	if (!runrec_alive(c->jails_fd, r->name, &rec)) {
 		/* already down: still take away anything it left */
 		cleanup_runtime(c, r->name, rec.slot, rec.slot < c->max_slots && rec.pid > 0);
@@ -964,11 +889,11 @@ static int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *
 	close(pfd);
 	for (int i = 0; i < 500; i++) {
 		pid_t pids[4];
-		if (c->cg.ops->procs(&c->cg, r->name, pids, 4) <= 0)
+		if (CG(c)->ops->procs(CG(c), r->name, pids, 4) <= 0)
 			break;
 		/* whatever is left: the cgroup's own kill on v2 (every process, atomically),
 		 * pinned and checked signals on v1 */
-		if (i == 100 && c->cg.ops->kill(&c->cg, r->name) < 0)
+		if (i == 100 && CG(c)->ops->kill(CG(c), r->name) < 0)
 			signal_all(c, r->name, SIGKILL);
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -1014,11 +939,7 @@ static bool slot_in_use(struct priv_ctx *c, uid_t uid)
 static int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 {
 	const struct jail_spec *s = &r->spec;
-	if (r->slot >= c->max_slots)
-		return err_field(e, ERR_INVALID, "slot", "slot %u is outside the uid range (max %u)", r->slot, c->max_slots);
 	uid_t base = slot_uid(c, r->slot);
-	if (lock_jail(c, s->name, e))
-		return -1;
 	int tfd = openat(c->templates_fd, s->tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tfd < 0)
 		return err_field(e, ERR_INVALID, "template", "template %s does not exist on this host", s->tmpl);
@@ -1101,14 +1022,14 @@ static void work_in_jail_cgroup(struct priv_ctx *c, const char *name)
 	struct runrec rec;
 	struct err ignored;
 	if (runrec_alive(c->jails_fd, name, &rec))
-		c->cg.ops->attach(&c->cg, name, 0, &ignored);
+		CG(c)->ops->attach(CG(c), name, 0, &ignored);
 }
 
 static int linux_snap_create(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e)
 {
 	int jd, files;
 	const char *layer;
-	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
+	if (open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
 	work_in_jail_cgroup(c, r->name);
 	int rc = -1, snaps = -1, dir = -1, src = -1, dst = -1;
@@ -1151,8 +1072,6 @@ static int linux_snap_restore(struct priv_ctx *c, const struct req_snap *r, stru
 	int jd, files;
 	const char *layer;
 	struct runrec rec;
-	if (lock_jail(c, r->name, e))
-		return -1;
 	if (runrec_alive(c->jails_fd, r->name, &rec))
 		return err_set(e, ERR_WRONG_STATE, "jail %s is running; stop it before restoring a snapshot", r->name);
 	if (open_layer(c, r->name, &jd, &files, &layer, e))
@@ -1201,7 +1120,7 @@ static int linux_snap_delete(struct priv_ctx *c, const struct req_snap *r, struc
 {
 	int jd, files;
 	const char *layer;
-	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
+	if (open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
 	int snaps = open_dir_at(files, "snapshots"), rc;
 	struct stat st;
@@ -1223,7 +1142,7 @@ static int linux_export(struct priv_ctx *c, const struct req_export *r, int fd, 
 {
 	int jd, files;
 	const char *layer;
-	if (lock_jail(c, r->name, e) || open_layer(c, r->name, &jd, &files, &layer, e))
+	if (open_layer(c, r->name, &jd, &files, &layer, e))
 		return -1;
 	work_in_jail_cgroup(c, r->name);
 	int src = open_dir_at(files, layer), rc;
@@ -1241,13 +1160,7 @@ static int linux_export(struct priv_ctx *c, const struct req_export *r, int fd, 
 
 static int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, struct err *e)
 {
-	if (r->slot >= c->max_slots)
-		return err_field(e, ERR_INVALID, "slot", "slot %u is outside the uid range (max %u)", r->slot, c->max_slots);
-	if (r->disk != -1 && (r->disk < (16 << 20) || r->disk > ((int64_t)1 << 50)))
-		return err_field(e, ERR_INVALID, "limits.disk", "limits.disk must be at least 16M");
 	uid_t base = slot_uid(c, r->slot);
-	if (lock_jail(c, r->name, e))
-		return -1;
 	if (slot_in_use(c, base))
 		return err_field(e, ERR_CONFLICT, "slot", "slot %u already owns another jail's files", r->slot);
 	if (mkdirat(c->jails_fd, r->name, 0700) < 0)
@@ -1284,8 +1197,6 @@ static int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, 
 static int linux_destroy(struct priv_ctx *c, const char *name, struct err *e)
 {
 	struct runrec rec = { 0 };
-	if (lock_jail(c, name, e))
-		return -1;
 	if (runrec_alive(c->jails_fd, name, &rec))
 		return err_set(e, ERR_WRONG_STATE, "jail %s is running; stop it before destroying it", name);
 	if (rec.pid > 0)
@@ -1317,7 +1228,7 @@ static int linux_status(struct priv_ctx *c, const char *name, struct reply *out,
 	struct err ignored;
 	out->running = 1;
 	out->pid = rec.pid;
-	if (c->cg.ops->usage(&c->cg, name, &u, &ignored) == 0) {
+	if (CG(c)->ops->usage(CG(c), name, &u, &ignored) == 0) {
 		out->memory = u.memory;
 		out->procs = u.procs;
 		out->cpu_ns = u.cpu_ns;
@@ -1330,7 +1241,7 @@ static int linux_set_limits(struct priv_ctx *c, const struct req_limits *r, stru
 	struct runrec rec;
 	if (r->limits.disk > 0) { /* grown now, running or not */
 		int jd = open_jail_dir(c, r->name, e);
-		int rc = jd < 0 || lock_jail(c, r->name, e) ? -1 : disk_grow(jd, r->limits.disk, runrec_alive(c->jails_fd, r->name, &rec), e);
+		int rc = jd < 0 ? -1 : disk_grow(jd, r->limits.disk, runrec_alive(c->jails_fd, r->name, &rec), e);
 		if (jd >= 0)
 			close(jd);
 		if (rc < 0)
@@ -1343,7 +1254,7 @@ static int linux_set_limits(struct priv_ctx *c, const struct req_limits *r, stru
 		if (prlimit(rec.pid, RLIMIT_NOFILE, &rl, NULL) < 0)
 			return err_errno(e, "setting openfiles of jail %s", r->name);
 	}
-	return c->cg.ops->set_limits(&c->cg, r->name, &r->limits, e);
+	return CG(c)->ops->set_limits(CG(c), r->name, &r->limits, e);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -1409,16 +1320,16 @@ static int linux_sweep(struct priv_ctx *c, struct err *e)
 		if (valid_name(de->d_name) && runrec_alive(c->jails_fd, de->d_name, &rec) && rec.slot < c->max_slots)
 			live[rec.slot / 8] |= (uint8_t)(1u << (rec.slot % 8));
 	closedir(d);
-	c->cg.ops->parent_dir(&c->cg, dir, sizeof dir);
+	CG(c)->ops->parent_dir(CG(c), dir, sizeof dir);
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		if (!valid_name(de->d_name) || runrec_alive(c->jails_fd, de->d_name, &rec))
 			continue;
 		pid_t pids[1];
-		if (c->cg.ops->procs(&c->cg, de->d_name, pids, 1) > 0)
+		if (CG(c)->ops->procs(CG(c), de->d_name, pids, 1) > 0)
 			continue; /* not ours to judge: processes still in it */
 		struct err ig;
-		if (c->cg.ops->destroy(&c->cg, de->d_name, &ig) == 0) {
+		if (CG(c)->ops->destroy(CG(c), de->d_name, &ig) == 0) {
 			log_info("sweep: removed the cgroup of stopped jail %s", de->d_name);
 			removed++;
 		}
@@ -1458,7 +1369,7 @@ static int check_uid_range(struct priv_ctx *c, struct err *e)
 		return err_errno(e, "fork");
 	if (pid == 0) {
 		char opts[96];
-		child_close_inherited();
+		priv_close_inherited();
 		snprintf(opts, sizeof opts, "newinstance,ptmxmode=0666,mode=0620,gid=%u", top);
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			_exit(2);
@@ -1479,10 +1390,12 @@ static int check_uid_range(struct priv_ctx *c, struct err *e)
 
 static int linux_init(struct priv_ctx *c, struct err *e)
 {
+	static struct linux_impl impl;
+	c->impl = &impl;
 	if (check_uid_range(c, e))
 		return -1;
 	char self[512] = "";
-	snprintf(c->cg.parent, sizeof c->cg.parent, "jaild-%s", c->tag);
+	snprintf(CG(c)->parent, sizeof CG(c)->parent, "jaild-%s", c->tag);
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	while (f && fgets(self, sizeof self, f) && strncmp(self, "0::", 3) != 0)
 		self[0] = '\0';
@@ -1490,20 +1403,27 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 		fclose(f);
 	/* systemd's own test for "booted with systemd" */
 	bool systemd = access("/run/systemd/system", F_OK) == 0;
-	if (cgroup_detect("/sys/fs/cgroup", self, c->cgroup_parent, systemd, &c->cg, e) || c->cg.ops->setup(&c->cg, e))
+	if (cgroup_detect("/sys/fs/cgroup", self, c->cgroup_parent, systemd, CG(c), e) || CG(c)->ops->setup(CG(c), e))
 		return -1;
 	if (c->favordynmods) {
 		char where[300];
 		snprintf(where, sizeof where, "%s/cgroup-favordynmods", c->data_dir);
-		if (cgroup_favor_dynmods(&c->cg, where, e))
+		if (cgroup_favor_dynmods(CG(c), where, e))
 			return -1;
 		log_info("cgroup favordynmods on: task migrations no longer wait for an RCU grace period");
 	}
 	if (firewall_setup(e))
 		return -1;
 	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, firewall table inet jaild loaded",
-		 c->cg.ops->name, c->cg.base, c->cg.base[0] ? "/" : "", c->cg.parent, c->tag);
+		 CG(c)->ops->name, CG(c)->base, CG(c)->base[0] ? "/" : "", CG(c)->parent, c->tag);
 	return 0;
+}
+
+/* jaild closed the connection: nothing of ours is left behind when no jail runs. */
+static void linux_fini(struct priv_ctx *c)
+{
+	if (c->impl && CG(c)->ops)
+		CG(c)->ops->teardown(CG(c));
 }
 
 const struct backend_ops linux_backend = {
@@ -1528,4 +1448,5 @@ const struct backend_ops linux_backend = {
 	.set_limits = linux_set_limits,
 	.list = linux_list,
 	.sweep = linux_sweep,
+	.fini = linux_fini,
 };

@@ -2,7 +2,7 @@
 #ifndef JAILD_TEMPLATE_H
 #define JAILD_TEMPLATE_H
 
-#include "../ctx.h"
+#include "linux.h"
 #include "err.h"
 
 #include <stdbool.h>

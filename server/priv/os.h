@@ -1,0 +1,13 @@
+/* os.h — the few calls of the helper's own process that differ by kernel, behind one
+ * name each; a backend folder implements them (jail_linux/os.c: prctl; a FreeBSD one:
+ * procctl(2)). */
+#ifndef JAILD_PRIV_OS_H
+#define JAILD_PRIV_OS_H
+
+/* Orphaned descendants (jails' first processes, once the worker that started them
+ * exits) come to this process, which reaps them. */
+int os_become_reaper(void);
+/* This process gets sig when the process that started it (the supervisor) dies. */
+int os_die_with_parent(int sig);
+
+#endif
