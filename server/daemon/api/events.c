@@ -66,7 +66,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 		s->len = s->off = 0;
 		struct err e;
 		if (store_event_list(J.st, s->tenant_id, s->last, 100, add_event, s, &e) < 0)
-			return (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
+			return HTTP_STREAM_ERROR;
 		if (s->len)
 			break;
 		if (round > 0) {
@@ -91,7 +91,7 @@ static void stream_free(void *cls)
 void h_events(struct request *rq, struct response *rs)
 {
 	const char *since = req_query(rq, "since");
-	const char *last = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *last = req_header(rq, "Last-Event-ID");
 	const char *from = since ? since : last;
 	/* no cursor: from now on; a cursor: everything after it that is still kept */
 	long long after = store_event_latest(J.st);

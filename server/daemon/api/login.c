@@ -145,7 +145,7 @@ void h_login(struct request *rq, struct response *rs)
 void h_logout(struct request *rq, struct response *rs)
 {
 	/* a session ends with its cookie; the CSRF check already ran in authenticate */
-	const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	const char *cookie = req_cookie(rq, SESSION_COOKIE);
 	if (!rq->who.user_id || !cookie)
 		return resp_errorf(rs, ERR_INVALID, NULL, "logout ends a browser session; this request has none");
 	uint8_t sh[32];

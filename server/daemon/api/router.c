@@ -57,6 +57,9 @@ static void h_session(struct request *rq, struct response *rs)
 				      rq->who.tenant, "role", rq->who.role, "admin", is_admin(rq)));
 }
 
+/* Access: every route but the public ones needs a token or a session; .admin routes
+ * are refused to tenants by the HTTP layer, in one place (route_allows). Everything
+ * else a tenant reaches is scoped to its own tenant by its handler. */
 const struct route api_routes[] = {
 	{ .method = "GET", .pattern = "/api/audit", .fn = h_audit },
 	{ .method = "GET", .pattern = "/api/events", .fn = h_events },
@@ -90,13 +93,15 @@ const struct route api_routes[] = {
 	{ .method = "GET", .pattern = "/api/jails/*/export", .fn = h_jail_export },
 	{ .method = "POST", .pattern = "/api/jails/import", .fn = h_jail_import, .upload = true },
 	{ .method = "GET", .pattern = "/api/templates", .fn = h_templates_list },
-	{ .method = "POST", .pattern = "/api/templates", .fn = h_templates_create, .upload = true },
-	{ .method = "DELETE", .pattern = "/api/templates/*", .fn = h_template_delete },
-	{ .method = "GET", .pattern = "/api/tenants", .fn = h_tenants_list },
-	{ .method = "POST", .pattern = "/api/tenants", .fn = h_tenants_create },
+	{ .method = "POST", .pattern = "/api/templates", .fn = h_templates_create, .upload = true, .admin = true,
+	  .tenants_told = "only admins publish templates" },
+	{ .method = "DELETE", .pattern = "/api/templates/*", .fn = h_template_delete, .admin = true,
+	  .tenants_told = "only admins delete templates" },
+	{ .method = "GET", .pattern = "/api/tenants", .fn = h_tenants_list, .admin = true },
+	{ .method = "POST", .pattern = "/api/tenants", .fn = h_tenants_create, .admin = true },
 	{ .method = "GET", .pattern = "/api/tenants/*", .fn = h_tenant_get },
-	{ .method = "PATCH", .pattern = "/api/tenants/*", .fn = h_tenant_patch },
-	{ .method = "DELETE", .pattern = "/api/tenants/*", .fn = h_tenant_delete },
+	{ .method = "PATCH", .pattern = "/api/tenants/*", .fn = h_tenant_patch, .admin = true },
+	{ .method = "DELETE", .pattern = "/api/tenants/*", .fn = h_tenant_delete, .admin = true },
 	{ .method = "GET", .pattern = "/api/tenants/*/tokens", .fn = h_tokens_list },
 	{ .method = "POST", .pattern = "/api/tenants/*/tokens", .fn = h_tokens_create },
 	{ .method = "DELETE", .pattern = "/api/tenants/*/tokens/*", .fn = h_token_delete },

@@ -118,11 +118,6 @@ static int parse_quotas(json_t *v, struct quotas *q, struct err *e)
 	return 0;
 }
 
-static void no_such_route_for_tenants(struct request *rq, struct response *rs)
-{
-	resp_errorf(rs, ERR_NOT_FOUND, NULL, "no route %s %s", rq->method, rq->path);
-}
-
 static void add_tenant(const struct tenant_row *t, void *arg)
 {
 	json_array_append_new(arg, tenant_json(t));
@@ -130,8 +125,6 @@ static void add_tenant(const struct tenant_row *t, void *arg)
 
 void h_tenants_list(struct request *rq, struct response *rs)
 {
-	if (!is_admin(rq))
-		return no_such_route_for_tenants(rq, rs);
 	const char *after = req_query(rq, "after");
 	int lim = req_limit(rq, rs);
 	if (lim < 0)
@@ -216,8 +209,6 @@ static int set_templates(struct tenant_row *t, json_t *body, struct err *e)
 
 void h_tenants_create(struct request *rq, struct response *rs)
 {
-	if (!is_admin(rq))
-		return no_such_route_for_tenants(rq, rs);
 	struct err e = { 0 };
 	json_t *body = req_json(rq, &e);
 	if (!body)
@@ -247,8 +238,6 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 {
 	struct tenant_row t;
 	struct err e = { 0 };
-	if (!is_admin(rq))
-		return no_such_route_for_tenants(rq, rs);
 	json_t *body = tenant_and_body(rq, rs, &t);
 	if (!body)
 		return;
@@ -284,8 +273,6 @@ void h_tenant_delete(struct request *rq, struct response *rs)
 {
 	struct tenant_row t;
 	struct err e;
-	if (!is_admin(rq))
-		return no_such_route_for_tenants(rq, rs);
 	if (visible_tenant(rq, rs, &t) < 0)
 		return;
 	if (t.id == rq->who.tenant_id)

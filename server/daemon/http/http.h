@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <microhttpd.h>
 
 #include "err.h"
 #include "store/store.h"
@@ -50,7 +49,8 @@ struct response {
 	bool replayed;          /* answered from an earlier request's Idempotency-Key */
 	char retry_after[24];
 	char set_cookie[256];
-	/* a stream instead of a body (server-sent events): pulled until it ends */
+	/* a stream instead of a body (server-sent events): pulled until it ends; returns
+	 * the bytes it put in buf, or HTTP_STREAM_ERROR to cut the response off */
 	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
 	void (*stream_free)(void *cls);
 	void *stream_cls;
@@ -71,6 +71,10 @@ struct route {
 	handler_fn fn;
 	bool public_;           /* no token needed */
 	bool upload;            /* a body of any size, streamed to a file (rq->upload_fd) */
+	/* admins only: a tenant gets 404 (the route does not exist for it), or 403 with
+	 * this message where the tenant can see what the route changes (templates) */
+	bool admin;
+	const char *tenants_told;
 };
 
 #define MAX_UPLOAD ((uint64_t)64 << 30)
@@ -96,6 +100,9 @@ int req_limit(const struct request *rq, struct response *rs);
 void http_audit(struct store *st, const struct request *rq, int status, const char *link);
 /* A request header, or NULL. */
 const char *req_header(const struct request *rq, const char *name);
+/* A cookie the request carries, or NULL. */
+const char *req_cookie(const struct request *rq, const char *name);
+#define HTTP_STREAM_ERROR ((ssize_t)-2)
 
 struct http_server;
 /* What one client may take of the server. */

@@ -143,6 +143,13 @@ const char *req_header(const struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
+const char *req_cookie(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+_Static_assert(HTTP_STREAM_ERROR == (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR, "streams end with libmicrohttpd's error value");
+
 struct upgrade {
 	void (*fn)(void *cls, int sock, const char *extra, size_t extra_len, void *urh);
 	char cls[64];
@@ -402,6 +409,18 @@ static void idempotent(struct http_server *h, struct MHD_Connection *c, const st
 		store_idem_abort(h->st, rq->who.id, key);
 }
 
+/* The route's access flags, in one place: false once rs holds the refusal. */
+static bool route_allows(const struct route *r, const struct request *rq, struct response *rs)
+{
+	if (!r->admin || strcmp(rq->who.role, "admin") == 0)
+		return true;
+	if (r->tenants_told)
+		resp_errorf(rs, ERR_FORBIDDEN, NULL, "%s", r->tenants_told);
+	else
+		resp_errorf(rs, ERR_NOT_FOUND, NULL, "no route %s %s", rq->method, rq->path);
+	return false;
+}
+
 static void dispatch(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
 {
 	char allow[64] = "";
@@ -431,6 +450,8 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 		return;
 	}
 	if (!found->public_ && authenticate(h, c, rq, rs) < 0)
+		return;
+	if (!route_allows(found, rq, rs))
 		return;
 	int wait = found->public_ ? 0 : rate_check(h, rq->who.id ? rq->who.id : -rq->who.user_id);
 	if (wait) {
@@ -464,11 +485,11 @@ static void begin_upload(struct http_server *h, struct MHD_Connection *c, const 
 	if (!r->public_) {
 		struct request rq = { .method = "POST", .path = "", .conn = c };
 		struct response rs = { 0 };
-		if (authenticate(h, c, &rq, &rs) < 0) {
+		/* a caller the route refuses sends its body for nothing: it is dropped */
+		if (authenticate(h, c, &rq, &rs) < 0 || !route_allows(r, &rq, &rs))
 			cs->upload_refused = true;
-			if (rs.body)
-				json_decref(rs.body);
-		}
+		if (rs.body)
+			json_decref(rs.body);
 	}
 	cs->upload_fd = open(h->upload_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	cs->sha = EVP_MD_CTX_new();
