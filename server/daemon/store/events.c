@@ -1,0 +1,60 @@
+/* events.c — lifecycle events, kept for a window so that streams can resume. */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/db.h"
+
+int64_t store_event_add(struct store *s, int64_t tenant_id, const char *type, const char *target, const char *data_json,
+			int64_t keep_seconds)
+{
+	struct err e;
+	struct db d;
+	if (db_get(s, &d, &e) < 0) {
+		log_error("event %s %s: %s", type, target, e.msg);
+		return 0;
+	}
+	char now[32];
+	store_now(now);
+	struct err ignored;
+	sq_exec(&d, "DELETE FROM events WHERE at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', printf('-%d seconds', ?))",
+		PARAMS(P_INT(keep_seconds)), "forgetting old events", &ignored);
+	int64_t id = 0;
+	if (sq_exec(&d, "INSERT INTO events(at, tenant_id, type, target, data) VALUES (?, NULLIF(?, 0), ?, ?, ?)",
+		    PARAMS(P_TEXT(now), P_INT(tenant_id), P_TEXT(type), P_TEXT(target), P_TEXT(data_json)), "recording an event", &e) >= 0)
+		id = db_last_id(&d);
+	else
+		log_error("event %s %s: %s", type, target, e.msg);
+	db_put(&d);
+	return id;
+}
+
+int store_event_list(struct store *s, int64_t tenant_id, int64_t after, int limit, void (*fn)(const struct event_row *, void *),
+		     void *arg, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	struct event_row ev;
+	const char *data;
+	struct sq q;
+	int n = 0, r = sq_start(&q, &d, "SELECT id, at, type, target, data FROM events WHERE id > ?1 AND (?2 = 0 OR tenant_id = ?2) ORDER BY id LIMIT ?3",
+				PARAMS(P_INT(after), P_INT(tenant_id), P_INT(limit)),
+				COLS(C_INT(&ev.id), C_TEXT(ev.at), C_TEXT(ev.type), C_TEXT(ev.target), C_TEXT_REF(&data)), "reading events", e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		ev.data = (char *)data;
+		fn(&ev, arg);
+		n++;
+		r = 0;
+	}
+	sq_end(&q);
+	db_put(&d);
+	return r < 0 ? -1 : n;
+}
+
+int64_t store_event_latest(struct store *s)
+{
+	struct err e;
+	int64_t id = 0;
+	return store_one(s, "SELECT COALESCE(MAX(id), 0) FROM events", NO_PARAMS, COLS(C_INT(&id)), "reading events", &e) == 1 ? id : 0;
+}

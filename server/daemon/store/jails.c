@@ -1,0 +1,419 @@
+/* jails.c — jails: their rows, and the one transaction that creates (or re-addresses)
+ * a jail, allocating its uid slot and addresses and checking its tenant's quotas, so
+ * that two creates can never be given the same ones nor both pass a quota. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "size.h"
+#include "store/db.h"
+
+#define JAIL_COLS \
+	"SELECT j.id, j.name, j.tenant_id, t.name, j.slot, j.state, COALESCE(j.pid, 0), COALESCE(j.error, ''), j.version, j.boot, " \
+	"j.priority, COALESCE(j.created_at, ''), COALESCE(j.started_at, ''), j.spec FROM jails j JOIN tenants t ON t.id = j.tenant_id "
+
+#define JAIL_RESULT(r, spec)                                                                                                 \
+	COLS(C_INT(&(r)->id), C_TEXT((r)->name), C_INT(&(r)->tenant_id), C_TEXT((r)->tenant), C_INT(&(r)->slot), C_TEXT((r)->state), \
+	     C_INT(&(r)->pid), C_TEXT((r)->error), C_INT(&(r)->version), C_INT(&(r)->boot), C_INT(&(r)->priority),             \
+	     C_TEXT((r)->created_at), C_TEXT((r)->started_at), C_TEXT_REF(&(spec)))
+
+/* The spec column: parsed, or (text) left as the stored text for the callback. */
+static void row_spec(struct jail_row *r, const char *spec, bool text)
+{
+	if (text) {
+		r->spec = NULL;
+		r->spec_text = spec ? spec : "{}";
+		return;
+	}
+	r->spec_text = NULL;
+	r->spec = spec ? json_loads(spec, 0, NULL) : NULL;
+	if (!r->spec)
+		r->spec = json_object();
+}
+
+void jail_row_clear(struct jail_row *row)
+{
+	if (row->spec)
+		json_decref(row->spec);
+	row->spec = NULL;
+}
+
+static int fetch_jail(struct db *d, const char *name, struct jail_row *row, struct err *e)
+{
+	const char *spec = NULL;
+	char want[sizeof row->name]; /* name may be row->name */
+	snprintf(want, sizeof want, "%s", name);
+	memset(row, 0, sizeof *row);
+	struct sq q;
+	int r = sq_start(&q, d, JAIL_COLS "WHERE j.name = ?", PARAMS(P_TEXT(want)), JAIL_RESULT(row, spec), "reading jail", e);
+	if (r == 0 && (r = sq_next(&q, e)) == 1)
+		row_spec(row, spec, false);
+	sq_end(&q);
+	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no jail named %s", want) : -1;
+}
+
+int store_jail_get(struct store *s, const char *name, struct jail_row *row, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	int rc = fetch_jail(&d, name, row, e);
+	db_put(&d);
+	return rc;
+}
+
+int store_jail_count(struct store *s, int64_t *n, struct err *e)
+{
+	return store_one(s, "SELECT COUNT(*) FROM jails", NO_PARAMS, COLS(C_INT(n)), "counting jails", e) == 1 ? 0 : -1;
+}
+
+int store_ip4_used(struct store *s, int64_t *n, struct err *e)
+{
+	return store_one(s, "SELECT COUNT(*) FROM jail_ip4", NO_PARAMS, COLS(C_INT(n)), "counting addresses", e) == 1 ? 0 : -1;
+}
+
+/* ---- allocation, inside the creating transaction ---- */
+
+/* The lowest free slot. */
+static int alloc_slot(struct db *d, uint32_t *slot, struct err *e)
+{
+	int r = sq_one(d,
+		       "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0) THEN 0 ELSE "
+		       "(SELECT MIN(slot + 1) FROM jails WHERE slot + 1 NOT IN (SELECT slot FROM jails)) END",
+		       NO_PARAMS, COLS(C_INT(slot)), "allocating a uid slot", e);
+	return r == 1 ? 0 : r < 0 ? -1 : db_error(d, e, "allocating a uid slot");
+}
+
+/* The lowest free address of the pool; one the host already routes is passed over. */
+static int alloc_ip4(struct db *d, uint32_t *out, struct err *e)
+{
+	const struct pool4 *p = &d->s->p4;
+	uint32_t from = p->net + 2, last = p->net + (uint32_t)((1ull << (32 - p->prefix)) - 2);
+	for (int tries = 0; tries < 4096 && from <= last; tries++) {
+		int64_t a = -1;
+		int r = sq_one(d,
+			       "SELECT COALESCE(CASE WHEN NOT EXISTS (SELECT 1 FROM jail_ip4 WHERE addr = ?1) THEN ?1 ELSE "
+			       "(SELECT MIN(addr + 1) FROM jail_ip4 WHERE addr >= ?1 AND addr + 1 <= ?2 AND addr + 1 NOT IN "
+			       "(SELECT addr FROM jail_ip4)) END, -1)",
+			       PARAMS(P_INT(from), P_INT(last)), COLS(C_INT(&a)), "allocating an address", e);
+		if (r < 0)
+			return -1;
+		if (r == 0 || a < 0)
+			break;
+		if (d->s->addr4_taken && d->s->addr4_taken((uint32_t)a)) {
+			from = (uint32_t)a + 1;
+			continue;
+		}
+		*out = (uint32_t)a;
+		return 0;
+	}
+	return err_field(e, ERR_CONFLICT, "ip4", "the IPv4 address pool is exhausted; free addresses or widen pool4");
+}
+
+static int alloc_ip6(const struct pool6 *p, uint32_t slot, uint8_t out[16], struct err *e)
+{
+	/* the pool's address ::(slot + 2): unique per jail while its slot is */
+	memcpy(out, p->net, 16);
+	uint32_t v = slot + 2;
+	for (int i = 15; i >= 12; i--, v >>= 8)
+		out[i] |= (uint8_t)(v & 0xff);
+	if (!pool6_contains(p, out))
+		return err_field(e, ERR_CONFLICT, "ip6", "the IPv6 pool is too small for another jail");
+	return 0;
+}
+
+/* Records the spec's addresses ("auto" allocated) and writes them back into spec. */
+static int insert_addresses(struct db *d, int64_t jail_id, uint32_t slot, json_t *spec, struct err *e)
+{
+	json_t *l4 = json_object_get(spec, "ip4"), *l6 = json_object_get(spec, "ip6");
+	json_t *n4 = json_array(), *n6 = json_array();
+	size_t i;
+	json_t *v;
+	int rc = 0;
+	struct err ignored;
+	json_array_foreach(l4, i, v) {
+		uint32_t a = 0;
+		struct in_addr in;
+		char buf[INET_ADDRSTRLEN];
+		if (strcmp(json_string_value(v), "auto") == 0) {
+			if ((rc = alloc_ip4(d, &a, e)))
+				break;
+		} else {
+			inet_pton(AF_INET, json_string_value(v), &in);
+			a = ntohl(in.s_addr);
+		}
+		in.s_addr = htonl(a);
+		inet_ntop(AF_INET, &in, buf, sizeof buf);
+		if (sq_exec(d, "INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", PARAMS(P_INT(a), P_INT(jail_id)), "recording an address",
+			    &ignored) < 0) {
+			char field[32];
+			snprintf(field, sizeof field, "ip4[%zu]", i);
+			rc = err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", buf);
+			break;
+		}
+		json_array_append_new(n4, json_string(buf));
+	}
+	json_array_foreach(l6, i, v) {
+		if (rc)
+			break;
+		uint8_t a[16];
+		char buf[INET6_ADDRSTRLEN];
+		if (strcmp(json_string_value(v), "auto") == 0) {
+			if ((rc = alloc_ip6(&d->s->p6, slot, a, e)))
+				break;
+		} else {
+			inet_pton(AF_INET6, json_string_value(v), a);
+		}
+		inet_ntop(AF_INET6, a, buf, sizeof buf);
+		if (sq_exec(d, "INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", PARAMS(P_TEXT(buf), P_INT(jail_id)), "recording an address",
+			    &ignored) < 0) {
+			char field[32];
+			snprintf(field, sizeof field, "ip6[%zu]", i);
+			rc = err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", buf);
+			break;
+		}
+		json_array_append_new(n6, json_string(buf));
+	}
+	if (rc == 0) {
+		json_object_set(spec, "ip4", n4);
+		json_object_set(spec, "ip6", n6);
+	}
+	json_decref(n4);
+	json_decref(n6);
+	return rc;
+}
+
+/* A limit as a number column: integers as they are, sizes ("256M") in bytes, absent -1. */
+static int64_t limit_bytes(json_t *v)
+{
+	int64_t b = -1;
+	if (json_is_integer(v))
+		b = json_integer_value(v);
+	else if (json_is_string(v) && size_parse(json_string_value(v), &b) < 0)
+		b = -1;
+	return b;
+}
+
+static int write_spec(struct db *d, int64_t id, json_t *spec, struct err *e)
+{
+	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *l = json_object_get(spec, "limits");
+	int64_t n = sq_exec(d, "UPDATE jails SET spec = ?, boot = ?, priority = ?, memoryuse = ?, maxproc = ?, disk = ? WHERE id = ?",
+			    PARAMS(P_TEXT(text), P_INT(json_is_true(json_object_get(spec, "boot"))),
+				   P_INT(json_integer_value(json_object_get(spec, "priority"))),
+				   P_INT_OR_NULL(limit_bytes(json_object_get(l, "memoryuse"))),
+				   P_INT_OR_NULL(limit_bytes(json_object_get(l, "maxproc"))),
+				   P_INT_OR_NULL(limit_bytes(json_object_get(l, "disk"))), P_INT(id)),
+			    "writing jail spec", e);
+	free(text);
+	return n < 0 ? -1 : 0;
+}
+
+/* ---- quotas, inside the allocating transaction, after the change ---- */
+
+/* A quota in bytes (memory, disk): every jail must name the limit, and their sum must
+ * fit; the message says it in sizes people read. */
+static int byte_quota(const char *tenant, const char *what, const char *field, const char *example, int64_t quota,
+		      int64_t used, int64_t unlimited, struct err *e)
+{
+	char qa[32], ua[32];
+	if (quota < 0)
+		return 0;
+	size_human(quota, qa, sizeof qa);
+	if (unlimited)
+		return err_field(e, ERR_QUOTA, field, "tenant %s has %s of %s in all: every jail needs %s (\"%s\", say)", tenant,
+				 qa, what, field, example);
+	if (used <= quota)
+		return 0;
+	size_human(used, ua, sizeof ua);
+	return err_field(e, ERR_QUOTA, field,
+			 "tenant %s may use %s of %s and its jails would have %s; lower %s, or ask your provider for a larger quota",
+			 tenant, qa, what, ua, field);
+}
+
+static int check_quotas(struct db *d, int64_t tenant_id, struct err *e)
+{
+	char name[64] = "";
+	const char *quotas = NULL;
+	struct quotas q, u;
+	int64_t unlimited_mem = 0, unlimited_proc = 0, unlimited_disk = 0;
+	struct sq sq;
+	int r = sq_start(&sq, d, "SELECT name, quotas FROM tenants WHERE id = ?", PARAMS(P_INT(tenant_id)),
+			 COLS(C_TEXT(name), C_TEXT_REF(&quotas)), "reading quotas", e);
+	if (r == 0 && (r = sq_next(&sq, e)) == 1)
+		quotas_from_text(quotas, &q);
+	sq_end(&sq);
+	if (r != 1)
+		return r < 0 ? -1 : err_set(e, ERR_NOT_FOUND, "the jail's tenant no longer exists");
+	if (tenant_usage(d, tenant_id, &u, &unlimited_mem, &unlimited_proc, &unlimited_disk, e))
+		return -1;
+	/* quotas are the provider's: a tenant lowers its own use, or asks */
+	if (q.jails >= 0 && u.jails > q.jails)
+		return err_field(e, ERR_QUOTA, "quotas.jails",
+				 "tenant %s may have %lld jails and has %lld; destroy one, or ask your provider for a larger quota", name,
+				 (long long)q.jails, (long long)(u.jails - 1));
+	if (q.ip4 >= 0 && u.ip4 > q.ip4)
+		return err_field(e, ERR_QUOTA, "quotas.ip4",
+				 "tenant %s may hold %lld IPv4 addresses and this would make %lld; free one, or ask your provider for a "
+				 "larger quota",
+				 name, (long long)q.ip4, (long long)u.ip4);
+	if (byte_quota(name, "memory", "limits.memoryuse", "256M", q.memoryuse, u.memoryuse, unlimited_mem, e))
+		return -1;
+	if (q.maxproc >= 0 && unlimited_proc)
+		return err_field(e, ERR_QUOTA, "limits.maxproc",
+				 "tenant %s may run %lld processes in all: every jail needs limits.maxproc", name, (long long)q.maxproc);
+	if (q.maxproc >= 0 && u.maxproc > q.maxproc)
+		return err_field(e, ERR_QUOTA, "limits.maxproc",
+				 "tenant %s may run %lld processes and its jails would allow %lld; lower limits.maxproc, or ask your "
+				 "provider for a larger quota",
+				 name, (long long)q.maxproc, (long long)u.maxproc);
+	if (byte_quota(name, "disk", "limits.disk", "1G", q.disk, u.disk, unlimited_disk, e))
+		return -1;
+	return 0;
+}
+
+/* ---- changes ---- */
+
+int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	int rc = -1;
+	char now[32];
+	store_now(now);
+	uint32_t slot = 0;
+	if (db_begin(&d, e))
+		goto out;
+	if (alloc_slot(&d, &slot, e))
+		goto rollback;
+	if (sq_exec(&d, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?)",
+		    PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), "creating jail", e) < 0) {
+		if (e->code == ERR_CONFLICT)
+			err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name);
+		goto rollback;
+	}
+	int64_t id = db_last_id(&d);
+	if (insert_addresses(&d, id, slot, spec, e) || write_spec(&d, id, spec, e) || check_quotas(&d, tenant_id, e))
+		goto rollback;
+	if (db_commit(&d, e))
+		goto rollback;
+	rc = fetch_jail(&d, name, row, e);
+	goto out;
+rollback:
+	db_rollback(&d);
+out:
+	db_put(&d);
+	return rc;
+}
+
+int store_jail_update_spec(struct store *s, const char *name, int64_t version, json_t *spec, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	int rc = -1;
+	struct jail_row row = { 0 };
+	if (db_begin(&d, e))
+		goto out;
+	if (fetch_jail(&d, name, &row, e))
+		goto rollback;
+	if (row.version != version) {
+		err_set(e, ERR_PRECONDITION, "jail %s changed since version %lld (now %lld); fetch it again", name,
+			(long long)version, (long long)row.version);
+		goto rollback;
+	}
+	if (sq_exec(&d, "DELETE FROM jail_ip4 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
+	    sq_exec(&d, "DELETE FROM jail_ip6 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
+	    insert_addresses(&d, row.id, row.slot, spec, e) || write_spec(&d, row.id, spec, e) || check_quotas(&d, row.tenant_id, e) ||
+	    sq_exec(&d, "UPDATE jails SET version = version + 1 WHERE id = ?", PARAMS(P_INT(row.id)), "updating jail", e) < 0 ||
+	    db_commit(&d, e))
+		goto rollback;
+	rc = 0;
+	goto out;
+rollback:
+	db_rollback(&d);
+out:
+	jail_row_clear(&row);
+	db_put(&d);
+	return rc;
+}
+
+int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	int64_t n = store_exec(s,
+			       "UPDATE jails SET state = ?1, pid = CASE WHEN ?2 < 0 THEN pid WHEN ?2 = 0 THEN NULL ELSE ?2 END, error = ?3, "
+			       "started_at = CASE WHEN ?4 THEN ?5 ELSE started_at END, version = version + 1 WHERE name = ?6",
+			       PARAMS(P_TEXT(state), P_INT(pid), P_TEXT(error), P_INT(started), P_TEXT(now), P_TEXT(name)),
+			       "updating jail state", e);
+	return n < 0 ? -1 : n == 0 ? err_set(e, ERR_NOT_FOUND, "no jail named %s", name) : 0;
+}
+
+int store_jail_delete(struct store *s, const char *name, struct err *e)
+{
+	return store_exec(s, "DELETE FROM jails WHERE name = ?", PARAMS(P_TEXT(name)), "deleting jail", e) < 0 ? -1 : 0;
+}
+
+int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg, struct err *e)
+{
+	static const char by_name[] = JAIL_COLS "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 "
+						"ORDER BY j.name LIMIT ?4";
+	static const char by_boot[] = JAIL_COLS "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 "
+						"AND j.boot = 1 ORDER BY j.priority, j.name LIMIT ?4";
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	struct jail_row row;
+	const char *spec;
+	struct sq q;
+	int n = 0, r = sq_start(&q, &d, f->by_boot_order ? by_boot : by_name,
+				PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : -1)),
+				JAIL_RESULT(&row, spec), "listing jails", e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		row_spec(&row, spec, f->spec_as_text);
+		fn(&row, arg);
+		jail_row_clear(&row);
+		n++;
+		r = 0;
+	}
+	sq_end(&q);
+	db_put(&d);
+	return r < 0 ? -1 : n;
+}
+
+/* ---- auto-restore ---- */
+
+int store_restore_list(struct store *s, void (*fn)(const struct restore_row *, void *), void *arg, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	struct restore_row x;
+	struct sq q;
+	int n = 0, r = sq_start(&q, &d,
+				"SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
+				"COALESCE(json_extract(spec, '$.restore.every'), ''), COALESCE(json_extract(spec, '$.restore.warn'), ''), "
+				"COALESCE(json_extract(spec, '$.restore.message'), '') "
+				"FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running'",
+				NO_PARAMS,
+				COLS(C_TEXT(x.name), C_INT(&x.tenant_id), C_INT(&x.at), C_INT(&x.warn_at), C_TEXT(x.every), C_TEXT(x.warn),
+				     C_TEXT(x.message)),
+				"listing auto-restoring jails", e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		fn(&x, arg);
+		n++;
+		r = 0;
+	}
+	sq_end(&q);
+	db_put(&d);
+	return r < 0 ? -1 : n;
+}
+
+int store_set_restore_at(struct store *s, const char *jail, int64_t at, int64_t warn_at, struct err *e)
+{
+	return store_exec(s, "UPDATE jails SET restore_at = NULLIF(?, 0), restore_warn_at = NULLIF(?, 0) WHERE name = ?",
+			  PARAMS(P_INT(at), P_INT(warn_at), P_TEXT(jail)), "writing a restore time", e) < 0 ? -1 : 0;
+}

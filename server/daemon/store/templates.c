@@ -1,0 +1,71 @@
+/* templates.c — the userlands jails are made from, with their versions. */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/db.h"
+
+int store_template_add(struct store *s, const char *name, const char *source, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	return store_exec(s, "INSERT INTO templates(name, source, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING",
+			  PARAMS(P_TEXT(name), P_TEXT(source), P_TEXT(now)), "adding template", e) < 0 ? -1 : 0;
+}
+
+int store_template_put(struct store *s, const char *name, const char *source, const char *sha256, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	return store_exec(s,
+			  "INSERT INTO templates(name, source, created_at, sha256, updated_at) VALUES (?1, ?2, ?3, NULLIF(?4, ''), ?3) "
+			  "ON CONFLICT(name) DO UPDATE SET source = ?2, sha256 = NULLIF(?4, ''), updated_at = ?3, version = version + 1",
+			  PARAMS(P_TEXT(name), P_TEXT(source), P_TEXT(now), P_TEXT(sha256 ? sha256 : "")), "recording template", e) < 0
+		       ? -1
+		       : 0;
+}
+
+#define TEMPLATE_COLS                                                                                                     \
+	"SELECT t.name, t.source, COALESCE(t.sha256, ''), t.version, t.created_at, COALESCE(t.updated_at, t.created_at), " \
+	"(SELECT COUNT(*) FROM jails j WHERE json_extract(j.spec, '$.template') = t.name) FROM templates t "
+#define TEMPLATE_RESULT(t)                                                                                        \
+	COLS(C_TEXT((t)->name), C_TEXT((t)->source), C_TEXT((t)->sha256), C_INT(&(t)->version), C_TEXT((t)->created_at), \
+	     C_TEXT((t)->updated_at), C_INT(&(t)->jails))
+
+int store_template_list(struct store *s, void (*fn)(const struct template_row *, void *), void *arg, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	struct template_row t;
+	struct sq q;
+	int n = 0, r = sq_start(&q, &d, TEMPLATE_COLS "ORDER BY t.name", NO_PARAMS, TEMPLATE_RESULT(&t), "listing templates", e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		fn(&t, arg);
+		n++;
+		r = 0;
+	}
+	sq_end(&q);
+	db_put(&d);
+	return r < 0 ? -1 : n;
+}
+
+int store_template_get(struct store *s, const char *name, struct template_row *out, struct err *e)
+{
+	char want[sizeof out->name]; /* name may be out->name */
+	snprintf(want, sizeof want, "%s", name);
+	memset(out, 0, sizeof *out);
+	int r = store_one(s, TEMPLATE_COLS "WHERE t.name = ?", PARAMS(P_TEXT(want)), TEMPLATE_RESULT(out), "reading template", e);
+	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no template named %s", want) : -1;
+}
+
+int store_template_delete(struct store *s, const char *name, struct err *e)
+{
+	return store_exec(s, "DELETE FROM templates WHERE name = ?", PARAMS(P_TEXT(name)), "deleting template", e) < 0 ? -1 : 0;
+}
+
+bool store_template_exists(struct store *s, const char *name)
+{
+	struct err e;
+	int one = 0;
+	return store_one(s, "SELECT 1 FROM templates WHERE name = ?", PARAMS(P_TEXT(name)), COLS(C_INT(&one)), "reading template", &e) == 1;
+}

@@ -1,0 +1,362 @@
+/* tenants.c — tenants, their quotas and usage, and their API tokens (with the token
+ * cache that answers lookups from memory). */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e)
+{
+	int r = store_one(s, "SELECT id FROM tenants WHERE name = ?", PARAMS(P_TEXT(name)), COLS(C_INT(id)), "reading tenant", e);
+	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no tenant named %s", name) : -1;
+}
+
+int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	if (store_exec(s, "INSERT INTO tenants(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+		       PARAMS(P_TEXT(name), P_TEXT(now)), "creating tenant", e) < 0)
+		return -1;
+	return store_tenant_lookup(s, name, id, e);
+}
+
+/* ---- quotas, as the JSON text the tenants table keeps ---- */
+
+static const char *const quota_keys[] = { "jails", "memoryuse", "maxproc", "ip4", "disk" };
+
+static int64_t *quota_field(struct quotas *q, size_t i)
+{
+	int64_t *f[] = { &q->jails, &q->memoryuse, &q->maxproc, &q->ip4, &q->disk };
+	return f[i];
+}
+
+void quotas_from_text(const char *text, struct quotas *q)
+{
+	json_t *j = json_loads(text ? text : "{}", 0, NULL);
+	for (size_t i = 0; i < 5; i++) {
+		json_t *v = json_object_get(j, quota_keys[i]);
+		*quota_field(q, i) = json_is_integer(v) ? json_integer_value(v) : -1;
+	}
+	json_decref(j);
+}
+
+char *quotas_to_text(const struct quotas *q)
+{
+	json_t *j = json_object();
+	for (size_t i = 0; i < 5; i++) {
+		int64_t v = *quota_field((struct quotas *)q, i);
+		if (v >= 0)
+			json_object_set_new(j, quota_keys[i], json_integer(v));
+	}
+	char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return t;
+}
+
+int tenant_usage(struct db *d, int64_t tenant_id, struct quotas *u, int64_t *unlimited_mem, int64_t *unlimited_proc,
+		 int64_t *unlimited_disk, struct err *e)
+{
+	int64_t um, up, ud;
+	int r = sq_one(d,
+		       "SELECT COUNT(*), COALESCE(SUM(memoryuse), 0), COALESCE(SUM(maxproc), 0), COALESCE(SUM(memoryuse IS NULL), 0), "
+		       "COALESCE(SUM(maxproc IS NULL), 0), (SELECT COUNT(*) FROM jail_ip4 a JOIN jails k ON k.id = a.jail_id "
+		       "WHERE k.tenant_id = ?1), COALESCE(SUM(disk), 0), COALESCE(SUM(disk IS NULL), 0) FROM jails WHERE tenant_id = ?1",
+		       PARAMS(P_INT(tenant_id)),
+		       COLS(C_INT(&u->jails), C_INT(&u->memoryuse), C_INT(&u->maxproc), C_INT(&um), C_INT(&up), C_INT(&u->ip4),
+			    C_INT(&u->disk), C_INT(&ud)),
+		       "reading tenant usage", e);
+	if (r != 1)
+		return r < 0 ? -1 : db_error(d, e, "reading tenant usage");
+	if (unlimited_mem)
+		*unlimited_mem = um;
+	if (unlimited_proc)
+		*unlimited_proc = up;
+	if (unlimited_disk)
+		*unlimited_disk = ud;
+	return 0;
+}
+
+/* ---- tenants ---- */
+
+#define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id), t.quotas, " \
+		    "COALESCE(t.templates, ''), COALESCE(t.mounts, '') FROM tenants t "
+
+/* The columns of TENANT_COLS into t; quotas: the text, for quotas_from_text. */
+#define TENANT_RESULT(t, quotas)                                                                                       \
+	COLS(C_INT(&(t)->id), C_TEXT((t)->name), C_TEXT((t)->created_at), C_INT(&(t)->jails), C_TEXT_REF(&(quotas)), \
+	     C_TEXT((t)->templates), C_TEXT((t)->mounts))
+
+int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	char want[sizeof out->name]; /* name may be out->name */
+	snprintf(want, sizeof want, "%s", name);
+	memset(out, 0, sizeof *out);
+	const char *quotas = NULL;
+	struct sq q;
+	int r = sq_start(&q, &d, TENANT_COLS "WHERE t.name = ?", PARAMS(P_TEXT(want)), TENANT_RESULT(out, quotas), "reading tenant", e);
+	if (r == 0 && (r = sq_next(&q, e)) == 1)
+		quotas_from_text(quotas, &out->quotas);
+	sq_end(&q);
+	int rc = r == 1 ? tenant_usage(&d, out->id, &out->usage, NULL, NULL, NULL, e)
+		 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no tenant named %s", want)
+			  : -1;
+	db_put(&d);
+	return rc;
+}
+
+int store_tenant_create(struct store *s, const char *name, const struct quotas *q, struct tenant_row *out, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	char *qt = quotas_to_text(q);
+	int64_t n = store_exec(s, "INSERT INTO tenants(name, created_at, quotas) VALUES (?, ?, ?)", PARAMS(P_TEXT(name), P_TEXT(now), P_TEXT(qt)),
+			       "creating tenant", e);
+	free(qt);
+	if (n < 0)
+		return e->code == ERR_CONFLICT ? err_field(e, ERR_CONFLICT, "name", "a tenant named %s already exists", name) : -1;
+	return store_tenant_get(s, name, out, e);
+}
+
+int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q, struct err *e)
+{
+	char *qt = quotas_to_text(q);
+	int64_t n = store_exec(s, "UPDATE tenants SET quotas = ? WHERE id = ?", PARAMS(P_TEXT(qt), P_INT(id)), "setting quotas", e);
+	free(qt);
+	return n < 0 ? -1 : 0;
+}
+
+int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e)
+{
+	return store_exec(s, "UPDATE tenants SET templates = NULLIF(?, '') WHERE id = ?", PARAMS(P_TEXT(templates ? templates : ""), P_INT(id)),
+			  "setting a tenant's templates", e) < 0 ? -1 : 0;
+}
+
+int store_tenant_set_mounts(struct store *s, int64_t id, const char *mounts, struct err *e)
+{
+	return store_exec(s, "UPDATE tenants SET mounts = NULLIF(NULLIF(?, ''), '[]') WHERE id = ?",
+			  PARAMS(P_TEXT(mounts ? mounts : ""), P_INT(id)), "setting a tenant's mount paths", e) < 0 ? -1 : 0;
+}
+
+int store_tenant_mounts_each(struct store *s, void (*fn)(int64_t id, const char *mounts, void *), void *arg, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	int64_t id;
+	const char *mounts;
+	struct sq q;
+	int r = sq_start(&q, &d, "SELECT id, mounts FROM tenants WHERE mounts IS NOT NULL", NO_PARAMS, COLS(C_INT(&id), C_TEXT_REF(&mounts)),
+			 "reading tenants' mount paths", e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		fn(id, mounts, arg);
+		r = 0;
+	}
+	sq_end(&q);
+	db_put(&d);
+	return r < 0 ? -1 : 0;
+}
+
+bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name)
+{
+	struct err e;
+	bool ok = false;
+	return store_one(s, "SELECT templates IS NULL OR EXISTS (SELECT 1 FROM json_each(templates) WHERE value = ?2) FROM tenants WHERE id = ?1",
+			 PARAMS(P_INT(tenant_id), P_TEXT(name)), COLS(C_BOOL(&ok)), "reading a tenant's templates", &e) == 1 &&
+	       ok;
+}
+
+int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
+		      struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	struct tenant_row t;
+	const char *quotas;
+	struct sq q;
+	int n = 0, r = sq_start(&q, &d, TENANT_COLS "WHERE t.name > ? ORDER BY t.name LIMIT ?", PARAMS(P_TEXT(after ? after : ""), P_INT(limit)),
+				TENANT_RESULT(&t, quotas), "listing tenants", e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		quotas_from_text(quotas, &t.quotas);
+		struct err ue;
+		if (tenant_usage(&d, t.id, &t.usage, NULL, NULL, NULL, &ue))
+			t.usage = (struct quotas){ -1, -1, -1, -1, -1 };
+		fn(&t, arg);
+		n++;
+		r = 0;
+	}
+	sq_end(&q);
+	db_put(&d);
+	return r < 0 ? -1 : n;
+}
+
+int store_tenant_delete(struct store *s, int64_t id, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	int rc = -1;
+	if (db_begin(&d, e))
+		goto out;
+	int64_t n = -1;
+	if (sq_one(&d, "SELECT COUNT(*) FROM jails WHERE tenant_id = ?", PARAMS(P_INT(id)), COLS(C_INT(&n)), "deleting tenant", e) < 0)
+		goto rollback;
+	if (n != 0) {
+		err_set(e, ERR_WRONG_STATE, "the tenant still owns %lld jails; destroy them, or delete with ?force=1", (long long)n);
+		goto rollback;
+	}
+	/* what the tenant has goes with it, in the same transaction: its users' browser
+	 * sessions, its users, its tokens, then the tenant */
+	static const char *const steps[] = {
+		"DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE tenant_id = ?)",
+		"DELETE FROM users WHERE tenant_id = ?",
+		"DELETE FROM tokens WHERE tenant_id = ?",
+		"DELETE FROM tenants WHERE id = ?",
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+		if (sq_exec(&d, steps[i], PARAMS(P_INT(id)), "deleting tenant", e) < 0)
+			goto rollback;
+	rc = db_commit(&d, e);
+	if (rc == 0)
+		goto out;
+rollback:
+	db_rollback(&d);
+out:
+	db_put(&d);
+	token_cache_void(s);
+	return rc;
+}
+
+/* ---- tokens ---- */
+
+void token_cache_void(struct store *s)
+{
+	pthread_mutex_lock(&s->token_mu);
+	s->token_gen++;
+	pthread_mutex_unlock(&s->token_mu);
+}
+
+int store_token_add(struct store *s, int64_t tenant_id, const char *name, const char *role, const uint8_t hash[32], struct err *e)
+{
+	int64_t id;
+	return store_token_add_full(s, tenant_id, name, role, "", hash, &id, e);
+}
+
+int store_token_add_full(struct store *s, int64_t tenant_id, const char *name, const char *role, const char *expires_at,
+			 const uint8_t hash[32], int64_t *id, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	char now[32];
+	store_now(now);
+	int64_t n = sq_exec(&d, "INSERT INTO tokens(tenant_id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))",
+			    PARAMS(P_INT(tenant_id), P_TEXT(name), P_TEXT(role), P_BLOB(hash, 32), P_TEXT(now), P_TEXT(expires_at)),
+			    "adding token", e);
+	if (n >= 0)
+		*id = db_last_id(&d);
+	db_put(&d);
+	token_cache_void(s);
+	return n < 0 ? -1 : 0;
+}
+
+int store_token_list(struct store *s, int64_t tenant_id, void (*fn)(const struct token_row *, void *), void *arg, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	struct token_row t;
+	struct sq q;
+	int n = 0, r = sq_start(&q, &d,
+				"SELECT id, name, role, created_at, COALESCE(expires_at, ''), COALESCE(last_used_at, '') FROM tokens "
+				"WHERE tenant_id = ? ORDER BY id",
+				PARAMS(P_INT(tenant_id)),
+				COLS(C_INT(&t.id), C_TEXT(t.name), C_TEXT(t.role), C_TEXT(t.created_at), C_TEXT(t.expires_at),
+				     C_TEXT(t.last_used_at)),
+				"listing tokens", e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		fn(&t, arg);
+		n++;
+		r = 0;
+	}
+	sq_end(&q);
+	db_put(&d);
+	return r < 0 ? -1 : n;
+}
+
+int store_token_delete(struct store *s, int64_t tenant_id, int64_t token_id, struct err *e)
+{
+	int64_t n = store_exec(s, "DELETE FROM tokens WHERE id = ? AND tenant_id = ?", PARAMS(P_INT(token_id), P_INT(tenant_id)),
+			       "revoking token", e);
+	token_cache_void(s);
+	return n < 0 ? -1 : n == 0 ? err_set(e, ERR_NOT_FOUND, "no token %lld", (long long)token_id) : 0;
+}
+
+/* tokens.last_used_at: written on a token's first use and then at most once a minute,
+ * so a busy token costs no write per request. */
+static void token_stamp(struct store *s, int64_t id, const char *now)
+{
+	struct err e;
+	store_exec(s, "UPDATE tokens SET last_used_at = ? WHERE id = ?", PARAMS(P_TEXT(now), P_INT(id)), "stamping a token", &e);
+}
+
+int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e)
+{
+	char now[32];
+	store_now(now);
+	unsigned slot = hash[0] % (sizeof s->tokens / sizeof s->tokens[0]);
+	pthread_mutex_lock(&s->token_mu);
+	uint64_t gen = s->token_gen;
+	bool hit = s->tokens[slot].used && s->tokens[slot].gen == gen && sodium_memcmp(s->tokens[slot].hash, hash, 32) == 0 &&
+		   (!s->tokens[slot].expires_at[0] || strcmp(s->tokens[slot].expires_at, now) > 0);
+	bool stamp = false;
+	if (hit) {
+		*out = s->tokens[slot].info;
+		time_t t = time(NULL);
+		if (t - s->tokens[slot].last_written >= 60) {
+			s->tokens[slot].last_written = t;
+			stamp = true;
+		}
+	}
+	pthread_mutex_unlock(&s->token_mu);
+	if (hit) {
+		if (stamp)
+			token_stamp(s, out->id, now);
+		return 0;
+	}
+
+	char expires[32] = "";
+	struct token_info t = *out;
+	int r = store_one(s,
+			  "SELECT t.id, t.tenant_id, n.name, t.role, COALESCE(t.expires_at, ''), t.name FROM tokens t "
+			  "JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
+			  PARAMS(P_BLOB(hash, 32), P_TEXT(now)),
+			  COLS(C_INT(&t.id), C_INT(&t.tenant_id), C_TEXT(t.tenant), C_TEXT(t.role), C_TEXT(expires), C_TEXT(t.name)),
+			  "reading token", e);
+	if (r != 1)
+		return r < 0 ? -1 : err_set(e, ERR_NOT_FOUND, "no such token");
+	*out = t;
+	token_stamp(s, out->id, now);
+	pthread_mutex_lock(&s->token_mu);
+	if (s->token_gen == gen) { /* no token changed while we read */
+		memcpy(s->tokens[slot].hash, hash, 32);
+		s->tokens[slot].info = *out;
+		snprintf(s->tokens[slot].expires_at, sizeof s->tokens[slot].expires_at, "%s", expires);
+		s->tokens[slot].gen = gen;
+		s->tokens[slot].used = true;
+		s->tokens[slot].last_written = time(NULL);
+	}
+	pthread_mutex_unlock(&s->token_mu);
+	return 0;
+}
+
+int store_token_count(struct store *s, int64_t *n, struct err *e)
+{
+	return store_one(s, "SELECT COUNT(*) FROM tokens", NO_PARAMS, COLS(C_INT(n)), "counting tokens", e) == 1 ? 0 : -1;
+}
