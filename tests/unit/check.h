@@ -1,5 +1,6 @@
-/* check.h — a dozen lines of test harness: CHECK records a failure and goes on, and
- * check_done prints the plain "N passed, N failed" line and sets the exit code. */
+/* check.h — a small test harness: CHECK records a failure and goes on; RUN runs one
+ * named case and reports it ("ok   name" or "FAIL name", as crun's tests report each
+ * case); check_done prints "N passed, N failed" and sets the exit code. */
 #ifndef JAILD_CHECK_H
 #define JAILD_CHECK_H
 
@@ -16,6 +17,15 @@ static int check_passed, check_failed;
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
 		}                                                                       \
 	} while (0)
+
+static inline void check_run(const char *name, void (*fn)(void))
+{
+	int before = check_failed;
+	fn();
+	printf("%s %s\n", check_failed == before ? "ok  " : "FAIL", name);
+	fflush(stdout);
+}
+#define RUN(fn) check_run(#fn, fn)
 
 static inline int check_done(void)
 {

@@ -1,25 +1,264 @@
-/* The store on ":memory:": migrations, allocation of slots and addresses in one
- * transaction, conflicts, versions (ETag), paging; snapshots, the restore schedule,
- * console sessions and their retention, template versions and tenants' templates. */
+/* The store on ":memory:", one case per group of store functions, each on a fresh
+ * store: migrations, tenants and quotas, tokens, users and sessions, jails (allocation
+ * of slots and addresses in one transaction, conflicts, versions, state, paging),
+ * snapshots, the restore schedule, console sessions, templates, the audit log, events
+ * and Idempotency-Keys. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "core/jail_spec.h"
 #include "store/store.h"
 
+static struct store *s;
+static struct err e;
+static int64_t t1, t2;
+
+/* A fresh store with tenants "default" (t1) and "acme" (t2), a five-address pool. */
+static void fresh(void)
+{
+	struct pool4 p4;
+	struct pool6 p6;
+	pool4_parse("10.77.0.0/29", &p4, &e); /* .2 to .6 usable: five */
+	pool6_parse("fd77::/64", &p6, &e);
+	if (s)
+		store_close(s);
+	s = store_open(":memory:", &p4, &p6, &e);
+	if (!s) {
+		fprintf(stderr, "store_open: %s\n", e.msg);
+		exit(1);
+	}
+	store_tenant_ensure(s, "default", &t1, &e);
+	store_tenant_ensure(s, "acme", &t2, &e);
+}
+
 static json_t *spec(const char *name, const char *ip)
 {
 	return json_pack("{sss[s]s[]}", "name", name, "ip4", ip, "ip6");
 }
 
-static int count;
-static char last[64];
-static int expired;
+static int insert(const char *name, int64_t tenant, const char *ip, struct jail_row *r)
+{
+	json_t *x = spec(name, ip);
+	int rc = store_jail_insert(s, name, tenant, x, r, &e);
+	json_decref(x);
+	return rc;
+}
 
-static void on_expire(const char *id, void *arg)
+static int count;
+static char last[256];
+
+static void migrations_apply_once(void)
+{
+	fresh();
+	CHECK(store_schema_version(s) >= 1);
+	int64_t again;
+	CHECK(store_tenant_ensure(s, "default", &again, &e) == 0 && again == t1);
+	CHECK(t2 != t1);
+}
+
+static void each_tenant(const struct tenant_row *t, void *arg)
 {
 	(void)arg;
-	expired += strcmp(id, "c0ffee") == 0;
+	count++;
+	snprintf(last, sizeof last, "%s", t->name);
+}
+
+static void tenants_quotas_and_delete(void)
+{
+	fresh();
+	struct quotas q = { .jails = 1, .memoryuse = -1, .maxproc = -1, .ip4 = -1, .disk = -1 };
+	struct tenant_row t;
+	CHECK(store_tenant_create(s, "beta", &q, &t, &e) == 0 && t.quotas.jails == 1 && t.quotas.memoryuse == -1 && t.usage.jails == 0);
+	CHECK(store_tenant_create(s, "beta", &q, &t, &e) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "name") == 0);
+	int64_t id;
+	CHECK(store_tenant_lookup(s, "beta", &id, &e) == 0 && id == t.id);
+	CHECK(store_tenant_lookup(s, "gone", &id, &e) < 0 && e.code == ERR_NOT_FOUND);
+	struct jail_row r = { 0 };
+	CHECK(insert("b1", id, "auto", &r) == 0);
+	jail_row_clear(&r);
+	CHECK(insert("b2", id, "auto", &r) < 0 && e.code == ERR_QUOTA && strcmp(e.field, "quotas.jails") == 0);
+	CHECK(store_jail_get(s, "b2", &r, &e) < 0); /* the refused create left nothing */
+	q.jails = 5;
+	CHECK(store_tenant_set_quotas(s, id, &q, &e) == 0);
+	CHECK(store_tenant_get(s, "beta", &t, &e) == 0 && t.quotas.jails == 5 && t.usage.jails == 1 && t.usage.ip4 == 1);
+	/* a tenant that owns a jail stays; without, it goes with its tokens */
+	CHECK(store_tenant_delete(s, id, &e) < 0 && e.code == ERR_WRONG_STATE);
+	CHECK(store_jail_delete(s, "b1", &e) == 0);
+	uint8_t h[32] = { 7 };
+	CHECK(store_token_add(s, id, "ci", "tenant", h, &e) == 0);
+	CHECK(store_tenant_delete(s, id, &e) == 0);
+	struct token_info ti = { 0 };
+	CHECK(store_token_lookup(s, h, &ti, &e) < 0 && e.code == ERR_NOT_FOUND);
+	count = 0;
+	CHECK(store_tenant_list(s, "", 10, each_tenant, NULL, &e) == 2 && strcmp(last, "default") == 0);
+	count = 0;
+	CHECK(store_tenant_list(s, "acme", 10, each_tenant, NULL, &e) == 1);
+}
+
+static void each_mounts(int64_t id, const char *mounts, void *arg)
+{
+	(void)arg;
+	count += id == t2 && strcmp(mounts, "[\"/srv/acme\"]") == 0;
+}
+
+static void tenants_templates_and_mounts(void)
+{
+	fresh();
+	CHECK(store_template_allowed(s, t2, "web"));
+	CHECK(store_tenant_set_templates(s, t2, "[\"minimal\"]", &e) == 0);
+	CHECK(!store_template_allowed(s, t2, "web") && store_template_allowed(s, t2, "minimal"));
+	CHECK(store_tenant_set_templates(s, t2, NULL, &e) == 0 && store_template_allowed(s, t2, "web"));
+	CHECK(store_tenant_set_mounts(s, t2, "[\"/srv/acme\"]", &e) == 0);
+	count = 0;
+	CHECK(store_tenant_mounts_each(s, each_mounts, NULL, &e) == 0 && count == 1);
+	CHECK(store_tenant_set_mounts(s, t2, "[]", &e) == 0);
+	count = 0;
+	CHECK(store_tenant_mounts_each(s, each_mounts, NULL, &e) == 0 && count == 0);
+}
+
+static void each_token(const struct token_row *t, void *arg)
+{
+	(void)arg;
+	count++;
+	snprintf(last, sizeof last, "%s", t->name);
+}
+
+static void tokens_lookup_list_revoke(void)
+{
+	fresh();
+	uint8_t h[32] = { 1, 2, 3 };
+	struct token_info ti = { 0 };
+	CHECK(store_token_add(s, t1, "boot", "admin", h, &e) == 0);
+	CHECK(store_token_lookup(s, h, &ti, &e) == 0 && strcmp(ti.role, "admin") == 0 && ti.tenant_id == t1 &&
+	      strcmp(ti.name, "boot") == 0 && strcmp(ti.tenant, "default") == 0);
+	CHECK(store_token_lookup(s, h, &ti, &e) == 0); /* from the cache */
+	uint8_t other[32] = { 9 };
+	CHECK(store_token_lookup(s, other, &ti, &e) < 0 && e.code == ERR_NOT_FOUND);
+	int64_t id, n;
+	CHECK(store_token_add_full(s, t2, "old", "tenant", "2000-01-01T00:00:00Z", other, &id, &e) == 0 && id > 0);
+	CHECK(store_token_lookup(s, other, &ti, &e) < 0 && e.code == ERR_NOT_FOUND); /* expired */
+	count = 0;
+	CHECK(store_token_list(s, t2, each_token, NULL, &e) == 1 && strcmp(last, "old") == 0);
+	CHECK(store_token_count(s, &n, &e) == 0 && n == 2);
+	CHECK(store_token_delete(s, t1, id, &e) < 0 && e.code == ERR_NOT_FOUND); /* another tenant's */
+	CHECK(store_token_delete(s, t2, id, &e) == 0);
+	CHECK(store_token_lookup(s, h, &ti, &e) == 0);
+	CHECK(store_token_delete(s, t1, ti.id, &e) == 0);
+	CHECK(store_token_lookup(s, h, &ti, &e) < 0); /* revoked: the cache does not answer for it */
+}
+
+static void each_user(const char *name, const char *created_at, void *arg)
+{
+	(void)arg;
+	count += created_at[0] != 0;
+	snprintf(last, sizeof last, "%s", name);
+}
+
+static void users_and_sessions(void)
+{
+	fresh();
+	CHECK(store_user_add(s, t2, "ann", "hash1", &e) == 0);
+	CHECK(store_user_add(s, t2, "ann", "hash2", &e) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "name") == 0);
+	int64_t uid = 0;
+	char pw[64];
+	CHECK(store_user_get(s, "acme", "ann", &uid, pw, sizeof pw, &e) == 0 && uid > 0 && strcmp(pw, "hash1") == 0);
+	CHECK(store_user_get(s, "default", "ann", &uid, pw, sizeof pw, &e) < 0 && e.code == ERR_NOT_FOUND);
+	count = 0;
+	CHECK(store_user_list(s, t2, each_user, NULL, &e) == 1 && count == 1 && strcmp(last, "ann") == 0);
+	uint8_t h[32] = { 5 };
+	struct token_info who = { 0 };
+	CHECK(store_session_add(s, h, uid, "csrf1", "9999-01-01T00:00:00Z", &e) == 0);
+	CHECK(store_session_lookup(s, h, &who, &e) == 0 && who.user_id == uid && who.tenant_id == t2 && strcmp(who.csrf, "csrf1") == 0 &&
+	      strcmp(who.role, "tenant") == 0 && strcmp(who.name, "ann") == 0);
+	store_session_delete(s, h);
+	CHECK(store_session_lookup(s, h, &who, &e) < 0 && e.code == ERR_NOT_FOUND);
+	CHECK(store_user_delete(s, t2, "ann", &e) == 0);
+	CHECK(store_user_delete(s, t2, "ann", &e) < 0 && e.code == ERR_NOT_FOUND);
+}
+
+static void jails_allocate_slots_and_addresses(void)
+{
+	fresh();
+	struct jail_row r = { 0 };
+	CHECK(insert("a", t1, "auto", &r) == 0);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(r.spec, "ip4"), 0)), "10.77.0.2") == 0);
+	CHECK(r.slot == 0 && strcmp(r.state, "stopped") == 0 && r.version == 1 && strcmp(r.tenant, "default") == 0);
+	jail_row_clear(&r);
+	/* an explicit address that is taken: conflict naming the field, nothing stored */
+	CHECK(insert("b", t1, "10.77.0.2", &r) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "ip4[0]") == 0);
+	CHECK(store_jail_get(s, "b", &r, &e) < 0 && e.code == ERR_NOT_FOUND);
+	CHECK(insert("a", t1, "auto", &r) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "name") == 0);
+	/* auto fills the lowest free addresses and slots, then the pool runs out */
+	const char *names[] = { "c", "d", "f", "g" };
+	for (int i = 0; i < 4; i++) {
+		CHECK(insert(names[i], i % 2 ? t2 : t1, "auto", &r) == 0 && r.slot == (uint32_t)(i + 1));
+		jail_row_clear(&r);
+	}
+	CHECK(insert("h", t1, "auto", &r) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "ip4") == 0);
+	int64_t n;
+	CHECK(store_jail_count(s, &n, &e) == 0 && n == 5);
+	CHECK(store_ip4_used(s, &n, &e) == 0 && n == 5);
+	/* deleting frees the slot and the address */
+	CHECK(store_jail_delete(s, "c", &e) == 0);
+	CHECK(insert("i", t1, "auto", &r) == 0 && r.slot == 1);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(r.spec, "ip4"), 0)), "10.77.0.3") == 0);
+	jail_row_clear(&r);
+}
+
+static void jails_versions_and_state(void)
+{
+	fresh();
+	struct jail_row r = { 0 };
+	CHECK(insert("a", t1, "auto", &r) == 0);
+	jail_row_clear(&r);
+	json_t *upd = spec("a", "10.77.0.3");
+	CHECK(store_jail_update_spec(s, "a", 5, upd, &e) < 0 && e.code == ERR_PRECONDITION);
+	CHECK(store_jail_update_spec(s, "a", 1, upd, &e) == 0);
+	json_decref(upd);
+	CHECK(store_jail_get(s, "a", &r, &e) == 0 && r.version == 2);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(r.spec, "ip4"), 0)), "10.77.0.3") == 0);
+	jail_row_clear(&r);
+	CHECK(store_jail_set_state(s, "a", "running", 42, NULL, true, &e) == 0);
+	CHECK(store_jail_get(s, "a", &r, &e) == 0 && r.pid == 42 && strcmp(r.state, "running") == 0 && r.started_at[0] && r.version == 3);
+	jail_row_clear(&r);
+	CHECK(store_jail_set_state(s, "a", "error", 0, "it died", false, &e) == 0);
+	CHECK(store_jail_get(s, "a", &r, &e) == 0 && r.pid == 0 && strcmp(r.error, "it died") == 0);
+	jail_row_clear(&r);
+	CHECK(store_jail_set_state(s, "nope", "running", 1, NULL, false, &e) < 0 && e.code == ERR_NOT_FOUND);
+}
+
+static void each_jail(const struct jail_row *r, void *arg)
+{
+	(void)arg;
+	count++;
+	snprintf(last, sizeof last, "%s", r->name);
+	if (r->spec_text && strstr(r->spec_text, "\"name\"") == NULL)
+		count += 1000; /* the text must be the stored spec */
+}
+
+static void jails_list_pages_and_filters(void)
+{
+	fresh();
+	struct jail_row r = { 0 };
+	const char *names[] = { "a", "c", "d", "f" };
+	for (int i = 0; i < 4; i++) {
+		CHECK(insert(names[i], i % 2 ? t2 : t1, "auto", &r) == 0);
+		jail_row_clear(&r);
+	}
+	store_jail_set_state(s, "a", "running", 1, NULL, true, &e);
+	struct jail_filter f = { .after = "", .limit = 2 };
+	count = 0;
+	CHECK(store_jail_list(s, &f, each_jail, NULL, &e) == 2 && strcmp(last, "c") == 0);
+	f.after = "c";
+	CHECK(store_jail_list(s, &f, each_jail, NULL, &e) == 2 && strcmp(last, "f") == 0);
+	f = (struct jail_filter){ .after = "", .tenant_id = t2, .spec_as_text = true };
+	count = 0;
+	CHECK(store_jail_list(s, &f, each_jail, NULL, &e) == 2 && count == 2);
+	f = (struct jail_filter){ .after = "", .state = "running" };
+	CHECK(store_jail_list(s, &f, each_jail, NULL, &e) == 1);
+	f = (struct jail_filter){ .after = "", .by_boot_order = true };
+	CHECK(store_jail_list(s, &f, each_jail, NULL, &e) == 0); /* none has boot set */
 }
 
 static void each_snapshot(const struct snapshot_row *p, void *arg)
@@ -29,140 +268,76 @@ static void each_snapshot(const struct snapshot_row *p, void *arg)
 	snprintf(last, sizeof last, "%s", p->name);
 }
 
+static void snapshots_per_jail(void)
+{
+	fresh();
+	struct jail_row r = { 0 };
+	CHECK(insert("a", t1, "auto", &r) == 0);
+	jail_row_clear(&r);
+	CHECK(store_snapshot_add(s, "a", "clean", 4096, &e) == 0);
+	CHECK(store_snapshot_add(s, "a", "clean", 1, &e) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "name") == 0);
+	CHECK(store_snapshot_add(s, "nope", "x", 1, &e) < 0 && e.code == ERR_NOT_FOUND);
+	CHECK(store_snapshot_add(s, "a", "later", 8192, &e) == 0);
+	count = 0;
+	CHECK(store_snapshot_list(s, "a", each_snapshot, NULL, &e) == 2 && strcmp(last, "later") == 0);
+	struct snapshot_row sp;
+	CHECK(store_snapshot_get(s, "a", "clean", &sp, &e) == 0 && sp.bytes == 4096 && sp.created_at[0]);
+	CHECK(store_snapshot_get(s, "a", "gone", &sp, &e) < 0 && e.code == ERR_NOT_FOUND);
+	CHECK(store_snapshot_delete(s, "a", "later", &e) == 0);
+	CHECK(store_snapshot_list(s, "a", each_snapshot, NULL, &e) == 1);
+	CHECK(store_jail_delete(s, "a", &e) == 0);
+	CHECK(store_snapshot_list(s, "a", each_snapshot, NULL, &e) == 0);
+}
+
 static struct restore_row due;
 static void each_restore(const struct restore_row *r, void *arg)
 {
 	(void)arg;
 	due = *r;
 }
-static void each(const struct jail_row *r, void *arg)
+
+static void restore_schedule(void)
+{
+	fresh();
+	struct jail_row r = { 0 };
+	CHECK(insert("a", t1, "auto", &r) == 0);
+	jail_row_clear(&r);
+	json_t *rs = json_pack("{sss[]s[]s{ssss}}", "name", "a", "ip4", "ip6", "restore", "every", "1h", "snapshot", "clean");
+	CHECK(rs && store_jail_update_spec(s, "a", 1, rs, &e) == 0);
+	json_decref(rs);
+	memset(&due, 0, sizeof due);
+	CHECK(store_restore_list(s, each_restore, NULL, &e) == 0); /* not running */
+	store_jail_set_state(s, "a", "running", 1, NULL, true, &e);
+	CHECK(store_restore_list(s, each_restore, NULL, &e) == 1 && strcmp(due.name, "a") == 0 && due.at == 0 &&
+	      strcmp(due.every, "1h") == 0 && due.tenant_id == t1);
+	CHECK(store_set_restore_at(s, "a", 1000, 900, &e) == 0);
+	CHECK(store_restore_list(s, each_restore, NULL, &e) == 1 && due.at == 1000 && due.warn_at == 900);
+}
+
+static int expired;
+static void on_expire(const char *id, void *arg)
+{
+	(void)arg;
+	expired += strcmp(id, "c0ffee") == 0;
+}
+
+static void each_console(const struct console_row *c, void *arg)
 {
 	(void)arg;
 	count++;
-	snprintf(last, sizeof last, "%s", r->name);
+	snprintf(last, sizeof last, "%s", c->id);
 }
 
-int main(void)
+static void console_sessions_and_retention(void)
 {
-	struct err e;
-	struct pool4 p4;
-	struct pool6 p6;
-	pool4_parse("10.77.0.0/29", &p4, &e); /* .2 to .6 usable: five */
-	pool6_parse("fd77::/64", &p6, &e);
-	struct store *s = store_open(":memory:", &p4, &p6, &e);
-	CHECK(s != NULL);
-	if (!s)
-		return check_done();
-	CHECK(store_schema_version(s) >= 1);
-	int64_t t1, t1again, t2;
-	CHECK(store_tenant_ensure(s, "default", &t1, &e) == 0);
-	CHECK(store_tenant_ensure(s, "default", &t1again, &e) == 0 && t1 == t1again);
-	CHECK(store_tenant_ensure(s, "acme", &t2, &e) == 0 && t2 != t1);
-
-	uint8_t h[32] = { 1, 2, 3 };
-	struct token_info ti;
-	CHECK(store_token_add(s, t1, "boot", "admin", h, &e) == 0);
-	CHECK(store_token_lookup(s, h, &ti, &e) == 0 && strcmp(ti.role, "admin") == 0 && ti.tenant_id == t1);
-	h[0] = 9;
-	CHECK(store_token_lookup(s, h, &ti, &e) < 0 && e.code == ERR_NOT_FOUND);
-
-	struct jail_row r = { 0 };
-	json_t *a = spec("a", "auto");
-	CHECK(store_jail_insert(s, "a", t1, a, &r, &e) == 0);
-	CHECK(strcmp(json_string_value(json_array_get(json_object_get(r.spec, "ip4"), 0)), "10.77.0.2") == 0);
-	CHECK(r.slot == 0 && strcmp(r.state, "stopped") == 0 && r.version == 1);
-	jail_row_clear(&r);
-	json_decref(a);
-
-	/* an explicit address that is taken: conflict naming the field, nothing stored */
-	json_t *b = spec("b", "10.77.0.2");
-	CHECK(store_jail_insert(s, "b", t1, b, &r, &e) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "ip4[0]") == 0);
-	CHECK(store_jail_get(s, "b", &r, &e) < 0 && e.code == ERR_NOT_FOUND);
-	json_decref(b);
-	/* the same name twice */
-	json_t *a2 = spec("a", "auto");
-	CHECK(store_jail_insert(s, "a", t1, a2, &r, &e) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "name") == 0);
-	json_decref(a2);
-
-	/* auto fills the lowest free addresses and slots, then the pool runs out */
-	const char *names[] = { "c", "d", "f", "g" };
-	for (int i = 0; i < 4; i++) {
-		json_t *x = spec(names[i], "auto");
-		CHECK(store_jail_insert(s, names[i], i % 2 ? t2 : t1, x, &r, &e) == 0);
-		CHECK(r.slot == (uint32_t)(i + 1));
-		jail_row_clear(&r);
-		json_decref(x);
-	}
-	json_t *h6 = spec("h", "auto");
-	CHECK(store_jail_insert(s, "h", t1, h6, &r, &e) < 0 && e.code == ERR_CONFLICT);
-	json_decref(h6);
-
-	/* deleting frees the slot and the address */
-	CHECK(store_jail_delete(s, "c", &e) == 0);
-	json_t *i1 = spec("i", "auto");
-	CHECK(store_jail_insert(s, "i", t1, i1, &r, &e) == 0 && r.slot == 1);
-	CHECK(strcmp(json_string_value(json_array_get(json_object_get(r.spec, "ip4"), 0)), "10.77.0.3") == 0);
-	jail_row_clear(&r);
-	json_decref(i1);
-
-	/* versions: a stale one is refused, a fresh one bumps it */
-	json_t *upd = spec("a", "10.77.0.2");
-	CHECK(store_jail_update_spec(s, "a", 5, upd, &e) < 0 && e.code == ERR_PRECONDITION);
-	CHECK(store_jail_update_spec(s, "a", 1, upd, &e) == 0);
-	CHECK(store_jail_get(s, "a", &r, &e) == 0 && r.version == 2);
-	jail_row_clear(&r);
-	json_decref(upd);
-	CHECK(store_jail_set_state(s, "a", "running", 42, NULL, true, &e) == 0);
-	CHECK(store_jail_get(s, "a", &r, &e) == 0 && r.pid == 42 && strcmp(r.state, "running") == 0 && r.started_at[0]);
-	jail_row_clear(&r);
-	CHECK(store_jail_set_state(s, "nope", "running", 1, NULL, false, &e) < 0 && e.code == ERR_NOT_FOUND);
-
-	/* paging and filters */
-	struct jail_filter f = { .after = "", .limit = 2 };
-	count = 0;
-	CHECK(store_jail_list(s, &f, each, NULL, &e) == 2 && strcmp(last, "d") == 0);
-	f.after = "d";
-	count = 0;
-	CHECK(store_jail_list(s, &f, each, NULL, &e) == 2 && strcmp(last, "g") == 0);
-	f = (struct jail_filter){ .after = "", .tenant_id = t2 };
-	CHECK(store_jail_list(s, &f, each, NULL, &e) == 2);
-	f = (struct jail_filter){ .after = "", .state = "running" };
-	CHECK(store_jail_list(s, &f, each, NULL, &e) == 1);
-
-	/* snapshots: per jail, unique, gone with the jail */
-	CHECK(store_snapshot_add(s, "a", "clean", 4096, &e) == 0);
-	CHECK(store_snapshot_add(s, "a", "clean", 1, &e) < 0 && e.code == ERR_CONFLICT);
-	CHECK(store_snapshot_add(s, "nope", "x", 1, &e) < 0 && e.code == ERR_NOT_FOUND);
-	CHECK(store_snapshot_add(s, "a", "later", 8192, &e) == 0);
-	count = 0;
-	CHECK(store_snapshot_list(s, "a", each_snapshot, NULL, &e) == 2 && strcmp(last, "later") == 0);
-	struct snapshot_row sp;
-	CHECK(store_snapshot_get(s, "a", "clean", &sp, &e) == 0 && sp.bytes == 4096);
-	CHECK(store_snapshot_get(s, "a", "gone", &sp, &e) < 0 && e.code == ERR_NOT_FOUND);
-	CHECK(store_snapshot_delete(s, "a", "later", &e) == 0);
-	count = 0;
-	CHECK(store_snapshot_list(s, "a", each_snapshot, NULL, &e) == 1);
-
-	/* the restore schedule: running jails with a restore setting, their times kept */
-	json_t *rs = json_pack("{sss[]s[]s{ssss}}", "name", "a", "ip4", "ip6", "restore", "every", "1h", "snapshot", "clean");
-	CHECK(store_jail_get(s, "a", &r, &e) == 0);
-	int urc = rs ? store_jail_update_spec(s, "a", r.version, rs, &e) : -1;
-	CHECK(urc == 0);
-	jail_row_clear(&r);
-	json_decref(rs);
-	memset(&due, 0, sizeof due);
-	CHECK(store_restore_list(s, each_restore, NULL, &e) == 1 && strcmp(due.name, "a") == 0 && due.at == 0 &&
-	      strcmp(due.every, "1h") == 0);
-	CHECK(store_set_restore_at(s, "a", 1000, 900, &e) == 0);
-	CHECK(store_restore_list(s, each_restore, NULL, &e) == 1 && due.at == 1000 && due.warn_at == 900);
-
-	/* console sessions: ended ones past the cutoff lose their recording, once */
+	fresh();
 	struct console_row c = { .tenant_id = t1, .cols = 80, .rows = 24 };
 	snprintf(c.id, sizeof c.id, "c0ffee");
 	snprintf(c.jail, sizeof c.jail, "a");
 	snprintf(c.actor, sizeof c.actor, "token:1 test");
 	snprintf(c.source, sizeof c.source, "127.0.0.1");
 	store_now(c.started_at);
+	expired = 0;
 	CHECK(store_console_add(s, &c, &e) == 0);
 	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", 1000, on_expire, NULL, &e) == 0 && expired == 0); /* live */
 	CHECK(store_console_end(s, "c0ffee", "the shell exited", 123, &e) == 0);
@@ -170,18 +345,132 @@ int main(void)
 	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", 1000, on_expire, NULL, &e) == 1 && expired == 1);
 	CHECK(store_console_expire(s, "9999-01-01T00:00:00Z", 1000, on_expire, NULL, &e) == 0 && expired == 1);
 	struct console_row got;
-	CHECK(store_console_get(s, "c0ffee", &got, &e) == 0 && !got.recording && got.bytes_out == 123 &&
-	      strcmp(got.end_reason, "the shell exited") == 0);
+	CHECK(store_console_get(s, "c0ffee", &got, &e) == 0 && !got.recording && got.bytes_out == 123 && got.cols == 80 &&
+	      strcmp(got.end_reason, "the shell exited") == 0 && strcmp(got.tenant, "default") == 0);
+	CHECK(store_console_get(s, "nope", &got, &e) < 0 && e.code == ERR_NOT_FOUND);
+	snprintf(c.id, sizeof c.id, "beef");
+	CHECK(store_console_add(s, &c, &e) == 0);
+	count = 0;
+	CHECK(store_console_list(s, t1, NULL, 0, 10, each_console, NULL, &e) == 2 && strcmp(last, "c0ffee") == 0); /* newest first */
+	CHECK(store_console_list(s, t2, NULL, 0, 10, each_console, NULL, &e) == 0);
+	CHECK(store_console_list(s, 0, "a", 0, 1, each_console, NULL, &e) == 1);
+	CHECK(store_console_end_stale(s, &e) == 0);
+	CHECK(store_console_get(s, "beef", &got, &e) == 0 && strcmp(got.end_reason, "jaild restarted") == 0);
+}
 
-	/* templates: versions and who may use them */
+static void each_template(const struct template_row *t, void *arg)
+{
+	(void)arg;
+	count++;
+	snprintf(last, sizeof last, "%s", t->name);
+}
+
+static void templates_versions(void)
+{
+	fresh();
+	CHECK(store_template_add(s, "minimal", "busybox", &e) == 0);
+	CHECK(store_template_add(s, "minimal", "again", &e) == 0); /* already there: nothing changes */
 	CHECK(store_template_put(s, "web", "upload", "ab", &e) == 0);
 	CHECK(store_template_put(s, "web", "upload", "cd", &e) == 0);
 	struct template_row tr;
-	CHECK(store_template_get(s, "web", &tr, &e) == 0 && tr.version == 2 && strcmp(tr.sha256, "cd") == 0);
-	CHECK(store_template_allowed(s, t2, "web"));
-	CHECK(store_tenant_set_templates(s, t2, "[\"minimal\"]", &e) == 0);
-	CHECK(!store_template_allowed(s, t2, "web") && store_template_allowed(s, t2, "minimal"));
-	CHECK(store_tenant_set_templates(s, t2, NULL, &e) == 0 && store_template_allowed(s, t2, "web"));
+	CHECK(store_template_get(s, "web", &tr, &e) == 0 && tr.version == 2 && strcmp(tr.sha256, "cd") == 0 && tr.jails == 0);
+	CHECK(store_template_get(s, "minimal", &tr, &e) == 0 && strcmp(tr.source, "busybox") == 0 && tr.sha256[0] == 0);
+	CHECK(store_template_exists(s, "web") && !store_template_exists(s, "nope"));
+	count = 0;
+	CHECK(store_template_list(s, each_template, NULL, &e) == 2 && strcmp(last, "web") == 0);
+	CHECK(store_template_delete(s, "web", &e) == 0 && !store_template_exists(s, "web"));
+	CHECK(store_template_get(s, "web", &tr, &e) < 0 && e.code == ERR_NOT_FOUND);
+}
+
+static void each_audit(const struct audit_row *a, void *arg)
+{
+	(void)arg;
+	count++;
+	snprintf(last, sizeof last, "%s", a->target);
+}
+
+static void audit_log_filters(void)
+{
+	fresh();
+	struct audit_row a = { .tenant_id = t2, .status = 201 };
+	store_now(a.at);
+	snprintf(a.actor, sizeof a.actor, "token:2 ci");
+	snprintf(a.action, sizeof a.action, "POST /api/jails");
+	snprintf(a.target, sizeof a.target, "/api/jails");
+	snprintf(a.source, sizeof a.source, "127.0.0.1");
+	CHECK(store_audit_add(s, &a, &e) == 0);
+	a.status = 204;
+	a.tenant_id = 0;
+	snprintf(a.action, sizeof a.action, "DELETE /api/jails/*");
+	snprintf(a.target, sizeof a.target, "/api/jails/web1");
+	CHECK(store_audit_add(s, &a, &e) == 0);
+	struct audit_filter f = { .limit = 10 };
+	count = 0;
+	CHECK(store_audit_list(s, &f, each_audit, NULL, &e) == 2 && strcmp(last, "/api/jails") == 0); /* newest first */
+	f.tenant_id = t2;
+	CHECK(store_audit_list(s, &f, each_audit, NULL, &e) == 1);
+	f = (struct audit_filter){ .limit = 10, .action = "DELETE" };
+	CHECK(store_audit_list(s, &f, each_audit, NULL, &e) == 1 && strcmp(last, "/api/jails/web1") == 0);
+	f = (struct audit_filter){ .limit = 10, .status = 201, .target = "/api/jails" };
+	CHECK(store_audit_list(s, &f, each_audit, NULL, &e) == 1);
+}
+
+static void each_event(const struct event_row *ev, void *arg)
+{
+	(void)arg;
+	count++;
+	snprintf(last, sizeof last, "%s", ev->data);
+}
+
+static void events_in_order_per_tenant(void)
+{
+	fresh();
+	CHECK(store_event_latest(s) == 0);
+	int64_t a = store_event_add(s, t1, "jail.started", "web1", "{\"n\":1}", 3600);
+	int64_t b = store_event_add(s, t2, "jail.stopped", "db1", "{\"n\":2}", 3600);
+	CHECK(a > 0 && b > a && store_event_latest(s) == b);
+	count = 0;
+	CHECK(store_event_list(s, 0, 0, 10, each_event, NULL, &e) == 2 && strcmp(last, "{\"n\":2}") == 0);
+	CHECK(store_event_list(s, t1, 0, 10, each_event, NULL, &e) == 1);
+	CHECK(store_event_list(s, 0, a, 10, each_event, NULL, &e) == 1);
+}
+
+static void idempotency_keys(void)
+{
+	fresh();
+	uint8_t h[32] = { 3 }, other[32] = { 4 };
+	struct idem_row found = { 0 };
+	CHECK(store_idem_begin(s, 1, "k1", h, &found, &e) == 0);
+	CHECK(store_idem_begin(s, 1, "k1", other, &found, &e) < 0 && e.code == ERR_CONFLICT && found.status == 0 &&
+	      memcmp(found.request_hash, h, 32) == 0);
+	free(found.response);
+	CHECK(store_idem_finish(s, 1, "k1", 201, "{\"ok\":true}", "/api/jails/x", "\"1\"", &e) == 0);
+	memset(&found, 0, sizeof found);
+	CHECK(store_idem_begin(s, 1, "k1", h, &found, &e) < 0 && found.status == 201 && found.response &&
+	      strcmp(found.response, "{\"ok\":true}") == 0 && strcmp(found.location, "/api/jails/x") == 0);
+	free(found.response);
+	CHECK(store_idem_begin(s, 2, "k1", h, &found, &e) == 0); /* another token's key */
+	store_idem_abort(s, 2, "k1");
+	CHECK(store_idem_begin(s, 2, "k1", h, &found, &e) == 0); /* aborted: free again */
+}
+
+int main(void)
+{
+	RUN(migrations_apply_once);
+	RUN(tenants_quotas_and_delete);
+	RUN(tenants_templates_and_mounts);
+	RUN(tokens_lookup_list_revoke);
+	RUN(users_and_sessions);
+	RUN(jails_allocate_slots_and_addresses);
+	RUN(jails_versions_and_state);
+	RUN(jails_list_pages_and_filters);
+	RUN(snapshots_per_jail);
+	RUN(restore_schedule);
+	RUN(console_sessions_and_retention);
+	RUN(templates_versions);
+	RUN(audit_log_filters);
+	RUN(events_in_order_per_tenant);
+	RUN(idempotency_keys);
 	store_close(s);
 	return check_done();
 }
