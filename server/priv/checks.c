@@ -86,22 +86,21 @@ int check_create(struct priv_ctx *c, const void *req, struct err *e)
 	return 0;
 }
 
+static int at_most(uint32_t v, uint32_t max, const char *field, struct err *e)
+{
+	return v <= max ? 0 : err_field(e, ERR_INVALID, field, "%s must be at most %u seconds", field, max);
+}
+
 int check_stop(struct priv_ctx *c, const void *req, struct err *e)
 {
-	const struct req_stop *r = req;
 	(void)c;
-	if (r->timeout > 3600)
-		return err_field(e, ERR_INVALID, "stop_timeout", "stop_timeout must be at most 3600");
-	return 0;
+	return at_most(((const struct req_stop *)req)->timeout, 3600, "stop_timeout", e);
 }
 
 int check_exec(struct priv_ctx *c, const void *req, struct err *e)
 {
-	const struct req_exec *r = req;
 	(void)c;
-	if (r->timeout > 86400)
-		return err_field(e, ERR_INVALID, "timeout", "timeout must be at most 86400 seconds");
-	return 0;
+	return at_most(((const struct req_exec *)req)->timeout, 86400, "timeout", e);
 }
 
 int check_snap(struct priv_ctx *c, const void *req, struct err *e)

@@ -29,114 +29,34 @@ static struct priv_ctx *ctx;
  * worker is its own process, so one variable serves. */
 static int reply_fd = -1;
 
-static int op_template(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)req, (void)fds, (void)out;
-	return B->template_minimal(ctx, e);
-}
+/* OP(name, call): the op's body is one backend call on the request (req), its passed
+ * descriptors (fds) and the reply (out); what it leaves unused is unused. */
+#define OP(name, call)                                                                     \
+	static int name(const void *req, const int *fds, struct reply *out, struct err *e) \
+	{                                                                                  \
+		(void)req, (void)fds, (void)out;                                           \
+		return call;                                                               \
+	}
 
-static int op_create(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds, (void)out;
-	return B->create(ctx, req, e);
-}
-
-static int op_start(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds;
-	return B->start(ctx, req, out, e);
-}
-
-static int op_stop(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds, (void)out;
-	return B->stop(ctx, req, e);
-}
-
-static int op_exec(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	return B->exec(ctx, req, fds, out, e);
-}
-
-static int op_console(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds;
-	return B->console(ctx, req, out, &reply_fd, e);
-}
-
-static int op_snap_create(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds;
-	return B->snap_create(ctx, req, out, e);
-}
-
-static int op_snap_restore(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds, (void)out;
-	return B->snap_restore(ctx, req, e);
-}
-
-static int op_snap_delete(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds, (void)out;
-	return B->snap_delete(ctx, req, e);
-}
-
-static int op_template_tar(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	const struct req_template *r = req;
-	(void)out;
-	return B->template_tar(ctx, r->name, r->replace, fds[0], e);
-}
-
-static int op_template_dir(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	const struct req_template *r = req;
-	(void)fds, (void)out;
-	return B->template_dir(ctx, r->name, r->replace, r->source, e);
-}
-
-static int op_template_delete(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds, (void)out;
-	return B->template_delete(ctx, ((const struct req_template *)req)->name, e);
-}
-
-static int op_export(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)out;
-	return B->export_tar(ctx, req, fds[0], e);
-}
-
-static int op_import(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)out;
-	return B->import_tar(ctx, req, fds[0], e);
-}
-
-static int op_destroy(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds, (void)out;
-	return B->destroy(ctx, ((const struct req_name *)req)->name, e);
-}
-
-static int op_status(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds;
-	return B->status(ctx, ((const struct req_name *)req)->name, out, e);
-}
-
-static int op_limits(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)fds, (void)out;
-	return B->set_limits(ctx, req, e);
-}
-
-static int op_sweep(const void *req, const int *fds, struct reply *out, struct err *e)
-{
-	(void)req, (void)fds, (void)out;
-	return B->sweep(ctx, e);
-}
+OP(op_template, B->template_minimal(ctx, e))
+OP(op_create, B->create(ctx, req, e))
+OP(op_start, B->start(ctx, req, out, e))
+OP(op_stop, B->stop(ctx, req, e))
+OP(op_exec, B->exec(ctx, req, fds, out, e))
+OP(op_console, B->console(ctx, req, out, &reply_fd, e))
+OP(op_snap_create, B->snap_create(ctx, req, out, e))
+OP(op_snap_restore, B->snap_restore(ctx, req, e))
+OP(op_snap_delete, B->snap_delete(ctx, req, e))
+OP(op_template_tar, B->template_tar(ctx, ((const struct req_template *)req)->name, ((const struct req_template *)req)->replace, fds[0], e))
+OP(op_template_dir, B->template_dir(ctx, ((const struct req_template *)req)->name, ((const struct req_template *)req)->replace,
+				    ((const struct req_template *)req)->source, e))
+OP(op_template_delete, B->template_delete(ctx, ((const struct req_template *)req)->name, e))
+OP(op_export, B->export_tar(ctx, req, fds[0], e))
+OP(op_import, B->import_tar(ctx, req, fds[0], e))
+OP(op_destroy, B->destroy(ctx, ((const struct req_name *)req)->name, e))
+OP(op_status, B->status(ctx, ((const struct req_name *)req)->name, out, e))
+OP(op_limits, B->set_limits(ctx, req, e))
+OP(op_sweep, B->sweep(ctx, e))
 
 static int op_hello(const void *req, const int *fds, struct reply *out, struct err *e)
 {

@@ -162,6 +162,16 @@ class Jaild:
                 self.proc.wait()
         self.log.close()
 
+    def finish(self):
+        """stop() and cleanup(): the end of a module's shared instance."""
+        self.stop()
+        self.cleanup()
+
+    def tenant_token(self, name):
+        """A tenant named name (made if new) and a fresh token of it."""
+        self.call("POST", "/api/tenants", {"name": name})
+        return self.call("POST", "/api/tenants/%s/tokens" % name, {"name": "t"})[1]["secret"]
+
     def cleanup(self):
         # sanitizer reports from the daemons (server, helper, workers) fail the suite
         log = self.logtext(tail=10 ** 7)

@@ -17,13 +17,11 @@ def setUpModule():
     J = Jaild().start()
     st, body, _ = J.call("POST", "/api/jails?start=1", {"name": "con1", "hostname": "con1.example"})
     assert st == 201, body
-    J.call("POST", "/api/tenants", {"name": "acme"})
-    ACME = J.call("POST", "/api/tenants/acme/tokens", {"name": "t"})[1]["secret"]
+    ACME = J.tenant_token("acme")
 
 
 def tearDownModule():
-    J.stop()
-    J.cleanup()
+    J.finish()
 
 
 class Shell(unittest.TestCase):

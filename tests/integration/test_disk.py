@@ -15,8 +15,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    J.stop()
-    J.cleanup()
+    J.finish()
 
 
 def host_free():

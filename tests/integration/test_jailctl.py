@@ -18,8 +18,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    J.stop()
-    J.cleanup()
+    J.finish()
 
 
 def ctl(*args, token=None, url=None):

@@ -23,8 +23,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    J.stop()
-    J.cleanup()
+    J.finish()
 
 
 def host_leftovers(name, slot=None):

@@ -22,13 +22,11 @@ INSPECT = ("cd /srv/d && for x in f hard link fifo; do stat -c '%n %F %a %u %g %
 def setUpModule():
     global J, ACME
     J = Jaild().start()
-    J.call("POST", "/api/tenants", {"name": "acme"})
-    ACME = J.call("POST", "/api/tenants/acme/tokens", {"name": "t"})[1]["secret"]
+    ACME = J.tenant_token("acme")
 
 
 def tearDownModule():
-    J.stop()
-    J.cleanup()
+    J.finish()
 
 
 class RoundTrip(unittest.TestCase):

@@ -23,8 +23,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    J.stop()
-    J.cleanup()
+    J.finish()
     import shutil
     shutil.rmtree(SRC, ignore_errors=True)
 

@@ -20,8 +20,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    J.stop()
-    J.cleanup()
+    J.finish()
 
 
 class Isolation(unittest.TestCase):

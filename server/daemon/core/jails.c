@@ -221,23 +221,25 @@ static int do_restore(const char *name, const char *snap, struct err *e)
 	return rc;
 }
 
-int jail_snapshot_restore(const char *name, const char *snap, struct err *e)
+/* A snapshot operation on the jail, its snapshot name checked, under its busy flag. */
+static int snap_op(const char *name, const char *snap, int (*op)(const char *name, const char *snap, struct err *e), struct err *e)
 {
 	if (check_snap_name(snap, e))
 		return -1;
 	if (!jail_busy_acquire(name))
 		return busy_err(name, e);
-	int rc = do_restore(name, snap, e);
+	int rc = op(name, snap, e);
 	jail_busy_release(name);
 	return rc;
 }
 
-int jail_snapshot_delete(const char *name, const char *snap, struct err *e)
+int jail_snapshot_restore(const char *name, const char *snap, struct err *e)
 {
-	if (check_snap_name(snap, e))
-		return -1;
-	if (!jail_busy_acquire(name))
-		return busy_err(name, e);
+	return snap_op(name, snap, do_restore, e);
+}
+
+static int do_snap_delete(const char *name, const char *snap, struct err *e)
+{
 	struct snapshot_row p;
 	struct reply rep;
 	struct err he;
@@ -247,10 +249,12 @@ int jail_snapshot_delete(const char *name, const char *snap, struct err *e)
 		*e = he;
 		rc = -1;
 	}
-	if (rc == 0)
-		rc = store_snapshot_delete(J.st, name, snap, e);
-	jail_busy_release(name);
-	return rc;
+	return rc == 0 ? store_snapshot_delete(J.st, name, snap, e) : rc;
+}
+
+int jail_snapshot_delete(const char *name, const char *snap, struct err *e)
+{
+	return snap_op(name, snap, do_snap_delete, e);
 }
 
 /* The warning, like wall(1): into every console session of the jail, and onto the

@@ -14,29 +14,20 @@ int store_audit_add(struct store *s, const struct audit_row *a, struct err *e)
 			  "writing the audit log", e) < 0 ? -1 : 0;
 }
 
+EACH_OF(audit_row)
+
 int store_audit_list(struct store *s, const struct audit_filter *f, void (*fn)(const struct audit_row *, void *), void *arg,
 		     struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct audit_row a;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d,
-				"SELECT a.id, a.at, a.request_id, COALESCE(a.token_id, 0), a.actor, COALESCE(a.tenant_id, 0), COALESCE(t.name, ''), "
-				"a.action, a.target, a.status, a.source, COALESCE(a.link, '') FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
-				"WHERE (?1 = 0 OR a.tenant_id = ?1) AND (?2 = 0 OR a.id < ?2) AND (?3 IS NULL OR substr(a.action, 1, length(?3)) = ?3) "
-				"AND (?4 IS NULL OR a.target = ?4) AND (?5 = 0 OR a.status = ?5) ORDER BY a.id DESC LIMIT ?6",
-				PARAMS(P_INT(f->tenant_id), P_INT(f->before), P_TEXT(f->action), P_TEXT(f->target), P_INT(f->status), P_INT(f->limit)),
-				COLS(C_INT(&a.id), C_TEXT(a.at), C_TEXT(a.request_id), C_INT(&a.token_id), C_TEXT(a.actor), C_INT(&a.tenant_id),
-				     C_TEXT(a.tenant), C_TEXT(a.action), C_TEXT(a.target), C_INT(&a.status), C_TEXT(a.source), C_TEXT(a.link)),
-				"reading the audit log", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(&a, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_audit_row c = { .fn = fn, .arg = arg };
+	struct audit_row *a = &c.row;
+	return store_each(s,
+			  "SELECT a.id, a.at, a.request_id, COALESCE(a.token_id, 0), a.actor, COALESCE(a.tenant_id, 0), COALESCE(t.name, ''), "
+			  "a.action, a.target, a.status, a.source, COALESCE(a.link, '') FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
+			  "WHERE (?1 = 0 OR a.tenant_id = ?1) AND (?2 = 0 OR a.id < ?2) AND (?3 IS NULL OR substr(a.action, 1, length(?3)) = ?3) "
+			  "AND (?4 IS NULL OR a.target = ?4) AND (?5 = 0 OR a.status = ?5) ORDER BY a.id DESC LIMIT ?6",
+			  PARAMS(P_INT(f->tenant_id), P_INT(f->before), P_TEXT(f->action), P_TEXT(f->target), P_INT(f->status), P_INT(f->limit)),
+			  COLS(C_INT(&a->id), C_TEXT(a->at), C_TEXT(a->request_id), C_INT(&a->token_id), C_TEXT(a->actor), C_INT(&a->tenant_id),
+			       C_TEXT(a->tenant), C_TEXT(a->action), C_TEXT(a->target), C_INT(&a->status), C_TEXT(a->source), C_TEXT(a->link)),
+			  each_audit_row_out, &c, "reading the audit log", e);
 }

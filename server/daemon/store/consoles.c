@@ -41,35 +41,37 @@ int store_console_end_stale(struct store *s, struct err *e)
 
 int store_console_get(struct store *s, const char *id, struct console_row *c, struct err *e)
 {
-	char want[sizeof c->id]; /* id may be c->id */
-	snprintf(want, sizeof want, "%s", id);
-	memset(c, 0, sizeof *c);
-	int r = store_one(s, CONSOLE_COLS "WHERE c.id = ?", PARAMS(P_TEXT(want)), CONSOLE_RESULT(c), "reading a console session", e);
-	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no console session %s", want) : -1;
+	/* every field is a column: nothing to clear first (and id may be c->id) */
+	int r = store_one(s, CONSOLE_COLS "WHERE c.id = ?", PARAMS(P_TEXT(id)), CONSOLE_RESULT(c), "reading a console session", e);
+	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no console session %s", id) : -1;
 }
+
+EACH_OF(console_row)
 
 int store_console_list(struct store *s, int64_t tenant_id, const char *jail, int64_t before, int limit,
 		       void (*fn)(const struct console_row *, void *), void *arg, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct console_row c;
-	memset(&c, 0, sizeof c);
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d,
-				CONSOLE_COLS "WHERE (?1 = 0 OR c.tenant_id = ?1) AND (?2 IS NULL OR c.jail = ?2) "
-					     "AND (?3 = 0 OR c.rowid < ?3) ORDER BY c.rowid DESC LIMIT ?4",
-				PARAMS(P_INT(tenant_id), P_TEXT(jail), P_INT(before), P_INT(limit)), CONSOLE_RESULT(&c),
-				"listing console sessions", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(&c, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_console_row c = { .fn = fn, .arg = arg };
+	return store_each(s,
+			  CONSOLE_COLS "WHERE (?1 = 0 OR c.tenant_id = ?1) AND (?2 IS NULL OR c.jail = ?2) "
+				       "AND (?3 = 0 OR c.rowid < ?3) ORDER BY c.rowid DESC LIMIT ?4",
+			  PARAMS(P_INT(tenant_id), P_TEXT(jail), P_INT(before), P_INT(limit)), CONSOLE_RESULT(&c.row), each_console_row_out, &c,
+			  "listing console sessions", e);
+}
+
+struct expiry {
+	void (*fn)(const char *id, void *);
+	void *arg;
+	struct db *d;
+	char id[40];
+};
+
+static void expire_one(void *x)
+{
+	struct expiry *c = x;
+	struct err ignored;
+	c->fn(c->id, c->arg);
+	sq_exec(c->d, "UPDATE consoles SET recording = 0 WHERE id = ?", PARAMS(P_TEXT(c->id)), "expiring a console recording", &ignored);
 }
 
 int store_console_expire(struct store *s, const char *cutoff, int max, void (*fn)(const char *id, void *), void *arg,
@@ -78,18 +80,9 @@ int store_console_expire(struct store *s, const char *cutoff, int max, void (*fn
 	struct db d;
 	if (db_get(s, &d, e) < 0)
 		return -1;
-	char id[40];
-	struct sq q;
-	struct err ignored;
-	int n = 0, r = sq_start(&q, &d, "SELECT id FROM consoles WHERE recording = 1 AND ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?",
-				PARAMS(P_TEXT(cutoff), P_INT(max)), COLS(C_TEXT(id)), "expiring console recordings", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(id, arg);
-		sq_exec(&d, "UPDATE consoles SET recording = 0 WHERE id = ?", PARAMS(P_TEXT(id)), "expiring a console recording", &ignored);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
+	struct expiry c = { fn, arg, &d, "" };
+	int n = sq_each(&d, "SELECT id FROM consoles WHERE recording = 1 AND ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?",
+			PARAMS(P_TEXT(cutoff), P_INT(max)), COLS(C_TEXT(c.id)), expire_one, &c, "expiring console recordings", e);
 	db_put(&d);
-	return r < 0 ? -1 : n;
+	return n;
 }

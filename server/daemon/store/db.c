@@ -207,6 +207,26 @@ void db_rollback(struct db *d)
 	exec_sql(d->conn, "ROLLBACK", NULL);
 }
 
+int db_get_tx(struct store *s, struct db *d, struct err *e)
+{
+	if (db_get(s, d, e) < 0)
+		return -1;
+	if (db_begin(d, e) == 0)
+		return 0;
+	db_put(d);
+	return -1;
+}
+
+int db_end_tx(struct db *d, int rc, struct err *e)
+{
+	if (rc == 0 && db_commit(d, e) < 0)
+		rc = -1;
+	if (rc != 0)
+		db_rollback(d);
+	db_put(d);
+	return rc;
+}
+
 int64_t db_last_id(struct db *d)
 {
 	return sqlite3_last_insert_rowid(d->conn);
@@ -336,6 +356,31 @@ int sq_one(struct db *d, const char *sql, const struct sq_param *p, const struct
 	int r = sq_next(&q, e);
 	sq_end(&q);
 	return r;
+}
+
+int sq_each(struct db *d, const char *sql, const struct sq_param *p, const struct sq_col *cols, void (*each)(void *ctx), void *ctx,
+	    const char *what, struct err *e)
+{
+	struct sq q;
+	int n = 0, r = sq_start(&q, d, sql, p, cols, what, e);
+	while (r == 0 && (r = sq_next(&q, e)) == 1) {
+		each(ctx);
+		n++;
+		r = 0;
+	}
+	sq_end(&q);
+	return r < 0 ? -1 : n;
+}
+
+int store_each(struct store *s, const char *sql, const struct sq_param *p, const struct sq_col *cols, void (*each)(void *ctx),
+	       void *ctx, const char *what, struct err *e)
+{
+	struct db d;
+	if (db_get(s, &d, e) < 0)
+		return -1;
+	int n = sq_each(&d, sql, p, cols, each, ctx, what, e);
+	db_put(&d);
+	return n;
 }
 
 int64_t store_exec(struct store *s, const char *sql, const struct sq_param *p, const char *what, struct err *e)

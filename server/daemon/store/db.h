@@ -67,6 +67,11 @@ void db_put(struct db *d);
 int db_begin(struct db *d, struct err *e);
 int db_commit(struct db *d, struct err *e);
 void db_rollback(struct db *d);
+/* A connection with its transaction begun; 0, or -1 with nothing held. */
+int db_get_tx(struct store *s, struct db *d, struct err *e);
+/* Ends the transaction db_get_tx began: commits when rc is 0 (a failed commit makes
+ * it -1), else rolls back; the connection goes back. Returns rc. */
+int db_end_tx(struct db *d, int rc, struct err *e);
 /* e from the connection's last error: ERR_CONFLICT for a unique key, ERR_BUSY, or
  * ERR_INTERNAL with SQLite's message; what says what was being done. */
 int db_error(struct db *d, struct err *e, const char *what);
@@ -131,6 +136,24 @@ int64_t store_exec(struct store *s, const char *sql, const struct sq_param *p, c
 int store_one(struct store *s, const char *sql, const struct sq_param *p, const struct sq_col *cols, const char *what,
 	      struct err *e);
 int64_t db_last_id(struct db *d);
+/* Every row into cols, then each(ctx): the number of rows, or -1. */
+int sq_each(struct db *d, const char *sql, const struct sq_param *p, const struct sq_col *cols, void (*each)(void *ctx), void *ctx,
+	    const char *what, struct err *e);
+int store_each(struct store *s, const char *sql, const struct sq_param *p, const struct sq_col *cols, void (*each)(void *ctx),
+	       void *ctx, const char *what, struct err *e);
+/* For a listing that hands each row to a typed callback fn(const struct T *, void *):
+ * EACH_OF(T) defines struct each_T { fn, arg, row } and each_T_out for store_each. */
+#define EACH_OF(T)                                                \
+	struct each_##T {                                         \
+		void (*fn)(const struct T *, void *);             \
+		void *arg;                                        \
+		struct T row;                                     \
+	};                                                        \
+	static void each_##T##_out(void *x)                       \
+	{                                                         \
+		struct each_##T *c = x;                           \
+		c->fn(&c->row, c->arg);                           \
+	}
 
 /* ---- shared between the table files ---- */
 void token_cache_void(struct store *s);

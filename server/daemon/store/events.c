@@ -29,27 +29,29 @@ int64_t store_event_add(struct store *s, int64_t tenant_id, const char *type, co
 	return id;
 }
 
+struct each_event {
+	void (*fn)(const struct event_row *, void *);
+	void *arg;
+	struct event_row row;
+	const char *data;
+};
+
+static void each_event_out(void *x)
+{
+	struct each_event *c = x;
+	c->row.data = (char *)c->data;
+	c->fn(&c->row, c->arg);
+}
+
 int store_event_list(struct store *s, int64_t tenant_id, int64_t after, int limit, void (*fn)(const struct event_row *, void *),
 		     void *arg, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct event_row ev;
-	const char *data;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d, "SELECT id, at, type, target, data FROM events WHERE id > ?1 AND (?2 = 0 OR tenant_id = ?2) ORDER BY id LIMIT ?3",
-				PARAMS(P_INT(after), P_INT(tenant_id), P_INT(limit)),
-				COLS(C_INT(&ev.id), C_TEXT(ev.at), C_TEXT(ev.type), C_TEXT(ev.target), C_TEXT_REF(&data)), "reading events", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		ev.data = (char *)data;
-		fn(&ev, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_event c = { .fn = fn, .arg = arg };
+	struct event_row *ev = &c.row;
+	return store_each(s, "SELECT id, at, type, target, data FROM events WHERE id > ?1 AND (?2 = 0 OR tenant_id = ?2) ORDER BY id LIMIT ?3",
+			  PARAMS(P_INT(after), P_INT(tenant_id), P_INT(limit)),
+			  COLS(C_INT(&ev->id), C_TEXT(ev->at), C_TEXT(ev->type), C_TEXT(ev->target), C_TEXT_REF(&c.data)), each_event_out, &c,
+			  "reading events", e);
 }
 
 int64_t store_event_latest(struct store *s)

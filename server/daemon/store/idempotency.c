@@ -5,26 +5,20 @@
 
 #include "store/db.h"
 
-int store_idem_begin(struct store *s, int64_t token_id, const char *key, const uint8_t hash[32], struct idem_row *found,
-		     struct err *e)
+static int idem_begin_tx(struct db *d, int64_t token_id, const char *key, const uint8_t hash[32], struct idem_row *found,
+			 struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	int rc = -1;
 	char now[32];
 	store_now(now);
 	struct err ignored;
-	if (db_begin(&d, e))
-		goto out;
 	/* a day's keys are kept; older ones are forgotten as they are met */
-	sq_exec(&d, "DELETE FROM idempotency WHERE created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')", NO_PARAMS,
+	sq_exec(d, "DELETE FROM idempotency WHERE created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')", NO_PARAMS,
 		"forgetting old Idempotency-Keys", &ignored);
 	struct idem_row f;
 	memset(&f, 0, sizeof f);
 	const char *response = NULL;
 	struct sq q;
-	int r = sq_start(&q, &d,
+	int r = sq_start(&q, d,
 			 "SELECT request_hash, status, response, COALESCE(location, ''), COALESCE(etag, '') FROM idempotency "
 			 "WHERE token_id = ? AND key = ?",
 			 PARAMS(P_INT(token_id), P_TEXT(key)),
@@ -33,24 +27,23 @@ int store_idem_begin(struct store *s, int64_t token_id, const char *key, const u
 	if (r == 0 && (r = sq_next(&q, e)) == 1)
 		f.response = response ? strdup(response) : NULL;
 	sq_end(&q);
-	if (r < 0)
-		goto rollback;
 	if (r == 1) {
 		*found = f;
-		err_set(e, ERR_CONFLICT, "Idempotency-Key already used");
-		goto rollback;
+		return err_set(e, ERR_CONFLICT, "Idempotency-Key already used");
 	}
-	if (sq_exec(&d, "INSERT INTO idempotency(token_id, key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?)",
-		    PARAMS(P_INT(token_id), P_TEXT(key), P_BLOB(hash, 32), P_TEXT(now)), "reserving Idempotency-Key", e) < 0)
-		goto rollback;
-	rc = db_commit(&d, e);
-	if (rc == 0)
-		goto out;
-rollback:
-	db_rollback(&d);
-out:
-	db_put(&d);
-	return rc;
+	if (r < 0)
+		return -1;
+	return sq_exec(d, "INSERT INTO idempotency(token_id, key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?)",
+		       PARAMS(P_INT(token_id), P_TEXT(key), P_BLOB(hash, 32), P_TEXT(now)), "reserving Idempotency-Key", e) < 0
+		       ? -1
+		       : 0;
+}
+
+int store_idem_begin(struct store *s, int64_t token_id, const char *key, const uint8_t hash[32], struct idem_row *found,
+		     struct err *e)
+{
+	struct db d;
+	return db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, idem_begin_tx(&d, token_id, key, hash, found, e), e);
 }
 
 int store_idem_finish(struct store *s, int64_t token_id, const char *key, int status, const char *response,

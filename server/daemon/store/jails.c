@@ -123,57 +123,62 @@ static int alloc_ip6(const struct pool6 *p, uint32_t slot, uint8_t out[16], stru
 	return 0;
 }
 
+/* Records one address of the jail (text as the spec gives it back); a taken one is a
+ * conflict on field. */
+static int record_address(struct db *d, const char *sql, const struct sq_param *p, const char *text, const char *family, size_t i,
+			  json_t *out, struct err *e)
+{
+	struct err ignored;
+	if (sq_exec(d, sql, p, "recording an address", &ignored) < 0) {
+		char field[32];
+		snprintf(field, sizeof field, "%s[%zu]", family, i);
+		return err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", text);
+	}
+	json_array_append_new(out, json_string(text));
+	return 0;
+}
+
+/* One address of the spec: "auto" (alloc fills a), else the literal (af: AF_INET or
+ * AF_INET6). */
+static int spec_address(json_t *v, int af, void *a, const char *family, size_t i, struct err *e)
+{
+	if (inet_pton(af, json_string_value(v), a) == 1)
+		return 0;
+	return err_set(e, ERR_INVALID, "%s[%zu] is neither \"auto\" nor an address", family, i);
+}
+
 /* Records the spec's addresses ("auto" allocated) and writes them back into spec. */
 static int insert_addresses(struct db *d, int64_t jail_id, uint32_t slot, json_t *spec, struct err *e)
 {
-	json_t *l4 = json_object_get(spec, "ip4"), *l6 = json_object_get(spec, "ip6");
 	json_t *n4 = json_array(), *n6 = json_array();
 	size_t i;
 	json_t *v;
 	int rc = 0;
-	struct err ignored;
-	json_array_foreach(l4, i, v) {
-		uint32_t a = 0;
+	json_array_foreach(json_object_get(spec, "ip4"), i, v) {
 		struct in_addr in;
 		char buf[INET_ADDRSTRLEN];
-		if (strcmp(json_string_value(v), "auto") == 0) {
-			if ((rc = alloc_ip4(d, &a, e)))
-				break;
-		} else {
-			inet_pton(AF_INET, json_string_value(v), &in);
+		uint32_t a = 0;
+		bool is_auto = strcmp(json_string_value(v), "auto") == 0;
+		if ((rc = is_auto ? alloc_ip4(d, &a, e) : spec_address(v, AF_INET, &in, "ip4", i, e)))
+			break;
+		if (!is_auto)
 			a = ntohl(in.s_addr);
-		}
 		in.s_addr = htonl(a);
 		inet_ntop(AF_INET, &in, buf, sizeof buf);
-		if (sq_exec(d, "INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", PARAMS(P_INT(a), P_INT(jail_id)), "recording an address",
-			    &ignored) < 0) {
-			char field[32];
-			snprintf(field, sizeof field, "ip4[%zu]", i);
-			rc = err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", buf);
+		if ((rc = record_address(d, "INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", PARAMS(P_INT(a), P_INT(jail_id)), buf, "ip4",
+					 i, n4, e)))
 			break;
-		}
-		json_array_append_new(n4, json_string(buf));
 	}
-	json_array_foreach(l6, i, v) {
-		if (rc)
-			break;
+	json_array_foreach(json_object_get(spec, "ip6"), i, v) {
 		uint8_t a[16];
 		char buf[INET6_ADDRSTRLEN];
-		if (strcmp(json_string_value(v), "auto") == 0) {
-			if ((rc = alloc_ip6(&d->s->p6, slot, a, e)))
-				break;
-		} else {
-			inet_pton(AF_INET6, json_string_value(v), a);
-		}
-		inet_ntop(AF_INET6, a, buf, sizeof buf);
-		if (sq_exec(d, "INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", PARAMS(P_TEXT(buf), P_INT(jail_id)), "recording an address",
-			    &ignored) < 0) {
-			char field[32];
-			snprintf(field, sizeof field, "ip6[%zu]", i);
-			rc = err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", buf);
+		if (rc || (rc = strcmp(json_string_value(v), "auto") == 0 ? alloc_ip6(&d->s->p6, slot, a, e)
+									    : spec_address(v, AF_INET6, a, "ip6", i, e)))
 			break;
-		}
-		json_array_append_new(n6, json_string(buf));
+		inet_ntop(AF_INET6, a, buf, sizeof buf);
+		if ((rc = record_address(d, "INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", PARAMS(P_TEXT(buf), P_INT(jail_id)), buf,
+					 "ip6", i, n6, e)))
+			break;
 	}
 	if (rc == 0) {
 		json_object_set(spec, "ip4", n4);
@@ -275,69 +280,48 @@ static int check_quotas(struct db *d, int64_t tenant_id, struct err *e)
 
 /* ---- changes ---- */
 
-int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e)
+static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, json_t *spec, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	int rc = -1;
 	char now[32];
 	store_now(now);
 	uint32_t slot = 0;
-	if (db_begin(&d, e))
-		goto out;
-	if (alloc_slot(&d, &slot, e))
-		goto rollback;
-	if (sq_exec(&d, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?)",
-		    PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), "creating jail", e) < 0) {
-		if (e->code == ERR_CONFLICT)
-			err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name);
-		goto rollback;
-	}
-	int64_t id = db_last_id(&d);
-	if (insert_addresses(&d, id, slot, spec, e) || write_spec(&d, id, spec, e) || check_quotas(&d, tenant_id, e))
-		goto rollback;
-	if (db_commit(&d, e))
-		goto rollback;
-	rc = fetch_jail(&d, name, row, e);
-	goto out;
-rollback:
-	db_rollback(&d);
-out:
-	db_put(&d);
+	if (alloc_slot(d, &slot, e))
+		return -1;
+	if (sq_exec(d, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?)",
+		    PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), "creating jail", e) < 0)
+		return e->code == ERR_CONFLICT ? err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name) : -1;
+	int64_t id = db_last_id(d);
+	return insert_addresses(d, id, slot, spec, e) || write_spec(d, id, spec, e) || check_quotas(d, tenant_id, e) ? -1 : 0;
+}
+
+int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e)
+{
+	struct db d;
+	int rc = db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_insert_tx(&d, name, tenant_id, spec, e), e);
+	return rc < 0 ? -1 : store_jail_get(s, name, row, e);
+}
+
+static int jail_update_tx(struct db *d, const char *name, int64_t version, json_t *spec, struct err *e)
+{
+	struct jail_row row = { 0 };
+	int rc = fetch_jail(d, name, &row, e);
+	if (rc == 0 && row.version != version)
+		rc = err_set(e, ERR_PRECONDITION, "jail %s changed since version %lld (now %lld); fetch it again", name, (long long)version,
+			     (long long)row.version);
+	if (rc == 0 &&
+	    (sq_exec(d, "DELETE FROM jail_ip4 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
+	     sq_exec(d, "DELETE FROM jail_ip6 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
+	     insert_addresses(d, row.id, row.slot, spec, e) || write_spec(d, row.id, spec, e) || check_quotas(d, row.tenant_id, e) ||
+	     sq_exec(d, "UPDATE jails SET version = version + 1 WHERE id = ?", PARAMS(P_INT(row.id)), "updating jail", e) < 0))
+		rc = -1;
+	jail_row_clear(&row);
 	return rc;
 }
 
 int store_jail_update_spec(struct store *s, const char *name, int64_t version, json_t *spec, struct err *e)
 {
 	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	int rc = -1;
-	struct jail_row row = { 0 };
-	if (db_begin(&d, e))
-		goto out;
-	if (fetch_jail(&d, name, &row, e))
-		goto rollback;
-	if (row.version != version) {
-		err_set(e, ERR_PRECONDITION, "jail %s changed since version %lld (now %lld); fetch it again", name,
-			(long long)version, (long long)row.version);
-		goto rollback;
-	}
-	if (sq_exec(&d, "DELETE FROM jail_ip4 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
-	    sq_exec(&d, "DELETE FROM jail_ip6 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
-	    insert_addresses(&d, row.id, row.slot, spec, e) || write_spec(&d, row.id, spec, e) || check_quotas(&d, row.tenant_id, e) ||
-	    sq_exec(&d, "UPDATE jails SET version = version + 1 WHERE id = ?", PARAMS(P_INT(row.id)), "updating jail", e) < 0 ||
-	    db_commit(&d, e))
-		goto rollback;
-	rc = 0;
-	goto out;
-rollback:
-	db_rollback(&d);
-out:
-	jail_row_clear(&row);
-	db_put(&d);
-	return rc;
+	return db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_update_tx(&d, name, version, spec, e), e);
 }
 
 int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e)
@@ -357,59 +341,51 @@ int store_jail_delete(struct store *s, const char *name, struct err *e)
 	return store_exec(s, "DELETE FROM jails WHERE name = ?", PARAMS(P_TEXT(name)), "deleting jail", e) < 0 ? -1 : 0;
 }
 
+struct each_jail {
+	void (*fn)(const struct jail_row *, void *);
+	void *arg;
+	bool text;
+	struct jail_row row;
+	const char *spec;
+};
+
+static void each_jail_out(void *x)
+{
+	struct each_jail *c = x;
+	row_spec(&c->row, c->spec, c->text);
+	c->fn(&c->row, c->arg);
+	jail_row_clear(&c->row);
+}
+
 int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg, struct err *e)
 {
 	static const char by_name[] = JAIL_COLS "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 "
 						"ORDER BY j.name LIMIT ?4";
 	static const char by_boot[] = JAIL_COLS "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 "
 						"AND j.boot = 1 ORDER BY j.priority, j.name LIMIT ?4";
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct jail_row row;
-	const char *spec;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d, f->by_boot_order ? by_boot : by_name,
-				PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : -1)),
-				JAIL_RESULT(&row, spec), "listing jails", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		row_spec(&row, spec, f->spec_as_text);
-		fn(&row, arg);
-		jail_row_clear(&row);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_jail c = { .fn = fn, .arg = arg, .text = f->spec_as_text };
+	return store_each(s, f->by_boot_order ? by_boot : by_name,
+			  PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : -1)),
+			  JAIL_RESULT(&c.row, c.spec), each_jail_out, &c, "listing jails", e);
 }
 
 /* ---- auto-restore ---- */
 
+EACH_OF(restore_row)
+
 int store_restore_list(struct store *s, void (*fn)(const struct restore_row *, void *), void *arg, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct restore_row x;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d,
-				"SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
-				"COALESCE(json_extract(spec, '$.restore.every'), ''), COALESCE(json_extract(spec, '$.restore.warn'), ''), "
-				"COALESCE(json_extract(spec, '$.restore.message'), '') "
-				"FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running'",
-				NO_PARAMS,
-				COLS(C_TEXT(x.name), C_INT(&x.tenant_id), C_INT(&x.at), C_INT(&x.warn_at), C_TEXT(x.every), C_TEXT(x.warn),
-				     C_TEXT(x.message)),
-				"listing auto-restoring jails", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(&x, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_restore_row c = { .fn = fn, .arg = arg };
+	struct restore_row *x = &c.row;
+	return store_each(s,
+			  "SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
+			  "COALESCE(json_extract(spec, '$.restore.every'), ''), COALESCE(json_extract(spec, '$.restore.warn'), ''), "
+			  "COALESCE(json_extract(spec, '$.restore.message'), '') "
+			  "FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running'",
+			  NO_PARAMS,
+			  COLS(C_TEXT(x->name), C_INT(&x->tenant_id), C_INT(&x->at), C_INT(&x->warn_at), C_TEXT(x->every), C_TEXT(x->warn),
+			       C_TEXT(x->message)),
+			  each_restore_row_out, &c, "listing auto-restoring jails", e);
 }
 
 int store_set_restore_at(struct store *s, const char *jail, int64_t at, int64_t warn_at, struct err *e)

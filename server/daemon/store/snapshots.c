@@ -18,32 +18,20 @@ int store_snapshot_add(struct store *s, const char *jail, const char *name, int6
 #define SNAPSHOT_COLS "SELECT p.name, p.bytes, p.created_at FROM snapshots p JOIN jails j ON j.id = p.jail_id WHERE j.name = ? "
 #define SNAPSHOT_RESULT(p) COLS(C_TEXT((p)->name), C_INT(&(p)->bytes), C_TEXT((p)->created_at))
 
+EACH_OF(snapshot_row)
+
 int store_snapshot_list(struct store *s, const char *jail, void (*fn)(const struct snapshot_row *, void *), void *arg, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct snapshot_row p;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d, SNAPSHOT_COLS "ORDER BY p.created_at, p.rowid", PARAMS(P_TEXT(jail)), SNAPSHOT_RESULT(&p),
-				"listing snapshots", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(&p, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_snapshot_row c = { .fn = fn, .arg = arg };
+	return store_each(s, SNAPSHOT_COLS "ORDER BY p.created_at, p.rowid", PARAMS(P_TEXT(jail)), SNAPSHOT_RESULT(&c.row),
+			  each_snapshot_row_out, &c, "listing snapshots", e);
 }
 
 int store_snapshot_get(struct store *s, const char *jail, const char *name, struct snapshot_row *out, struct err *e)
 {
-	char want[sizeof out->name]; /* name may be out->name */
-	snprintf(want, sizeof want, "%s", name);
-	memset(out, 0, sizeof *out);
-	int r = store_one(s, SNAPSHOT_COLS "AND p.name = ?", PARAMS(P_TEXT(jail), P_TEXT(want)), SNAPSHOT_RESULT(out), "reading a snapshot", e);
-	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", jail, want) : -1;
+	/* every field is a column: nothing to clear first (and name may be out->name) */
+	int r = store_one(s, SNAPSHOT_COLS "AND p.name = ?", PARAMS(P_TEXT(jail), P_TEXT(name)), SNAPSHOT_RESULT(out), "reading a snapshot", e);
+	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot named %s", jail, name) : -1;
 }
 
 int store_snapshot_delete(struct store *s, const char *jail, const char *name, struct err *e)

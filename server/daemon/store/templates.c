@@ -31,31 +31,20 @@ int store_template_put(struct store *s, const char *name, const char *source, co
 	COLS(C_TEXT((t)->name), C_TEXT((t)->source), C_TEXT((t)->sha256), C_INT(&(t)->version), C_TEXT((t)->created_at), \
 	     C_TEXT((t)->updated_at), C_INT(&(t)->jails))
 
+EACH_OF(template_row)
+
 int store_template_list(struct store *s, void (*fn)(const struct template_row *, void *), void *arg, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct template_row t;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d, TEMPLATE_COLS "ORDER BY t.name", NO_PARAMS, TEMPLATE_RESULT(&t), "listing templates", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(&t, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_template_row c = { .fn = fn, .arg = arg };
+	return store_each(s, TEMPLATE_COLS "ORDER BY t.name", NO_PARAMS, TEMPLATE_RESULT(&c.row), each_template_row_out, &c,
+			  "listing templates", e);
 }
 
 int store_template_get(struct store *s, const char *name, struct template_row *out, struct err *e)
 {
-	char want[sizeof out->name]; /* name may be out->name */
-	snprintf(want, sizeof want, "%s", name);
-	memset(out, 0, sizeof *out);
-	int r = store_one(s, TEMPLATE_COLS "WHERE t.name = ?", PARAMS(P_TEXT(want)), TEMPLATE_RESULT(out), "reading template", e);
-	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no template named %s", want) : -1;
+	/* every field is a column: nothing to clear first (and name may be out->name) */
+	int r = store_one(s, TEMPLATE_COLS "WHERE t.name = ?", PARAMS(P_TEXT(name)), TEMPLATE_RESULT(out), "reading template", e);
+	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no template named %s", name) : -1;
 }
 
 int store_template_delete(struct store *s, const char *name, struct err *e)

@@ -143,23 +143,24 @@ int store_tenant_set_mounts(struct store *s, int64_t id, const char *mounts, str
 			  PARAMS(P_TEXT(mounts ? mounts : ""), P_INT(id)), "setting a tenant's mount paths", e) < 0 ? -1 : 0;
 }
 
-int store_tenant_mounts_each(struct store *s, void (*fn)(int64_t id, const char *mounts, void *), void *arg, struct err *e)
-{
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
+struct each_mounts {
+	void (*fn)(int64_t id, const char *mounts, void *);
+	void *arg;
 	int64_t id;
 	const char *mounts;
-	struct sq q;
-	int r = sq_start(&q, &d, "SELECT id, mounts FROM tenants WHERE mounts IS NOT NULL", NO_PARAMS, COLS(C_INT(&id), C_TEXT_REF(&mounts)),
-			 "reading tenants' mount paths", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(id, mounts, arg);
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : 0;
+};
+
+static void each_mounts_out(void *x)
+{
+	struct each_mounts *c = x;
+	c->fn(c->id, c->mounts, c->arg);
+}
+
+int store_tenant_mounts_each(struct store *s, void (*fn)(int64_t id, const char *mounts, void *), void *arg, struct err *e)
+{
+	struct each_mounts c = { fn, arg, 0, NULL };
+	return store_each(s, "SELECT id, mounts FROM tenants WHERE mounts IS NOT NULL", NO_PARAMS, COLS(C_INT(&c.id), C_TEXT_REF(&c.mounts)),
+			  each_mounts_out, &c, "reading tenants' mount paths", e) < 0 ? -1 : 0;
 }
 
 bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name)
@@ -171,48 +172,46 @@ bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name
 	       ok;
 }
 
+struct each_tenant {
+	void (*fn)(const struct tenant_row *, void *);
+	void *arg;
+	struct db *d;
+	struct tenant_row row;
+	const char *quotas;
+};
+
+static void each_tenant_out(void *x)
+{
+	struct each_tenant *c = x;
+	struct err ue;
+	quotas_from_text(c->quotas, &c->row.quotas);
+	if (tenant_usage(c->d, c->row.id, &c->row.usage, NULL, NULL, NULL, &ue))
+		c->row.usage = (struct quotas){ -1, -1, -1, -1, -1 };
+	c->fn(&c->row, c->arg);
+}
+
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,
 		      struct err *e)
 {
 	struct db d;
 	if (db_get(s, &d, e) < 0)
 		return -1;
-	struct tenant_row t;
-	const char *quotas;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d, TENANT_COLS "WHERE t.name > ? ORDER BY t.name LIMIT ?", PARAMS(P_TEXT(after ? after : ""), P_INT(limit)),
-				TENANT_RESULT(&t, quotas), "listing tenants", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		quotas_from_text(quotas, &t.quotas);
-		struct err ue;
-		if (tenant_usage(&d, t.id, &t.usage, NULL, NULL, NULL, &ue))
-			t.usage = (struct quotas){ -1, -1, -1, -1, -1 };
-		fn(&t, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
+	struct each_tenant c = { .fn = fn, .arg = arg, .d = &d };
+	int n = sq_each(&d, TENANT_COLS "WHERE t.name > ? ORDER BY t.name LIMIT ?", PARAMS(P_TEXT(after ? after : ""), P_INT(limit)),
+			TENANT_RESULT(&c.row, c.quotas), each_tenant_out, &c, "listing tenants", e);
 	db_put(&d);
-	return r < 0 ? -1 : n;
+	return n;
 }
 
-int store_tenant_delete(struct store *s, int64_t id, struct err *e)
+/* what the tenant has goes with it, in the same transaction: its users' browser
+ * sessions, its users, its tokens, then the tenant */
+static int tenant_delete_tx(struct db *d, int64_t id, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	int rc = -1;
-	if (db_begin(&d, e))
-		goto out;
 	int64_t n = -1;
-	if (sq_one(&d, "SELECT COUNT(*) FROM jails WHERE tenant_id = ?", PARAMS(P_INT(id)), COLS(C_INT(&n)), "deleting tenant", e) < 0)
-		goto rollback;
-	if (n != 0) {
-		err_set(e, ERR_WRONG_STATE, "the tenant still owns %lld jails; destroy them, or delete with ?force=1", (long long)n);
-		goto rollback;
-	}
-	/* what the tenant has goes with it, in the same transaction: its users' browser
-	 * sessions, its users, its tokens, then the tenant */
+	if (sq_one(d, "SELECT COUNT(*) FROM jails WHERE tenant_id = ?", PARAMS(P_INT(id)), COLS(C_INT(&n)), "deleting tenant", e) < 0)
+		return -1;
+	if (n != 0)
+		return err_set(e, ERR_WRONG_STATE, "the tenant still owns %lld jails; destroy them, or delete with ?force=1", (long long)n);
 	static const char *const steps[] = {
 		"DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE tenant_id = ?)",
 		"DELETE FROM users WHERE tenant_id = ?",
@@ -220,15 +219,15 @@ int store_tenant_delete(struct store *s, int64_t id, struct err *e)
 		"DELETE FROM tenants WHERE id = ?",
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
-		if (sq_exec(&d, steps[i], PARAMS(P_INT(id)), "deleting tenant", e) < 0)
-			goto rollback;
-	rc = db_commit(&d, e);
-	if (rc == 0)
-		goto out;
-rollback:
-	db_rollback(&d);
-out:
-	db_put(&d);
+		if (sq_exec(d, steps[i], PARAMS(P_INT(id)), "deleting tenant", e) < 0)
+			return -1;
+	return 0;
+}
+
+int store_tenant_delete(struct store *s, int64_t id, struct err *e)
+{
+	struct db d;
+	int rc = db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, tenant_delete_tx(&d, id, e), e);
 	token_cache_void(s);
 	return rc;
 }
@@ -266,28 +265,19 @@ int store_token_add_full(struct store *s, int64_t tenant_id, const char *name, c
 	return n < 0 ? -1 : 0;
 }
 
+EACH_OF(token_row)
+
 int store_token_list(struct store *s, int64_t tenant_id, void (*fn)(const struct token_row *, void *), void *arg, struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	struct token_row t;
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d,
-				"SELECT id, name, role, created_at, COALESCE(expires_at, ''), COALESCE(last_used_at, '') FROM tokens "
-				"WHERE tenant_id = ? ORDER BY id",
-				PARAMS(P_INT(tenant_id)),
-				COLS(C_INT(&t.id), C_TEXT(t.name), C_TEXT(t.role), C_TEXT(t.created_at), C_TEXT(t.expires_at),
-				     C_TEXT(t.last_used_at)),
-				"listing tokens", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(&t, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_token_row c = { .fn = fn, .arg = arg };
+	struct token_row *t = &c.row;
+	return store_each(s,
+			  "SELECT id, name, role, created_at, COALESCE(expires_at, ''), COALESCE(last_used_at, '') FROM tokens "
+			  "WHERE tenant_id = ? ORDER BY id",
+			  PARAMS(P_INT(tenant_id)),
+			  COLS(C_INT(&t->id), C_TEXT(t->name), C_TEXT(t->role), C_TEXT(t->created_at), C_TEXT(t->expires_at),
+			       C_TEXT(t->last_used_at)),
+			  each_token_row_out, &c, "listing tokens", e);
 }
 
 int store_token_delete(struct store *s, int64_t tenant_id, int64_t token_id, struct err *e)

@@ -28,24 +28,24 @@ int store_user_get(struct store *s, const char *tenant, const char *name, int64_
 	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no such user") : -1;
 }
 
+struct each_user {
+	void (*fn)(const char *name, const char *created_at, void *);
+	void *arg;
+	char name[64], created_at[32];
+};
+
+static void each_user_out(void *x)
+{
+	struct each_user *c = x;
+	c->fn(c->name, c->created_at, c->arg);
+}
+
 int store_user_list(struct store *s, int64_t tenant_id, void (*fn)(const char *name, const char *created_at, void *), void *arg,
 		    struct err *e)
 {
-	struct db d;
-	if (db_get(s, &d, e) < 0)
-		return -1;
-	char name[64], created[32];
-	struct sq q;
-	int n = 0, r = sq_start(&q, &d, "SELECT name, created_at FROM users WHERE tenant_id = ? ORDER BY name", PARAMS(P_INT(tenant_id)),
-				COLS(C_TEXT(name), C_TEXT(created)), "listing users", e);
-	while (r == 0 && (r = sq_next(&q, e)) == 1) {
-		fn(name, created, arg);
-		n++;
-		r = 0;
-	}
-	sq_end(&q);
-	db_put(&d);
-	return r < 0 ? -1 : n;
+	struct each_user c = { fn, arg, "", "" };
+	return store_each(s, "SELECT name, created_at FROM users WHERE tenant_id = ? ORDER BY name", PARAMS(P_INT(tenant_id)),
+			  COLS(C_TEXT(c.name), C_TEXT(c.created_at)), each_user_out, &c, "listing users", e);
 }
 
 int store_session_add(struct store *s, const uint8_t hash[32], int64_t user_id, const char *csrf, const char *expires_at,

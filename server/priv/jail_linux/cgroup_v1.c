@@ -55,15 +55,21 @@ static int v1_setup(const struct cgroup_mgr *m, struct err *e)
 	return 0;
 }
 
-static int v1_create(const struct cgroup_mgr *m, const char *jail, struct err *e)
+/* fn on the jail's group in every controller, stopping at the first failure. */
+static int v1_each(const struct cgroup_mgr *m, const char *jail, int (*fn)(const char *path, struct err *e), struct err *e)
 {
 	char p[512];
 	for (size_t i = 0; i < NV1; i++) {
 		v1_path(m, v1_controllers[i], jail, NULL, p, sizeof p);
-		if (cg_mkdir_ok(p, e))
+		if (fn(p, e))
 			return -1;
 	}
 	return 0;
+}
+
+static int v1_create(const struct cgroup_mgr *m, const char *jail, struct err *e)
+{
+	return v1_each(m, jail, cg_mkdir_ok, e);
 }
 
 static int v1_set_limits(const struct cgroup_mgr *m, const char *jail, const struct jail_limits *l, struct err *e)
@@ -123,13 +129,7 @@ static long v1_procs(const struct cgroup_mgr *m, const char *jail, pid_t *out, s
 
 static int v1_destroy(const struct cgroup_mgr *m, const char *jail, struct err *e)
 {
-	char p[512];
-	for (size_t i = 0; i < NV1; i++) {
-		v1_path(m, v1_controllers[i], jail, NULL, p, sizeof p);
-		if (cg_rmdir_ok(p, e))
-			return -1;
-	}
-	return 0;
+	return v1_each(m, jail, cg_rmdir_ok, e);
 }
 
 static int v1_kill(const struct cgroup_mgr *m, const char *jail)

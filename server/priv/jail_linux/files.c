@@ -48,15 +48,9 @@
 
 static bool slot_in_use(struct priv_ctx *c, uid_t uid)
 {
-	int fd = dup(c->jails_fd);
-	if (fd < 0)
+	DIR *d = dir_stream(c->jails_fd);
+	if (!d)
 		return true;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return true;
-	}
-	rewinddir(d); /* the dup shares its offset with the original */
 	bool used = false;
 	struct dirent *de;
 	char p[300];

@@ -41,17 +41,27 @@ const char *fd_path(int fd, char buf[32])
 
 /* One pass over dir: unlinks what is not a directory and removes empty directories;
  * *sub gets a non-empty subdirectory to descend into (or -1 when there is none). */
+DIR *dir_stream(int dir)
+{
+	int fd = dup(dir);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 static int rm_pass(int dir, dev_t dev, int *sub, struct err *e)
 {
 	*sub = -1;
-	int dup_fd = dup(dir);
-	DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	DIR *d = dir_stream(dir);
+	if (!d)
 		return err_errno(e, "opendir");
-	}
-	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	int r = 0;
 	while (r == 0 && *sub < 0 && (de = readdir(d))) {
@@ -279,6 +289,20 @@ static __attribute__((noinline)) int copy_symlink(struct copy_ctx *c, int src, i
 	return 0;
 }
 
+/* A copied file or directory takes the source's owner (shifted), mode, extended
+ * attributes and times; chown comes before chmod, which clears setuid bits it puts back. */
+static int copy_finish(struct copy_ctx *c, int from, int to, const char *rel, const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (fchown(to, uid, gid) < 0 || fchmod(to, st->st_mode & 07777) < 0)
+		return err_errno(c->e, "chown %s", rel);
+	if (copy_xattrs(from, to, rel, c->e))
+		return -1;
+	count(c, to);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	futimens(to, ts);
+	return 0;
+}
+
 static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, const char *rel, int depth)
 {
 	struct stat st;
@@ -302,16 +326,8 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 		int s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		int d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		int r = (s < 0 || d < 0) ? err_errno(c->e, "open %s", rel) : copy_dir(c, s, d, rel, depth + 1);
-		if (r == 0 && (fchown(d, uid, gid) < 0 || fchmod(d, st.st_mode & 07777) < 0))
-			r = err_errno(c->e, "chown %s", rel);
 		if (r == 0)
-			r = copy_xattrs(s, d, rel, c->e);
-		if (r == 0)
-			count(c, d);
-		if (r == 0) {
-			struct timespec ts[2] = { st.st_atim, st.st_mtim };
-			futimens(d, ts);
-		}
+			r = copy_finish(c, s, d, rel, &st, uid, gid);
 		if (s >= 0)
 			close(s);
 		if (d >= 0)
@@ -328,17 +344,8 @@ static int copy_one(struct copy_ctx *c, int src, int dst, const char *name, cons
 			return err_errno(c->e, "create %s", rel);
 		}
 		int r = copy_file_data(in, out, c->e);
-		/* chown before chmod: chown clears setuid bits, chmod puts them back */
-		if (r == 0 && (fchown(out, uid, gid) < 0 || fchmod(out, st.st_mode & 07777) < 0))
-			r = err_errno(c->e, "chown %s", rel);
 		if (r == 0)
-			r = copy_xattrs(in, out, rel, c->e);
-		if (r == 0)
-			count(c, out);
-		if (r == 0) {
-			struct timespec ts[2] = { st.st_atim, st.st_mtim };
-			futimens(out, ts);
-		}
+			r = copy_finish(c, in, out, rel, &st, uid, gid);
 		close(in);
 		close(out);
 		return r;
@@ -375,15 +382,9 @@ int walk_dir(int dir, struct walk_path *p, int depth, walk_fn fn, void *arg, str
 			       "there: flatten it first",
 			       WALK_DEPTH_MAX, p->buf + (n > 48 ? n - 48 : 0));
 	}
-	int dup_fd = dup(dir);
-	if (dup_fd < 0)
-		return err_errno(e, "dup");
-	DIR *d = fdopendir(dup_fd);
-	if (!d) {
-		close(dup_fd);
+	DIR *d = dir_stream(dir);
+	if (!d)
 		return err_errno(e, "opendir %s", p->buf);
-	}
-	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	int r = 0;
 	size_t len = p->len;

@@ -102,14 +102,9 @@ static int cmp_names(const void *a, const void *b)
 
 static int linux_list(struct priv_ctx *c, const char *after, struct list_reply *out, struct err *e)
 {
-	int fd = dup(c->jails_fd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = dir_stream(c->jails_fd);
+	if (!d)
 		return err_errno(e, "listing jails");
-	}
-	rewinddir(d); /* the dup shares its offset with the original */
 	/* keep the LIST_PAGE smallest names after `after`; one more tells "more" */
 	static char names[LIST_PAGE + 1][NAME_SIZE];
 	size_t n = 0;

@@ -52,15 +52,11 @@ int linux_sweep(struct priv_ctx *c, struct err *e)
 	uint8_t *live = calloc(c->max_slots / 8 + 1, 1);
 	int removed = 0;
 	struct runrec rec;
-	int fd = live ? dup(c->jails_fd) : -1;
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = live ? dir_stream(c->jails_fd) : NULL;
 	if (!d) {
-		if (fd >= 0)
-			close(fd);
 		free(live);
 		return err_errno(e, "listing jails");
 	}
-	rewinddir(d); /* the dup shares its offset with the original */
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (valid_name(de->d_name) && runrec_alive(c->jails_fd, de->d_name, &rec) && rec.slot < c->max_slots)

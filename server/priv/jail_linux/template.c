@@ -243,17 +243,12 @@ int template_delete(struct priv_ctx *c, const char *name, struct err *e)
 	/* and its earlier versions: jaild deletes a template only when no jail uses it */
 	char prefix[NAME_SIZE + 8];
 	snprintf(prefix, sizeof prefix, ".%s.old-", name);
-	int d2 = dup(c->templates_fd);
-	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	DIR *d = dir_stream(c->templates_fd);
 	struct dirent *de;
-	if (d)
-		rewinddir(d);
 	while (d && (de = readdir(d)))
 		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
 			rm_tree(c->templates_fd, de->d_name, e);
 	if (d)
 		closedir(d);
-	else if (d2 >= 0)
-		close(d2);
 	return 0;
 }
