@@ -31,7 +31,19 @@ static bool type_ok(json_t *v, enum jtype t)
 	return false;
 }
 
-int json_check_fields(json_t *obj, const struct jfield *spec, const char *prefix, struct err *e)
+static void bind(const struct jfield *f, json_t *v)
+{
+	if (!f->out)
+		return;
+	switch (f->type) {
+	case JT_STRING: *(const char **)f->out = v ? json_string_value(v) : f->dflt.s; break;
+	case JT_INT: *(int64_t *)f->out = v ? (int64_t)json_integer_value(v) : f->dflt.i; break;
+	case JT_BOOL: *(bool *)f->out = v ? json_is_true(v) : f->dflt.b; break;
+	default: *(json_t **)f->out = v; break;
+	}
+}
+
+int json_parse_fields(json_t *obj, const struct jfield *spec, const char *prefix, void *ctx, struct err *e)
 {
 	char path[128];
 	if (!json_is_object(obj))
@@ -47,13 +59,15 @@ int json_check_fields(json_t *obj, const struct jfield *spec, const char *prefix
 			return err_field(e, ERR_INVALID, path, "unknown field '%s'", path);
 		if (!type_ok(v, f->type))
 			return err_field(e, ERR_INVALID, path, "%s must be %s", path, jtype_name(f->type));
-		if (f->check && f->check(v, path, e))
+		if (f->check && f->check(v, path, ctx, e))
 			return -1;
 	}
 	for (const struct jfield *f = spec; f->name; f++) {
 		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
-		if (f->required && !json_object_get(obj, f->name))
+		json_t *given = json_object_get(obj, f->name);
+		if (f->required && !given)
 			return err_field(e, ERR_INVALID, path, "%s is required", path);
+		bind(f, given);
 	}
 	return 0;
 }

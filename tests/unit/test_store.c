@@ -67,10 +67,10 @@ static void each_tenant(const struct tenant_row *t, void *arg)
 static void tenants_quotas_and_delete(void)
 {
 	fresh();
-	struct quotas q = { .jails = 1, .memoryuse = -1, .maxproc = -1, .ip4 = -1, .disk = -1 };
+	struct tenant_change c = { .quotas = { .jails = 1, .memoryuse = -1, .maxproc = -1, .ip4 = -1, .disk = -1 } };
 	struct tenant_row t;
-	CHECK(store_tenant_create(s, "beta", &q, &t, &e) == 0 && t.quotas.jails == 1 && t.quotas.memoryuse == -1 && t.usage.jails == 0);
-	CHECK(store_tenant_create(s, "beta", &q, &t, &e) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "name") == 0);
+	CHECK(store_tenant_create(s, "beta", &c, &t, &e) == 0 && t.quotas.jails == 1 && t.quotas.memoryuse == -1 && t.usage.jails == 0);
+	CHECK(store_tenant_create(s, "beta", &c, &t, &e) < 0 && e.code == ERR_CONFLICT && strcmp(e.field, "name") == 0);
 	int64_t id;
 	CHECK(store_tenant_lookup(s, "beta", &id, &e) == 0 && id == t.id);
 	CHECK(store_tenant_lookup(s, "gone", &id, &e) < 0 && e.code == ERR_NOT_FOUND);
@@ -79,8 +79,8 @@ static void tenants_quotas_and_delete(void)
 	jail_row_clear(&r);
 	CHECK(insert("b2", id, "auto", &r) < 0 && e.code == ERR_QUOTA && strcmp(e.field, "quotas.jails") == 0);
 	CHECK(store_jail_get(s, "b2", &r, &e) < 0); /* the refused create left nothing */
-	q.jails = 5;
-	CHECK(store_tenant_set_quotas(s, id, &q, &e) == 0);
+	c.quotas.jails = 5;
+	CHECK(store_tenant_change(s, id, &c, &e) == 0);
 	CHECK(store_tenant_get(s, "beta", &t, &e) == 0 && t.quotas.jails == 5 && t.usage.jails == 1 && t.usage.ip4 == 1);
 	/* a tenant that owns a jail stays; without, it goes with its tokens */
 	CHECK(store_tenant_delete(s, id, &e) < 0 && e.code == ERR_WRONG_STATE);
@@ -105,14 +105,17 @@ static void each_mounts(int64_t id, const char *mounts, void *arg)
 static void tenants_templates_and_mounts(void)
 {
 	fresh();
+	struct tenant_change c = { .quotas = { -1, -1, -1, -1, -1 }, .set_templates = true, .templates = "[\"minimal\"]" };
 	CHECK(store_template_allowed(s, t2, "web"));
-	CHECK(store_tenant_set_templates(s, t2, "[\"minimal\"]", &e) == 0);
+	CHECK(store_tenant_change(s, t2, &c, &e) == 0);
 	CHECK(!store_template_allowed(s, t2, "web") && store_template_allowed(s, t2, "minimal"));
-	CHECK(store_tenant_set_templates(s, t2, NULL, &e) == 0 && store_template_allowed(s, t2, "web"));
-	CHECK(store_tenant_set_mounts(s, t2, "[\"/srv/acme\"]", &e) == 0);
+	c = (struct tenant_change){ .quotas = { -1, -1, -1, -1, -1 }, .set_mounts = true, .mounts = "[\"/srv/acme\"]" };
+	CHECK(store_tenant_change(s, t2, &c, &e) == 0 && !store_template_allowed(s, t2, "web")); /* templates untouched */
 	count = 0;
 	CHECK(store_tenant_mounts_each(s, each_mounts, NULL, &e) == 0 && count == 1);
-	CHECK(store_tenant_set_mounts(s, t2, "[]", &e) == 0);
+	c = (struct tenant_change){ .quotas = { -1, -1, -1, -1, -1 }, .set_templates = true, .set_mounts = true, .mounts = "[]" };
+	CHECK(store_tenant_change(s, t2, &c, &e) == 0 && store_template_allowed(s, t2, "web"));
+	CHECK(store_tenant_change(s, 999, &c, &e) < 0 && e.code == ERR_NOT_FOUND);
 	count = 0;
 	CHECK(store_tenant_mounts_each(s, each_mounts, NULL, &e) == 0 && count == 0);
 }

@@ -47,21 +47,22 @@ static json_t *utf8_string(const char *s, size_t n)
  * {"exit_code":N,"timed_out":false} or {"error":{...}}. The command runs on a thread
  * of its own that writes the lines into a pipe; the response reads the pipe. ---- */
 
-static const struct jfield exec_fields[] = {
-	{ "command", JT_ARRAY, true, NULL },
-	{ "stdin", JT_STRING, false, NULL },
-	{ "timeout", JT_INT, false, NULL },
-	{ NULL, 0, false, NULL },
-};
-
 /* The body as a command; out points into body, which must outlive it. */
 static int exec_request_parse(json_t *body, struct exec_request *out, struct err *e)
 {
+	json_t *cmd;
+	int64_t timeout;
 	memset(out, 0, sizeof *out);
-	if (json_check_fields(body, exec_fields, "", e))
+	const struct jfield spec[] = {
+		JF_JSON("command", JT_ARRAY, true, NULL, &cmd),
+		JF_STRING("stdin", false, NULL, &out->stdin_data, NULL),
+		JF_INT("timeout", false, NULL, &timeout, 30),
+		JF_END,
+	};
+	if (json_parse_fields(body, spec, "", NULL, e))
 		return -1;
-	json_t *tv = json_object_get(body, "timeout"), *in = json_object_get(body, "stdin"), *cmd = json_object_get(body, "command");
-	out->timeout = tv ? json_integer_value(tv) : 30;
+	out->timeout = timeout;
+	out->stdin_len = out->stdin_data ? json_string_length(json_object_get(body, "stdin")) : 0;
 	if (json_array_size(cmd) > ARGV_MAX)
 		return err_field(e, ERR_INVALID, "command", "command has more than %d arguments", ARGV_MAX);
 	size_t i;
@@ -72,8 +73,6 @@ static int exec_request_parse(json_t *body, struct exec_request *out, struct err
 		out->argv[i] = json_string_value(a);
 	}
 	out->argc = json_array_size(cmd);
-	out->stdin_data = json_string_value(in);
-	out->stdin_len = in ? json_string_length(in) : 0;
 	return 0;
 }
 

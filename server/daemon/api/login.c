@@ -72,30 +72,28 @@ int login_hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
 	return crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
 }
 
-static const struct jfield login_fields[] = {
-	{ "tenant", JT_STRING, true, NULL },
-	{ "user", JT_STRING, true, NULL },
-	{ "password", JT_STRING, true, NULL },
-	{ NULL, 0, false, NULL },
-};
-
 void h_login(struct request *rq, struct response *rs)
 {
 	struct err e = { 0 };
 	json_t *body = req_json(rq, &e);
 	if (!body)
 		return resp_error(rs, &e);
-	if (json_check_fields(body, login_fields, "", &e)) {
+	const char *in_tenant, *in_user, *password;
+	const struct jfield spec[] = {
+		JF_STRING("tenant", true, NULL, &in_tenant, NULL),
+		JF_STRING("user", true, NULL, &in_user, NULL),
+		JF_STRING("password", true, NULL, &password, NULL),
+		JF_END,
+	};
+	if (json_parse_fields(body, spec, "", NULL, &e)) {
 		json_decref(body);
 		return resp_error(rs, &e);
 	}
 	/* copies: the body goes before the answer is made */
 	char tenant[64], user[64];
-	snprintf(tenant, sizeof tenant, "%s", json_string_value(json_object_get(body, "tenant")));
-	snprintf(user, sizeof user, "%s", json_string_value(json_object_get(body, "user")));
-	const char *password = json_string_value(json_object_get(body, "password"));
-	bool fits = strlen(json_string_value(json_object_get(body, "tenant"))) < sizeof tenant &&
-		    strlen(json_string_value(json_object_get(body, "user"))) < sizeof user;
+	snprintf(tenant, sizeof tenant, "%s", in_tenant);
+	snprintf(user, sizeof user, "%s", in_user);
+	bool fits = strlen(in_tenant) < sizeof tenant && strlen(in_user) < sizeof user;
 	char ukey[160], skey[160];
 	snprintf(ukey, sizeof ukey, "u:%.63s/%.63s", tenant, user);
 	snprintf(skey, sizeof skey, "s:%s", rq->remote ? rq->remote : "");

@@ -39,11 +39,6 @@ void h_snapshots_list(struct request *rq, struct response *rs)
 	resp_json(rs, 200, json_pack("{sosn}", "items", items, "next"));
 }
 
-static const struct jfield snapshot_fields[] = {
-	{ "name", JT_STRING, true, NULL },
-	{ NULL, 0, false, NULL },
-};
-
 void h_snapshots_create(struct request *rq, struct response *rs)
 {
 	struct err e = { 0 };
@@ -53,9 +48,11 @@ void h_snapshots_create(struct request *rq, struct response *rs)
 	if (!body)
 		return resp_error(rs, &e);
 	struct snapshot_row p;
-	int rc = json_check_fields(body, snapshot_fields, "", &e);
+	const char *name;
+	const struct jfield spec[] = { JF_STRING("name", true, NULL, &name, NULL), JF_END };
+	int rc = json_parse_fields(body, spec, "", NULL, &e);
 	if (rc == 0)
-		rc = jail_snapshot_create(rq->params[0], json_string_value(json_object_get(body, "name")), &p, &e);
+		rc = jail_snapshot_create(rq->params[0], name, &p, &e);
 	json_decref(body);
 	if (rc < 0)
 		return resp_error(rs, &e);

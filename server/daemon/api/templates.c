@@ -55,13 +55,6 @@ static bool is_sha256(const char *s)
 	return true;
 }
 
-static const struct jfield dir_fields[] = {
-	{ "name", JT_STRING, true, NULL },
-	{ "source", JT_STRING, true, NULL },
-	{ "replace", JT_BOOL, false, NULL },
-	{ NULL, 0, false, NULL },
-};
-
 /* POST /api/templates?name=N&sha256=HEX[&replace=1] with a tar body (any compression),
  * or a JSON body {"name": N, "source": "/srv/templates/x", "replace": false}. */
 void h_templates_create(struct request *rq, struct response *rs)
@@ -76,14 +69,22 @@ void h_templates_create(struct request *rq, struct response *rs)
 		json_t *body = req_upload_json(rq, &e);
 		if (!body)
 			return resp_error(rs, &e);
-		if (json_check_fields(body, dir_fields, "", &e) < 0) {
+		const char *name, *dir;
+		bool replace;
+		const struct jfield spec[] = {
+			JF_STRING("name", true, NULL, &name, NULL),
+			JF_STRING("source", true, NULL, &dir, NULL),
+			JF_BOOL("replace", false, NULL, &replace, false),
+			JF_END,
+		};
+		if (json_parse_fields(body, spec, "", NULL, &e) < 0) {
 			json_decref(body);
 			return resp_error(rs, &e);
 		}
 		r.h = priv_hdr(MSG_TEMPLATE_DIR);
-		snprintf(r.name, sizeof r.name, "%.63s", json_string_value(json_object_get(body, "name")));
-		snprintf(r.source, sizeof r.source, "%.255s", json_string_value(json_object_get(body, "source")));
-		r.replace = json_is_true(json_object_get(body, "replace"));
+		snprintf(r.name, sizeof r.name, "%.63s", name);
+		snprintf(r.source, sizeof r.source, "%.255s", dir);
+		r.replace = replace;
 		snprintf(source, sizeof source, "dir:%s", r.source);
 		json_decref(body);
 	} else {

@@ -141,22 +141,32 @@ void h_tenants_list(struct request *rq, struct response *rs)
 	resp_json(rs, 200, json_pack("{soso}", "items", items, "next", next));
 }
 
-static int check_tenant_name(json_t *v, const char *f, struct err *e)
+static int check_tenant_name(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", f);
 }
 
-static int check_quotas_field(json_t *v, const char *f, struct err *e)
+/* A tenant's create or change body, bound: the quotas field applies onto change.quotas,
+ * templates and mounts become the JSON text the store keeps. */
+struct tenant_input {
+	int64_t tenant_id; /* 0 for a new tenant: every owned mount path is another's */
+	struct tenant_change change;
+	char *templates, *mounts; /* malloc'd */
+};
+
+static int check_quotas_field(json_t *v, const char *f, void *ctx, struct err *e)
 {
-	struct quotas q;
+	struct tenant_input *in = ctx;
 	(void)f;
-	return parse_quotas(v, &q, e);
+	return parse_quotas(v, &in->change.quotas, e);
 }
 
 /* "templates": the names a tenant's jails may be made from (each must exist), or null
  * for every template. */
-static int check_templates(json_t *v, const char *f, struct err *e)
+static int check_templates(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	struct tenant_input *in = ctx;
 	size_t i;
 	json_t *x;
 	json_array_foreach(v, i, x) {
@@ -164,47 +174,42 @@ static int check_templates(json_t *v, const char *f, struct err *e)
 		if (!n || !valid_name(n) || !store_template_exists(J.st, n))
 			return err_field(e, ERR_INVALID, f, "%s[%zu] must name a template on this host (GET /api/templates)", f, i);
 	}
+	in->change.set_templates = true;
+	in->templates = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+	in->change.templates = in->templates;
 	return 0;
 }
 
-static const struct jfield tenant_fields[] = {
-	{ "name", JT_STRING, true, check_tenant_name },
-	{ "quotas", JT_OBJECT, false, check_quotas_field },
-	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
-	{ "mounts", JT_ARRAY_OR_NULL, false, NULL },
-	{ NULL, 0, false, NULL },
-};
-
-static const struct jfield tenant_patch_fields[] = {
-	{ "quotas", JT_OBJECT, false, check_quotas_field },
-	{ "templates", JT_ARRAY_OR_NULL, false, check_templates },
-	{ "mounts", JT_ARRAY_OR_NULL, false, NULL },
-	{ NULL, 0, false, NULL },
-};
-
 /* "mounts": the host paths the tenant's jails may mount, each its own (null: none). */
-static int set_mounts(struct tenant_row *t, json_t *body, struct err *e)
+static int check_mounts(json_t *v, const char *f, void *ctx, struct err *e)
 {
-	json_t *v = json_object_get(body, "mounts");
-	if (!v)
-		return 0;
-	if (json_is_array(v) && mount_owners_check_tenant(t->id, v, e))
+	struct tenant_input *in = ctx;
+	(void)f;
+	if (json_is_array(v) && mount_owners_check_tenant(in->tenant_id, v, e))
 		return -1;
-	char *text = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
-	int rc = store_tenant_set_mounts(J.st, t->id, text, e) || store_tenant_get(J.st, t->name, t, e) ? -1 : 0;
-	free(text);
-	return rc;
+	in->change.set_mounts = true;
+	in->mounts = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+	in->change.mounts = in->mounts;
+	return 0;
 }
 
-static int set_templates(struct tenant_row *t, json_t *body, struct err *e)
+/* The body into in (create: with its name), checked whole before anything is stored. */
+static int tenant_input_parse(json_t *body, bool create, const char **name, struct tenant_input *in, struct err *e)
 {
-	json_t *v = json_object_get(body, "templates");
-	if (!v)
-		return 0;
-	char *text = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
-	int rc = store_tenant_set_templates(J.st, t->id, text, e) || store_tenant_get(J.st, t->name, t, e) ? -1 : 0;
-	free(text);
-	return rc;
+	const struct jfield spec[] = {
+		JF_STRING("name", true, check_tenant_name, name, NULL),
+		JF_JSON("quotas", JT_OBJECT, false, check_quotas_field, NULL),
+		JF_JSON("templates", JT_ARRAY_OR_NULL, false, check_templates, NULL),
+		JF_JSON("mounts", JT_ARRAY_OR_NULL, false, check_mounts, NULL),
+		JF_END,
+	};
+	return json_parse_fields(body, create ? spec : spec + 1, "", in, e);
+}
+
+static void tenant_input_free(struct tenant_input *in)
+{
+	free(in->templates);
+	free(in->mounts);
 }
 
 void h_tenants_create(struct request *rq, struct response *rs)
@@ -214,11 +219,10 @@ void h_tenants_create(struct request *rq, struct response *rs)
 	if (!body)
 		return resp_error(rs, &e);
 	struct tenant_row t;
-	struct quotas q = { -1, -1, -1, -1, -1 };
-	int rc = json_check_fields(body, tenant_fields, "", &e) ||
-		 (json_object_get(body, "quotas") && parse_quotas(json_object_get(body, "quotas"), &q, &e)) ||
-		 store_tenant_create(J.st, json_string_value(json_object_get(body, "name")), &q, &t, &e) || set_templates(&t, body, &e) ||
-		 set_mounts(&t, body, &e);
+	const char *name = NULL;
+	struct tenant_input in = { .change.quotas = { -1, -1, -1, -1, -1 } };
+	int rc = tenant_input_parse(body, true, &name, &in, &e) || store_tenant_create(J.st, name, &in.change, &t, &e);
+	tenant_input_free(&in);
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);
@@ -241,11 +245,10 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 	json_t *body = tenant_and_body(rq, rs, &t);
 	if (!body)
 		return;
-	struct quotas q = t.quotas;
-	json_t *jq = json_object_get(body, "quotas");
-	int rc = json_check_fields(body, tenant_patch_fields, "", &e) || (jq && parse_quotas(jq, &q, &e)) ||
-		 store_tenant_set_quotas(J.st, t.id, &q, &e) || store_tenant_get(J.st, t.name, &t, &e) || set_templates(&t, body, &e) ||
-		 set_mounts(&t, body, &e);
+	struct tenant_input in = { .tenant_id = t.id, .change.quotas = t.quotas };
+	int rc = tenant_input_parse(body, false, NULL, &in, &e) || store_tenant_change(J.st, t.id, &in.change, &e) ||
+		 store_tenant_get(J.st, t.name, &t, &e);
+	tenant_input_free(&in);
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);
@@ -329,8 +332,9 @@ void h_tokens_list(struct request *rq, struct response *rs)
 	resp_json(rs, 200, json_pack("{sosn}", "items", l.items, "next"));
 }
 
-static int check_token_name(json_t *v, const char *f, struct err *e)
+static int check_token_name(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	const char *s = json_string_value(v);
 	size_t n = strlen(s);
 	bool ok = n >= 1 && n <= 63 && n == json_string_length(v);
@@ -339,15 +343,17 @@ static int check_token_name(json_t *v, const char *f, struct err *e)
 	return ok ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 printable ASCII characters", f);
 }
 
-static int check_role(json_t *v, const char *f, struct err *e)
+static int check_role(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	const char *s = json_string_value(v);
 	return strcmp(s, "admin") == 0 || strcmp(s, "tenant") == 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must be \"admin\" or \"tenant\"", f);
 }
 
 /* "2027-01-31T12:00:00Z", in the future. */
-static int check_expiry(json_t *v, const char *f, struct err *e)
+static int check_expiry(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	struct tm tm = { 0 };
 	const char *s = json_string_value(v);
 	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -360,13 +366,6 @@ static int check_expiry(json_t *v, const char *f, struct err *e)
 	return 0;
 }
 
-static const struct jfield token_fields[] = {
-	{ "name", JT_STRING, true, check_token_name },
-	{ "role", JT_STRING, false, check_role },
-	{ "expires_at", JT_STRING, false, check_expiry },
-	{ NULL, 0, false, NULL },
-};
-
 void h_tokens_create(struct request *rq, struct response *rs)
 {
 	struct tenant_row t;
@@ -374,20 +373,25 @@ void h_tokens_create(struct request *rq, struct response *rs)
 	json_t *body = tenant_and_body(rq, rs, &t);
 	if (!body)
 		return;
-	if (json_check_fields(body, token_fields, "", &e)) {
+	const char *name, *role, *expires;
+	const struct jfield spec[] = {
+		JF_STRING("name", true, check_token_name, &name, NULL),
+		JF_STRING("role", false, check_role, &role, "tenant"),
+		JF_STRING("expires_at", false, check_expiry, &expires, ""),
+		JF_END,
+	};
+	if (json_parse_fields(body, spec, "", NULL, &e)) {
 		json_decref(body);
 		return resp_error(rs, &e);
 	}
-	json_t *rv = json_object_get(body, "role"), *xv = json_object_get(body, "expires_at");
-	const char *role = rv ? json_string_value(rv) : "tenant";
 	if (strcmp(role, "admin") == 0 && !is_admin(rq)) {
 		json_decref(body);
 		return resp_errorf(rs, ERR_FORBIDDEN, "role", "only admins create admin tokens");
 	}
 	struct token_row row = { 0 };
-	snprintf(row.name, sizeof row.name, "%s", json_string_value(json_object_get(body, "name")));
+	snprintf(row.name, sizeof row.name, "%s", name);
 	snprintf(row.role, sizeof row.role, "%s", role);
-	snprintf(row.expires_at, sizeof row.expires_at, "%s", xv ? json_string_value(xv) : "");
+	snprintf(row.expires_at, sizeof row.expires_at, "%s", expires);
 	json_decref(body);
 	char secret[64];
 	uint8_t hash[32];
@@ -442,19 +446,14 @@ void h_users_list(struct request *rq, struct response *rs)
 	resp_json(rs, 200, json_pack("{sosn}", "items", items, "next"));
 }
 
-static int check_password(json_t *v, const char *f, struct err *e)
+static int check_password(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	size_t n = json_string_length(v);
 	if (n < 10 || n > 1024 || strlen(json_string_value(v)) != n)
 		return err_field(e, ERR_INVALID, f, "%s must be 10 to 1024 characters", f);
 	return 0;
 }
-
-static const struct jfield user_fields[] = {
-	{ "name", JT_STRING, true, check_tenant_name },
-	{ "password", JT_STRING, true, check_password },
-	{ NULL, 0, false, NULL },
-};
 
 void h_users_create(struct request *rq, struct response *rs)
 {
@@ -464,10 +463,15 @@ void h_users_create(struct request *rq, struct response *rs)
 	if (!body)
 		return;
 	char hash[128];
-	int rc = json_check_fields(body, user_fields, "", &e);
-	if (rc == 0 && login_hash_password(json_string_value(json_object_get(body, "password")), hash) < 0)
+	const char *name = NULL, *password;
+	const struct jfield spec[] = {
+		JF_STRING("name", true, check_tenant_name, &name, NULL),
+		JF_STRING("password", true, check_password, &password, NULL),
+		JF_END,
+	};
+	int rc = json_parse_fields(body, spec, "", NULL, &e);
+	if (rc == 0 && login_hash_password(password, hash) < 0)
 		rc = err_set(&e, ERR_INTERNAL, "hashing the password failed (out of memory?)");
-	const char *name = json_string_value(json_object_get(body, "name"));
 	if (rc == 0)
 		rc = store_user_add(J.st, t.id, name, hash, &e);
 	json_t *out = rc == 0 ? json_pack("{ssss}", "name", name, "tenant", t.name) : NULL;

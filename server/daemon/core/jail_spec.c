@@ -8,26 +8,28 @@
 #include "size.h"
 #include "validate.h"
 
-static const struct host_rules *rules; /* for the checks below; set per call */
 
-static int check_hostname(json_t *v, const char *f, struct err *e)
+static int check_hostname(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	return valid_hostname(json_string_value(v)) ? 0
 		: err_field(e, ERR_INVALID, f, "%s must be a valid DNS name (letters, digits, '-', '.'; at most 253 characters)", f);
 }
 
-static int check_name_value(json_t *v, const char *f, struct err *e)
+static int check_name_value(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	return valid_name(json_string_value(v)) ? 0 : err_field(e, ERR_INVALID, f, "%s must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", f);
 }
 
-static int check_type(json_t *v, const char *f, struct err *e)
+static int check_type(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	const char *s = json_string_value(v);
 	return strcmp(s, "thin") == 0 || strcmp(s, "thick") == 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must be \"thin\" or \"thick\"", f);
 }
 
-static int check_addr_list(json_t *v, const char *f, int family, struct err *e)
+static int check_addr_list(json_t *v, const char *f, int family, const struct host_rules *rules, struct err *e)
 {
 	size_t i, n = json_array_size(v);
 	json_t *a;
@@ -58,14 +60,14 @@ static int check_addr_list(json_t *v, const char *f, int family, struct err *e)
 	return 0;
 }
 
-static int check_ip4(json_t *v, const char *f, struct err *e)
+static int check_ip4(json_t *v, const char *f, void *ctx, struct err *e)
 {
-	return check_addr_list(v, f, AF_INET, e);
+	return check_addr_list(v, f, AF_INET, ctx, e);
 }
 
-static int check_ip6(json_t *v, const char *f, struct err *e)
+static int check_ip6(json_t *v, const char *f, void *ctx, struct err *e)
 {
-	return check_addr_list(v, f, AF_INET6, e);
+	return check_addr_list(v, f, AF_INET6, ctx, e);
 }
 
 static int check_argv(json_t *v, const char *f, bool allow_empty, struct err *e)
@@ -89,30 +91,35 @@ static int check_argv(json_t *v, const char *f, bool allow_empty, struct err *e)
 	return argv_check(&buf, allow_empty, f, e);
 }
 
-static int check_command(json_t *v, const char *f, struct err *e)
+static int check_command(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	return check_argv(v, f, false, e);
 }
 
-static int check_stop_command(json_t *v, const char *f, struct err *e)
+static int check_stop_command(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	return check_argv(v, f, true, e);
 }
 
-static int check_stop_timeout(json_t *v, const char *f, struct err *e)
+static int check_stop_timeout(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	json_int_t t = json_integer_value(v);
 	return t >= 0 && t <= 3600 ? 0 : err_field(e, ERR_INVALID, f, "%s must be between 0 and 3600 seconds", f);
 }
 
-static int check_priority(json_t *v, const char *f, struct err *e)
+static int check_priority(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	json_int_t t = json_integer_value(v);
 	return t >= -1000000 && t <= 1000000 ? 0 : err_field(e, ERR_INVALID, f, "%s must be between -1000000 and 1000000", f);
 }
 
-static int check_mount_source(json_t *v, const char *f, struct err *e)
+static int check_mount_source(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	const struct host_rules *rules = ctx;
 	const char *s = json_string_value(v);
 	if (!valid_abs_path(s) || strcmp(s, "/") == 0)
 		return err_field(e, ERR_INVALID, f, "%s must be a clean absolute host path (no '..', '//', ',' or ':')", f);
@@ -124,8 +131,9 @@ static int check_mount_source(json_t *v, const char *f, struct err *e)
 	return err_field(e, ERR_INVALID, f, "%s (%s) is not under a host path the admin allows for mounts", f, s);
 }
 
-static int check_mount_target(json_t *v, const char *f, struct err *e)
+static int check_mount_target(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	const char *s = json_string_value(v);
 	if (!valid_abs_path(s) || strcmp(s, "/") == 0 || path_beneath(s, "/proc") || path_beneath(s, "/dev"))
 		return err_field(e, ERR_INVALID, f, "%s must be a clean absolute path inside the jail, not /, /proc or /dev", f);
@@ -133,13 +141,13 @@ static int check_mount_target(json_t *v, const char *f, struct err *e)
 }
 
 static const struct jfield mount_fields[] = {
-	{ "source", JT_STRING, true, check_mount_source },
-	{ "target", JT_STRING, true, check_mount_target },
-	{ "readonly", JT_BOOL, false, NULL },
-	{ NULL, 0, false, NULL },
+	JF_JSON("source", JT_STRING, true, check_mount_source, NULL),
+	JF_JSON("target", JT_STRING, true, check_mount_target, NULL),
+	JF_JSON("readonly", JT_BOOL, false, NULL, NULL),
+	JF_END,
 };
 
-static int check_mounts(json_t *v, const char *f, struct err *e)
+static int check_mounts(json_t *v, const char *f, void *ctx, struct err *e)
 {
 	size_t i;
 	json_t *m;
@@ -148,7 +156,7 @@ static int check_mounts(json_t *v, const char *f, struct err *e)
 		return err_field(e, ERR_INVALID, f, "%s holds at most %d mounts", f, MOUNTS_MAX);
 	json_array_foreach(v, i, m) {
 		snprintf(p, sizeof p, "%s[%zu]", f, i);
-		if (json_check_fields(m, mount_fields, p, e))
+		if (json_parse_fields(m, mount_fields, p, ctx, e))
 			return -1;
 	}
 	return 0;
@@ -174,8 +182,9 @@ static void limits_from_object(json_t *l, struct jail_limits *out)
 	out->disk = limit_value(l, "disk");
 }
 
-static int check_size(json_t *v, const char *f, struct err *e)
+static int check_size(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	int64_t b;
 	if (json_is_integer(v))
 		return json_integer_value(v) >= 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must not be negative", f);
@@ -183,52 +192,55 @@ static int check_size(json_t *v, const char *f, struct err *e)
 }
 
 static const struct jfield limit_fields[] = {
-	{ "maxproc", JT_INT, false, NULL },
-	{ "memoryuse", JT_STRING_OR_INT, false, check_size },
-	{ "pcpu", JT_INT, false, NULL },
-	{ "openfiles", JT_INT, false, NULL },
-	{ "disk", JT_STRING_OR_INT, false, check_size },
-	{ NULL, 0, false, NULL },
+	JF_JSON("maxproc", JT_INT, false, NULL, NULL),
+	JF_JSON("memoryuse", JT_STRING_OR_INT, false, check_size, NULL),
+	JF_JSON("pcpu", JT_INT, false, NULL, NULL),
+	JF_JSON("openfiles", JT_INT, false, NULL, NULL),
+	JF_JSON("disk", JT_STRING_OR_INT, false, check_size, NULL),
+	JF_END,
 };
 
-static int check_limits(json_t *v, const char *f, struct err *e)
+static int check_limits(json_t *v, const char *f, void *ctx, struct err *e)
 {
-	if (json_check_fields(v, limit_fields, f, e))
+	if (json_parse_fields(v, limit_fields, f, ctx, e))
 		return -1;
 	struct jail_limits l;
 	limits_from_object(v, &l);
 	return limits_check(&l, e);
 }
 
-static int check_chflags(json_t *v, const char *f, struct err *e)
+static int check_chflags(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	return json_is_true(v) ? err_field(e, ERR_UNSUPPORTED, f, "%s is not supported by the linux backend (immutable flags belong to the host)", f) : 0;
 }
 
 static const struct jfield allow_fields[] = {
-	{ "set_hostname", JT_BOOL, false, NULL },
-	{ "raw_sockets", JT_BOOL, false, NULL },
-	{ "sysvipc", JT_BOOL, false, NULL },
-	{ "chflags", JT_BOOL, false, check_chflags },
-	{ "nesting", JT_BOOL, false, NULL },
-	{ NULL, 0, false, NULL },
+	JF_JSON("set_hostname", JT_BOOL, false, NULL, NULL),
+	JF_JSON("raw_sockets", JT_BOOL, false, NULL, NULL),
+	JF_JSON("sysvipc", JT_BOOL, false, NULL, NULL),
+	JF_JSON("chflags", JT_BOOL, false, check_chflags, NULL),
+	JF_JSON("nesting", JT_BOOL, false, NULL, NULL),
+	JF_END,
 };
 
-static int check_allow(json_t *v, const char *f, struct err *e)
+static int check_allow(json_t *v, const char *f, void *ctx, struct err *e)
 {
-	return json_check_fields(v, allow_fields, f, e);
+	return json_parse_fields(v, allow_fields, f, ctx, e);
 }
 
-static int check_duration(json_t *v, const char *f, struct err *e)
+static int check_duration(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	int64_t s;
 	if (duration_parse(json_string_value(v), &s) < 0 || s > 366 * 86400)
 		return err_field(e, ERR_INVALID, f, "%s must be a duration like \"30s\", \"5m\", \"1h\" or \"1d\" (at most a year)", f);
 	return 0;
 }
 
-static int check_message(json_t *v, const char *f, struct err *e)
+static int check_message(json_t *v, const char *f, void *ctx, struct err *e)
 {
+	(void)ctx;
 	const char *m = json_string_value(v);
 	if (json_string_length(v) > 500)
 		return err_field(e, ERR_INVALID, f, "%s is at most 500 bytes", f);
@@ -239,19 +251,19 @@ static int check_message(json_t *v, const char *f, struct err *e)
 }
 
 static const struct jfield restore_fields[] = {
-	{ "every", JT_STRING, true, check_duration },
-	{ "warn", JT_STRING, false, check_duration },
-	{ "message", JT_STRING, false, check_message },
-	{ "snapshot", JT_STRING, true, check_name_value },
-	{ NULL, 0, false, NULL },
+	JF_JSON("every", JT_STRING, true, check_duration, NULL),
+	JF_JSON("warn", JT_STRING, false, check_duration, NULL),
+	JF_JSON("message", JT_STRING, false, check_message, NULL),
+	JF_JSON("snapshot", JT_STRING, true, check_name_value, NULL),
+	JF_END,
 };
 
 /* OpenRoot-style auto-restore: every `every`, `warn` ahead a message to the jail's
  * terminals, then its files back as snapshot `snapshot` has them. */
-static int check_restore(json_t *v, const char *f, struct err *e)
+static int check_restore(json_t *v, const char *f, void *ctx, struct err *e)
 {
 	char sub[64];
-	if (json_check_fields(v, restore_fields, f, e))
+	if (json_parse_fields(v, restore_fields, f, ctx, e))
 		return -1;
 	int64_t every, warn = 0;
 	duration_parse(json_string_value(json_object_get(v, "every")), &every);
@@ -266,30 +278,30 @@ static int check_restore(json_t *v, const char *f, struct err *e)
 	return 0;
 }
 
-static int check_tenant(json_t *v, const char *f, struct err *e)
+static int check_tenant(json_t *v, const char *f, void *ctx, struct err *e)
 {
-	return check_name_value(v, f, e);
+	return check_name_value(v, f, ctx, e);
 }
 
 /* Every field a user may send in a create; read-only fields are refused as unknown. */
 static const struct jfield create_fields[] = {
-	{ "name", JT_STRING, true, check_name_value },
-	{ "tenant", JT_STRING, false, check_tenant },
-	{ "hostname", JT_STRING, false, check_hostname },
-	{ "template", JT_STRING, false, check_name_value },
-	{ "type", JT_STRING, false, check_type },
-	{ "ip4", JT_ARRAY, false, check_ip4 },
-	{ "ip6", JT_ARRAY, false, check_ip6 },
-	{ "command", JT_ARRAY, false, check_command },
-	{ "stop_command", JT_ARRAY, false, check_stop_command },
-	{ "stop_timeout", JT_INT, false, check_stop_timeout },
-	{ "mounts", JT_ARRAY, false, check_mounts },
-	{ "limits", JT_OBJECT, false, check_limits },
-	{ "allow", JT_OBJECT, false, check_allow },
-	{ "boot", JT_BOOL, false, NULL },
-	{ "priority", JT_INT, false, check_priority },
-	{ "restore", JT_OBJECT, false, check_restore },
-	{ NULL, 0, false, NULL },
+	JF_JSON("name", JT_STRING, true, check_name_value, NULL),
+	JF_JSON("tenant", JT_STRING, false, check_tenant, NULL),
+	JF_JSON("hostname", JT_STRING, false, check_hostname, NULL),
+	JF_JSON("template", JT_STRING, false, check_name_value, NULL),
+	JF_JSON("type", JT_STRING, false, check_type, NULL),
+	JF_JSON("ip4", JT_ARRAY, false, check_ip4, NULL),
+	JF_JSON("ip6", JT_ARRAY, false, check_ip6, NULL),
+	JF_JSON("command", JT_ARRAY, false, check_command, NULL),
+	JF_JSON("stop_command", JT_ARRAY, false, check_stop_command, NULL),
+	JF_JSON("stop_timeout", JT_INT, false, check_stop_timeout, NULL),
+	JF_JSON("mounts", JT_ARRAY, false, check_mounts, NULL),
+	JF_JSON("limits", JT_OBJECT, false, check_limits, NULL),
+	JF_JSON("allow", JT_OBJECT, false, check_allow, NULL),
+	JF_JSON("boot", JT_BOOL, false, NULL, NULL),
+	JF_JSON("priority", JT_INT, false, check_priority, NULL),
+	JF_JSON("restore", JT_OBJECT, false, check_restore, NULL),
+	JF_END,
 };
 
 static void set_default(json_t *o, const char *k, json_t *v)
@@ -343,8 +355,7 @@ static json_t *canonicalize(json_t *body)
 
 json_t *jail_spec_from_request(json_t *body, const struct host_rules *h, struct err *e)
 {
-	rules = h;
-	if (json_check_fields(body, create_fields, "", e))
+	if (json_parse_fields(body, create_fields, "", (void *)h, e))
 		return NULL;
 	return canonicalize(body);
 }
@@ -367,7 +378,6 @@ json_t *json_merge_patch(json_t *target, json_t *patch)
 
 json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h, bool *addresses_changed, struct err *e)
 {
-	rules = h;
 	if (!json_is_object(patch))
 		return err_set(e, ERR_INVALID, "the request body must be a JSON object"), NULL;
 	static const char *const fixed[] = { "name", "tenant", "template", "type" };

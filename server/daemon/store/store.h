@@ -66,17 +66,22 @@ struct tenant_row {
 	char templates[1024]; /* the templates it may use, a JSON array; "" for all */
 	char mounts[2048];    /* host paths its jails may mount, a JSON array; "" for none */
 };
+/* What a create or a change sets on a tenant, in one statement (so a request never
+ * half-applies): the quotas; templates (a JSON array of names; NULL for all) when
+ * set_templates; mounts (a JSON array of host paths; NULL for none) when set_mounts. */
+struct tenant_change {
+	struct quotas quotas;
+	bool set_templates;
+	const char *templates;
+	bool set_mounts;
+	const char *mounts;
+};
 /* ERR_CONFLICT when the name is taken. */
-int store_tenant_create(struct store *s, const char *name, const struct quotas *q, struct tenant_row *out, struct err *e);
-/* Replaces the quotas; lowering one below current use is allowed (only new
- * allocations are refused). */
-int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q, struct err *e);
+int store_tenant_create(struct store *s, const char *name, const struct tenant_change *c, struct tenant_row *out, struct err *e);
+/* Lowering a quota below current use is allowed (only new allocations are refused). */
+int store_tenant_change(struct store *s, int64_t id, const struct tenant_change *c, struct err *e);
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e);
-/* templates: a JSON array of names, NULL for all. */
-int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e);
 bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name);
-/* mounts: a JSON array of host paths, NULL for none. */
-int store_tenant_set_mounts(struct store *s, int64_t id, const char *mounts, struct err *e);
 /* Calls fn for every tenant that owns mount paths (its id and JSON array). */
 int store_tenant_mounts_each(struct store *s, void (*fn)(int64_t id, const char *mounts, void *), void *arg, struct err *e);
 int store_tenant_list(struct store *s, const char *after, int limit, void (*fn)(const struct tenant_row *, void *), void *arg,

@@ -110,12 +110,16 @@ int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, 
 	return rc;
 }
 
-int store_tenant_create(struct store *s, const char *name, const struct quotas *q, struct tenant_row *out, struct err *e)
+int store_tenant_create(struct store *s, const char *name, const struct tenant_change *c, struct tenant_row *out, struct err *e)
 {
 	char now[32];
 	store_now(now);
-	char *qt = quotas_to_text(q);
-	int64_t n = store_exec(s, "INSERT INTO tenants(name, created_at, quotas) VALUES (?, ?, ?)", PARAMS(P_TEXT(name), P_TEXT(now), P_TEXT(qt)),
+	char *qt = quotas_to_text(&c->quotas);
+	int64_t n = store_exec(s,
+			       "INSERT INTO tenants(name, created_at, quotas, templates, mounts) VALUES (?, ?, ?, NULLIF(?, ''), "
+			       "NULLIF(NULLIF(?, ''), '[]'))",
+			       PARAMS(P_TEXT(name), P_TEXT(now), P_TEXT(qt), P_TEXT(c->set_templates && c->templates ? c->templates : ""),
+				      P_TEXT(c->set_mounts && c->mounts ? c->mounts : "")),
 			       "creating tenant", e);
 	free(qt);
 	if (n < 0)
@@ -123,24 +127,17 @@ int store_tenant_create(struct store *s, const char *name, const struct quotas *
 	return store_tenant_get(s, name, out, e);
 }
 
-int store_tenant_set_quotas(struct store *s, int64_t id, const struct quotas *q, struct err *e)
+int store_tenant_change(struct store *s, int64_t id, const struct tenant_change *c, struct err *e)
 {
-	char *qt = quotas_to_text(q);
-	int64_t n = store_exec(s, "UPDATE tenants SET quotas = ? WHERE id = ?", PARAMS(P_TEXT(qt), P_INT(id)), "setting quotas", e);
+	char *qt = quotas_to_text(&c->quotas);
+	int64_t n = store_exec(s,
+			       "UPDATE tenants SET quotas = ?1, templates = CASE WHEN ?2 THEN NULLIF(?3, '') ELSE templates END, "
+			       "mounts = CASE WHEN ?4 THEN NULLIF(NULLIF(?5, ''), '[]') ELSE mounts END WHERE id = ?6",
+			       PARAMS(P_TEXT(qt), P_INT(c->set_templates), P_TEXT(c->templates ? c->templates : ""), P_INT(c->set_mounts),
+				      P_TEXT(c->mounts ? c->mounts : ""), P_INT(id)),
+			       "changing tenant", e);
 	free(qt);
-	return n < 0 ? -1 : 0;
-}
-
-int store_tenant_set_templates(struct store *s, int64_t id, const char *templates, struct err *e)
-{
-	return store_exec(s, "UPDATE tenants SET templates = NULLIF(?, '') WHERE id = ?", PARAMS(P_TEXT(templates ? templates : ""), P_INT(id)),
-			  "setting a tenant's templates", e) < 0 ? -1 : 0;
-}
-
-int store_tenant_set_mounts(struct store *s, int64_t id, const char *mounts, struct err *e)
-{
-	return store_exec(s, "UPDATE tenants SET mounts = NULLIF(NULLIF(?, ''), '[]') WHERE id = ?",
-			  PARAMS(P_TEXT(mounts ? mounts : ""), P_INT(id)), "setting a tenant's mount paths", e) < 0 ? -1 : 0;
+	return n < 0 ? -1 : n == 0 ? err_set(e, ERR_NOT_FOUND, "no tenant %lld", (long long)id) : 0;
 }
 
 struct each_mounts {
