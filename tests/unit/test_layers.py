@@ -70,6 +70,11 @@ case("only store/ includes sqlite3.h",
      ["%s:%d" % (rel(p), n) for p in everything for n, k, i in includes(p)
       if i == "sqlite3.h" and not p.startswith(os.path.join(D, "store") + os.sep)])
 
+store_h = os.path.join(D, "store", "store.h")
+case("store.h speaks plain C: no jansson, no SQLite, no :memory:",
+     ["%s:%d includes <%s>" % (rel(store_h), n, i) for n, k, i in includes(store_h) if i in ("jansson.h", "sqlite3.h")] +
+     (["store.h names :memory:"] if ":memory:" in open(store_h).read() else []))
+
 priv = os.path.join(TOP, "server", "priv")
 case("server/priv/ outside the backend folders includes no Linux-only header",
      ["%s:%d includes <%s>" % (rel(p), n, i) for p in sources(priv)

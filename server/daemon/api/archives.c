@@ -38,7 +38,8 @@ void h_jail_export(struct request *rq, struct response *rs)
 	struct reply live;
 	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
 		return;
-	char *spec = json_dumps(row.spec, JSON_COMPACT | JSON_SORT_KEYS);
+	char *spec = row.spec; /* the stored canonical text: ours now */
+	row.spec = NULL;
 	jail_row_clear(&row);
 	struct export_job *j = calloc(1, sizeof *j);
 	int p[2] = { -1, -1 };

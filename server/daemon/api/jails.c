@@ -43,7 +43,7 @@ static void add_row(const struct jail_row *row, void *arg)
 
 void h_jails_list(struct request *rq, struct response *rs)
 {
-	struct jail_filter f = { .after = req_query(rq, "after"), .limit = req_limit(rq, rs), .spec_as_text = true };
+	struct jail_filter f = { .after = req_query(rq, "after"), .limit = req_limit(rq, rs) };
 	const char *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant");
 	struct err e;
 	if (f.limit < 0)

@@ -284,7 +284,7 @@ void h_tenant_delete(struct request *rq, struct response *rs)
 	if (t.jails > 0 && force && strcmp(force, "1") == 0) {
 		/* ?force=1: its jails go first, each as DELETE /api/jails/{name} would */
 		struct names l = { 0 };
-		struct jail_filter f = { .after = "", .tenant_id = t.id, .spec_as_text = true };
+		struct jail_filter f = { .after = "", .tenant_id = t.id };
 		store_jail_list(J.st, &f, collect_jail, &l, &e);
 		for (size_t i = 0; i < l.n; i++)
 			if (jail_destroy(l.v[i], &e) < 0) {

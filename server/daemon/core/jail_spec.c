@@ -471,3 +471,56 @@ int jail_spec_to_wire(json_t *c, const char *name, const struct host_rules *h, s
 	jail_limits_of(c, h, &out->limits);
 	return spec_check(out, e);
 }
+
+json_t *jail_spec_of(const struct jail_row *row)
+{
+	json_t *j = row->spec ? json_loads(row->spec, 0, NULL) : NULL;
+	return json_is_object(j) ? j : (json_decref(j), json_object());
+}
+
+/* A limit as the store sums it: integers as they are, sizes ("256M") in bytes, absent -1. */
+static int64_t limit_bytes(json_t *v)
+{
+	int64_t b = -1;
+	if (json_is_integer(v))
+		b = json_integer_value(v);
+	else if (json_is_string(v) && size_parse(json_string_value(v), &b) < 0)
+		b = -1;
+	return b;
+}
+
+static char *render_spec(void *ctx, const struct jail_addrs *got, struct err *e)
+{
+	json_t *canon = ctx, *n4 = json_array(), *n6 = json_array();
+	for (int i = 0; i < got->n4; i++)
+		json_array_append_new(n4, json_string(got->ip4[i]));
+	for (int i = 0; i < got->n6; i++)
+		json_array_append_new(n6, json_string(got->ip6[i]));
+	json_object_set_new(canon, "ip4", n4);
+	json_object_set_new(canon, "ip6", n6);
+	char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		err_set(e, ERR_INTERNAL, "writing a jail's spec: out of memory");
+	return text;
+}
+
+void jail_write_of(json_t *canon, struct jail_write *w)
+{
+	memset(w, 0, sizeof *w);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(canon, "ip4"), i, v)
+		if (w->addrs.n4 < IP4_MAX)
+			snprintf(w->addrs.ip4[w->addrs.n4++], sizeof w->addrs.ip4[0], "%s", json_string_value(v));
+	json_array_foreach(json_object_get(canon, "ip6"), i, v)
+		if (w->addrs.n6 < IP6_MAX)
+			snprintf(w->addrs.ip6[w->addrs.n6++], sizeof w->addrs.ip6[0], "%s", json_string_value(v));
+	json_t *l = json_object_get(canon, "limits");
+	w->boot = json_is_true(json_object_get(canon, "boot"));
+	w->priority = (int)json_integer_value(json_object_get(canon, "priority"));
+	w->memoryuse = limit_bytes(json_object_get(l, "memoryuse"));
+	w->maxproc = limit_bytes(json_object_get(l, "maxproc"));
+	w->disk = limit_bytes(json_object_get(l, "disk"));
+	w->render = render_spec;
+	w->ctx = canon;
+}

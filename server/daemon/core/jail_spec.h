@@ -31,6 +31,12 @@ json_t *json_merge_patch(json_t *target, json_t *patch);
 json_t *jail_spec_patch(json_t *canon, json_t *patch, const struct host_rules *h, bool *addresses_changed, struct err *e);
 /* The fixed-size form for the helper. */
 int jail_spec_to_wire(json_t *canon, const char *name, const struct host_rules *h, struct jail_spec *out, struct err *e);
+/* A stored jail's spec, parsed (a new reference; an empty object if it is damaged). */
+json_t *jail_spec_of(const struct jail_row *row);
+/* What the store writes for canon (a canonical spec): its addresses, limits, boot
+ * order, and a render that puts the allocated addresses into canon (borrowed: it must
+ * outlive the store call) and returns its text. */
+void jail_write_of(json_t *canon, struct jail_write *w);
 /* The limits a jail runs with: its spec's, and the host's defaults for those it leaves out. */
 void jail_limits_of(json_t *canon, const struct host_rules *h, struct jail_limits *out);
 

@@ -67,9 +67,10 @@ static int helper_spec_call(uint32_t type, const struct jail_row *row, struct re
 	memset(&req, 0, sizeof req);
 	req.h = priv_hdr(type);
 	req.slot = row->slot;
-	if (jail_spec_to_wire(row->spec, row->name, &J.rules, &req.spec, e))
-		return -1;
-	return priv_call(&req, NULL, 0, out, e);
+	json_t *spec = jail_spec_of(row);
+	int rc = jail_spec_to_wire(spec, row->name, &J.rules, &req.spec, e);
+	json_decref(spec);
+	return rc ? -1 : priv_call(&req, NULL, 0, out, e);
 }
 
 static int helper_stop(const struct jail_row *row, struct err *e)
@@ -80,9 +81,12 @@ static int helper_stop(const struct jail_row *row, struct err *e)
 	memset(&req, 0, sizeof req);
 	req.h = priv_hdr(MSG_STOP);
 	snprintf(req.name, sizeof req.name, "%s", row->name);
-	req.timeout = (uint32_t)json_integer_value(json_object_get(row->spec, "stop_timeout"));
+	json_t *spec = jail_spec_of(row);
+	req.timeout = (uint32_t)json_integer_value(json_object_get(spec, "stop_timeout"));
 	struct jail_spec tmp;
-	if (jail_spec_to_wire(row->spec, row->name, &J.rules, &tmp, e))
+	int rc = jail_spec_to_wire(spec, row->name, &J.rules, &tmp, e);
+	json_decref(spec);
+	if (rc)
 		return -1;
 	req.stop_command = tmp.stop_command;
 	return priv_call(&req, NULL, 0, &out, e);
@@ -292,7 +296,8 @@ int jail_auto_restore(const char *name, bool warn, const char *by, struct err *e
 		return busy_err(name, e);
 	struct jail_row row = { 0 };
 	int rc = store_jail_get(J.st, name, &row, e);
-	json_t *restore = rc == 0 ? json_object_get(row.spec, "restore") : NULL;
+	json_t *spec = rc == 0 ? jail_spec_of(&row) : NULL;
+	json_t *restore = spec ? json_object_get(spec, "restore") : NULL;
 	if (rc == 0 && !restore)
 		rc = err_field(e, ERR_PRECONDITION, "restore", "jail %s has no restore setting; PATCH one in (every, snapshot) or restore a snapshot by name", name);
 	if (rc == 0) {
@@ -305,6 +310,7 @@ int jail_auto_restore(const char *name, bool warn, const char *by, struct err *e
 		rc = do_restore(name, snap, e);
 		log_info("jail %s: auto-restore (%s) %s", name, by, rc == 0 ? "done" : e->msg);
 	}
+	json_decref(spec);
 	jail_row_clear(&row);
 	jail_busy_release(name);
 	return rc;
@@ -345,8 +351,10 @@ static int helper_make(const struct jail_row *row, int import_fd, struct reply *
 	r.h = priv_hdr(MSG_IMPORT);
 	snprintf(r.name, sizeof r.name, "%s", row->name);
 	r.slot = row->slot;
-	r.thin = strcmp(json_string_value(json_object_get(row->spec, "type")) ?: "thin", "thin") == 0;
-	jail_limits_of(row->spec, &J.rules, &l);
+	json_t *spec = jail_spec_of(row);
+	r.thin = strcmp(json_string_value(json_object_get(spec, "type")) ?: "thin", "thin") == 0;
+	jail_limits_of(spec, &J.rules, &l);
+	json_decref(spec);
 	r.disk = l.disk;
 	if (lseek(import_fd, 0, SEEK_SET) < 0)
 		return err_errno(e, "rewinding the archive");
@@ -397,7 +405,9 @@ int jail_create_from(const struct token_info *who, json_t *body, bool start, int
 		busy_err(name, e);
 		goto out_spec;
 	}
-	if (store_jail_insert(J.st, name, tenant_id, spec, row, e))
+	struct jail_write w;
+	jail_write_of(spec, &w);
+	if (store_jail_insert(J.st, name, tenant_id, &w, row, e))
 		goto out_busy;
 	struct reply out;
 	if (helper_make(row, import_fd, &out, e)) {
@@ -451,21 +461,24 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 	if (!jail_busy_acquire(name))
 		return busy_err(name, e);
 	struct jail_row row = { 0 };
-	json_t *spec = NULL;
+	json_t *spec = NULL, *old = NULL;
 	bool addr_changed = false;
 	int rc = store_jail_get(J.st, name, &row, e);
 	if (rc == 0 && version < 0)
 		version = row.version;
-	if (rc == 0 && !(spec = jail_spec_patch(row.spec, patch, &J.rules, &addr_changed, e)))
+	if (rc == 0 && !(spec = jail_spec_patch(old = jail_spec_of(&row), patch, &J.rules, &addr_changed, e)))
 		rc = -1;
 	if (rc == 0)
 		rc = mount_owners_check_jail(row.tenant_id, spec, e);
 	if (rc == 0 && addr_changed && strcmp(row.state, "stopped") != 0 && strcmp(row.state, "error") != 0)
 		rc = err_field(e, ERR_WRONG_STATE, "ip4", "addresses can be changed only while the jail is stopped");
-	if (rc == 0)
-		rc = store_jail_update_spec(J.st, name, version, spec, e);
+	struct jail_write w;
+	if (rc == 0) {
+		jail_write_of(spec, &w);
+		rc = store_jail_update_spec(J.st, name, version, &w, e);
+	}
 	if (rc == 0 && strcmp(row.state, "running") == 0 &&
-	    !json_equal(json_object_get(spec, "limits"), json_object_get(row.spec, "limits"))) {
+	    !json_equal(json_object_get(spec, "limits"), json_object_get(old, "limits"))) {
 		/* limits apply live */
 		struct req_limits req;
 		struct reply out;
@@ -483,8 +496,8 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 				rc = -1;
 		}
 	}
-	if (spec)
-		json_decref(spec);
+	json_decref(spec);
+	json_decref(old);
 	jail_row_clear(&row);
 	jail_busy_release(name);
 	return rc;
@@ -785,7 +798,7 @@ static void add_status_fields(json_t *j, const struct jail_row *row, const struc
 
 json_t *jail_to_json(const struct jail_row *row, const struct reply *live)
 {
-	json_t *j = json_deep_copy(row->spec);
+	json_t *j = jail_spec_of(row);
 	add_status_fields(j, row, live);
 	return j;
 }
@@ -812,7 +825,7 @@ int jail_append_text(const struct jail_row *row, const struct reply *live, char 
 {
 	/* the stored spec is a canonical object "{...}": splice the status fields in
 	 * before its closing brace */
-	const char *spec = row->spec_text;
+	const char *spec = row->spec;
 	size_t n = strlen(spec);
 	while (n > 0 && spec[n - 1] != '}')
 		n--;

@@ -75,7 +75,7 @@ int jail_exec(const char *name, const struct exec_request *rq, struct exec_resul
 /* Ask the helper how the jail really is; correct the store if it died. */
 int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e);
 json_t *jail_to_json(const struct jail_row *row, const struct reply *live);
-/* The same as JSON text appended to *buf (grown with realloc), from row->spec_text
+/* The same as JSON text appended to *buf (grown with realloc), from row->spec
  * without parsing it: for long listings. */
 /* A running jail's live usage (cached for a second), without touching its state. */
 bool jail_usage(const struct jail_row *row, struct reply *live);

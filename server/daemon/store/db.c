@@ -97,6 +97,11 @@ static int migrate(sqlite3 *db, struct err *e)
 	return 0;
 }
 
+struct store *store_open_temporary(const struct pool4 *p4, const struct pool6 *p6, struct err *e)
+{
+	return store_open(":memory:", p4, p6, e);
+}
+
 struct store *store_open(const char *path, const struct pool4 *p4, const struct pool6 *p6, struct err *e)
 {
 	struct store *s = calloc(1, sizeof *s);

@@ -18,24 +18,15 @@
 	     C_INT(&(r)->pid), C_TEXT((r)->error), C_INT(&(r)->version), C_INT(&(r)->boot), C_INT(&(r)->priority),             \
 	     C_TEXT((r)->created_at), C_TEXT((r)->started_at), C_TEXT_REF(&(spec)))
 
-/* The spec column: parsed, or (text) left as the stored text for the callback. */
-static void row_spec(struct jail_row *r, const char *spec, bool text)
+/* The spec column, owned by the row. */
+static void row_spec(struct jail_row *r, const char *spec)
 {
-	if (text) {
-		r->spec = NULL;
-		r->spec_text = spec ? spec : "{}";
-		return;
-	}
-	r->spec_text = NULL;
-	r->spec = spec ? json_loads(spec, 0, NULL) : NULL;
-	if (!r->spec)
-		r->spec = json_object();
+	r->spec = strdup(spec ? spec : "{}");
 }
 
 void jail_row_clear(struct jail_row *row)
 {
-	if (row->spec)
-		json_decref(row->spec);
+	free(row->spec);
 	row->spec = NULL;
 }
 
@@ -48,7 +39,7 @@ static int fetch_jail(struct db *d, const char *name, struct jail_row *row, stru
 	struct sq q;
 	int r = sq_start(&q, d, JAIL_COLS "WHERE j.name = ?", PARAMS(P_TEXT(want)), JAIL_RESULT(row, spec), "reading jail", e);
 	if (r == 0 && (r = sq_next(&q, e)) == 1)
-		row_spec(row, spec, false);
+		row_spec(row, spec);
 	sq_end(&q);
 	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no jail named %s", want) : -1;
 }
@@ -126,7 +117,7 @@ static int alloc_ip6(const struct pool6 *p, uint32_t slot, uint8_t out[16], stru
 /* Records one address of the jail (text as the spec gives it back); a taken one is a
  * conflict on field. */
 static int record_address(struct db *d, const char *sql, const struct sq_param *p, const char *text, const char *family, size_t i,
-			  json_t *out, struct err *e)
+			  struct err *e)
 {
 	struct err ignored;
 	if (sq_exec(d, sql, p, "recording an address", &ignored) < 0) {
@@ -134,82 +125,56 @@ static int record_address(struct db *d, const char *sql, const struct sq_param *
 		snprintf(field, sizeof field, "%s[%zu]", family, i);
 		return err_field(e, ERR_CONFLICT, field, "%s is already used by another jail", text);
 	}
-	json_array_append_new(out, json_string(text));
 	return 0;
 }
 
-/* One address of the spec: "auto" (alloc fills a), else the literal (af: AF_INET or
- * AF_INET6). */
-static int spec_address(json_t *v, int af, void *a, const char *family, size_t i, struct err *e)
+/* An address a jail asks for: "auto" (allocated into a), else the literal (af:
+ * AF_INET or AF_INET6). */
+static int wanted_address(const char *text, int af, void *a, const char *family, int i, struct err *e)
 {
-	if (inet_pton(af, json_string_value(v), a) == 1)
+	if (inet_pton(af, text, a) == 1)
 		return 0;
-	return err_set(e, ERR_INVALID, "%s[%zu] is neither \"auto\" nor an address", family, i);
+	return err_set(e, ERR_INVALID, "%s[%d] is neither \"auto\" nor an address", family, i);
 }
 
-/* Records the spec's addresses ("auto" allocated) and writes them back into spec. */
-static int insert_addresses(struct db *d, int64_t jail_id, uint32_t slot, json_t *spec, struct err *e)
+/* Records the jail's addresses, "auto" ones allocated; addrs comes back as recorded. */
+static int insert_addresses(struct db *d, int64_t jail_id, uint32_t slot, struct jail_addrs *addrs, struct err *e)
 {
-	json_t *n4 = json_array(), *n6 = json_array();
-	size_t i;
-	json_t *v;
-	int rc = 0;
-	json_array_foreach(json_object_get(spec, "ip4"), i, v) {
+	for (int i = 0; i < addrs->n4; i++) {
 		struct in_addr in;
-		char buf[INET_ADDRSTRLEN];
 		uint32_t a = 0;
-		bool is_auto = strcmp(json_string_value(v), "auto") == 0;
-		if ((rc = is_auto ? alloc_ip4(d, &a, e) : spec_address(v, AF_INET, &in, "ip4", i, e)))
-			break;
+		bool is_auto = strcmp(addrs->ip4[i], "auto") == 0;
+		if (is_auto ? alloc_ip4(d, &a, e) : wanted_address(addrs->ip4[i], AF_INET, &in, "ip4", i, e))
+			return -1;
 		if (!is_auto)
 			a = ntohl(in.s_addr);
 		in.s_addr = htonl(a);
-		inet_ntop(AF_INET, &in, buf, sizeof buf);
-		if ((rc = record_address(d, "INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", PARAMS(P_INT(a), P_INT(jail_id)), buf, "ip4",
-					 i, n4, e)))
-			break;
+		inet_ntop(AF_INET, &in, addrs->ip4[i], sizeof addrs->ip4[i]);
+		if (record_address(d, "INSERT INTO jail_ip4(addr, jail_id) VALUES (?, ?)", PARAMS(P_INT(a), P_INT(jail_id)), addrs->ip4[i],
+				   "ip4", (size_t)i, e))
+			return -1;
 	}
-	json_array_foreach(json_object_get(spec, "ip6"), i, v) {
+	for (int i = 0; i < addrs->n6; i++) {
 		uint8_t a[16];
-		char buf[INET6_ADDRSTRLEN];
-		if (rc || (rc = strcmp(json_string_value(v), "auto") == 0 ? alloc_ip6(&d->s->p6, slot, a, e)
-									    : spec_address(v, AF_INET6, a, "ip6", i, e)))
-			break;
-		inet_ntop(AF_INET6, a, buf, sizeof buf);
-		if ((rc = record_address(d, "INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", PARAMS(P_TEXT(buf), P_INT(jail_id)), buf,
-					 "ip6", i, n6, e)))
-			break;
+		if (strcmp(addrs->ip6[i], "auto") == 0 ? alloc_ip6(&d->s->p6, slot, a, e) : wanted_address(addrs->ip6[i], AF_INET6, a, "ip6", i, e))
+			return -1;
+		inet_ntop(AF_INET6, a, addrs->ip6[i], sizeof addrs->ip6[i]);
+		if (record_address(d, "INSERT INTO jail_ip6(addr, jail_id) VALUES (?, ?)", PARAMS(P_TEXT(addrs->ip6[i]), P_INT(jail_id)),
+				   addrs->ip6[i], "ip6", (size_t)i, e))
+			return -1;
 	}
-	if (rc == 0) {
-		json_object_set(spec, "ip4", n4);
-		json_object_set(spec, "ip6", n6);
-	}
-	json_decref(n4);
-	json_decref(n6);
-	return rc;
+	return 0;
 }
 
-/* A limit as a number column: integers as they are, sizes ("256M") in bytes, absent -1. */
-static int64_t limit_bytes(json_t *v)
+/* The row's columns and its spec's text, rendered now that the addresses are known. */
+static int write_spec(struct db *d, int64_t id, struct jail_write *w, struct err *e)
 {
-	int64_t b = -1;
-	if (json_is_integer(v))
-		b = json_integer_value(v);
-	else if (json_is_string(v) && size_parse(json_string_value(v), &b) < 0)
-		b = -1;
-	return b;
-}
-
-static int write_spec(struct db *d, int64_t id, json_t *spec, struct err *e)
-{
-	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
-	json_t *l = json_object_get(spec, "limits");
+	char *text = w->render(w->ctx, &w->addrs, e);
+	if (!text)
+		return -1;
 	int64_t n = sq_exec(d, "UPDATE jails SET spec = ?, boot = ?, priority = ?, memoryuse = ?, maxproc = ?, disk = ? WHERE id = ?",
-			    PARAMS(P_TEXT(text), P_INT(json_is_true(json_object_get(spec, "boot"))),
-				   P_INT(json_integer_value(json_object_get(spec, "priority"))),
-				   P_INT_OR_NULL(limit_bytes(json_object_get(l, "memoryuse"))),
-				   P_INT_OR_NULL(limit_bytes(json_object_get(l, "maxproc"))),
-				   P_INT_OR_NULL(limit_bytes(json_object_get(l, "disk"))), P_INT(id)),
+			    PARAMS(P_TEXT(text), P_INT(w->boot), P_INT(w->priority), P_INT_OR_NULL(w->memoryuse), P_INT_OR_NULL(w->maxproc),
+				   P_INT_OR_NULL(w->disk), P_INT(id)),
 			    "writing jail spec", e);
 	free(text);
 	return n < 0 ? -1 : 0;
@@ -280,7 +245,7 @@ static int check_quotas(struct db *d, int64_t tenant_id, struct err *e)
 
 /* ---- changes ---- */
 
-static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, json_t *spec, struct err *e)
+static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, struct jail_write *w, struct err *e)
 {
 	char now[32];
 	store_now(now);
@@ -291,17 +256,17 @@ static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, jso
 		    PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), "creating jail", e) < 0)
 		return e->code == ERR_CONFLICT ? err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name) : -1;
 	int64_t id = db_last_id(d);
-	return insert_addresses(d, id, slot, spec, e) || write_spec(d, id, spec, e) || check_quotas(d, tenant_id, e) ? -1 : 0;
+	return insert_addresses(d, id, slot, &w->addrs, e) || write_spec(d, id, w, e) || check_quotas(d, tenant_id, e) ? -1 : 0;
 }
 
-int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e)
+int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, struct jail_write *w, struct jail_row *row, struct err *e)
 {
 	struct db d;
-	int rc = db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_insert_tx(&d, name, tenant_id, spec, e), e);
+	int rc = db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_insert_tx(&d, name, tenant_id, w, e), e);
 	return rc < 0 ? -1 : store_jail_get(s, name, row, e);
 }
 
-static int jail_update_tx(struct db *d, const char *name, int64_t version, json_t *spec, struct err *e)
+static int jail_update_tx(struct db *d, const char *name, int64_t version, struct jail_write *w, struct err *e)
 {
 	struct jail_row row = { 0 };
 	int rc = fetch_jail(d, name, &row, e);
@@ -311,17 +276,17 @@ static int jail_update_tx(struct db *d, const char *name, int64_t version, json_
 	if (rc == 0 &&
 	    (sq_exec(d, "DELETE FROM jail_ip4 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
 	     sq_exec(d, "DELETE FROM jail_ip6 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
-	     insert_addresses(d, row.id, row.slot, spec, e) || write_spec(d, row.id, spec, e) || check_quotas(d, row.tenant_id, e) ||
+	     insert_addresses(d, row.id, row.slot, &w->addrs, e) || write_spec(d, row.id, w, e) || check_quotas(d, row.tenant_id, e) ||
 	     sq_exec(d, "UPDATE jails SET version = version + 1 WHERE id = ?", PARAMS(P_INT(row.id)), "updating jail", e) < 0))
 		rc = -1;
 	jail_row_clear(&row);
 	return rc;
 }
 
-int store_jail_update_spec(struct store *s, const char *name, int64_t version, json_t *spec, struct err *e)
+int store_jail_update_spec(struct store *s, const char *name, int64_t version, struct jail_write *w, struct err *e)
 {
 	struct db d;
-	return db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_update_tx(&d, name, version, spec, e), e);
+	return db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_update_tx(&d, name, version, w, e), e);
 }
 
 int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e)
@@ -344,17 +309,17 @@ int store_jail_delete(struct store *s, const char *name, struct err *e)
 struct each_jail {
 	void (*fn)(const struct jail_row *, void *);
 	void *arg;
-	bool text;
 	struct jail_row row;
 	const char *spec;
 };
 
+/* The row's spec points into the statement's row: valid during the callback only. */
 static void each_jail_out(void *x)
 {
 	struct each_jail *c = x;
-	row_spec(&c->row, c->spec, c->text);
+	c->row.spec = (char *)(c->spec ? c->spec : "{}");
 	c->fn(&c->row, c->arg);
-	jail_row_clear(&c->row);
+	c->row.spec = NULL;
 }
 
 int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg, struct err *e)
@@ -363,7 +328,7 @@ int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(con
 						"ORDER BY j.name LIMIT ?4";
 	static const char by_boot[] = JAIL_COLS "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 "
 						"AND j.boot = 1 ORDER BY j.priority, j.name LIMIT ?4";
-	struct each_jail c = { .fn = fn, .arg = arg, .text = f->spec_as_text };
+	struct each_jail c = { .fn = fn, .arg = arg };
 	return store_each(s, f->by_boot_order ? by_boot : by_name,
 			  PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : -1)),
 			  JAIL_RESULT(&c.row, c.spec), each_jail_out, &c, "listing jails", e);

@@ -4,7 +4,6 @@
 #ifndef JAILD_STORE_H
 #define JAILD_STORE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,8 +26,7 @@ struct jail_row {
 	int priority;
 	char created_at[32];
 	char started_at[32];
-	json_t *spec; /* owned; free with jail_row_clear (NULL when the filter asked for text) */
-	const char *spec_text; /* with jail_filter.spec_as_text: the stored JSON, valid during the callback */
+	char *spec; /* the canonical spec as JSON text; owned, freed by jail_row_clear */
 };
 
 struct token_info {
@@ -41,8 +39,11 @@ struct token_info {
 	char role[16];
 };
 
-/* ":memory:" for tests. Applies migrations. pools are the host's address pools. */
+/* The store at path (created if new; migrations applied). pools are the host's address
+ * pools. */
 struct store *store_open(const char *path, const struct pool4 *p4, const struct pool6 *p6, struct err *e);
+/* A fresh store of its own that is gone when closed: for tests. */
+struct store *store_open_temporary(const struct pool4 *p4, const struct pool6 *p6, struct err *e);
 /* taken(addr) says an IPv4 address (host order) is in use outside this store (the host
  * routes it elsewhere): "auto" passes it over. */
 void store_set_addr4_filter(struct store *s, bool (*taken)(uint32_t addr));
@@ -126,15 +127,31 @@ int store_template_list(struct store *s, void (*fn)(const struct template_row *,
 int store_template_get(struct store *s, const char *name, struct template_row *out, struct err *e);
 int store_template_delete(struct store *s, const char *name, struct err *e);
 
-/* Inserts a jail; "auto" in spec.ip4/ip6 is replaced by addresses from the pools.
- * row is filled with the stored jail. The tenant's quotas are checked in the same
- * transaction (ERR_QUOTA), so parallel creates can never pass them together. */
-int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, json_t *spec, struct jail_row *row, struct err *e);
+/* A jail's addresses: in, as its spec asks ("auto" or an address); out, as allocated. */
+struct jail_addrs {
+	int n4, n6;
+	char ip4[IP4_MAX][16];
+	char ip6[IP6_MAX][46];
+};
+/* What a jail's row is written from: its addresses, the columns quotas sum (-1: no
+ * limit), and its spec's text, made by render once the addresses are allocated (inside
+ * the transaction; malloc'd, or NULL with e set). */
+struct jail_write {
+	struct jail_addrs addrs;
+	int boot, priority;
+	int64_t memoryuse, maxproc, disk;
+	char *(*render)(void *ctx, const struct jail_addrs *got, struct err *e);
+	void *ctx;
+};
+/* Inserts a jail, its uid slot and "auto" addresses allocated from the pools; row is
+ * filled with the stored jail. The tenant's quotas are checked in the same transaction
+ * (ERR_QUOTA), so parallel creates can never pass them together. */
+int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, struct jail_write *w, struct jail_row *row, struct err *e);
 int store_jail_get(struct store *s, const char *name, struct jail_row *row, struct err *e);
 void jail_row_clear(struct jail_row *row);
 /* Replaces the spec (addresses re-allocated) if version still matches; bumps version.
  * Quotas are checked in the same transaction. */
-int store_jail_update_spec(struct store *s, const char *name, int64_t version, json_t *spec, struct err *e);
+int store_jail_update_spec(struct store *s, const char *name, int64_t version, struct jail_write *w, struct err *e);
 /* pid < 0 keeps the pid; error NULL clears it; started: set started_at to now. */
 int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e);
 int store_jail_delete(struct store *s, const char *name, struct err *e);
@@ -145,7 +162,6 @@ struct jail_filter {
 	const char *after;   /* "" : from the start */
 	int limit;
 	bool by_boot_order;  /* boot jails only, in priority order */
-	bool spec_as_text;   /* rows carry spec_text instead of a parsed spec */
 };
 /* Calls fn for each row (row is cleared after fn returns). Returns rows seen or -1. */
 int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg,

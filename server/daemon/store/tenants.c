@@ -1,5 +1,6 @@
 /* tenants.c — tenants, their quotas and usage, and their API tokens (with the token
  * cache that answers lookups from memory). */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
