@@ -28,7 +28,7 @@ int visible_jail(struct request *rq, struct response *rs, const char *name, stru
 		resp_errorf(rs, ERR_INVALID, "name", "jail name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
 		return -1;
 	}
-	if (jail_refresh(name, row, live, &e) < 0) {
+	if (jail_read(name, row, live, &e) < 0) {
 		resp_error(rs, &e);
 		return -1;
 	}

@@ -17,6 +17,7 @@
 #include "validate.h"
 #include "log.h"
 #include "core/priv_client.h"
+#include "core/reconcile.h"
 #include "proto.h"
 
 struct jaild J;
@@ -318,6 +319,7 @@ int jail_auto_restore(const char *name, bool warn, const char *by, struct err *e
 
 int jail_start(const char *name, struct err *e)
 {
+	jail_note_exit(name); /* a jail whose first process just exited is stopped, not running */
 	if (!jail_busy_acquire(name))
 		return busy_err(name, e);
 	int rc = do_start(name, e);
@@ -733,48 +735,67 @@ bool jail_usage(const struct jail_row *row, struct reply *live)
 	if (live_get(row->name, row->version, live))
 		return true;
 	struct err ie;
-	if (helper_name_call(MSG_STATUS, row->name, live, &ie) || !live->running)
-		return false; /* a jail that stopped on its own is the reconciler's to record */
+	if (helper_name_call(MSG_STATUS, row->name, live, &ie))
+		return false;
+	if (!live->running) {
+		reconcile_poke(); /* stopped on its own: the monitor records it now */
+		return false;
+	}
 	live_put(row->name, row->version, live);
 	return true;
 }
 
-int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e)
+int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e)
 {
 	memset(live, 0, sizeof *live);
 	if (store_jail_get(J.st, name, row, e))
 		return -1;
-	if (strcmp(row->state, "running") != 0 || !priv_available())
-		return 0;
-	if (live_get(name, row->version, live))
+	if (strcmp(row->state, "running") != 0 || !priv_available() || live_get(name, row->version, live))
 		return 0;
 	struct err ie;
 	if (helper_name_call(MSG_STATUS, name, live, &ie))
 		return 0; /* the stored state stands */
-	if (live->running)
+	if (live->running) {
 		live_put(name, row->version, live);
-	if (!live->running && jail_busy_acquire(name)) {
-		/* its PID 1 exited on its own: record it, without racing a lifecycle op */
-		struct jail_row again = { 0 };
-		if (store_jail_get(J.st, name, &again, &ie) == 0 && strcmp(again.state, "running") == 0) {
-			log_info("jail %s: its first process exited; marking it stopped", name);
-			console_end_jail(name, "the jail stopped");
-			struct req_stop req;
-			struct reply out;
-			memset(&req, 0, sizeof req);
-			req.h = priv_hdr(MSG_STOP);
-			snprintf(req.name, sizeof req.name, "%s", name);
-			priv_call(&req, NULL, 0, &out, &ie); /* takes away its cgroup and interface */
-			store_jail_set_state(J.st, name, "stopped", 0, "the jail's first process exited", false, &ie);
-			events_emit(again.tenant_id, "jail.stopped", name,
-				    json_pack("{ssssss}", "name", name, "state", "stopped", "reason", "its first process exited"));
-		}
-		jail_row_clear(&again);
-		jail_busy_release(name);
-		jail_row_clear(row);
-		return store_jail_get(J.st, name, row, e);
+		return 0;
 	}
+	/* its first process exited on its own: say so now; recording it is the monitor's,
+	 * which is woken for it */
+	snprintf(row->state, sizeof row->state, "stopped");
+	snprintf(row->error, sizeof row->error, "the jail's first process exited");
+	row->pid = 0;
+	reconcile_poke();
 	return 0;
+}
+
+void jail_note_exit(const char *name)
+{
+	struct jail_row row = { 0 };
+	struct reply live;
+	struct err ie;
+	if (store_jail_get(J.st, name, &row, &ie) < 0 || strcmp(row.state, "running") != 0 ||
+	    helper_name_call(MSG_STATUS, name, &live, &ie) < 0 || live.running || !jail_busy_acquire(name)) {
+		jail_row_clear(&row);
+		return;
+	}
+	/* under the busy flag: no lifecycle op races this, and the state is read again */
+	struct jail_row again = { 0 };
+	if (store_jail_get(J.st, name, &again, &ie) == 0 && strcmp(again.state, "running") == 0) {
+		log_info("jail %s: its first process exited; marking it stopped", name);
+		console_end_jail(name, "the jail stopped");
+		struct req_stop req;
+		struct reply out;
+		memset(&req, 0, sizeof req);
+		req.h = priv_hdr(MSG_STOP);
+		snprintf(req.name, sizeof req.name, "%s", name);
+		priv_call(&req, NULL, 0, &out, &ie); /* takes away its cgroup and interface */
+		store_jail_set_state(J.st, name, "stopped", 0, "the jail's first process exited", false, &ie);
+		events_emit(again.tenant_id, "jail.stopped", name,
+			    json_pack("{ssssss}", "name", name, "state", "stopped", "reason", "its first process exited"));
+	}
+	jail_row_clear(&again);
+	jail_row_clear(&row);
+	jail_busy_release(name);
 }
 
 /* The fields a jail has beside its spec: state, identity, live usage. */

@@ -73,7 +73,10 @@ int jail_exec(const char *name, const struct exec_request *rq, struct exec_resul
 	      struct err *e);
 
 /* Ask the helper how the jail really is; correct the store if it died. */
-int jail_refresh(const char *name, struct jail_row *row, struct reply *live, struct err *e);
+int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e);
+/* The monitor's: a jail the store has running whose first process is gone is recorded
+ * stopped (its cgroup and interface go, an event says why). */
+void jail_note_exit(const char *name);
 json_t *jail_to_json(const struct jail_row *row, const struct reply *live);
 /* The same as JSON text appended to *buf (grown with realloc), from row->spec
  * without parsing it: for long listings. */

@@ -130,23 +130,40 @@ void reconcile_on_connect(void)
 	pthread_mutex_unlock(&reconcile_mu);
 }
 
+static pthread_mutex_t poke_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t poke_cv = PTHREAD_COND_INITIALIZER;
+static bool poked;
+
+void reconcile_poke(void)
+{
+	pthread_mutex_lock(&poke_mu);
+	poked = true;
+	pthread_cond_signal(&poke_cv);
+	pthread_mutex_unlock(&poke_mu);
+}
+
+/* Every 3 s, or at once when a read saw a jail whose first process is gone: the
+ * store's running jails are checked against what runs. */
 static void *monitor(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		sleep(3);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 3;
+		pthread_mutex_lock(&poke_mu);
+		while (!poked && pthread_cond_timedwait(&poke_cv, &poke_mu, &until) == 0)
+			;
+		poked = false;
+		pthread_mutex_unlock(&poke_mu);
 		if (!priv_available())
 			continue;
 		struct names l = { 0 };
 		struct jail_filter f = { .state = "running", .after = "", .limit = 0 };
 		struct err e;
 		store_jail_list(J.st, &f, add_name, &l, &e);
-		for (size_t i = 0; i < l.n; i++) {
-			struct jail_row row = { 0 };
-			struct reply live;
-			jail_refresh(l.v[i], &row, &live, &e);
-			jail_row_clear(&row);
-		}
+		for (size_t i = 0; i < l.n; i++)
+			jail_note_exit(l.v[i]);
 		free(l.v);
 	}
 	return NULL;

@@ -10,6 +10,8 @@
 
 void reconcile_on_connect(void);
 void reconcile_start_monitor(void);
+/* Wakes the monitor now (a read saw a jail that stopped on its own). */
+void reconcile_poke(void);
 /* Waits until the first reconcile (template made, jails adopted, boot jails started)
  * is done, at most timeout_s seconds; true when it is. */
 bool reconcile_wait_first(int timeout_s);
