@@ -759,9 +759,9 @@ int jail_read(const char *name, struct jail_row *row, struct reply *live, struct
 		live_put(name, row->version, live);
 		return 0;
 	}
-	/* its first process exited on its own: say so now; recording it is the monitor's,
-	 * which is woken for it */
-	snprintf(row->state, sizeof row->state, "stopped");
+	/* its first process exited on its own: it is stopping (what it held is not yet
+	 * given back); recording it and cleaning up is the monitor's, woken for it now */
+	snprintf(row->state, sizeof row->state, "stopping");
 	snprintf(row->error, sizeof row->error, "the jail's first process exited");
 	row->pid = 0;
 	reconcile_poke();
