@@ -445,7 +445,7 @@ async function snapshotsTab(jail, body) {
   const list = h('tbody');
   async function load() {
     const r = await api('GET', `/api/jails/${jail.name}/snapshots`).catch((e) => { toast(e.message, true); return { items: [] }; });
-    list.replaceChildren(...r.items.map((s) => h('tr', null, h('td', null, s.name), h('td', null, bytes(s.size)), h('td', { class: 'opt' }, s.created_at),
+    list.replaceChildren(...rowsOr(r.items, 4, 'No snapshots yet: take one to have a state to come back to.', (s) => h('tr', null, h('td', null, s.name), h('td', null, bytes(s.size)), h('td', { class: 'opt' }, s.created_at),
       h('td', null, h('div', { class: 'row' },
         h('button', { type: 'button', onclick: async () => {
           if (!confirm(`Restore ${jail.name} from snapshot ${s.name}? Changes since then are lost; a running jail restarts.`)) return;
@@ -469,14 +469,39 @@ async function snapshotsTab(jail, body) {
   load();
 }
 
+// A table body's rows, or one row saying there is nothing (yet), and what to do about it.
+function rowsOr(items, cols, text, row) {
+  return items.length ? items.map(row) : [h('tr', { class: 'empty' }, h('td', { colspan: String(cols), class: 'muted' }, text))];
+}
+
+// A link to a file the API serves (a console recording): a cookie session follows it as
+// it is; a token session cannot put its token on a plain link, so the click fetches the
+// file with it and saves what came back.
+function downloadLink(path, label) {
+  const a = h('a', { href: path, download: '' }, label);
+  a.addEventListener('click', async (ev) => {
+    if (!S.token) return;
+    ev.preventDefault();
+    try {
+      const r = await fetch(path, { headers: { Authorization: 'Bearer ' + S.token }, credentials: 'same-origin' });
+      if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => null));
+      const url = URL.createObjectURL(await r.blob());
+      const save = h('a', { href: url, download: path.split('/').slice(-2, -1)[0] + '.cast' });
+      document.body.append(save); save.click(); save.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) { toast(label + ': ' + e.message, true); }
+  });
+  return a;
+}
+
 function auditTable(items) {
   return h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Audit entries' },
     h('thead', null, h('tr', null, h('th', null, 'When'), h('th', null, 'Who'), h('th', null, 'What'), h('th', { class: 'opt' }, 'Target'),
       h('th', null, 'Status'), h('th', { class: 'opt' }, 'From'))),
-    h('tbody', null, items.map((a) => h('tr', null, h('td', null, a.at), h('td', null, a.actor), h('td', null, a.action),
+    h('tbody', null, rowsOr(items, 6, 'Nothing recorded matches.', (a) => h('tr', null, h('td', null, a.at), h('td', null, a.actor), h('td', null, a.action),
       h('td', { class: 'opt' }, a.target,
         // a console session's entry links its recording (asciicast, for asciinema play)
-        a.recording ? [' ', h('a', { href: a.recording, download: '' }, 'recording')] : null),
+        a.recording ? [' ', downloadLink(a.recording, 'recording')] : null),
       h('td', null, String(a.status)), h('td', { class: 'opt' }, a.source))))));
 }
 
@@ -563,7 +588,7 @@ async function tenantsPage() {
   const q = (t, k) => (t.quotas && t.quotas[k] !== undefined ? t.quotas[k] : '∞');
   async function load() {
     const r = await api('GET', '/api/tenants').catch((e) => { toast(e.message, true); return { items: [] }; });
-    tbody.replaceChildren(...r.items.map((t) => h('tr', null, h('td', null, h('a', { href: `#/tenants/${t.name}` }, t.name)),
+    tbody.replaceChildren(...rowsOr(r.items, 6, 'No tenants yet: create one for each customer.', (t) => h('tr', null, h('td', null, h('a', { href: `#/tenants/${t.name}` }, t.name)),
       h('td', null, `${t.usage.jails} / ${q(t, 'jails')}`), h('td', { class: 'opt' }, `${bytes(t.usage.memoryuse)} / ${q(t, 'memoryuse')}`),
       h('td', { class: 'opt' }, `${t.usage.maxproc} / ${q(t, 'maxproc')}`), h('td', { class: 'opt' }, `${t.usage.ip4} / ${q(t, 'ip4')}`),
       h('td', { class: 'opt' }, `${bytes(t.usage.disk)} / ${q(t, 'disk')}`))));
@@ -600,7 +625,7 @@ async function tenantPage(name) {
   const tokens = h('tbody');
   async function loadTokens() {
     const r = await api('GET', `/api/tenants/${name}/tokens`).catch((e) => { toast(e.message, true); return { items: [] }; });
-    tokens.replaceChildren(...r.items.map((k) => h('tr', null, h('td', null, String(k.id)), h('td', null, k.name), h('td', null, k.role),
+    tokens.replaceChildren(...rowsOr(r.items, 6, 'No tokens yet: create one for a script or a CI system.', (k) => h('tr', null, h('td', null, String(k.id)), h('td', null, k.name), h('td', null, k.role),
       h('td', { class: 'opt' }, k.last_used_at || 'never'), h('td', { class: 'opt' }, k.expires_at || '–'),
       h('td', null, h('button', { type: 'button', class: 'danger', onclick: async () => {
         if (!confirm(`Revoke token ${k.name}? Whatever uses it stops working at once.`)) return;

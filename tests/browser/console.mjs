@@ -220,6 +220,10 @@ await step('admin pages: tenants, tokens (secret shown once), audit, host', asyn
   await p.getByRole('table', { name: 'Audit entries' }).waitFor();
   await p.getByRole('link', { name: 'recording' }).first().waitFor(); // the shell session's
   await shot(p, '15-admin-audit');
+  // signed in with a token (no cookie): the link still downloads the recording
+  const [dl] = await Promise.all([p.waitForEvent('download'), p.getByRole('link', { name: 'recording' }).first().click()]);
+  const cast = fs.readFileSync(await dl.path(), 'utf8');
+  assert.match(cast.split('\n')[0], /"version":\s*2/, 'the download is an asciicast recording');
   await p.getByRole('link', { name: 'Host' }).click();
   await p.getByRole('heading', { name: 'Preflight warnings' }).waitFor();
   await shot(p, '16-admin-host');
