@@ -408,12 +408,7 @@ static int cmd_exec(int argc, char **argv)
 	if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc)
 		return usage();
 	json_t *cmd = json_array();
-	/* a bare name (exec web1 -- sh) is looked up on the jail's PATH, by its own shell */
-	if (argv[i + 1][0] != '/') {
-		json_array_append_new(cmd, json_string("/bin/sh"));
-		json_array_append_new(cmd, json_string("-c"));
-		json_array_append_new(cmd, json_string("exec \"$0\" \"$@\""));
-	}
+	/* a bare name (exec web1 -- sh) is looked up on the jail's PATH by jaild */
 	for (i++; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	json_t *b = json_pack("{sosi}", "command", cmd, "timeout", timeout);

@@ -171,19 +171,19 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 		for (uint32_t i = 0; i < sp->nmounts; i++)
 			if (!str_terminated(sp->mounts[i].source, JPATH_SIZE) || !str_terminated(sp->mounts[i].target, JPATH_SIZE))
 				goto bad;
-		return argv_check(&sp->command, false, "command", e) || argv_check(&sp->stop_command, true, "stop_command", e) ? -1 : 0;
+		return argv_check(&sp->command, 0, "command", e) || argv_check(&sp->stop_command, ARGV_MAY_BE_EMPTY, "stop_command", e) ? -1 : 0;
 	}
 	case MSG_STOP: {
 		const struct req_stop *r = buf;
 		if (!str_terminated(r->name, sizeof r->name))
 			break;
-		return argv_check(&r->stop_command, true, "stop_command", e);
+		return argv_check(&r->stop_command, ARGV_MAY_BE_EMPTY, "stop_command", e);
 	}
 	case MSG_EXEC: {
 		const struct req_exec *r = buf;
 		if (!str_terminated(r->name, sizeof r->name))
 			break;
-		return argv_check(&r->argv, false, "command", e);
+		return argv_check(&r->argv, ARGV_PATH_LOOKUP, "command", e);
 	}
 	case MSG_CONSOLE: {
 		const struct req_console *r = buf;

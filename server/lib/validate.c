@@ -158,11 +158,12 @@ int argv_pack(struct argv_buf *out, const char *const *argv, size_t argc, const 
 	}
 	out->argc = (uint32_t)argc;
 	out->len = (uint32_t)off;
-	return argv_check(out, true, field, e);
+	return argv_check(out, ARGV_MAY_BE_EMPTY | ARGV_PATH_LOOKUP, field, e);
 }
 
-int argv_check(const struct argv_buf *a, bool allow_empty, const char *field, struct err *e)
+int argv_check(const struct argv_buf *a, unsigned flags, const char *field, struct err *e)
 {
+	bool allow_empty = flags & ARGV_MAY_BE_EMPTY;
 	if (a->len > ARGV_BYTES || a->argc > ARGV_MAX)
 		return err_field(e, ERR_INVALID, field, "%s is too long", field);
 	if (a->argc == 0) {
@@ -180,9 +181,14 @@ int argv_check(const struct argv_buf *a, bool allow_empty, const char *field, st
 	for (uint32_t i = a->len; i < ARGV_BYTES; i++)
 		if (a->bytes[i] != '\0')
 			return err_field(e, ERR_INVALID, field, "%s has bytes past its end", field);
-	if (a->bytes[0] != '/')
-		return err_field(e, ERR_INVALID, field, "%s[0] must be an absolute path inside the jail, like /bin/sh", field);
-	return 0;
+	if (a->bytes[0] == '/')
+		return 0;
+	if ((flags & ARGV_PATH_LOOKUP) && !strchr(a->bytes, '/'))
+		return 0;
+	if (flags & ARGV_PATH_LOOKUP)
+		return err_field(e, ERR_INVALID, field, "%s[0] must be a program name (found in the jail's PATH) or an absolute path, like /bin/sh",
+				 field);
+	return err_field(e, ERR_INVALID, field, "%s[0] must be an absolute path inside the jail, like /bin/sh", field);
 }
 
 size_t argv_unpack(const struct argv_buf *a, char **out)

@@ -46,7 +46,11 @@ bool pool6_contains(const struct pool6 *p, const uint8_t addr[16]);
 int argv_pack(struct argv_buf *out, const char *const *argv, size_t argc, const char *field, struct err *e);
 /* Check a packed argv: argc strings exactly filling len, each non-empty? (only argv[0]),
  * argv[0] absolute. An empty argv (argc 0) is allowed only when allow_empty. */
-int argv_check(const struct argv_buf *a, bool allow_empty, const char *field, struct err *e);
+/* A well-formed argument list: argc strings in len bytes, nothing after them, and
+ * argv[0] an absolute path, or (ARGV_PATH_LOOKUP) a bare program name the jail's PATH
+ * finds, as jexec(8) and docker exec do; ARGV_MAY_BE_EMPTY: no program at all. */
+enum { ARGV_MAY_BE_EMPTY = 1, ARGV_PATH_LOOKUP = 2 };
+int argv_check(const struct argv_buf *a, unsigned flags, const char *field, struct err *e);
 /* Split a packed argv into pointers (out must hold ARGV_MAX + 1). */
 size_t argv_unpack(const struct argv_buf *a, char **out);
 

@@ -176,6 +176,34 @@ class Concurrency(unittest.TestCase):
         finally:
             J.call("DELETE", "/api/jails/streamer")
 
+    def test_exec_finds_bare_names_on_the_jails_path_like_jexec(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "pathy"})
+        self.assertEqual(st, 201, j)
+        try:
+            def run(cmd):
+                st, r, _ = J.call("POST", "/api/jails/pathy/exec", {"command": cmd})
+                self.assertEqual(st, 200, r)
+                return r
+            r = run(["sh", "-c", "echo $PATH"])
+            self.assertEqual((r["exit_code"], r["stdout"].strip()),
+                             (0, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
+            r = run(["no-such-program", "x"])
+            self.assertEqual((r["exit_code"], r["stderr"]), (127, "jaild: no-such-program: command not found\n"))
+            r = run(["/bin/no-such-program"])
+            self.assertEqual((r["exit_code"], r["stderr"]), (127, "jaild: /bin/no-such-program: command not found\n"))
+            self.assertEqual(run(["/bin/sh", "-c", "printf x > /root/f; chmod 644 /root/f"])["exit_code"], 0)
+            r = run(["/root/f"])
+            self.assertEqual(r["exit_code"], 126, r)  # there, but not runnable
+            self.assertIn("Permission denied", r["stderr"])
+            # a relative path is neither a name nor a path: refused before anything runs
+            st, body, _ = J.call("POST", "/api/jails/pathy/exec", {"command": ["bin/sh"]})
+            self.assertEqual((st, body["error"]["field"]), (422, "command"))
+            # the jail's own command still names its program by path
+            st, body, _ = J.call("POST", "/api/jails", {"name": "pathy2", "command": ["sh"]})
+            self.assertEqual((st, body["error"]["field"]), (422, "command"))
+        finally:
+            J.call("DELETE", "/api/jails/pathy")
+
     def test_exec_timeout(self):
         st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "timer"})
         self.assertEqual(st, 201, j)

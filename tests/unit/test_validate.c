@@ -99,23 +99,29 @@ static void argvs(void)
 	struct err e;
 	const char *ok[] = { "/bin/sh", "-c", "echo hi" };
 	CHECK(argv_pack(&b, ok, 3, "command", &e) == 0);
-	CHECK(b.argc == 3 && argv_check(&b, false, "command", &e) == 0);
+	CHECK(b.argc == 3 && argv_check(&b, 0, "command", &e) == 0);
 	char *out[ARGV_MAX + 1];
 	CHECK(argv_unpack(&b, out) == 3 && strcmp(out[2], "echo hi") == 0 && out[3] == NULL);
-	const char *rel[] = { "sh" };
+	/* a bare program name: for exec (the jail's PATH finds it), not for a jail's command */
+	const char *bare[] = { "sh", "-c", "true" };
+	CHECK(argv_pack(&b, bare, 3, "command", &e) == 0);
+	CHECK(argv_check(&b, ARGV_PATH_LOOKUP, "command", &e) == 0);
+	CHECK(argv_check(&b, 0, "command", &e) < 0 && strcmp(e.field, "command") == 0);
+	const char *rel[] = { "bin/sh" };
 	CHECK(argv_pack(&b, rel, 1, "command", &e) < 0 && strcmp(e.field, "command") == 0);
 	CHECK(argv_pack(&b, NULL, 0, "stop_command", &e) == 0);
-	CHECK(argv_check(&b, false, "command", &e) < 0);
+	CHECK(argv_check(&b, 0, "command", &e) < 0);
+	CHECK(argv_check(&b, ARGV_MAY_BE_EMPTY, "stop_command", &e) == 0);
 	/* a forged buffer: argc says 2, only one string */
 	memset(&b, 0, sizeof b);
 	strcpy(b.bytes, "/bin/sh");
 	b.len = 8;
 	b.argc = 2;
-	CHECK(argv_check(&b, false, "command", &e) < 0);
+	CHECK(argv_check(&b, 0, "command", &e) < 0);
 	/* bytes after len */
 	b.argc = 1;
 	b.bytes[100] = 'x';
-	CHECK(argv_check(&b, false, "command", &e) < 0);
+	CHECK(argv_check(&b, 0, "command", &e) < 0);
 	char big[5000];
 	memset(big, 'a', sizeof big - 1);
 	big[0] = '/';

@@ -88,7 +88,7 @@ static int check_argv(json_t *v, const char *f, bool allow_empty, struct err *e)
 	struct argv_buf buf;
 	if (argv_pack(&buf, argv, n, f, e))
 		return -1;
-	return argv_check(&buf, allow_empty, f, e);
+	return argv_check(&buf, allow_empty ? ARGV_MAY_BE_EMPTY : 0, f, e);
 }
 
 static int check_command(json_t *v, const char *f, void *ctx, struct err *e)

@@ -597,7 +597,7 @@ int jail_exec(const char *name, const struct exec_request *rq, struct exec_resul
 	x.req.timeout = (uint32_t)rq->timeout;
 	if (rq->argc > ARGV_MAX)
 		return err_field(e, ERR_INVALID, "command", "command has more than %d arguments", ARGV_MAX);
-	if (argv_pack(&x.req.argv, rq->argv, rq->argc, "command", e) || argv_check(&x.req.argv, false, "command", e))
+	if (argv_pack(&x.req.argv, rq->argv, rq->argc, "command", e) || argv_check(&x.req.argv, ARGV_PATH_LOOKUP, "command", e))
 		return -1;
 	struct jail_row row = { 0 };
 	if (store_jail_get(J.st, name, &row, e))

@@ -101,12 +101,49 @@ static const char *const console_env[] = {
 	NULL,
 };
 
+/* Says why a command could not run, on its stderr, and exits as a shell would: 127
+ * when there is no such program, 126 when it cannot be run. */
+static void exec_failed(const char *prog, int err)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof msg, "jaild: %s: %s\n", prog, err == ENOENT ? "command not found" : strerror(err));
+	ssize_t w = write(2, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+	(void)w;
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* argv[0] as it is when it names a path; a bare name is looked for in the jail's PATH
+ * (jail_env), as jexec(8) and docker exec do. */
+static void exec_command(char **argv)
+{
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, (char **)jail_env);
+		exec_failed(argv[0], errno);
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (size_t i = 0; jail_env[i]; i++)
+		if (strncmp(jail_env[i], "PATH=", 5) == 0)
+			path = jail_env[i] + 5;
+	int err = ENOENT;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		char file[4096];
+		if (n > 0 && snprintf(file, sizeof file, "%.*s/%s", (int)n, p, argv[0]) < (int)sizeof file) {
+			execve(file, argv, (char **)jail_env);
+			if (errno != ENOENT && errno != ENOTDIR)
+				err = errno; /* found, but not runnable: say that, unless a later one runs */
+		}
+		p += n + (p[n] == ':');
+	}
+	exec_failed(argv[0], err);
+}
+
 static void exec_inside(const struct jail_entry *en)
 {
 	if (en->pty < 0) {
 		char *argv[ARGV_MAX + 1];
 		argv_unpack(en->argv, argv);
-		execve(argv[0], argv, (char **)jail_env);
+		exec_command(argv);
 		return;
 	}
 	char shell[256], arg0[258], envsh[270];
