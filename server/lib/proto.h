@@ -147,12 +147,16 @@ struct reply {
 	int32_t exit_code;  /* EXEC: the command's status, 128+signal when killed */
 	uint8_t running;    /* STATUS */
 	uint8_t timed_out;  /* EXEC */
-	uint8_t pad[6];
+	uint8_t exited;     /* STATUS, not running: how its first process last ended is known */
+	uint8_t pad[5];
 	int64_t pid;        /* START, STATUS: PID 1 of the jail as the host sees it */
 	int64_t memory;     /* STATUS: bytes */
 	int64_t procs;
 	int64_t cpu_ns;
 	int64_t bytes;      /* SNAP_CREATE: disk space the snapshot takes */
+	int64_t exited_at;  /* STATUS with exited: unix time; exit_code, or exit_signal when a signal ended it */
+	int32_t exit_signal;
+	int32_t pad2;
 	char backend[16];   /* HELLO: "linux", "freebsd" */
 	char field[64];
 	char msg[512];

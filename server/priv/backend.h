@@ -6,6 +6,7 @@
 #define JAILD_BACKEND_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "ctx.h"
 #include "err.h"
@@ -39,6 +40,9 @@ struct backend_ops {
 	int (*sweep)(struct priv_ctx *c, struct err *e);
 	/* the helper is about to exit */
 	void (*fini)(struct priv_ctx *c);
+	/* a child that is no worker ended (a jail's first process, reparented to the
+	 * helper): the backend records how, for STATUS */
+	void (*reaped)(struct priv_ctx *c, pid_t pid, int status);
 };
 
 /* The backends this build has, by name (backends.c); NULL-terminated, the first is

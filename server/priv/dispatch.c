@@ -205,7 +205,10 @@ void dispatch_child_gone(int sock, pid_t pid, int status)
 		send_reply(sock, w.id, -1, &out, &e);
 		return;
 	}
-	/* other children are jails' processes that came to us as their subreaper */
+	/* other children are jails' processes that came to us as their subreaper: a jail's
+	 * first process among them is the backend's to record */
+	if (B->reaped)
+		B->reaped(ctx, pid, status);
 }
 
 static void answer_list(int sock, const struct req_list *r)

@@ -3,6 +3,7 @@ and cannot see or do, limits, network isolation, leftovers, and every bad input.
 import glob
 import json
 import os
+import signal
 import pwd
 import socket
 import subprocess
@@ -74,12 +75,43 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual((st, j["error"]["code"]), (404, "not_found"))
 
     def test_command_exit_is_noticed(self):
+        """A first process that ends on its own leaves the jail in error, with how it
+        ended (its exit), told apart from a jail someone stopped."""
         st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "brief", "command": ["/bin/sleep", "1"]})
-        self.assertEqual((st, j["state"]), (201, "running"))
-        ok = J.wait_for(lambda: J.call("GET", "/api/jails/brief")[1]["state"] == "stopped", 10)
+        self.assertEqual((st, j["state"], j["exit"]), (201, "running", None))
+        ok = J.wait_for(lambda: J.call("GET", "/api/jails/brief")[1]["state"] == "error", 10)
         self.assertTrue(ok)
+        st, j2, _ = J.call("GET", "/api/jails/brief")
+        self.assertEqual((j2["exit"]["code"], j2["error"]), (0, "its first process exited with code 0"), j2)
+        self.assertRegex(j2["exit"]["at"], r"^\d{4}-\d\d-\d\dT")
         self.assertEqual(host_leftovers("brief", j["jid"] - 1), [])
+        # it starts again, and a stop is a stop: not an error
+        st, j3, _ = J.call("POST", "/api/jails/brief/start")
+        self.assertEqual((st, j3["state"]), (200, "running"), j3)
+        st, j3, _ = J.call("POST", "/api/jails/brief/stop")
+        self.assertEqual((st, j3["state"]), (200, "stopped"), j3)
         J.call("DELETE", "/api/jails/brief")
+
+    def test_exit_code_and_signal_are_recorded(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "quitter", "command": ["/bin/sh", "-c", "sleep 0.5; exit 3"]})
+        self.assertEqual(st, 201, j)
+        st, k, _ = J.call("POST", "/api/jails?start=1", {"name": "victim", "command": ["/bin/sleep", "600"]})
+        self.assertEqual(st, 201, k)
+        try:
+            self.assertTrue(J.wait_for(lambda: J.call("GET", "/api/jails/quitter")[1]["state"] == "error", 10))
+            q = J.call("GET", "/api/jails/quitter")[1]
+            self.assertEqual((q["exit"]["code"], q["error"]), (3, "its first process exited with code 3"))
+            os.kill(k["pid"], signal.SIGKILL)  # from the host: the jail's init dies
+            self.assertTrue(J.wait_for(lambda: J.call("GET", "/api/jails/victim")[1]["state"] == "error", 10))
+            v = J.call("GET", "/api/jails/victim")[1]
+            self.assertEqual((v["exit"], v["error"]), ({"signal": "KILL", "at": v["exit"]["at"]},
+                                                      "its first process was killed by signal KILL"))
+            # the list says the same
+            items = {x["name"]: x for x in J.call("GET", "/api/jails")[1]["items"]}
+            self.assertEqual((items["quitter"]["state"], items["quitter"]["exit"]["code"]), ("error", 3))
+        finally:
+            J.call("DELETE", "/api/jails/quitter")
+            J.call("DELETE", "/api/jails/victim")
 
     def test_thick_jail(self):
         st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "thick1", "type": "thick"})

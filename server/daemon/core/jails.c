@@ -26,32 +26,54 @@ struct jaild J;
 
 #define BUSY_MAX 1024
 static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
-static char busy[BUSY_MAX][NAME_SIZE];
+static pthread_cond_t busy_cv = PTHREAD_COND_INITIALIZER;
+static struct {
+	char name[NAME_SIZE];
+	bool housekeeping; /* the monitor's (recording an exit): short, so others wait for it */
+} busy[BUSY_MAX];
 
-bool jail_busy_acquire(const char *name)
+/* Takes the jail's flag. A user's operation that finds the monitor's housekeeping on
+ * the jail waits for it (a few seconds at most) rather than being told "busy" for work
+ * it did not ask for; another user operation under way is a "busy" at once. */
+static bool busy_take(const char *name, bool housekeeping)
 {
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
 	pthread_mutex_lock(&busy_mu);
-	int free_slot = -1;
-	for (int i = 0; i < BUSY_MAX; i++) {
-		if (busy[i][0] && strcmp(busy[i], name) == 0) {
+	for (;;) {
+		int free_slot = -1, held = -1;
+		for (int i = 0; i < BUSY_MAX && held < 0; i++) {
+			if (busy[i].name[0] && strcmp(busy[i].name, name) == 0)
+				held = i;
+			else if (!busy[i].name[0] && free_slot < 0)
+				free_slot = i;
+		}
+		if (held < 0 && free_slot >= 0) {
+			snprintf(busy[free_slot].name, NAME_SIZE, "%s", name);
+			busy[free_slot].housekeeping = housekeeping;
+			pthread_mutex_unlock(&busy_mu);
+			return true;
+		}
+		if (held < 0 || housekeeping || !busy[held].housekeeping || pthread_cond_timedwait(&busy_cv, &busy_mu, &until) != 0) {
 			pthread_mutex_unlock(&busy_mu);
 			return false;
 		}
-		if (!busy[i][0] && free_slot < 0)
-			free_slot = i;
 	}
-	if (free_slot >= 0)
-		snprintf(busy[free_slot], NAME_SIZE, "%s", name);
-	pthread_mutex_unlock(&busy_mu);
-	return free_slot >= 0;
+}
+
+bool jail_busy_acquire(const char *name)
+{
+	return busy_take(name, false);
 }
 
 void jail_busy_release(const char *name)
 {
 	pthread_mutex_lock(&busy_mu);
 	for (int i = 0; i < BUSY_MAX; i++)
-		if (busy[i][0] && strcmp(busy[i], name) == 0)
-			busy[i][0] = '\0';
+		if (busy[i].name[0] && strcmp(busy[i].name, name) == 0)
+			busy[i].name[0] = '\0';
+	pthread_cond_broadcast(&busy_cv);
 	pthread_mutex_unlock(&busy_mu);
 }
 
@@ -768,20 +790,32 @@ int jail_read(const char *name, struct jail_row *row, struct reply *live, struct
 	return 0;
 }
 
+/* What a jail's first process ending says, for its error and its events. */
+static void exit_reason(int code, int sig, char *buf, size_t n)
+{
+	if (sig > 0)
+		snprintf(buf, n, "its first process was killed by signal %s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	else
+		snprintf(buf, n, "its first process exited with code %d", code);
+}
+
 void jail_note_exit(const char *name)
 {
 	struct jail_row row = { 0 };
 	struct reply live;
 	struct err ie;
 	if (store_jail_get(J.st, name, &row, &ie) < 0 || strcmp(row.state, "running") != 0 ||
-	    helper_name_call(MSG_STATUS, name, &live, &ie) < 0 || live.running || !jail_busy_acquire(name)) {
+	    helper_name_call(MSG_STATUS, name, &live, &ie) < 0 || live.running || !busy_take(name, true)) {
 		jail_row_clear(&row);
 		return;
 	}
 	/* under the busy flag: no lifecycle op races this, and the state is read again */
 	struct jail_row again = { 0 };
 	if (store_jail_get(J.st, name, &again, &ie) == 0 && strcmp(again.state, "running") == 0) {
-		log_info("jail %s: its first process exited; marking it stopped", name);
+		char why[128] = "its first process exited";
+		if (live.exited)
+			exit_reason(live.exit_code, live.exit_signal, why, sizeof why);
+		log_info("jail %s: %s", name, why);
 		console_end_jail(name, "the jail stopped");
 		struct req_stop req;
 		struct reply out;
@@ -789,9 +823,19 @@ void jail_note_exit(const char *name)
 		req.h = priv_hdr(MSG_STOP);
 		snprintf(req.name, sizeof req.name, "%s", name);
 		priv_call(&req, NULL, 0, &out, &ie); /* takes away its cgroup and interface */
-		store_jail_set_state(J.st, name, "stopped", 0, "the jail's first process exited", false, &ie);
-		events_emit(again.tenant_id, "jail.stopped", name,
-			    json_pack("{ssssss}", "name", name, "state", "stopped", "reason", "its first process exited"));
+		if (live.exited) {
+			/* it ended on its own: an error, with how (shown apart from a stopped jail) */
+			store_jail_exited(J.st, name, live.exit_code, live.exit_signal, live.exited_at, why, &ie);
+			json_t *ev = json_pack("{ssssss}", "name", name, "state", "error", "reason", why);
+			json_object_set_new(ev, "exit", live.exit_signal > 0 ? json_pack("{ss}", "signal", sigabbrev_np(live.exit_signal) ?: "?")
+									     : json_pack("{si}", "code", live.exit_code));
+			events_emit(again.tenant_id, "jail.error", name, ev);
+		} else {
+			/* how it ended is not known (it ended while no helper watched) */
+			store_jail_set_state(J.st, name, "stopped", 0, "the jail's first process exited", false, &ie);
+			events_emit(again.tenant_id, "jail.stopped", name,
+				    json_pack("{ssssss}", "name", name, "state", "stopped", "reason", "its first process exited"));
+		}
 	}
 	jail_row_clear(&again);
 	jail_row_clear(&row);
@@ -810,6 +854,12 @@ static void add_status_fields(json_t *j, const struct jail_row *row, const struc
 	json_object_set_new(j, "created_at", json_string(row->created_at));
 	json_object_set_new(j, "started_at", row->started_at[0] ? json_string(row->started_at) : json_null());
 	json_object_set_new(j, "error", row->error[0] ? json_string(row->error) : json_null());
+	json_t *x = NULL;
+	if (row->exited_at[0] && row->exit_signal > 0)
+		x = json_pack("{ssss}", "signal", sigabbrev_np(row->exit_signal) ?: "?", "at", row->exited_at);
+	else if (row->exited_at[0])
+		x = json_pack("{siss}", "code", row->exit_code, "at", row->exited_at);
+	json_object_set_new(j, "exit", x ? x : json_null());
 	if (live && live->running)
 		json_object_set_new(j, "usage", json_pack("{sIsIsf}", "memory", (json_int_t)live->memory, "procs",
 							  (json_int_t)live->procs, "cpu_seconds", (double)live->cpu_ns / 1e9));

@@ -11,12 +11,14 @@
 
 #define JAIL_COLS \
 	"SELECT j.id, j.name, j.tenant_id, t.name, j.slot, j.state, COALESCE(j.pid, 0), COALESCE(j.error, ''), j.version, j.boot, " \
-	"j.priority, COALESCE(j.created_at, ''), COALESCE(j.started_at, ''), j.spec FROM jails j JOIN tenants t ON t.id = j.tenant_id "
+	"j.priority, COALESCE(j.created_at, ''), COALESCE(j.started_at, ''), j.spec, COALESCE(j.exit_code, 0), "             \
+	"COALESCE(j.exit_signal, 0), COALESCE(j.exited_at, '') FROM jails j JOIN tenants t ON t.id = j.tenant_id "
 
 #define JAIL_RESULT(r, spec)                                                                                                 \
 	COLS(C_INT(&(r)->id), C_TEXT((r)->name), C_INT(&(r)->tenant_id), C_TEXT((r)->tenant), C_INT(&(r)->slot), C_TEXT((r)->state), \
 	     C_INT(&(r)->pid), C_TEXT((r)->error), C_INT(&(r)->version), C_INT(&(r)->boot), C_INT(&(r)->priority),             \
-	     C_TEXT((r)->created_at), C_TEXT((r)->started_at), C_TEXT_REF(&(spec)))
+	     C_TEXT((r)->created_at), C_TEXT((r)->started_at), C_TEXT_REF(&(spec)), C_INT(&(r)->exit_code),                  \
+	     C_INT(&(r)->exit_signal), C_TEXT((r)->exited_at))
 
 /* The spec column, owned by the row. */
 static void row_spec(struct jail_row *r, const char *spec)
@@ -299,6 +301,20 @@ int store_jail_set_state(struct store *s, const char *name, const char *state, i
 			       PARAMS(P_TEXT(state), P_INT(pid), P_TEXT(error), P_INT(started), P_TEXT(now), P_TEXT(name)),
 			       "updating jail state", e);
 	return n < 0 ? -1 : n == 0 ? err_set(e, ERR_NOT_FOUND, "no jail named %s", name) : 0;
+}
+
+int store_jail_exited(struct store *s, const char *name, int code, int sig, int64_t at, const char *message, struct err *e)
+{
+	char when[32];
+	time_t t = (time_t)at;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int64_t n = store_exec(s,
+			       "UPDATE jails SET state = 'error', pid = NULL, error = ?, exit_code = ?, exit_signal = NULLIF(?, 0), "
+			       "exited_at = ?, version = version + 1 WHERE name = ? AND state = 'running'",
+			       PARAMS(P_TEXT(message), P_INT(code), P_INT(sig), P_TEXT(when), P_TEXT(name)), "recording a jail's exit", e);
+	return n < 0 ? -1 : n == 0 ? err_set(e, ERR_WRONG_STATE, "jail %s is not running", name) : 0;
 }
 
 int store_jail_delete(struct store *s, const char *name, struct err *e)

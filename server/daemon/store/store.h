@@ -27,6 +27,10 @@ struct jail_row {
 	char created_at[32];
 	char started_at[32];
 	char *spec; /* the canonical spec as JSON text; owned, freed by jail_row_clear */
+	/* how its first process last ended on its own: exit_code, or exit_signal (> 0)
+	 * when a signal ended it; exited_at "" when it has not */
+	int exit_code, exit_signal;
+	char exited_at[32];
 };
 
 struct token_info {
@@ -155,6 +159,9 @@ int store_jail_update_spec(struct store *s, const char *name, int64_t version, s
 /* pid < 0 keeps the pid; error NULL clears it; started: set started_at to now. */
 int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e);
 int store_jail_delete(struct store *s, const char *name, struct err *e);
+/* A running jail whose first process ended on its own: state "error" with message,
+ * and how it ended (code, or sig > 0; at: unix time). */
+int store_jail_exited(struct store *s, const char *name, int code, int sig, int64_t at, const char *message, struct err *e);
 
 struct jail_filter {
 	const char *state;   /* NULL: any */

@@ -59,7 +59,15 @@ static int linux_status(struct priv_ctx *c, const char *name, struct reply *out,
 	struct runrec rec;
 	(void)e;
 	if (!runrec_alive(c->jails_fd, name, &rec)) {
+		int code, sig;
+		long long at;
 		out->running = 0;
+		if (runrec_exit_read(c->jails_fd, name, &code, &sig, &at)) {
+			out->exited = 1;
+			out->exit_code = code;
+			out->exit_signal = sig;
+			out->exited_at = at;
+		}
 		return 0;
 	}
 	struct jail_usage u;
@@ -190,6 +198,23 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	return 0;
 }
 
+/* A jail's first process ended (pid, as waitpid gave it): which jail's is in the run
+ * records; how it ended goes beside them. */
+static void linux_reaped(struct priv_ctx *c, pid_t pid, int status)
+{
+	DIR *d = dir_stream(c->jails_fd);
+	struct dirent *de;
+	struct runrec rec;
+	while (d && (de = readdir(d)))
+		if (valid_name(de->d_name) && runrec_read(c->jails_fd, de->d_name, &rec) && rec.pid == pid) {
+			runrec_exit_write(c->jails_fd, de->d_name, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
+					  WIFSIGNALED(status) ? WTERMSIG(status) : 0, (long long)time(NULL));
+			break;
+		}
+	if (d)
+		closedir(d);
+}
+
 /* jaild closed the connection: nothing of ours is left behind when no jail runs. */
 static void linux_fini(struct priv_ctx *c)
 {
@@ -220,4 +245,5 @@ const struct backend_ops linux_backend = {
 	.list = linux_list,
 	.sweep = linux_sweep,
 	.fini = linux_fini,
+	.reaped = linux_reaped,
 };

@@ -54,7 +54,7 @@ int runrec_write(int jails_fd, const char *name, const struct runrec *r)
 	return renameat(jails_fd, tmp, jails_fd, path);
 }
 
-bool runrec_alive(int jails_fd, const char *name, struct runrec *r)
+bool runrec_read(int jails_fd, const char *name, struct runrec *r)
 {
 	char path[128], buf[128];
 	path_of(name, path, sizeof path);
@@ -72,7 +72,42 @@ bool runrec_alive(int jails_fd, const char *name, struct runrec *r)
 		return false;
 	r->pid = pid;
 	r->allow = (uint8_t)allow;
-	return proc_starttime(r->pid) == r->starttime;
+	return true;
+}
+
+bool runrec_alive(int jails_fd, const char *name, struct runrec *r)
+{
+	return runrec_read(jails_fd, name, r) && proc_starttime(r->pid) == r->starttime;
+}
+
+/* DIR/jails/NAME/exit: "CODE SIGNAL UNIXTIME", how the first process last ended. */
+int runrec_exit_write(int jails_fd, const char *name, int code, int sig, long long at)
+{
+	char path[128], tmp[128], line[64];
+	snprintf(path, sizeof path, "%s/exit", name);
+	snprintf(tmp, sizeof tmp, "%s/exit.tmp", name);
+	int fd = openat(jails_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int len = snprintf(line, sizeof line, "%d %d %lld\n", code, sig, at);
+	int rc = write(fd, line, (size_t)len) == len ? 0 : -1;
+	close(fd);
+	return rc == 0 ? renameat(jails_fd, tmp, jails_fd, path) : -1;
+}
+
+bool runrec_exit_read(int jails_fd, const char *name, int *code, int *sig, long long *at)
+{
+	char path[128], buf[64];
+	snprintf(path, sizeof path, "%s/exit", name);
+	int fd = openat(jails_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return sscanf(buf, "%d %d %lld", code, sig, at) == 3;
 }
 
 void runrec_remove(int jails_fd, const char *name)

@@ -20,8 +20,14 @@ struct runrec {
 /* starttime of a live (non-zombie) process, or 0 when it is gone. */
 unsigned long long proc_starttime(pid_t pid);
 int runrec_write(int jails_fd, const char *name, const struct runrec *r);
+/* The record as it is, alive or not. */
+bool runrec_read(int jails_fd, const char *name, struct runrec *r);
 /* true and *r filled when the jail's PID 1 is alive and is the recorded process. */
 bool runrec_alive(int jails_fd, const char *name, struct runrec *r);
 void runrec_remove(int jails_fd, const char *name);
+/* How the jail's first process last ended (code, or sig when a signal ended it, and
+ * when), kept beside the run record until the next end. */
+int runrec_exit_write(int jails_fd, const char *name, int code, int sig, long long at);
+bool runrec_exit_read(int jails_fd, const char *name, int *code, int *sig, long long *at);
 
 #endif
