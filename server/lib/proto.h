@@ -156,7 +156,7 @@ struct reply {
 	int64_t bytes;      /* SNAP_CREATE: disk space the snapshot takes */
 	int64_t exited_at;  /* STATUS with exited: unix time; exit_code, or exit_signal when a signal ended it */
 	int32_t exit_signal;
-	int32_t pad2;
+	int32_t skipped;    /* TEMPLATE_TAR: device nodes under /dev left out */
 	char backend[16];   /* HELLO: "linux", "freebsd" */
 	char field[64];
 	char msg[512];

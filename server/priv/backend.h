@@ -30,7 +30,7 @@ struct backend_ops {
 	int (*export_tar)(struct priv_ctx *c, const struct req_export *r, int fd, struct err *e);
 	int (*import_tar)(struct priv_ctx *c, const struct req_import *r, int fd, struct err *e);
 	/* templates from outside; delete only when jaild knows no jail uses it */
-	int (*template_tar)(struct priv_ctx *c, const char *name, bool replace, int fd, struct err *e);
+	int (*template_tar)(struct priv_ctx *c, const char *name, bool replace, int fd, struct reply *out, struct err *e);
 	int (*template_dir)(struct priv_ctx *c, const char *name, bool replace, const char *source, struct err *e);
 	int (*template_delete)(struct priv_ctx *c, const char *name, struct err *e);
 	int (*destroy)(struct priv_ctx *c, const char *name, struct err *e);

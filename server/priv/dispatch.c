@@ -47,7 +47,7 @@ OP(op_console, B->console(ctx, req, out, &reply_fd, e))
 OP(op_snap_create, B->snap_create(ctx, req, out, e))
 OP(op_snap_restore, B->snap_restore(ctx, req, e))
 OP(op_snap_delete, B->snap_delete(ctx, req, e))
-OP(op_template_tar, B->template_tar(ctx, ((const struct req_template *)req)->name, ((const struct req_template *)req)->replace, fds[0], e))
+OP(op_template_tar, B->template_tar(ctx, ((const struct req_template *)req)->name, ((const struct req_template *)req)->replace, fds[0], out, e))
 OP(op_template_dir, B->template_dir(ctx, ((const struct req_template *)req)->name, ((const struct req_template *)req)->replace,
 				    ((const struct req_template *)req)->source, e))
 OP(op_template_delete, B->template_delete(ctx, ((const struct req_template *)req)->name, e))

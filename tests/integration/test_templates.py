@@ -69,7 +69,7 @@ class Templates(unittest.TestCase):
 
     def test_hostile_tarballs_are_refused_and_leave_nothing(self):
         before = template_dirs()
-        dev = tarfile.TarInfo("dev/sda")
+        dev = tarfile.TarInfo("etc/sda")  # a device node outside /dev: a door to the host's disk
         dev.type, dev.devmajor, dev.devminor = tarfile.BLKTYPE, 8, 0
         cases = {
             "a device node": [(dev, None)],
@@ -85,6 +85,27 @@ class Templates(unittest.TestCase):
         st, body, _ = upload("garbage", b"this is not a tarball" * 100)
         self.assertEqual(st, 422, body)
         self.assertEqual(template_dirs(), before)
+
+    def test_a_stock_rootfs_with_dev_nodes_uploads_without_them(self):
+        """mmdebstrap and docker export put /dev/console and friends in a rootfs: they are
+        left out (a jail's /dev is jaild's), with a note, and the template works."""
+        nodes = []
+        for name, major, minor in (("dev/console", 5, 1), ("dev/null", 1, 3), ("dev/sda", 8, 0)):
+            info = tarfile.TarInfo(name)
+            info.type, info.devmajor, info.devminor = (tarfile.BLKTYPE if name == "dev/sda" else tarfile.CHRTYPE), major, minor
+            nodes.append((info, None))
+        st, t, _ = upload("stock", tarball(nodes))
+        self.assertEqual((st, t.get("notes")), (201, ["3 device nodes under /dev left out: a jail's /dev is made by jaild"]), t)
+        self.assertFalse(os.path.exists(os.path.join(J.data, "templates", "stock", "dev", "sda")))
+        st, body, _ = J.call("POST", "/api/jails?start=1", {"name": "stocky", "template": "stock"})
+        self.assertEqual(st, 201, body)
+        try:
+            r = J.exec("stocky", "ls /dev; echo hi > /dev/null && echo ok")
+            self.assertNotIn("sda", r["stdout"])
+            self.assertTrue(r["stdout"].endswith("ok\n"), r)
+        finally:
+            J.call("DELETE", "/api/jails/stocky")
+            J.call("DELETE", "/api/templates/stock")
 
     def test_upload_use_version_and_delete(self):
         st, t, h = upload("web", tarball([file_info("etc/flavour", b"v1\n")]))

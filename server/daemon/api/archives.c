@@ -12,25 +12,7 @@
 
 #include "api/api.h"
 #include "log.h"
-#include "core/priv_client.h"
-
-struct export_job {
-	struct req_export req;
-	int wfd;
-};
-
-/* The helper writes into the pipe until the archive is whole; the answer streams out. */
-static void *export_thread(void *arg)
-{
-	struct export_job *j = arg;
-	struct reply out;
-	struct err e;
-	if (priv_call(&j->req, &j->wfd, 1, &out, &e) < 0)
-		log_warn("export of %s: %s (the download was cut short)", j->req.name, e.msg);
-	close(j->wfd);
-	free(j);
-	return NULL;
-}
+#include "core/templates.h"
 
 void h_jail_export(struct request *rq, struct response *rs)
 {
@@ -41,23 +23,18 @@ void h_jail_export(struct request *rq, struct response *rs)
 	char *spec = row.spec; /* the stored canonical text: ours now */
 	row.spec = NULL;
 	jail_row_clear(&row);
-	struct export_job *j = calloc(1, sizeof *j);
 	int p[2] = { -1, -1 };
-	if (!spec || !j || strlen(spec) >= SPEC_TEXT_SIZE || pipe2(p, O_CLOEXEC) < 0) {
-		free(spec), free(j);
+	struct err e;
+	if (!spec || pipe2(p, O_CLOEXEC) < 0) {
+		free(spec);
 		return resp_errorf(rs, ERR_INTERNAL, NULL, "cannot start the export");
 	}
-	j->req.h = priv_hdr(MSG_EXPORT);
-	snprintf(j->req.name, sizeof j->req.name, "%.63s", rq->params[0]);
-	snprintf(j->req.spec, sizeof j->req.spec, "%s", spec);
+	int rc = jail_export_start(rq->params[0], spec, p[1], &e);
 	free(spec);
-	j->wfd = p[1];
-	pthread_t t;
-	if (pthread_create(&t, NULL, export_thread, j) != 0) {
-		close(p[0]), close(p[1]), free(j);
-		return resp_errorf(rs, ERR_INTERNAL, NULL, "cannot start the export");
+	if (rc < 0) {
+		close(p[0]), close(p[1]);
+		return resp_error(rs, &e);
 	}
-	pthread_detach(t);
 	resp_fd(rs, 200, p[0], "application/x-tar");
 }
 

@@ -7,7 +7,7 @@
 
 #include "api/api.h"
 #include "json_spec.h"
-#include "core/priv_client.h"
+#include "core/templates.h"
 
 static json_t *template_json(const struct template_row *t)
 {
@@ -62,35 +62,23 @@ void h_templates_create(struct request *rq, struct response *rs)
 	struct err e = { 0 };
 	/* ?name= names an upload; without it the body is JSON (a copy of a host directory) */
 	bool json = !req_query(rq, "name");
-	struct req_template r;
-	memset(&r, 0, sizeof r);
-	char sha[65] = "", source[300] = "upload";
+	struct template_source src = { .tar_fd = -1 };
+	json_t *body = NULL;
 	if (json) {
-		json_t *body = req_upload_json(rq, &e);
-		if (!body)
+		if (!(body = req_upload_json(rq, &e)))
 			return resp_error(rs, &e);
-		const char *name, *dir;
-		bool replace;
 		const struct jfield spec[] = {
-			JF_STRING("name", true, NULL, &name, NULL),
-			JF_STRING("source", true, NULL, &dir, NULL),
-			JF_BOOL("replace", false, NULL, &replace, false),
+			JF_STRING("name", true, NULL, &src.name, NULL),
+			JF_STRING("source", true, NULL, &src.dir, NULL),
+			JF_BOOL("replace", false, NULL, &src.replace, false),
 			JF_END,
 		};
 		if (json_parse_fields(body, spec, "", NULL, &e) < 0) {
 			json_decref(body);
 			return resp_error(rs, &e);
 		}
-		r.h = priv_hdr(MSG_TEMPLATE_DIR);
-		snprintf(r.name, sizeof r.name, "%.63s", name);
-		snprintf(r.source, sizeof r.source, "%.255s", dir);
-		r.replace = replace;
-		snprintf(source, sizeof source, "dir:%s", r.source);
-		json_decref(body);
 	} else {
-		const char *name = req_query(rq, "name"), *want = req_query(rq, "sha256"), *replace = req_query(rq, "replace");
-		if (!name)
-			return resp_errorf(rs, ERR_INVALID, "name", "name the template: POST /api/templates?name=NAME&sha256=HEX with the tarball as the body");
+		const char *want = req_query(rq, "sha256"), *replace = req_query(rq, "replace");
 		if (!is_sha256(want))
 			return resp_errorf(rs, ERR_INVALID, "sha256", "sha256 must be the tarball's SHA-256 in lower-case hex (sha256sum prints it)");
 		if (strcmp(want, rq->upload_sha256) != 0)
@@ -98,44 +86,30 @@ void h_templates_create(struct request *rq, struct response *rs)
 					   rq->upload_sha256, want);
 		if (rq->upload_size == 0)
 			return resp_errorf(rs, ERR_INVALID, NULL, "the body is empty: send the template's tarball");
-		r.h = priv_hdr(MSG_TEMPLATE_TAR);
-		snprintf(r.name, sizeof r.name, "%.63s", name);
-		r.replace = replace && strcmp(replace, "1") == 0;
-		snprintf(sha, sizeof sha, "%s", want);
+		src = (struct template_source){ .name = req_query(rq, "name"), .replace = replace && strcmp(replace, "1") == 0,
+						.tar_fd = rq->upload_fd, .sha256 = want };
 	}
-	if (!valid_name(r.name))
-		return resp_errorf(rs, ERR_INVALID, "name", "template name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
-	bool existed = store_template_exists(J.st, r.name);
-	if (existed && !r.replace)
-		return resp_errorf(rs, ERR_CONFLICT, "name", "template %s exists; publish a new version with replace", r.name);
-	struct reply out;
-	if (priv_call(&r, json ? NULL : &rq->upload_fd, json ? 0 : 1, &out, &e) < 0 ||
-	    store_template_put(J.st, r.name, source, sha, &e) < 0)
-		return resp_error(rs, &e);
+	bool existed = src.name && store_template_exists(J.st, src.name);
+	unsigned skipped = 0;
 	struct template_row t;
-	if (store_template_get(J.st, r.name, &t, &e) < 0)
+	int rc = template_publish(&src, &skipped, &t, &e);
+	json_decref(body);
+	if (rc < 0)
 		return resp_error(rs, &e);
 	snprintf(rs->location, sizeof rs->location, "/api/templates/%s", t.name);
-	resp_json(rs, existed ? 200 : 201, template_json(&t));
+	json_t *j = template_json(&t);
+	if (skipped) {
+		char note[160];
+		snprintf(note, sizeof note, "%u device node%s under /dev left out: a jail's /dev is made by jaild", skipped, skipped == 1 ? "" : "s");
+		json_object_set_new(j, "notes", json_pack("[s]", note));
+	}
+	resp_json(rs, existed ? 200 : 201, j);
 }
 
 void h_template_delete(struct request *rq, struct response *rs)
 {
 	struct err e;
-	struct template_row t;
-	const char *name = rq->params[0];
-	if (!valid_name(name) || store_template_get(J.st, name, &t, &e) < 0)
-		return resp_errorf(rs, ERR_NOT_FOUND, NULL, "no template named %.63s", name);
-	if (t.jails > 0)
-		return resp_errorf(rs, ERR_CONFLICT, NULL, "template %s is used by %lld jails; destroy them first", name, (long long)t.jails);
-	struct req_template r;
-	struct reply out;
-	memset(&r, 0, sizeof r);
-	r.h = priv_hdr(MSG_TEMPLATE_DELETE);
-	snprintf(r.name, sizeof r.name, "%.63s", name);
-	if (priv_call(&r, NULL, 0, &out, &e) < 0 && e.code != ERR_NOT_FOUND)
-		return resp_error(rs, &e);
-	if (store_template_delete(J.st, name, &e) < 0)
+	if (template_remove(rq->params[0], &e) < 0)
 		return resp_error(rs, &e);
 	rs->status = 204;
 }

@@ -94,6 +94,7 @@ static void unpack_child(int fd, int dirfd, const struct tar_in *in, int msg_fd)
 	}
 	struct archive_entry *en;
 	int rc, count = 0;
+	unsigned skipped = 0;
 	size_t plen = in->prefix ? strlen(in->prefix) : 0;
 	while ((rc = archive_read_next_header(r, &en)) == ARCHIVE_OK) {
 		const char *path = archive_entry_pathname(en);
@@ -105,6 +106,12 @@ static void unpack_child(int fd, int dirfd, const struct tar_in *in, int msg_fd)
 		snprintf(rel, sizeof rel, "%s", path + plen);
 		if (!rel[0] || strcmp(rel, ".") == 0 || strcmp(rel, "./") == 0)
 			continue; /* the top directory: made by the helper */
+		mode_t type = archive_entry_filetype(en);
+		if ((type == AE_IFCHR || type == AE_IFBLK) && strncmp(rel, "dev/", 4) == 0 &&
+		    !(in->whiteouts && archive_entry_rdev(en) == 0)) {
+			skipped++;
+			continue; /* the jail's /dev is made by jaild at start */
+		}
 		const char *why = refuse(en, in);
 		if (why) {
 			snprintf(msg, sizeof msg, "%s: %s", path, why);
@@ -160,6 +167,10 @@ static void unpack_child(int fd, int dirfd, const struct tar_in *in, int msg_fd)
 		goto fail;
 	}
 	archive_write_close(w); /* directory times and modes are set last */
+	/* success says how many device nodes were left out: "skipped N" */
+	snprintf(msg, sizeof msg, "skipped %u", skipped);
+	if (write(msg_fd, msg, strlen(msg)) < 0)
+		_exit(2);
 	_exit(0);
 fail:
 	if (write(msg_fd, msg, strlen(msg)) < 0)
@@ -218,6 +229,10 @@ int tar_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		unsigned skipped = 0;
+		msg[n > 0 ? n : 0] = '\0';
+		if (in->skipped_devices && sscanf(msg, "skipped %u", &skipped) == 1)
+			*in->skipped_devices = skipped;
 		if (in->shift == 0)
 			return 0;
 		static struct owner_fix o; /* a worker does one import: its path buffer off the stack */

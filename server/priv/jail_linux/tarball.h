@@ -1,7 +1,8 @@
 /* tarball.h — trees in and out of tar streams (libarchive): template uploads, jail
  * export and import. An archive from outside is hostile: it is unpacked by a child
  * chrooted into the new directory, with libarchive's secure flags, owners limited to
- * the 65536 ids a jail maps, no device nodes (an overlay whiteout, 0/0, when asked),
+ * the 65536 ids a jail maps, no device nodes (an overlay whiteout, 0/0, when asked;
+ * those under dev/ are left out),
  * and only the overlay's and user extended attributes. */
 #ifndef JAILD_TARBALL_H
 #define JAILD_TARBALL_H
@@ -17,6 +18,10 @@ struct tar_in {
 	uid_t shift;         /* added to every owner */
 	bool whiteouts;      /* 0/0 character devices allowed (a thin jail's private layer) */
 	bool may_be_empty;   /* nothing under prefix is fine (an unchanged thin jail's export) */
+	/* out (if set): device nodes under dev/ left out. A stock rootfs (mmdebstrap,
+	 * docker export) carries /dev/console and friends; a jail's /dev is jaild's own
+	 * anyway, so they are skipped, not refused. Devices anywhere else are refused. */
+	unsigned *skipped_devices;
 };
 
 /* Unpacks the tar stream (plain or compressed) read from fd into the empty dirfd. */

@@ -196,18 +196,27 @@ static int publish(struct priv_ctx *c, const char *name, bool replace, fill_fn f
 	return rc;
 }
 
+struct tar_source {
+	int fd;
+	unsigned skipped;
+};
+
 static int fill_tar(struct priv_ctx *c, int dirfd, const void *arg, struct err *e)
 {
+	struct tar_source *src = (struct tar_source *)arg;
 	(void)c;
 	/* a template's files are owned as the jail will see them, through the idmapped
 	 * mount: ids 0 to 65535 */
-	struct tar_in in = { .prefix = NULL, .shift = 0, .whiteouts = false };
-	return tar_unpack(*(const int *)arg, dirfd, &in, e);
+	struct tar_in in = { .prefix = NULL, .shift = 0, .whiteouts = false, .skipped_devices = &src->skipped };
+	return tar_unpack(src->fd, dirfd, &in, e);
 }
 
-int template_from_tar(struct priv_ctx *c, const char *name, bool replace, int fd, struct err *e)
+int template_from_tar(struct priv_ctx *c, const char *name, bool replace, int fd, struct reply *out, struct err *e)
 {
-	return publish(c, name, replace, fill_tar, &fd, e);
+	struct tar_source src = { fd, 0 };
+	int rc = publish(c, name, replace, fill_tar, &src, e);
+	out->skipped = (int32_t)src.skipped;
+	return rc;
 }
 
 static int fill_dir(struct priv_ctx *c, int dirfd, const void *arg, struct err *e)
