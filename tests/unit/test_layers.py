@@ -70,6 +70,20 @@ case("only store/ includes sqlite3.h",
      ["%s:%d" % (rel(p), n) for p in everything for n, k, i in includes(p)
       if i == "sqlite3.h" and not p.startswith(os.path.join(D, "store") + os.sep)])
 
+def calls(folder, names):
+    out = []
+    for p in sources(os.path.join(D, folder)):
+        with open(p) as f:
+            for n, line in enumerate(f, 1):
+                for name in names:
+                    if re.search(r"\b%s\(" % name, line):
+                        out.append("%s:%d calls %s" % (rel(p), n, name))
+    return out
+
+
+case("api/ sends the helper nothing itself: core/ does (priv_call, priv_hdr)",
+     calls("api", ["priv_call", "priv_call_console", "priv_call_list", "priv_hdr"]))
+
 store_h = os.path.join(D, "store", "store.h")
 case("store.h speaks plain C: no jansson, no SQLite, no :memory:",
      ["%s:%d includes <%s>" % (rel(store_h), n, i) for n, k, i in includes(store_h) if i in ("jansson.h", "sqlite3.h")] +
