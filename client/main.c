@@ -28,6 +28,7 @@ static int usage(void)
 		"              [--limit KEY=VALUE]... [--mount SRC:DST[:ro|:rw]]... [--allow FLAG]... [--tenant T] [--start]\n"
 		"  start|stop|restart|destroy NAME\n"
 		"  exec NAME [--timeout SECONDS] -- COMMAND [ARG]...\n"
+		"  logs NAME [-f] [--tail N]      (what the jail's first process wrote; -f follows)\n"
 		"  console NAME [--session ID]     (~. at the start of a line detaches)\n"
 		"  apply -f SPEC.json [--start]\n"
 		"  wait NAME --state STATE [--timeout SECONDS]\n"
@@ -832,6 +833,35 @@ static int cmd_events(int argc, char **argv)
 	return raw_fail(st, refusal, err, "events");
 }
 
+/* logs NAME [-f] [--tail N]: the jail's log as it is, or (-f) followed as it grows */
+static int cmd_logs(int argc, char **argv)
+{
+	char path[320], err[512] = "";
+	bool follow = false;
+	const char *tail = NULL, *name = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--follow") == 0)
+			follow = true;
+		else if (strcmp(argv[i], "--tail") == 0 && i + 1 < argc)
+			tail = argv[++i];
+		else if (!name && argv[i][0] != '-')
+			name = argv[i];
+		else
+			return usage();
+	}
+	if (!name)
+		return usage();
+	int n = snprintf(path, sizeof path, "/api/jails/%s/log?follow=%d", name, follow);
+	if (tail)
+		snprintf(path + n, sizeof path - (size_t)n, "&tail=%s", tail);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	json_t *refusal = NULL;
+	int st = api_raw(&S, "GET", path, NULL, stdout, &refusal, err, sizeof err);
+	if (st == 200)
+		return EXIT_OK;
+	return raw_fail(st, refusal, err, name);
+}
+
 /* template upload NAME FILE [--replace]: the tarball with its SHA-256 (jaild checks it,
  * so a damaged upload publishes nothing) | template delete NAME */
 static int cmd_template(int argc, char **argv)
@@ -879,7 +909,7 @@ static bool known_verb(const char *v)
 {
 	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
 					     "console", "apply", "wait", "tenant", "token", "snapshot", "user", "host",
-					     "audit", "consoles", "templates", "export", "import", "events", "template" };
+					     "audit", "consoles", "templates", "export", "import", "events", "template", "logs" };
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(v, verbs[i]) == 0)
 			return true;
@@ -967,6 +997,8 @@ int main(int argc, char **argv)
 		rc = cmd_events(n, rest);
 	else if (strcmp(verb, "template") == 0)
 		rc = cmd_template(n, rest);
+	else if (strcmp(verb, "logs") == 0)
+		rc = cmd_logs(n, rest);
 	else if (!known_verb(verb)) {
 		fprintf(stderr, "jailctl: unknown verb '%s' (jailctl --help lists them)\n", verb);
 		rc = EXIT_USAGE;

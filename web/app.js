@@ -332,12 +332,13 @@ async function jailPage(name, tab) {
   let jail;
   try { jail = await api('GET', `/api/jails/${name}`); }
   catch (e) { page('Jail ' + name, h('p', { class: 'banner bad' }, e.message)); return; }
-  const tabs = ['overview', 'shell', 'snapshots', 'audit'];
+  const tabs = ['overview', 'shell', 'log', 'snapshots', 'audit'];
   const nav = h('div', { class: 'tabs', role: 'tablist' }, tabs.map((t) =>
     h('a', { href: `#/jails/${name}/${t}`, role: 'tab', 'aria-selected': String(t === tab) }, t[0].toUpperCase() + t.slice(1))));
   const body = h('div');
   page('Jail ' + name, h('div', { class: 'row' }, stateBadge(jail.state), h('span', { class: 'muted' }, jail.hostname)), nav, body);
   if (tab === 'shell') return shellTab(jail, body);
+  if (tab === 'log') return logTab(jail, body);
   if (tab === 'snapshots') return snapshotsTab(jail, body);
   if (tab === 'audit') return auditTab(jail, body);
   const u = jail.usage || {};
@@ -441,6 +442,27 @@ function shellTab(jail, body) {
   window.addEventListener('resize', resize);
   S.term = { close: () => { window.removeEventListener('resize', resize); if (ws) ws.close(1000, 'page left'); term.dispose(); } };
   connect(true);
+}
+
+// What the jail's first process wrote (stdout and stderr), its last lines, refreshed
+// while the tab is open.
+async function logTab(jail, body) {
+  const out = h('pre', { 'aria-label': 'Log', class: 'log' });
+  const headers = S.token ? { Authorization: 'Bearer ' + S.token } : {};
+  async function load() {
+    try {
+      const r = await fetch(`/api/jails/${jail.name}/log?tail=500`, { headers, credentials: 'same-origin' });
+      if (r.status === 404) { out.textContent = 'Nothing yet: the jail has not been started.'; return; }
+      if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => null));
+      const text = await r.text();
+      const atEnd = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+      out.textContent = text || 'Its first process has written nothing yet.';
+      if (atEnd) out.scrollTop = out.scrollHeight;
+    } catch (e) { out.textContent = 'The log could not be read: ' + e.message; }
+  }
+  body.append(h('p', { class: 'muted' }, "What the jail's first process writes to its output, newest last (the oldest part is dropped past a few MiB)."), out);
+  await load();
+  const timer = setInterval(() => { if (!document.body.contains(out)) clearInterval(timer); else load(); }, 2000);
 }
 
 async function snapshotsTab(jail, body) {

@@ -33,6 +33,7 @@ static const struct {
 	[MSG_EXPORT] = { "export", sizeof(struct req_export), 1 },
 	[MSG_IMPORT] = { "import", sizeof(struct req_import), 1 },
 	[MSG_HELLO] = { "hello", sizeof(struct req_empty), 0 },
+	[MSG_LOG_OPEN] = { "log_open", sizeof(struct req_name), 0 },
 	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
 	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
 	[MSG_PTY_REPLY] = { "pty_reply", sizeof(struct reply), 1 },
@@ -222,6 +223,7 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 		return 0;
 	}
 	case MSG_DESTROY:
+	case MSG_LOG_OPEN:
 	case MSG_STATUS: {
 		const struct req_name *r = buf;
 		if (!str_terminated(r->name, sizeof r->name))

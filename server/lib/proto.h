@@ -41,9 +41,10 @@ enum msg_type {
 	MSG_EXPORT,               /* a jail's spec and files as a tar stream, to the passed descriptor */
 	MSG_IMPORT,               /* a new jail's files from an export (the passed descriptor) */
 	MSG_HELLO,                /* which backend serves (jaild asks each new helper) */
+	MSG_LOG_OPEN,             /* the jail's log (its first process's output), read-only, passed back */
 	MSG_REPLY,                /* helper -> jaild: result of a request */
 	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
-	MSG_PTY_REPLY,            /* helper -> jaild: CONSOLE's success, the terminal's master passed */
+	MSG_PTY_REPLY,            /* helper -> jaild: a success with a descriptor passed (CONSOLE's terminal master, LOG_OPEN's log) */
 	MSG_TYPE_MAX
 };
 

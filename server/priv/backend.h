@@ -35,6 +35,8 @@ struct backend_ops {
 	int (*template_delete)(struct priv_ctx *c, const char *name, struct err *e);
 	int (*destroy)(struct priv_ctx *c, const char *name, struct err *e);
 	int (*status)(struct priv_ctx *c, const char *name, struct reply *out, struct err *e);
+	/* the jail's log (what its first process writes), opened read-only into *fd */
+	int (*log_open)(struct priv_ctx *c, const char *name, int *fd, struct err *e);
 	int (*set_limits)(struct priv_ctx *c, const struct req_limits *r, struct err *e);
 	int (*list)(struct priv_ctx *c, const char *after, struct list_reply *out, struct err *e);
 	int (*sweep)(struct priv_ctx *c, struct err *e);

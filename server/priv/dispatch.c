@@ -56,6 +56,7 @@ OP(op_import, B->import_tar(ctx, req, fds[0], e))
 OP(op_destroy, B->destroy(ctx, ((const struct req_name *)req)->name, e))
 OP(op_status, B->status(ctx, ((const struct req_name *)req)->name, out, e))
 OP(op_limits, B->set_limits(ctx, req, e))
+OP(op_log_open, B->log_open(ctx, ((const struct req_name *)req)->name, &reply_fd, e))
 OP(op_sweep, B->sweep(ctx, e))
 
 static int op_hello(const void *req, const int *fds, struct reply *out, struct err *e)
@@ -116,6 +117,8 @@ static const struct op {
 	[MSG_TEMPLATE_DELETE] = { check_template, op_template_delete, NO_JAIL, 0,
 				  "jaild knows no jail uses it; running thin jails keep the version they started with" },
 	[MSG_SWEEP] = { NULL, op_sweep, NO_JAIL, 0, "removes what stopped jails of this instance left behind" },
+	[MSG_LOG_OPEN] = { NULL, op_log_open, JAIL_AT(struct req_name, name), 0,
+			   "a read-only descriptor of the jail's own log, which lies outside its root" },
 	/* MSG_LIST is answered with its own frame type (dispatch) */
 };
 

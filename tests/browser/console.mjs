@@ -42,7 +42,7 @@ page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ step:
 const PROVOKED = {
   'a wrong password shows an error and no session': /\b401\b/,
   'an invalid create shows the API field error next to the field': /\b422\b/,
-  'the details, snapshots and audit tabs show the jail': /\b422\b/,
+  'the details, snapshots, log and audit tabs show the jail': /\b422\b/,
   'logging out ends the session; the app asks to log in': /\b401\b/,
 };
 
@@ -124,7 +124,7 @@ await step('reload the page and find the same shell session', async () => {
   await shot(page, '07-shell-after-reload');
 });
 
-await step('the details, snapshots and audit tabs show the jail', async () => {
+await step('the details, snapshots, log and audit tabs show the jail', async () => {
   await page.getByRole('tab', { name: 'Overview' }).click();
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
   await shot(page, '08-jail-overview');
@@ -152,6 +152,9 @@ await step('the details, snapshots and audit tabs show the jail', async () => {
   await page.getByRole('button', { name: 'Take snapshot' }).click();
   await page.getByRole('table', { name: 'Snapshots' }).getByText('clean').waitFor();
   await shot(page, '09-jail-snapshots');
+  await page.getByRole('tab', { name: 'Log' }).click();
+  await page.locator('pre.log').filter({ hasText: /\S/ }).waitFor();
+  await shot(page, '09-jail-log');
   await page.getByRole('tab', { name: 'Audit' }).click();
   await page.getByRole('table', { name: 'Audit entries' }).waitFor();
   await shot(page, '10-jail-audit');

@@ -313,6 +313,22 @@ class Words(unittest.TestCase):
         finally:
             ctl("destroy", "evt")
 
+    def test_logs_and_follow(self):
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "chatty", "command": ["/bin/sh", "-c", "echo a; echo b; sleep 1; echo c; sleep 60"]})
+        self.assertEqual(st, 201, j)
+        try:
+            self.assertTrue(J.wait_for(lambda: ctl("logs", "chatty").stdout == "a\nb\n", 10))
+            self.assertEqual(ctl("logs", "chatty", "--tail", "1").stdout, "b\n")
+            env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % J.port, JAILD_TOKEN=J.token, JAILCTL_CONFIG="/nonexistent")
+            p = subprocess.Popen([JAILCTL, "logs", "-f", "chatty"], stdout=subprocess.PIPE, text=True, env=env)
+            self.assertEqual([p.stdout.readline() for _ in range(3)], ["a\n", "b\n", "c\n"])
+            J.call("POST", "/api/jails/chatty/stop")  # the follow ends with the jail
+            self.assertEqual(p.wait(timeout=15), 0)
+            r = ctl("logs", "nosuch")
+            self.assertEqual(r.returncode, 3, r)  # not found
+        finally:
+            J.call("DELETE", "/api/jails/chatty")
+
     def test_template_upload_and_delete(self):
         work = tempfile.mkdtemp()
         try:

@@ -251,6 +251,74 @@ class Concurrency(unittest.TestCase):
             J.call("DELETE", "/api/jails/timer")
 
 
+def log_of(name, follow=False, tail=None):
+    q = "?follow=1" if follow else ""
+    if tail is not None:
+        q += ("&" if q else "?") + "tail=%d" % tail
+    req = urllib.request.Request("http://127.0.0.1:%d/api/jails/%s/log%s" % (J.port, name, q),
+                                 headers={"Authorization": "Bearer " + J.token})
+    return urllib.request.urlopen(req, timeout=30)
+
+
+class Logs(unittest.TestCase):
+    def test_the_first_process_output_and_exit_are_kept(self):
+        cmd = ["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3"]
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "logger", "command": cmd})
+        self.assertEqual(st, 201, j)
+        try:
+            self.assertTrue(J.wait_for(lambda: J.call("GET", "/api/jails/logger")[1]["state"] == "error", 10))
+            self.assertEqual(J.call("GET", "/api/jails/logger")[1]["exit"]["code"], 3)
+            self.assertEqual(log_of("logger").read(), b"to-stdout\nto-stderr\n")
+            self.assertEqual(log_of("logger", tail=1).read(), b"to-stderr\n")
+            self.assertEqual(log_of("logger", tail=0).read(), b"")
+            # a restart appends: the log is the jail's, across its runs
+            J.call("POST", "/api/jails/logger/start")
+            self.assertTrue(J.wait_for(lambda: log_of("logger").read().count(b"to-stdout") == 2, 10))
+            st, body, _ = J.call("GET", "/api/jails/logger/log?tail=x")
+            self.assertEqual((st, body["error"]["field"]), (422, "tail"))
+            st, body, _ = J.call("GET", "/api/jails/logger/log?follow=yes")
+            self.assertEqual((st, body["error"]["field"]), (422, "follow"))
+            st, body, _ = J.call("GET", "/api/jails/nosuch/log")
+            self.assertEqual(st, 404, body)
+        finally:
+            J.call("DELETE", "/api/jails/logger")
+
+    def test_follow_streams_lines_as_they_are_written(self):
+        cmd = ["/bin/sh", "-c", "echo first; sleep 2; echo second; sleep 60"]
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "follower", "command": cmd})
+        self.assertEqual(st, 201, j)
+        try:
+            self.assertTrue(J.wait_for(lambda: log_of("follower").read() == b"first\n", 10))
+            r = log_of("follower", follow=True)
+            t0 = time.time()
+            self.assertEqual(r.readline(), b"first\n")
+            self.assertLess(time.time() - t0, 1.5)  # what was there comes at once
+            self.assertEqual(r.readline(), b"second\n")  # and what comes later as it comes
+            self.assertGreater(time.time() - t0, 0.5)
+            r.close()
+        finally:
+            J.call("DELETE", "/api/jails/follower")
+
+    def test_a_log_written_without_end_stays_bounded(self):
+        """about 2 MB a second for 12 s: the log on disk stays near its 4 MiB keep."""
+        cmd = ["/bin/sh", "-c", "while :; do head -c 200000 /dev/zero | tr '\\0' x; echo; sleep 0.1; done"]
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "flood", "command": cmd})
+        self.assertEqual(st, 201, j)
+        try:
+            path = glob.glob(os.path.join(J.data, "jails", "flood", "log")) + \
+                glob.glob(os.path.join(J.data, "jails", "flood", "disk", "log"))
+            self.assertEqual(len(path), 1, path)
+            time.sleep(12)
+            st_ = os.stat(path[0])
+            self.assertGreater(st_.st_size, 16 << 20, "the jail wrote less than expected")
+            self.assertLess(st_.st_blocks * 512, 12 << 20, "the log was not trimmed")
+            tail = log_of("flood", tail=2).read()
+            self.assertEqual(tail.count(b"\n"), 2)
+            self.assertTrue(set(tail) <= set(b"x\n"))
+        finally:
+            J.call("DELETE", "/api/jails/flood")
+
+
 class Containment(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

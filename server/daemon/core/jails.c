@@ -767,6 +767,24 @@ bool jail_usage(const struct jail_row *row, struct reply *live)
 	return true;
 }
 
+int jail_log_open(const char *name, int *fd, struct err *e)
+{
+	if (!priv_available())
+		return err_set(e, ERR_UNAVAILABLE, "%s", priv_unavailable_reason());
+	struct req_name req = { .h = priv_hdr(MSG_LOG_OPEN) };
+	snprintf(req.name, sizeof req.name, "%s", name);
+	return priv_call_fd(&req, fd, e);
+}
+
+bool jail_is_running(const char *name)
+{
+	struct jail_row row = { 0 };
+	struct err e;
+	bool running = store_jail_get(J.st, name, &row, &e) == 0 && (strcmp(row.state, "running") == 0 || strcmp(row.state, "starting") == 0);
+	jail_row_clear(&row);
+	return running;
+}
+
 int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e)
 {
 	memset(live, 0, sizeof *live);

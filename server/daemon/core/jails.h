@@ -73,6 +73,10 @@ int jail_exec(const char *name, const struct exec_request *rq, struct exec_resul
 	      struct err *e);
 
 /* Ask the helper how the jail really is; correct the store if it died. */
+/* The jail's log (its first process's stdout and stderr), read-only: *fd, ours. */
+int jail_log_open(const char *name, int *fd, struct err *e);
+/* Whether the store has the jail running (or starting). */
+bool jail_is_running(const char *name);
 int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e);
 /* The monitor's: a jail the store has running whose first process is gone is recorded
  * stopped (its cgroup and interface go, an event says why). */

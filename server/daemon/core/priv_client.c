@@ -169,6 +169,7 @@ static unsigned deadline_of(const void *req)
 		return (t ? t : 86400) + 60;
 	}
 	case MSG_CONSOLE:
+	case MSG_LOG_OPEN:
 	case MSG_STATUS:
 	case MSG_LIST:
 	case MSG_SET_LIMITS:
@@ -258,22 +259,27 @@ int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err
 	return call(req, fds, nfds, out, sizeof *out, MSG_REPLY, NULL, e) || reply_status(out, e) ? -1 : 0;
 }
 
-int priv_call_console(const char *name, unsigned rows, unsigned cols, int *master, struct err *e)
+int priv_call_fd(void *req, int *fd_out, struct err *e)
 {
-	struct req_console r = { .h = priv_hdr(MSG_CONSOLE), .rows = (uint16_t)rows, .cols = (uint16_t)cols };
 	struct reply out;
-	snprintf(r.name, sizeof r.name, "%s", name);
-	*master = -1;
 	int fd = -1;
-	if (call(&r, NULL, 0, &out, sizeof out, MSG_PTY_REPLY, &fd, e) || reply_status(&out, e)) {
+	*fd_out = -1;
+	if (call(req, NULL, 0, &out, sizeof out, MSG_PTY_REPLY, &fd, e) || reply_status(&out, e)) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	if (fd < 0)
-		return err_set(e, ERR_INTERNAL, "the helper answered a console request without a terminal");
-	*master = fd;
+		return err_set(e, ERR_INTERNAL, "the helper's %s answer came without its descriptor", msg_type_name(((struct msg_hdr *)req)->type));
+	*fd_out = fd;
 	return 0;
+}
+
+int priv_call_console(const char *name, unsigned rows, unsigned cols, int *master, struct err *e)
+{
+	struct req_console r = { .h = priv_hdr(MSG_CONSOLE), .rows = (uint16_t)rows, .cols = (uint16_t)cols };
+	snprintf(r.name, sizeof r.name, "%s", name);
+	return priv_call_fd(&r, master, e);
 }
 
 int priv_call_list(const char *after, struct list_reply *out, struct err *e)

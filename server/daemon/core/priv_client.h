@@ -27,6 +27,8 @@ int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err
  * master side, ours to read, write, resize (TIOCSWINSZ) and signal (TIOCSIG). */
 int priv_call_console(const char *name, unsigned rows, unsigned cols, int *master, struct err *e);
 int priv_call_list(const char *after, struct list_reply *out, struct err *e);
+/* A request whose answer passes a descriptor (LOG_OPEN): *fd, ours to close. */
+int priv_call_fd(void *req, int *fd, struct err *e);
 
 /* Frame header for a request of the given type. */
 struct msg_hdr priv_hdr(uint32_t type);

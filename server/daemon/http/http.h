@@ -50,7 +50,8 @@ struct response {
 	char retry_after[24];
 	char set_cookie[256];
 	/* a stream instead of a body (server-sent events): pulled until it ends; returns
-	 * the bytes it put in buf, or HTTP_STREAM_ERROR to cut the response off */
+	 * the bytes it put in buf, HTTP_STREAM_END when it is whole, or HTTP_STREAM_ERROR
+	 * to cut the response off */
 	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
 	void (*stream_free)(void *cls);
 	void *stream_cls;
@@ -103,6 +104,7 @@ const char *req_header(const struct request *rq, const char *name);
 /* A cookie the request carries, or NULL. */
 const char *req_cookie(const struct request *rq, const char *name);
 #define HTTP_STREAM_ERROR ((ssize_t)-2)
+#define HTTP_STREAM_END ((ssize_t)-1) /* the stream is whole */
 
 struct http_server;
 /* What one client may take of the server. */

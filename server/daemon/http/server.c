@@ -149,6 +149,7 @@ const char *req_cookie(const struct request *rq, const char *name)
 }
 
 _Static_assert(HTTP_STREAM_ERROR == (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR, "streams end with libmicrohttpd's error value");
+_Static_assert(HTTP_STREAM_END == (ssize_t)MHD_CONTENT_READER_END_OF_STREAM, "streams end with libmicrohttpd's end value");
 
 struct upgrade {
 	void (*fn)(void *cls, int sock, const char *extra, size_t extra_len, void *urh);

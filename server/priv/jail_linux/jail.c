@@ -54,6 +54,52 @@
 #include "seccomp.h"
 #include "template.h"
 
+/* The jail's log, by its directory: files_fd beside the jail's files, or -1. */
+static int log_dir(struct priv_ctx *c, const char *name, struct err *e)
+{
+	int jd = open_jail_dir(c, name, e);
+	if (jd < 0)
+		return -1;
+	int files = disk_files(jd, e);
+	close(jd);
+	return files;
+}
+
+/* A log past JAIL_LOG_KEEP bytes on disk gives back its oldest part: a hole punched
+ * over it (the writer appends on; readers skip holes). Bounded by what the jail writes
+ * between two checks (every few seconds), and by its disk when it has one. */
+static void log_trim(struct priv_ctx *c, const char *name)
+{
+	struct err ignored;
+	int files = log_dir(c, name, &ignored);
+	if (files < 0)
+		return;
+	int fd = openat(files, JAIL_LOG, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && (off_t)st.st_blocks * 512 > JAIL_LOG_KEEP && st.st_size > JAIL_LOG_KEEP / 2) {
+		off_t upto = (st.st_size - JAIL_LOG_KEEP / 2) & ~(off_t)4095;
+		if (upto > 0 && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, upto) < 0)
+			log_warn("jail %s: trimming its log: %s", name, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	close(files);
+}
+
+static int linux_log_open(struct priv_ctx *c, const char *name, int *out, struct err *e)
+{
+	int files = log_dir(c, name, e);
+	if (files < 0)
+		return -1;
+	int fd = openat(files, JAIL_LOG, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(files);
+	if (fd < 0)
+		return errno == ENOENT ? err_set(e, ERR_NOT_FOUND, "jail %s has no log yet: it has not been started", name)
+				       : err_errno(e, "opening the log of jail %s", name);
+	*out = fd;
+	return 0;
+}
+
 static int linux_status(struct priv_ctx *c, const char *name, struct reply *out, struct err *e)
 {
 	struct runrec rec;
@@ -72,6 +118,7 @@ static int linux_status(struct priv_ctx *c, const char *name, struct reply *out,
 	}
 	struct jail_usage u;
 	struct err ignored;
+	log_trim(c, name);
 	out->running = 1;
 	out->pid = rec.pid;
 	if (CG(c)->ops->usage(CG(c), name, &u, &ignored) == 0) {
@@ -241,6 +288,7 @@ const struct backend_ops linux_backend = {
 	.template_delete = template_delete,
 	.destroy = linux_destroy,
 	.status = linux_status,
+	.log_open = linux_log_open,
 	.set_limits = linux_set_limits,
 	.list = linux_list,
 	.sweep = linux_sweep,

@@ -24,6 +24,11 @@ static inline struct cgroup_mgr *CG(const struct priv_ctx *c)
  * any symlink; field names it in errors. jail.c. */
 int open_allowed(struct priv_ctx *c, const char *src, int flags, const char *field, struct err *e);
 
+/* The jail's log, beside its files (disk_files): what its first process writes. */
+#define JAIL_LOG "log"
+/* Past this many bytes on disk, the oldest part of a log is given back (a hole). */
+#define JAIL_LOG_KEEP ((off_t)4 << 20)
+
 /* shared by the phases (start.c, enter.c, stop.c, files.c, sweep.c) */
 extern const char *const jail_env[]; /* the environment of every jail process */
 int wait_pidfd(int pidfd, int ms);   /* 1: exited, 0: timed out */

@@ -264,7 +264,7 @@ static void close_from_3(int keep)
 
 /* Runs as PID 1 of the new pid namespace, host root, in the new mount namespace,
  * moved into the jail's cgroup by the parent before 'G'. */
-static void jail_init(int sock, const struct rootfs_plan *plan, const struct jail_spec *s)
+static void jail_init(int sock, const struct rootfs_plan *plan, const struct jail_spec *s, int log_fd)
 {
 	struct err e = { 0 };
 	char go;
@@ -308,8 +308,9 @@ static void jail_init(int sock, const struct rootfs_plan *plan, const struct jai
 	 * namespace (so no no_new_privs is needed: setuid programs inside keep working) */
 	if (seccomp_jail(s->allow, &e) || caps_restrict(caps_for_jail(s->allow), &e))
 		child_fail(sock, &e);
+	/* stdin reads nothing; stdout and stderr go to the jail's log (jail_log_open) */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
+	if (null < 0 || dup2(null, 0) < 0 || dup2(log_fd >= 0 ? log_fd : null, 1) < 0 || dup2(log_fd >= 0 ? log_fd : null, 2) < 0) {
 		err_errno(&e, "opening the jail's /dev/null");
 		child_fail(sock, &e);
 	}
@@ -399,7 +400,7 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 	const struct jail_spec *s = &r->spec;
 	struct runrec rec;
 	struct rootfs_plan plan = { .root_tree = -1, .spec = s };
-	int jail_fd = -1, files_fd = -1, template_fd = -1, userns_fd = -1, cg_fd = -1, src_fds[MOUNTS_MAX];
+	int jail_fd = -1, files_fd = -1, template_fd = -1, userns_fd = -1, cg_fd = -1, log_fd = -1, src_fds[MOUNTS_MAX];
 	int sock[2] = { -1, -1 };
 	int rc = -1;
 	for (int i = 0; i < MOUNTS_MAX; i++)
@@ -413,6 +414,9 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 	    (files_fd = disk_files(jail_fd, e)) < 0)
 		goto out;
 	plan.disk = disk_size(jail_fd) > 0;
+	/* the log lies beside the jail's files (on its disk, when it has one), outside its
+	 * root: the jail writes it through its stdout, and cannot reach it otherwise */
+	log_fd = openat(files_fd, JAIL_LOG, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (slot_owns_files(c, files_fd, r->slot, &plan.thin, e) || check_mounts(c, s, src_fds, e))
 		goto out;
 	plan.base = slot_uid(c, r->slot);
@@ -483,7 +487,7 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 			child_fail(sock[1], &ce);
 		}
 		if (init == 0)
-			jail_init(sock[1], &plan, s);
+			jail_init(sock[1], &plan, s, log_fd);
 		int32_t p = init;
 		_exit(write(sock[1], &p, sizeof p) == sizeof p ? 0 : 1);
 	}
@@ -567,6 +571,8 @@ out:
 		close(jail_fd);
 	if (files_fd >= 0)
 		close(files_fd);
+	if (log_fd >= 0)
+		close(log_fd);
 	if (template_fd >= 0)
 		close(template_fd);
 	if (userns_fd >= 0)
