@@ -54,18 +54,26 @@ int runrec_write(int jails_fd, const char *name, const struct runrec *r)
 	return renameat(jails_fd, tmp, jails_fd, path);
 }
 
-bool runrec_read(int jails_fd, const char *name, struct runrec *r)
+/* A small record file's text into buf (NUL-terminated); false when there is none. */
+static bool read_record(int jails_fd, const char *path, char *buf, size_t size)
 {
-	char path[128], buf[128];
-	path_of(name, path, sizeof path);
 	int fd = openat(jails_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
+	return true;
+}
+
+bool runrec_read(int jails_fd, const char *name, struct runrec *r)
+{
+	char path[128], buf[128];
+	path_of(name, path, sizeof path);
+	if (!read_record(jails_fd, path, buf, sizeof buf))
+		return false;
 	int pid;
 	unsigned allow = 0; /* absent in records of older helpers: nothing allowed */
 	if (sscanf(buf, "%d %llu %u %u", &pid, &r->starttime, &r->slot, &allow) < 3 || pid <= 1)
@@ -99,15 +107,7 @@ bool runrec_exit_read(int jails_fd, const char *name, int *code, int *sig, long 
 {
 	char path[128], buf[64];
 	snprintf(path, sizeof path, "%s/exit", name);
-	int fd = openat(jails_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return sscanf(buf, "%d %d %lld", code, sig, at) == 3;
+	return read_record(jails_fd, path, buf, sizeof buf) && sscanf(buf, "%d %d %lld", code, sig, at) == 3;
 }
 
 void runrec_remove(int jails_fd, const char *name)
