@@ -1,4 +1,5 @@
 #include "config.h"
+#include "http/http.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -183,6 +184,14 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		if (!valid_abs_path(value) || strcmp(value, "/") == 0)
 			return err_set(e, ERR_INVALID, "allow-mount %s must be a clean absolute path other than /", value);
 		snprintf(c->allow_mounts[c->nallow_mounts++], sizeof c->allow_mounts[0], "%s", value);
+		return 0;
+	}
+	if (strcmp(key, "metrics-allow") == 0) {
+		if (c->nmetrics_allow == 16)
+			return err_set(e, ERR_INVALID, "at most 16 metrics-allow addresses");
+		if (!http_cidr_valid(value))
+			return err_set(e, ERR_INVALID, "metrics-allow %s must be an address or ADDR/PREFIX, like 10.0.0.5 or 192.0.2.0/24", value);
+		snprintf(c->metrics_allow[c->nmetrics_allow++], sizeof c->metrics_allow[0], "%s", value);
 		return 0;
 	}
 	return err_set(e, ERR_INVALID, "unknown setting '%s' (see deploy/jaild.conf.example)", key);

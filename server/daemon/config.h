@@ -40,6 +40,9 @@ struct config {
 	char web_root[256];    /* the web console's files (index.html, node_modules/ for xterm.js) */
 	char allow_mounts[CFG_MOUNTS_MAX][256];
 	int nallow_mounts;
+	/* addresses (ADDR or ADDR/PREFIX) /metrics answers without a token */
+	char metrics_allow[16][64];
+	int nmetrics_allow;
 };
 
 void config_defaults(struct config *c);

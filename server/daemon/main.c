@@ -182,6 +182,8 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	if (ctl >= 0 && !reconcile_wait_first(60))
 		log_warn("the privileged helper has not finished starting; listening anyway (jail operations answer 503 until it does)");
 	struct http_limits lim = { .rate = atoi(cfg->rate_limit), .per_source = (unsigned)atoi(cfg->conns_per_source) };
+	for (int i = 0; i < cfg->nmetrics_allow && i < OPEN_TO_MAX; i++)
+		snprintf(lim.open_to[lim.nopen_to++], sizeof lim.open_to[0], "%s", cfg->metrics_allow[i]);
 	struct http_server *h = http_start(cfg->listen, cfg->data_dir, api_routes, J.st, &lim, tls_cert_pem, tls_key_pem, &e);
 	if (!h)
 		die("http", &e);
@@ -214,6 +216,7 @@ int main(int argc, char **argv)
 		{ "default-maxproc", required_argument, NULL, 'x' }, { "default-pcpu", required_argument, NULL, 'x' },
 		{ "recording-max", required_argument, NULL, 'x' }, { "allow-mount-setuid", required_argument, NULL, 'x' }, { "recordings-max-total", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
 		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
+		{ "metrics-allow", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

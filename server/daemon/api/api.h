@@ -26,6 +26,9 @@ void h_jail_start(struct request *rq, struct response *rs);
 void h_jail_stop(struct request *rq, struct response *rs);
 void h_jail_restart(struct request *rq, struct response *rs);
 
+/* metrics.c */
+void h_metrics(struct request *rq, struct response *rs);
+
 /* jail_log.c */
 void h_jail_log(struct request *rq, struct response *rs);
 

@@ -69,6 +69,7 @@ const struct route api_routes[] = {
 	{ .method = "POST", .pattern = "/api/tenants/*/users", .fn = h_users_create },
 	{ .method = "DELETE", .pattern = "/api/tenants/*/users/*", .fn = h_user_delete },
 	{ .method = "GET", .pattern = "/api/health", .fn = h_health, .public_ = true },
+	{ .method = "GET", .pattern = "/metrics", .fn = h_metrics, .admin = true, .open_to_list = true },
 	{ .method = "GET", .pattern = "/api/session", .fn = h_session },
 	{ .method = "GET", .pattern = "/api/host", .fn = h_host },
 	{ .method = "GET", .pattern = "/api/jails", .fn = h_jails_list },

@@ -853,3 +853,11 @@ int console_recording_open(const char *id, struct err *e)
 		return err_set(e, ERR_NOT_FOUND, "the recording of console session %s is gone (past recording-keep)", id);
 	return fd;
 }
+
+int console_sessions_live(void)
+{
+	pthread_mutex_lock(&H.mu);
+	int n = H.nsessions;
+	pthread_mutex_unlock(&H.mu);
+	return n;
+}

@@ -52,4 +52,7 @@ void console_broadcast(const char *jail, const char *text, char *skip, size_t sk
 /* The recording of session id, open for reading; -1 and e if there is none. */
 int console_recording_open(const char *id, struct err *e);
 
+/* Console sessions open now (live or waiting for a re-attach). */
+int console_sessions_live(void);
+
 #endif

@@ -817,13 +817,61 @@ static void exit_reason(int code, int sig, char *buf, size_t n)
 		snprintf(buf, n, "its first process exited with code %d", code);
 }
 
+/* ---- the monitor's last look at each running jail, for /metrics ---- */
+
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct seen {
+	char name[NAME_SIZE];
+	struct reply r;
+	time_t at;
+} *seen;
+static size_t nseen, seen_cap;
+
+static void seen_put(const char *name, const struct reply *r)
+{
+	pthread_mutex_lock(&seen_mu);
+	size_t i = 0;
+	while (i < nseen && strcmp(seen[i].name, name) != 0)
+		i++;
+	if (i == nseen) {
+		if (nseen == seen_cap) {
+			size_t cap = seen_cap ? seen_cap * 2 : 64;
+			struct seen *n = realloc(seen, cap * sizeof *n);
+			if (!n) {
+				pthread_mutex_unlock(&seen_mu);
+				return;
+			}
+			seen = n;
+			seen_cap = cap;
+		}
+		snprintf(seen[nseen++].name, NAME_SIZE, "%s", name);
+	}
+	seen[i].r = *r;
+	seen[i].at = time(NULL);
+	pthread_mutex_unlock(&seen_mu);
+}
+
+bool jail_usage_last(const char *name, struct reply *out)
+{
+	bool found = false;
+	pthread_mutex_lock(&seen_mu);
+	for (size_t i = 0; i < nseen && !found; i++)
+		if (strcmp(seen[i].name, name) == 0 && time(NULL) - seen[i].at <= 30) {
+			*out = seen[i].r;
+			found = true;
+		}
+	pthread_mutex_unlock(&seen_mu);
+	return found;
+}
+
 void jail_note_exit(const char *name)
 {
 	struct jail_row row = { 0 };
 	struct reply live;
 	struct err ie;
 	if (store_jail_get(J.st, name, &row, &ie) < 0 || strcmp(row.state, "running") != 0 ||
-	    helper_name_call(MSG_STATUS, name, &live, &ie) < 0 || live.running || !busy_take(name, true)) {
+	    helper_name_call(MSG_STATUS, name, &live, &ie) < 0 || (live.running && (seen_put(name, &live), true)) ||
+	    !busy_take(name, true)) {
 		jail_row_clear(&row);
 		return;
 	}

@@ -78,6 +78,9 @@ int jail_log_open(const char *name, int *fd, struct err *e);
 /* Whether the store has the jail running (or starting). */
 bool jail_is_running(const char *name);
 int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e);
+/* A running jail's usage as the monitor last saw it (every few seconds), without
+ * asking the helper: for /metrics. */
+bool jail_usage_last(const char *name, struct reply *out);
 /* The monitor's: a jail the store has running whose first process is gone is recorded
  * stopped (its cgroup and interface go, an event says why). */
 void jail_note_exit(const char *name);

@@ -76,6 +76,8 @@ struct route {
 	 * this message where the tenant can see what the route changes (templates) */
 	bool admin;
 	const char *tenants_told;
+	/* also open, without a token, to the addresses in http_limits.open_to (metrics-allow) */
+	bool open_to_list;
 };
 
 #define MAX_UPLOAD ((uint64_t)64 << 30)
@@ -108,10 +110,17 @@ const char *req_cookie(const struct request *rq, const char *name);
 
 struct http_server;
 /* What one client may take of the server. */
+#define OPEN_TO_MAX 16
 struct http_limits {
 	int rate;            /* requests per second per token (burst twice that), 0 for none */
 	unsigned per_source; /* open connections from one address */
+	/* addresses (ADDR or ADDR/PREFIX, IPv4 or IPv6) that .open_to_list routes answer
+	 * without a token */
+	char open_to[OPEN_TO_MAX][64];
+	int nopen_to;
 };
+/* Whether text is ADDR or ADDR/PREFIX (IPv4 or IPv6). */
+bool http_cidr_valid(const char *text);
 /* upload_dir: where upload bodies are written (unnamed files: nothing stays behind). */
 struct http_server *http_start(const char *listen, const char *upload_dir, const struct route *routes, struct store *st,
 			       const struct http_limits *lim, const char *tls_cert_pem, const char *tls_key_pem, struct err *e);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "http/metrics.h"
 #include "http/web.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@ struct bucket {
 
 struct http_server {
 	struct MHD_Daemon *d;
+	struct http_limits lim;
 	char upload_dir[256];
 	const struct route *routes;
 	struct store *st;
@@ -322,6 +324,55 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
 	return -1;
 }
 
+/* ADDR or ADDR/PREFIX into family, bytes and prefix length. */
+static bool cidr_parse(const char *text, int *family, unsigned char addr[16], int *prefix)
+{
+	char host[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	if (n == 0 || n >= sizeof host)
+		return false;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	*family = strchr(host, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(*family, host, addr) != 1)
+		return false;
+	int max = *family == AF_INET ? 32 : 128;
+	*prefix = max;
+	if (slash) {
+		char *end;
+		long p = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || p < 0 || p > max)
+			return false;
+		*prefix = (int)p;
+	}
+	return true;
+}
+
+bool http_cidr_valid(const char *text)
+{
+	int f, p;
+	unsigned char a[16];
+	return cidr_parse(text, &f, a, &p);
+}
+
+/* Whether the client's address is one .open_to_list routes answer without a token. */
+static bool open_to(const struct http_server *h, const char *remote)
+{
+	int rf, f, p;
+	unsigned char ra[16], a[16];
+	if (!remote || !*remote || !cidr_parse(remote, &rf, ra, &p))
+		return false;
+	for (int i = 0; i < h->lim.nopen_to; i++) {
+		if (!cidr_parse(h->lim.open_to[i], &f, a, &p) || f != rf)
+			continue;
+		int full = p / 8, rest = p % 8;
+		if (memcmp(a, ra, (size_t)full) == 0 && (rest == 0 || ((a[full] ^ ra[full]) & (0xff << (8 - rest))) == 0))
+			return true;
+	}
+	return false;
+}
+
 /* Every request that may change something is written to the audit log, whatever its
  * outcome (a refused token or a 404 included): who, what, when, from where, result. */
 static void audit(struct http_server *h, const struct request *rq, int status)
@@ -450,12 +501,20 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 		}
 		return;
 	}
-	if (!found->public_ && authenticate(h, c, rq, rs) < 0)
+	if (found->open_to_list && open_to(h, rq->remote)) {
+		snprintf(rq->who.role, sizeof rq->who.role, "admin"); /* a scraper the admin let in */
+		snprintf(rq->who.name, sizeof rq->who.name, "metrics-allow");
+		return found->fn(rq, rs);
+	}
+	if (!found->public_ && authenticate(h, c, rq, rs) < 0) {
+		http_metrics_auth_failed();
 		return;
+	}
 	if (!route_allows(found, rq, rs))
 		return;
 	int wait = found->public_ ? 0 : rate_check(h, rq->who.id ? rq->who.id : -rq->who.user_id);
 	if (wait) {
+		http_metrics_rate_limited();
 		resp_errorf(rs, ERR_RATE, NULL, "too many requests for this token (%d a second); retry in %d s", h->rate, wait);
 		snprintf(rs->retry_after, sizeof rs->retry_after, "%d", wait);
 		return;
@@ -668,7 +727,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	} else if (strlen(url) > MAX_URI) {
 		resp_json(&rs, 414, envelope("uri_too_long", "the request URI is longer than 2048 bytes", NULL));
 	} else {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		dispatch(h, c, &rq, &rs);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		http_metrics_observe(rq.route, rq.method, rs.status ? rs.status : 200,
+				     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
 	audit(h, &rq, rs.status);
 	not_modified(c, &rq, &rs);
@@ -735,6 +799,7 @@ struct http_server *http_start(const char *listen, const char *upload_dir, const
 	snprintf(h->upload_dir, sizeof h->upload_dir, "%s", upload_dir);
 	h->st = st;
 	h->rate = lim->rate;
+	h->lim = *lim;
 	pthread_mutex_init(&h->bucket_mu, NULL);
 	/* poll, not select: descriptors past FD_SETSIZE are served like any other */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
