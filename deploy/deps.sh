@@ -36,8 +36,9 @@ fi
 # the unprivileged user the API server drops to
 id jaild >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin jaild
 # tests: promtool (Prometheus's checker for /metrics), taken out of Debian's prometheus
-# package without installing it, so no Prometheus server is set up on the machine
-if [ "${1:-}" != --vm ] && [ ! -x /var/cache/jaild-tools/promtool ]; then
+# package without installing it, so no Prometheus server is set up on the machine (the
+# test VM's guest, offline, gets the host's copy through its share instead)
+if [ "${1:-}" != --vm ] && [ -z "${JAILD_VM_BOOT:-}" ] && [ ! -x /var/cache/jaild-tools/promtool ]; then
   tmp=$(mktemp -d)
   (cd "$tmp" && apt-get download -q prometheus >/dev/null && dpkg-deb -x prometheus_*.deb x) &&
     install -D -m 0755 "$tmp/x/usr/bin/promtool" /var/cache/jaild-tools/promtool

@@ -45,6 +45,8 @@ for d in tests/integration/wsclient web tests/browser; do
   (cd "$top/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 done
 cp -a "$(npm config get cache)" "$work/out/npm-cache"
+# promtool for test_metrics (deploy/deps.sh takes it out of Debian's package, online)
+[ -x /var/cache/jaild-tools/promtool ] && cp /var/cache/jaild-tools/promtool "$work/out/promtool"
 [ -n "${JAILD_VM_ENV:-}" ] && printf '%s\n' "$JAILD_VM_ENV" > "$work/out/env"
 
 qemu-img create -q -f qcow2 -b "$image/base.raw" -F raw "$work/disk.qcow2"
