@@ -29,6 +29,7 @@ static int usage(void)
 		"  start|stop|restart|destroy NAME\n"
 		"  exec NAME [--timeout SECONDS] -- COMMAND [ARG]...\n"
 		"  logs NAME [-f] [--tail N]      (what the jail's first process wrote; -f follows)\n"
+		"  top [--interval SECONDS] [-n FRAMES]   (running jails by CPU and memory)\n"
 		"  console NAME [--session ID]     (~. at the start of a line detaches)\n"
 		"  apply -f SPEC.json [--start]\n"
 		"  wait NAME --state STATE [--timeout SECONDS]\n"
@@ -216,12 +217,97 @@ static int cmd_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* top [--interval S] [-n FRAMES]: running jails by CPU, then memory, refreshed like
+ * docker stats / incus top; CPU% from the change in CPU seconds between two frames
+ * (100% is one CPU). On a terminal the screen is redrawn; otherwise frames follow one
+ * another, a blank line apart. */
+static int cmd_top(int argc, char **argv)
+{
+	double interval = 2;
+	long frames = -1;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc)
+			interval = atof(argv[++i]);
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			frames = atol(argv[++i]);
+		else
+			return usage();
+	}
+	if (interval < 0.2 || interval > 3600 || frames == 0)
+		return usage();
+	struct prev {
+		char name[64];
+		double cpu;
+	} *prev = NULL;
+	size_t nprev = 0;
+	bool tty = isatty(STDOUT_FILENO);
+	for (long f = 0; frames < 0 || f < frames; f++) {
+		int code;
+		json_t *page = call("GET", "/api/jails?limit=1000&state=running", NULL, 200, 200, &code, "top");
+		if (!page) {
+			free(prev);
+			return code;
+		}
+		json_t *items = json_object_get(page, "items"), *j;
+		size_t n = json_array_size(items), i;
+		struct row {
+			const char *name, *tenant;
+			double cpu_pct, cpu;
+			long long mem, procs;
+		} *rows = calloc(n ? n : 1, sizeof *rows);
+		json_array_foreach(items, i, j) {
+			json_t *u = json_object_get(j, "usage");
+			rows[i] = (struct row){ str(j, "name"), str(j, "tenant"), -1, json_real_value(json_object_get(u, "cpu_seconds")),
+						json_integer_value(json_object_get(u, "memory")), json_integer_value(json_object_get(u, "procs")) };
+			for (size_t k = 0; k < nprev; k++)
+				if (strcmp(prev[k].name, rows[i].name) == 0 && rows[i].cpu >= prev[k].cpu)
+					rows[i].cpu_pct = (rows[i].cpu - prev[k].cpu) / interval * 100;
+		}
+		/* by CPU, then memory */
+		for (size_t a = 1; a < n; a++)
+			for (size_t b = a; b > 0 && (rows[b].cpu_pct > rows[b - 1].cpu_pct ||
+						     (rows[b].cpu_pct == rows[b - 1].cpu_pct && rows[b].mem > rows[b - 1].mem)); b--) {
+				struct row t = rows[b];
+				rows[b] = rows[b - 1];
+				rows[b - 1] = t;
+			}
+		if (tty)
+			printf("\033[H\033[2J");
+		else if (f > 0)
+			printf("\n");
+		printf("%-24s %-16s %7s %10s %6s\n", "NAME", "TENANT", "CPU%", "MEMORY", "PROCS");
+		for (i = 0; i < n; i++) {
+			char cpu[16] = "-";
+			if (rows[i].cpu_pct >= 0)
+				snprintf(cpu, sizeof cpu, "%.1f", rows[i].cpu_pct);
+			printf("%-24s %-16s %7s %9.1fM %6lld\n", rows[i].name, rows[i].tenant, cpu, (double)rows[i].mem / 1048576.0, rows[i].procs);
+		}
+		fflush(stdout);
+		struct prev *np = malloc((n ? n : 1) * sizeof *np);
+		for (i = 0; np && i < n; i++) {
+			snprintf(np[i].name, sizeof np[i].name, "%s", rows[i].name);
+			np[i].cpu = rows[i].cpu;
+		}
+		free(prev);
+		prev = np;
+		nprev = np ? n : 0;
+		free(rows);
+		json_decref(page);
+		if (frames < 0 || f + 1 < frames) {
+			struct timespec ts = { (time_t)interval, (long)((interval - (double)(time_t)interval) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	free(prev);
+	return EXIT_OK;
+}
+
 static int show_jail(json_t *j)
 {
 	if (S.json) {
 		print_json(j);
 	} else {
-		const char *keys[] = { "name", "state", "tenant", "hostname", "template", "type", "jid", "pid", "created_at", "started_at", "error" };
+		const char *keys[] = { "name", "state", "tenant", "hostname", "template", "type", "jid", "pid", "created_at", "started_at", "error", "exit" };
 		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
 			json_t *v = json_object_get(j, keys[i]);
 			if (!v || json_is_null(v))
@@ -909,7 +995,7 @@ static bool known_verb(const char *v)
 {
 	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
 					     "console", "apply", "wait", "tenant", "token", "snapshot", "user", "host",
-					     "audit", "consoles", "templates", "export", "import", "events", "template", "logs" };
+					     "audit", "consoles", "templates", "export", "import", "events", "template", "logs", "top" };
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(v, verbs[i]) == 0)
 			return true;
@@ -999,6 +1085,8 @@ int main(int argc, char **argv)
 		rc = cmd_template(n, rest);
 	else if (strcmp(verb, "logs") == 0)
 		rc = cmd_logs(n, rest);
+	else if (strcmp(verb, "top") == 0)
+		rc = cmd_top(n, rest);
 	else if (!known_verb(verb)) {
 		fprintf(stderr, "jailctl: unknown verb '%s' (jailctl --help lists them)\n", verb);
 		rc = EXIT_USAGE;

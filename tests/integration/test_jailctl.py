@@ -1,6 +1,7 @@
 """jailctl against a real jaild: every verb, -o json output that parses, exit codes per
 kind of failure, and apply run twice changing nothing the second time."""
 import json
+import time
 import os
 import subprocess
 import tempfile
@@ -328,6 +329,28 @@ class Words(unittest.TestCase):
             self.assertEqual(r.returncode, 3, r)  # not found
         finally:
             J.call("DELETE", "/api/jails/chatty")
+
+    def test_top_orders_running_jails_by_cpu(self):
+        burner = {"name": "burner", "command": ["/bin/sh", "-c", "while :; do :; done"], "stop_timeout": 1}
+        for spec in (burner, {"name": "idler"}):
+            st, j, _ = J.call("POST", "/api/jails?start=1", spec)
+            self.assertEqual(st, 201, j)
+        try:
+            time.sleep(1)
+            r = ctl("top", "--interval", "1", "-n", "2")
+            self.assertEqual(r.returncode, 0, r)
+            frames = r.stdout.strip().split("\n\n")
+            self.assertEqual(len(frames), 2, r.stdout)
+            header, *rows = frames[1].splitlines()
+            self.assertEqual(header.split(), ["NAME", "TENANT", "CPU%", "MEMORY", "PROCS"])
+            names = [x.split()[0] for x in rows]
+            self.assertLess(names.index("burner"), names.index("idler"))  # the busy one first
+            cpu = float([x.split() for x in rows if x.startswith("burner ")][0][2])
+            self.assertGreater(cpu, 20)
+            self.assertEqual(ctl("top", "-n", "0").returncode, 2)  # usage
+        finally:
+            J.call("DELETE", "/api/jails/burner")
+            J.call("DELETE", "/api/jails/idler")
 
     def test_template_upload_and_delete(self):
         work = tempfile.mkdtemp()
