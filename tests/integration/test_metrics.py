@@ -96,6 +96,28 @@ class Metrics(unittest.TestCase):
         J.call("GET", "/api/jails", token="jd_not-a-token")
         self.assertEqual(sample(scrape()[1], "jaild_http_auth_failures_total"), before + 1)
 
+    def test_the_shipped_dashboard_and_scrape_config_match_the_metrics(self):
+        """deploy/monitoring: every metric the Grafana dashboard queries is one jaild
+        serves, and promtool accepts the Prometheus example."""
+        import json
+        top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "monitoring")
+        with open(os.path.join(top, "grafana-dashboard.json")) as f:
+            dash = json.load(f)
+        exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+        wanted = set(re.findall(r"\bjaild_[a-z_]+", " ".join(exprs)))
+        self.assertGreater(len(wanted), 8)
+        J.call("POST", "/api/tenants", {"name": "dash", "quotas": {"jails": 2}})
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "dashed", "tenant": "dash", "limits": {"memoryuse": "128M", "maxproc": 20}})
+        self.assertEqual(st, 201, j)
+        try:
+            self.assertTrue(J.wait_for(lambda: "jaild_jail_cpu_seconds_total{" in scrape()[1], 10))
+            served = set(re.findall(r"^(jaild_[a-z_]+)", scrape()[1], re.M))
+            self.assertEqual(sorted(wanted - served), [])
+        finally:
+            J.call("DELETE", "/api/jails/dashed")
+        r = subprocess.run([PROMTOOL, "check", "config", os.path.join(top, "prometheus.yml")], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_metrics_allow_is_checked(self):
         r = subprocess.run([os.path.join(os.environ.get("JAILD_BUILD", "build"), "server", "jaild"), "--metrics-allow", "10.0.0.1/99",
                             "--version"], capture_output=True, text=True)
