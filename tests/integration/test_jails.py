@@ -280,6 +280,11 @@ class Logs(unittest.TestCase):
             self.assertEqual((st, body["error"]["field"]), (422, "follow"))
             st, body, _ = J.call("GET", "/api/jails/nosuch/log")
             self.assertEqual(st, 404, body)
+            # another tenant: the jail and its log do not exist for it, followed or not
+            other = J.tenant_token("eavesdropper")
+            for q in ("", "?follow=1", "?tail=1"):
+                st, body, _ = J.call("GET", "/api/jails/logger/log" + q, token=other)
+                self.assertEqual((st, body["error"]["code"]), (404, "not_found"), q)
         finally:
             J.call("DELETE", "/api/jails/logger")
 
