@@ -792,7 +792,8 @@ static int cmd_get(const char *path, int argc, char **argv, const char *const *f
 {
 	char full[512];
 	snprintf(full, sizeof full, "%s", path);
-	for (int i = 0; i < argc; i++) {
+	/* the words come in pairs: --flag value */
+	for (int i = 0; i < argc; i += 2) {
 		bool known = false;
 		for (const char *const *f = flags; f && *f; f++)
 			if (strcmp(argv[i], *f) == 0 && i + 1 < argc) {
@@ -802,7 +803,6 @@ static int cmd_get(const char *path, int argc, char **argv, const char *const *f
 			}
 		if (!known)
 			return usage();
-		i++;
 	}
 	return simple("GET", full, NULL, 200, path);
 }

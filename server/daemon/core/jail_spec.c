@@ -1,6 +1,7 @@
 #include "core/jail_spec.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 

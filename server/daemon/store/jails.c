@@ -2,6 +2,7 @@
  * a jail, allocating its uid slot and addresses and checking its tenant's quotas, so
  * that two creates can never be given the same ones nor both pass a quota. */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
