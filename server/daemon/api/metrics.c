@@ -25,17 +25,25 @@ struct samples {
 	size_t n, cap;
 };
 
+/* Room for one more element of size in *v (n used of *cap); false when out of memory. */
+static bool room(void **v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *nv = realloc(*v, c * size);
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = c;
+	return true;
+}
+
 static void add_jail(const struct jail_row *row, void *arg)
 {
 	struct samples *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct jail_sample *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!room((void **)&l->v, l->n, &l->cap, sizeof *l->v))
+		return;
 	struct jail_sample *s = &l->v[l->n++];
 	memset(s, 0, sizeof *s);
 	snprintf(s->name, sizeof s->name, "%s", row->name);
@@ -118,15 +126,8 @@ struct tenants {
 static void add_tenant(const struct tenant_row *t, void *arg)
 {
 	struct tenants *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct tenant_row *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *t;
+	if (room((void **)&l->v, l->n, &l->cap, sizeof *l->v))
+		l->v[l->n++] = *t;
 }
 
 /* Quotas, and what the tenants' jails hold of them, by resource (a quota not set has
