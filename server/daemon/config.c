@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resolv.h"
 #include "size.h"
 #include "validate.h"
 
@@ -20,6 +21,10 @@ void config_defaults(struct config *c)
 	snprintf(c->user, sizeof c->user, "jaild");
 	snprintf(c->pool4, sizeof c->pool4, "10.77.0.0/16");
 	snprintf(c->pool6, sizeof c->pool6, "fd77::/64");
+	snprintf(c->uplink, sizeof c->uplink, "auto");
+	snprintf(c->pool4_mode, sizeof c->pool4_mode, "nat");
+	snprintf(c->pool6_mode, sizeof c->pool6_mode, "nat");
+	snprintf(c->egress_default, sizeof c->egress_default, "allow");
 	snprintf(c->uid_base, sizeof c->uid_base, "1000000");
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
@@ -78,6 +83,30 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		if (pool6_parse(value, &p, e))
 			return -1;
 		SET(pool6);
+	}
+	if (strcmp(key, "uplink") == 0) {
+		if (!valid_ifname(value))
+			return err_set(e, ERR_INVALID, "uplink must be an interface name (up to 15 letters, digits, '-', '_', '.'), auto or none");
+		SET(uplink);
+	}
+	if (strcmp(key, "pool4-mode") == 0 || strcmp(key, "pool6-mode") == 0) {
+		if (strcmp(value, "nat") != 0 && strcmp(value, "routed") != 0)
+			return err_set(e, ERR_INVALID, "%s must be nat (private addresses behind the uplink's) or routed (addresses the "
+				       "world reaches directly)", key);
+		if (key[4] == '4')
+			SET(pool4_mode);
+		SET(pool6_mode);
+	}
+	if (strcmp(key, "egress-default") == 0) {
+		if (strcmp(value, "allow") != 0 && strcmp(value, "deny") != 0)
+			return err_set(e, ERR_INVALID, "egress-default must be allow or deny");
+		SET(egress_default);
+	}
+	if (strcmp(key, "dns") == 0) {
+		char out[RESOLVERS_MAX][RESOLVER_SIZE], note[256];
+		if (value[0] && resolvers_pick(value, out, note, sizeof note, e) < 0)
+			return -1;
+		SET(dns);
 	}
 	if (strcmp(key, "uid-base") == 0) {
 		/* every jail uid stays below 2^31: older kernels (Debian 12's 6.1) refuse

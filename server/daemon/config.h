@@ -12,6 +12,13 @@ struct config {
 	char user[64];         /* jaild drops to this user */
 	char pool4[64];
 	char pool6[64];
+	/* the jails' network: uplink interface ("auto": the default route's; "none": host
+	 * only), nat or routed per pool, what egress rules fall back to, resolvers */
+	char uplink[16];
+	char pool4_mode[8];
+	char pool6_mode[8];
+	char egress_default[8];
+	char dns[256];
 	char uid_base[16];
 	char busybox[256];
 	char favordynmods[8];        /* "yes": ask the kernel for cheap cgroup migrations */

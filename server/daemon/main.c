@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: jaild [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--user USER]\n"
 		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
+		"             [--uplink IF|auto|none] [--pool4-mode nat|routed] [--pool6-mode nat|routed]\n"
+		"             [--egress-default allow|deny] [--dns ADDR[,ADDR...]]\n"
 		"             [--uid-base N] [--cgroup-favordynmods yes|no] [--cgroup-parent CGROUP] [--rate-limit PER_SECOND]\n"
 		"             [--events-keep SECONDS] [--tls-cert FILE --tls-key FILE]\n"
 		"             [--console-grace SECONDS] [--console-idle SECONDS] [--console-max-per-tenant N]\n"
@@ -144,6 +146,10 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	for (int i = 0; i < cfg->nallow_mounts; i++)
 		snprintf(J.rules.allow_mounts[i], sizeof J.rules.allow_mounts[i], "%s", cfg->allow_mounts[i]);
 	J.rules.nallow_mounts = cfg->nallow_mounts;
+	snprintf(J.net.pool4_mode, sizeof J.net.pool4_mode, "%s", cfg->pool4_mode);
+	snprintf(J.net.pool6_mode, sizeof J.net.pool6_mode, "%s", cfg->pool6_mode);
+	snprintf(J.net.egress_default, sizeof J.net.egress_default, "%s", cfg->egress_default);
+	snprintf(J.net.dns, sizeof J.net.dns, "%s", cfg->dns);
 	exec_gate_init(atoi(cfg->exec_per_tenant));
 	int64_t mem = 0;
 	size_parse(cfg->default_memoryuse, &mem);
@@ -216,7 +222,9 @@ int main(int argc, char **argv)
 		{ "default-maxproc", required_argument, NULL, 'x' }, { "default-pcpu", required_argument, NULL, 'x' },
 		{ "recording-max", required_argument, NULL, 'x' }, { "allow-mount-setuid", required_argument, NULL, 'x' }, { "recordings-max-total", required_argument, NULL, 'x' }, { "default-memoryuse", required_argument, NULL, 'x' },
 		{ "max-conns-per-source", required_argument, NULL, 'x' }, { "gen-cert", required_argument, NULL, 'G' },
-		{ "metrics-allow", required_argument, NULL, 'x' },
+		{ "metrics-allow", required_argument, NULL, 'x' }, { "uplink", required_argument, NULL, 'x' },
+		{ "pool4-mode", required_argument, NULL, 'x' }, { "pool6-mode", required_argument, NULL, 'x' },
+		{ "egress-default", required_argument, NULL, 'x' }, { "dns", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

@@ -34,6 +34,7 @@ static const struct {
 	[MSG_IMPORT] = { "import", sizeof(struct req_import), 1 },
 	[MSG_HELLO] = { "hello", sizeof(struct req_empty), 0 },
 	[MSG_LOG_OPEN] = { "log_open", sizeof(struct req_name), 0 },
+	[MSG_NET_SET] = { "net_set", sizeof(struct req_net), 0 },
 	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
 	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
 	[MSG_PTY_REPLY] = { "pty_reply", sizeof(struct reply), 1 },
@@ -236,6 +237,12 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 			break;
 		return 0;
 	}
+	case MSG_NET_SET: {
+		const struct req_net *r = buf;
+		if (!str_terminated(r->name, sizeof r->name))
+			break;
+		return 0;
+	}
 	case MSG_LIST: {
 		const struct req_list *r = buf;
 		if (!str_terminated(r->after, sizeof r->after))
@@ -246,7 +253,7 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 	case MSG_PTY_REPLY: {
 		const struct reply *r = buf;
 		if (!str_terminated(r->field, sizeof r->field) || !str_terminated(r->msg, sizeof r->msg) ||
-		    !str_terminated(r->backend, sizeof r->backend))
+		    !str_terminated(r->backend, sizeof r->backend) || !str_terminated(r->uplink, sizeof r->uplink))
 			break;
 		return 0;
 	}

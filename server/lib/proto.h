@@ -42,6 +42,7 @@ enum msg_type {
 	MSG_IMPORT,               /* a new jail's files from an export (the passed descriptor) */
 	MSG_HELLO,                /* which backend serves (jaild asks each new helper) */
 	MSG_LOG_OPEN,             /* the jail's log (its first process's output), read-only, passed back */
+	MSG_NET_SET,              /* change a running jail's forwards, firewall and bandwidth */
 	MSG_REPLY,                /* helper -> jaild: result of a request */
 	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
 	MSG_PTY_REPLY,            /* helper -> jaild: a success with a descriptor passed (CONSOLE's terminal master, LOG_OPEN's log) */
@@ -133,6 +134,12 @@ struct req_limits {
 	struct jail_limits limits;
 };
 
+struct req_net {
+	struct msg_hdr h;
+	char name[NAME_SIZE];
+	struct jail_net net;
+};
+
 struct req_list {
 	struct msg_hdr h;
 	char after[NAME_SIZE];
@@ -156,9 +163,12 @@ struct reply {
 	int64_t cpu_ns;
 	int64_t bytes;      /* SNAP_CREATE: disk space the snapshot takes */
 	int64_t exited_at;  /* STATUS with exited: unix time; exit_code, or exit_signal when a signal ended it */
+	int64_t net_rx;     /* STATUS: bytes the jail received and sent since it started */
+	int64_t net_tx;
 	int32_t exit_signal;
 	int32_t skipped;    /* TEMPLATE_TAR: device nodes under /dev left out */
 	char backend[16];   /* HELLO: "linux", "freebsd" */
+	char uplink[16];    /* HELLO: the interface jails' traffic uses ("" for none) */
 	char field[64];
 	char msg[512];
 };

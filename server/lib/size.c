@@ -32,6 +32,31 @@ int size_parse(const char *s, int64_t *out)
 	return 0;
 }
 
+int rate_parse(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	const char *p = s;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	int64_t unit = 1;
+	switch (*p) {
+	case '\0': break;
+	case 'K': case 'k': unit = 1000; p++; break;
+	case 'M': case 'm': unit = 1000000; p++; break;
+	case 'G': case 'g': unit = 1000000000; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0' || v > INT64_MAX / unit)
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
 void size_format(int64_t v, char *buf, size_t n)
 {
 	static const char units[] = "KMGT";

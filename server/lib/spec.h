@@ -13,6 +13,10 @@
 #define IP4_MAX 8
 #define IP6_MAX 8
 #define MOUNTS_MAX 16
+#define PORTS_MAX 32          /* port forwards per jail */
+#define RULES_MAX 32          /* firewall rules per direction */
+#define RULE_PORTS_MAX 8      /* port ranges per rule */
+#define BANDWIDTH_MAX 100000000000ULL /* 100G bits per second */
 
 enum jail_type { JAIL_THIN = 0, JAIL_THICK = 1 };
 
@@ -47,6 +51,44 @@ struct jail_mount {
 	uint8_t pad[7];
 };
 
+/* IP protocol numbers as the wire carries them; NET_ICMP stands for ICMP or ICMPv6. */
+enum net_proto { NET_ANY = 0, NET_ICMP = 1, NET_TCP = 6, NET_UDP = 17 };
+
+/* A port forward: connections to the host's uplink address on host_port reach the
+ * jail's port (its first address of each family). */
+struct jail_port {
+	uint8_t proto; /* NET_TCP or NET_UDP */
+	uint8_t pad;
+	uint16_t host_port;
+	uint16_t port;
+	uint16_t pad2;
+};
+
+/* One firewall rule: the first that matches decides. family 0 matches any address
+ * (no to/from given); else addr/prefix in family 4 or 6. */
+struct net_rule {
+	uint8_t allow;   /* 1 allow, 0 deny */
+	uint8_t proto;   /* enum net_proto */
+	uint8_t family;  /* 0, 4 or 6 */
+	uint8_t prefix;
+	uint8_t addr[16];
+	uint8_t nports;  /* ranges, tcp/udp only */
+	uint8_t pad[3];
+	uint16_t ports[RULE_PORTS_MAX][2];
+};
+
+/* What a jail's traffic may do, beyond its addresses: changed live (MSG_NET_SET). */
+struct jail_net {
+	uint32_t tenant;      /* jails with the same nonzero tenant reach each other */
+	uint32_t nports;
+	uint32_t negress;
+	uint32_t ningress;
+	uint64_t bandwidth;   /* bits per second, each direction; 0: unlimited */
+	struct jail_port ports[PORTS_MAX];
+	struct net_rule egress[RULES_MAX];
+	struct net_rule ingress[RULES_MAX];
+};
+
 struct jail_spec {
 	char name[NAME_SIZE];
 	char hostname[HOSTNAME_SIZE];
@@ -64,6 +106,7 @@ struct jail_spec {
 	uint32_t pad;
 	struct jail_mount mounts[MOUNTS_MAX];
 	struct jail_limits limits;
+	struct jail_net net;
 };
 
 #endif

@@ -26,6 +26,19 @@ bool valid_name(const char *s)
 	return true;
 }
 
+bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 15)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
 bool valid_hostname(const char *s)
 {
 	size_t n = strlen(s), label = 0;
@@ -220,6 +233,63 @@ int limits_check(const struct jail_limits *l, struct err *e)
 	return 0;
 }
 
+/* addr's bits past prefix are all zero */
+static bool prefix_clean(const uint8_t *addr, unsigned bytes, unsigned prefix)
+{
+	for (unsigned bit = prefix; bit < bytes * 8; bit++)
+		if (addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+static int rule_check(const struct net_rule *r, const char *f, struct err *e)
+{
+	if (r->allow > 1)
+		return err_field(e, ERR_INVALID, f, "%s.action must be \"allow\" or \"deny\"", f);
+	if (r->proto != NET_ANY && r->proto != NET_ICMP && r->proto != NET_TCP && r->proto != NET_UDP)
+		return err_field(e, ERR_INVALID, f, "%s.proto must be tcp, udp, icmp or any", f);
+	if (r->family == 0 ? r->prefix != 0 : r->family == 4 ? r->prefix > 32 || !prefix_clean(r->addr, 4, r->prefix)
+	    : r->family == 6 ? r->prefix > 128 || !prefix_clean(r->addr, 16, r->prefix) : true)
+		return err_field(e, ERR_INVALID, f, "%s has an address that is not a network (CIDR) of IPv4 or IPv6", f);
+	if (r->nports > RULE_PORTS_MAX || (r->nports && r->proto != NET_TCP && r->proto != NET_UDP && r->proto != NET_ANY))
+		return err_field(e, ERR_INVALID, f, "%s.ports: at most %d ports or ranges, and only for tcp, udp or any", f, RULE_PORTS_MAX);
+	for (unsigned i = 0; i < r->nports; i++)
+		if (r->ports[i][0] == 0 || r->ports[i][0] > r->ports[i][1])
+			return err_field(e, ERR_INVALID, f, "%s.ports[%u] must be a port from 1 to 65535, or a range \"LOW-HIGH\"", f, i);
+	return 0;
+}
+
+int net_check(const struct jail_net *n, struct err *e)
+{
+	char f[32];
+	if (n->nports > PORTS_MAX)
+		return err_field(e, ERR_INVALID, "ports", "at most %d port forwards", PORTS_MAX);
+	if (n->negress > RULES_MAX || n->ningress > RULES_MAX)
+		return err_field(e, ERR_INVALID, "firewall", "at most %d firewall rules each way", RULES_MAX);
+	if (n->bandwidth > BANDWIDTH_MAX)
+		return err_field(e, ERR_INVALID, "limits.bandwidth", "limits.bandwidth is at most 100G (bits per second)");
+	for (uint32_t i = 0; i < n->nports; i++) {
+		const struct jail_port *p = &n->ports[i];
+		snprintf(f, sizeof f, "ports[%u]", i);
+		if ((p->proto != NET_TCP && p->proto != NET_UDP) || p->host_port == 0 || p->port == 0)
+			return err_field(e, ERR_INVALID, f, "%s needs proto tcp or udp and ports from 1 to 65535", f);
+		for (uint32_t k = 0; k < i; k++)
+			if (n->ports[k].proto == p->proto && n->ports[k].host_port == p->host_port)
+				return err_field(e, ERR_INVALID, f, "%s repeats host_port %u", f, p->host_port);
+	}
+	for (uint32_t i = 0; i < n->negress; i++) {
+		snprintf(f, sizeof f, "firewall.egress[%u]", i);
+		if (rule_check(&n->egress[i], f, e))
+			return -1;
+	}
+	for (uint32_t i = 0; i < n->ningress; i++) {
+		snprintf(f, sizeof f, "firewall.ingress[%u]", i);
+		if (rule_check(&n->ingress[i], f, e))
+			return -1;
+	}
+	return 0;
+}
+
 int spec_check(const struct jail_spec *s, struct err *e)
 {
 	if (!str_terminated(s->name, sizeof s->name) || !valid_name(s->name))
@@ -255,5 +325,7 @@ int spec_check(const struct jail_spec *s, struct err *e)
 		if (m->readonly > 1)
 			return err_field(e, ERR_INVALID, f, "readonly must be true or false");
 	}
-	return limits_check(&s->limits, e);
+	if (s->net.nports && s->nip4 == 0 && s->nip6 == 0)
+		return err_field(e, ERR_INVALID, "ports", "ports need an address to forward to: give the jail ip4 or ip6");
+	return limits_check(&s->limits, e) || net_check(&s->net, e) ? -1 : 0;
 }

@@ -28,6 +28,9 @@ struct pool6 {
 
 bool valid_name(const char *s);
 bool valid_hostname(const char *s);
+/* An interface name as the kernel takes it (1 to 15 bytes), in the characters that are
+ * safe to quote in an nftables rule: letters, digits, '-', '_', '.'. */
+bool valid_ifname(const char *s);
 /* A clean absolute path: starts with '/', no "//", no "." or ".." components,
  * no trailing '/', printable ASCII without ',' ':' or '\\' (mount option safety). */
 bool valid_abs_path(const char *s);
@@ -55,6 +58,9 @@ int argv_check(const struct argv_buf *a, unsigned flags, const char *field, stru
 size_t argv_unpack(const struct argv_buf *a, char **out);
 
 int limits_check(const struct jail_limits *l, struct err *e);
+
+/* Forwards, firewall rules and bandwidth: counts, protocols, ports, networks. */
+int net_check(const struct jail_net *n, struct err *e);
 
 /* Everything about a spec that does not depend on the host's configuration. */
 int spec_check(const struct jail_spec *s, struct err *e);

@@ -38,6 +38,8 @@ struct backend_ops {
 	/* the jail's log (what its first process writes), opened read-only into *fd */
 	int (*log_open)(struct priv_ctx *c, const char *name, int *fd, struct err *e);
 	int (*set_limits)(struct priv_ctx *c, const struct req_limits *r, struct err *e);
+	/* a running jail's forwards, firewall rules and bandwidth, changed in place */
+	int (*net_set)(struct priv_ctx *c, const struct req_net *r, struct err *e);
 	int (*list)(struct priv_ctx *c, const char *after, struct list_reply *out, struct err *e);
 	int (*sweep)(struct priv_ctx *c, struct err *e);
 	/* the helper is about to exit */

@@ -145,3 +145,9 @@ int check_limits(struct priv_ctx *c, const void *req, struct err *e)
 	(void)c;
 	return limits_check(&r->limits, e);
 }
+
+int check_net(struct priv_ctx *c, const void *req, struct err *e)
+{
+	(void)c;
+	return net_check(&((const struct req_net *)req)->net, e);
+}

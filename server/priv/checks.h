@@ -25,5 +25,6 @@ int check_template(struct priv_ctx *c, const void *req, struct err *e);
 int check_template_dir(struct priv_ctx *c, const void *req, struct err *e);
 int check_import(struct priv_ctx *c, const void *req, struct err *e);
 int check_limits(struct priv_ctx *c, const void *req, struct err *e);
+int check_net(struct priv_ctx *c, const void *req, struct err *e);
 
 #endif

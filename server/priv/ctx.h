@@ -8,10 +8,23 @@
 #include "err.h"
 #include <stdint.h>
 
+#include "resolv.h"
 #include "validate.h"
 
 #define ALLOWED_MOUNTS_MAX 16
 #define UID_RANGE 65536u
+
+#define IFNAME_SIZE 16
+
+/* The jails' network as the admin set it (jaild's uplink, pool4-mode, pool6-mode,
+ * egress-default and dns settings). */
+struct net_conf {
+	char uplink[IFNAME_SIZE]; /* where jails' traffic leaves and arrives; "" for none (host only) */
+	uint8_t routed4, routed6; /* the pool's addresses are the world's (else nat) */
+	uint8_t egress_deny;      /* what a jail may open outward when its rules say nothing */
+	int ndns;
+	char dns[RESOLVERS_MAX][RESOLVER_SIZE];    /* resolvers written into each jail's /etc/resolv.conf */
+};
 
 struct priv_ctx {
 	char data_dir[256];
@@ -21,6 +34,7 @@ struct priv_ctx {
 	uint32_t max_slots;
 	struct pool4 pool4;
 	struct pool6 pool6;
+	struct net_conf net;
 	char allowed_mounts[ALLOWED_MOUNTS_MAX][JPATH_SIZE];
 	int nallowed;
 	char busybox[256];

@@ -56,6 +56,7 @@ OP(op_import, B->import_tar(ctx, req, fds[0], e))
 OP(op_destroy, B->destroy(ctx, ((const struct req_name *)req)->name, e))
 OP(op_status, B->status(ctx, ((const struct req_name *)req)->name, out, e))
 OP(op_limits, B->set_limits(ctx, req, e))
+OP(op_net_set, B->net_set(ctx, req, e))
 OP(op_log_open, B->log_open(ctx, ((const struct req_name *)req)->name, &reply_fd, e))
 OP(op_sweep, B->sweep(ctx, e))
 
@@ -63,6 +64,7 @@ static int op_hello(const void *req, const int *fds, struct reply *out, struct e
 {
 	(void)req, (void)fds, (void)e;
 	snprintf(out->backend, sizeof out->backend, "%s", B->name);
+	snprintf(out->uplink, sizeof out->uplink, "%s", ctx->net.uplink);
 	return 0;
 }
 
@@ -88,7 +90,8 @@ static const struct op {
 	[MSG_CREATE] = { check_create, op_create, JAIL_AT(struct req_spec, spec.name), OP_LOCKS_JAIL,
 			 "a checked spec; files owned by the jail's own uid slot, which must own no other jail's" },
 	[MSG_START] = { check_start, op_start, JAIL_AT(struct req_spec, spec.name), OP_LOCKS_JAIL,
-			"addresses from the host's pools, mounts from allowed paths without symlinks, the slot must own the files" },
+			"addresses from the host's pools, mounts from allowed paths without symlinks, the slot must own the files; "
+			"forwards as for NET_SET" },
 	[MSG_STOP] = { check_stop, op_stop, JAIL_AT(struct req_stop, name), OP_LOCKS_JAIL,
 		       "signals only the jail's own cgroup, pinned by a pidfd" },
 	[MSG_EXEC] = { check_exec, op_exec, JAIL_AT(struct req_exec, name), OP_LONG,
@@ -98,6 +101,9 @@ static const struct op {
 	[MSG_STATUS] = { NULL, op_status, JAIL_AT(struct req_name, name), OP_INLINE, "reads the jail's run record and cgroup" },
 	[MSG_SET_LIMITS] = { check_limits, op_limits, JAIL_AT(struct req_limits, name), OP_LOCKS_JAIL,
 			     "bounded limits on the jail's own cgroup and disk" },
+	[MSG_NET_SET] = { check_net, op_net_set, JAIL_AT(struct req_net, name), OP_LOCKS_JAIL,
+			  "rules that only narrow the jail's own traffic; forwards to its own address, never a port another jail "
+			  "holds or the host itself serves" },
 	[MSG_DESTROY] = { NULL, op_destroy, JAIL_AT(struct req_name, name), OP_LOCKS_JAIL,
 			  "removes only DIR/jails/NAME, without following its symlinks" },
 	[MSG_SNAP_CREATE] = { check_snap, op_snap_create, JAIL_AT(struct req_snap, name), OP_LOCKS_JAIL,

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "os.h"
 #include "proto.h"
+#include "resolv.h"
 #include "validate.h"
 
 static struct priv_ctx ctx;
@@ -78,6 +79,9 @@ int main(int argc, char **argv)
 		{ "favordynmods", no_argument, NULL, 'f' }, { "cgroup-parent", required_argument, NULL, 'g' },
 		{ "pty-max", required_argument, NULL, 'p' }, { "allow-setuid-mounts", no_argument, NULL, 'S' },
 		{ "backend", required_argument, NULL, 'B' },
+		{ "uplink", required_argument, NULL, 'U' }, { "pool4-mode", required_argument, NULL, 'M' },
+		{ "pool6-mode", required_argument, NULL, 'N' }, { "egress-default", required_argument, NULL, 'E' },
+		{ "dns", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct err e = { 0 };
@@ -85,7 +89,8 @@ int main(int argc, char **argv)
 	log_init("jaild-priv");
 	snprintf(ctx.busybox, sizeof ctx.busybox, "/bin/busybox");
 	ctx.pty_max = 32;
-	const char *p4 = "10.77.0.0/16", *p6 = "fd77::/64";
+	const char *p4 = "10.77.0.0/16", *p6 = "fd77::/64", *dns = "";
+	snprintf(ctx.net.uplink, sizeof ctx.net.uplink, "auto");
 	unsigned long long base = 1000000ULL;
 	const struct backend_ops *B = backend_find(NULL);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -97,6 +102,29 @@ int main(int argc, char **argv)
 		case 'b': snprintf(ctx.busybox, sizeof ctx.busybox, "%s", optarg); break;
 		case 'f': ctx.favordynmods = 1; break;
 		case 'S': ctx.allow_setuid_mounts = 1; break;
+		case 'U':
+			if (strlen(optarg) >= sizeof ctx.net.uplink || !valid_ifname(optarg)) {
+				fprintf(stderr, "jaild-priv: bad --uplink %s\n", optarg);
+				return 64;
+			}
+			snprintf(ctx.net.uplink, sizeof ctx.net.uplink, "%s", strcmp(optarg, "none") == 0 ? "" : optarg);
+			break;
+		case 'M':
+		case 'N':
+			if (strcmp(optarg, "nat") != 0 && strcmp(optarg, "routed") != 0) {
+				fprintf(stderr, "jaild-priv: bad --pool%c-mode %s\n", c == 'M' ? '4' : '6', optarg);
+				return 64;
+			}
+			*(c == 'M' ? &ctx.net.routed4 : &ctx.net.routed6) = strcmp(optarg, "routed") == 0;
+			break;
+		case 'E':
+			if (strcmp(optarg, "allow") != 0 && strcmp(optarg, "deny") != 0) {
+				fprintf(stderr, "jaild-priv: bad --egress-default %s\n", optarg);
+				return 64;
+			}
+			ctx.net.egress_deny = strcmp(optarg, "deny") == 0;
+			break;
+		case 'D': dns = optarg; break;
 		case 'B':
 			if (!(B = backend_find(optarg))) {
 				fprintf(stderr, "jaild-priv: this build has no backend %s\n", optarg);
@@ -148,6 +176,14 @@ int main(int argc, char **argv)
 		log_error("%s", e.msg);
 		return 64;
 	}
+	char note[256];
+	ctx.net.ndns = resolvers_pick(dns, ctx.net.dns, note, sizeof note, &e);
+	if (ctx.net.ndns < 0) {
+		log_error("%s", e.msg);
+		return 64;
+	}
+	if (note[0])
+		log_warn("%s", note);
 	priv_sock_fd = 3;
 	fcntl(3, F_SETFD, FD_CLOEXEC);
 	/* orphaned jail inits come to us (then to the supervisor), and we reap them */

@@ -72,7 +72,7 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		setsid();
 		if (dup2(sp[1], 3) < 0 || stdin_null() < 0)
 			_exit(127);
-		char *argv[64];
+		char *argv[80];
 		int n = 0;
 		argv[n++] = path;
 		argv[n++] = "--data-dir";
@@ -85,6 +85,16 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		argv[n++] = (char *)cfg->pool6;
 		argv[n++] = "--busybox";
 		argv[n++] = (char *)cfg->busybox;
+		argv[n++] = "--uplink";
+		argv[n++] = (char *)cfg->uplink;
+		argv[n++] = "--pool4-mode";
+		argv[n++] = (char *)cfg->pool4_mode;
+		argv[n++] = "--pool6-mode";
+		argv[n++] = (char *)cfg->pool6_mode;
+		argv[n++] = "--egress-default";
+		argv[n++] = (char *)cfg->egress_default;
+		argv[n++] = "--dns";
+		argv[n++] = (char *)cfg->dns;
 		if (strcmp(cfg->favordynmods, "yes") == 0)
 			argv[n++] = "--favordynmods";
 		if (strcmp(cfg->allow_setuid_mounts, "yes") == 0)

@@ -87,6 +87,10 @@ class Jaild:
     def start(self):
         cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port),
                "--pool4", POOL4, "--pool6", POOL6, "--uid-base", UID_BASE] + self.extra
+        if not any(a == "--uplink" or a.startswith("--uplink=") for a in self.extra):
+            # the machine's real network is never touched: jails reach the host only,
+            # unless a suite (test_network) gives an uplink in namespaces of its own
+            cmd += ["--uplink", "none"]
         if systemd_host():
             self.group = self.group or DelegatedGroup()
             cmd += ["--cgroup-parent", self.group.path]

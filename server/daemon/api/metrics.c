@@ -80,6 +80,8 @@ static void jail_metrics(struct textbuf *b, const struct samples *l)
 		{ "jaild_jail_memory_bytes", "gauge", "Memory the jail uses.", 0 },
 		{ "jaild_jail_processes", "gauge", "Processes in the jail.", 1 },
 		{ "jaild_jail_cpu_seconds_total", "counter", "CPU time the jail has used since it started.", 2 },
+		{ "jaild_jail_network_receive_bytes_total", "counter", "Bytes the jail received since it started.", 3 },
+		{ "jaild_jail_network_transmit_bytes_total", "counter", "Bytes the jail sent since it started.", 4 },
 	};
 	for (size_t k = 0; k < sizeof live / sizeof *live; k++) {
 		family(b, live[k].name, live[k].type, live[k].help);
@@ -90,8 +92,10 @@ static void jail_metrics(struct textbuf *b, const struct samples *l)
 			if (live[k].which == 2)
 				tb_printf(b, "%s{jail=\"%s\",tenant=\"%s\"} %.3f\n", live[k].name, s->name, s->tenant, (double)s->usage.cpu_ns / 1e9);
 			else
-				tb_printf(b, "%s{jail=\"%s\",tenant=\"%s\"} %lld\n", live[k].name, s->name, s->tenant,
-					  (long long)(live[k].which == 0 ? s->usage.memory : s->usage.procs));
+			{
+				const int64_t v[] = { s->usage.memory, s->usage.procs, 0, s->usage.net_rx, s->usage.net_tx };
+				tb_printf(b, "%s{jail=\"%s\",tenant=\"%s\"} %lld\n", live[k].name, s->name, s->tenant, (long long)v[live[k].which]);
+			}
 		}
 	}
 	struct {
@@ -134,16 +138,17 @@ static void add_tenant(const struct tenant_row *t, void *arg)
  * no sample). */
 static void tenant_metrics(struct textbuf *b, const struct tenants *l)
 {
-	static const char *const names[] = { "jails", "memoryuse_bytes", "maxproc", "ip4", "disk_bytes" };
+	static const char *const names[QUOTA_COUNT] = { "jails", "memoryuse_bytes", "maxproc", "ip4", "disk_bytes", "ports" };
 	for (int use = 0; use < 2; use++) {
 		const char *fam = use ? "jaild_tenant_usage" : "jaild_tenant_quota";
 		family(b, fam, "gauge", use ? "What a tenant's jails hold, by resource." : "A tenant's quota, by resource.");
 		for (size_t i = 0; i < l->n; i++) {
 			const struct quotas *q = use ? &l->v[i].usage : &l->v[i].quotas;
-			const int64_t v[] = { q->jails, q->memoryuse, q->maxproc, q->ip4, q->disk };
-			for (size_t k = 0; k < 5; k++)
-				if (v[k] >= 0)
-					tb_printf(b, "%s{tenant=\"%s\",resource=\"%s\"} %lld\n", fam, l->v[i].name, names[k], (long long)v[k]);
+			for (size_t k = 0; k < QUOTA_COUNT; k++) {
+				int64_t v = *quota_field((struct quotas *)q, k);
+				if (v >= 0)
+					tb_printf(b, "%s{tenant=\"%s\",resource=\"%s\"} %lld\n", fam, l->v[i].name, names[k], (long long)v);
+			}
 		}
 	}
 }

@@ -37,29 +37,16 @@ static int visible_tenant(struct request *rq, struct response *rs, struct tenant
 	return 0;
 }
 
-static const char *const quota_names[] = { "jails", "memoryuse", "maxproc", "ip4", "disk" };
-
-static int64_t *qfield(struct quotas *q, size_t i)
-{
-	int64_t *f[] = { &q->jails, &q->memoryuse, &q->maxproc, &q->ip4, &q->disk };
-	return f[i];
-}
-
-static bool is_size(size_t i)
-{
-	return i == 1 || i == 4;
-}
-
-static json_t *quotas_json(const struct quotas *q)
+static json_t *quotas_json(const struct quotas *q, bool all)
 {
 	json_t *j = json_object();
-	for (size_t i = 0; i < 5; i++) {
-		int64_t v = *qfield((struct quotas *)q, i);
-		if (v < 0)
+	for (size_t i = 0; i < QUOTA_COUNT; i++) {
+		int64_t v = *quota_field((struct quotas *)q, i);
+		if (v < 0 && !all)
 			continue;
 		char buf[32];
 		size_format(v, buf, sizeof buf);
-		json_object_set_new(j, quota_names[i], is_size(i) ? json_string(buf) : json_integer(v));
+		json_object_set_new(j, quota_keys[i], quota_is_size(i) && !all ? json_string(buf) : json_integer(v));
 	}
 	return j;
 }
@@ -79,13 +66,11 @@ static json_t *tenant_and_body(struct request *rq, struct response *rs, struct t
 
 static json_t *tenant_json(const struct tenant_row *t)
 {
-	json_t *usage = json_pack("{sIsIsIsIsI}", "jails", (json_int_t)t->usage.jails, "memoryuse", (json_int_t)t->usage.memoryuse,
-				  "maxproc", (json_int_t)t->usage.maxproc, "ip4", (json_int_t)t->usage.ip4, "disk", (json_int_t)t->usage.disk);
 	json_t *tpl = t->templates[0] ? json_loads(t->templates, 0, NULL) : NULL;
 	json_t *mnt = t->mounts[0] ? json_loads(t->mounts, 0, NULL) : NULL;
-	return json_pack("{sssssIsosososo}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
-			 quotas_json(&t->quotas), "usage", usage, "templates", tpl ? tpl : json_null(), "mounts",
-			 mnt ? mnt : json_array());
+	return json_pack("{sssssIsosososososb}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
+			 quotas_json(&t->quotas, false), "usage", quotas_json(&t->usage, true), "templates", tpl ? tpl : json_null(),
+			 "mounts", mnt ? mnt : json_array(), "isolate_jails", t->isolate_jails);
 }
 
 /* {"jails": 10, "memoryuse": "4G", ...}; null removes a quota. Applied onto q. */
@@ -98,22 +83,22 @@ static int parse_quotas(json_t *v, struct quotas *q, struct err *e)
 	json_object_foreach(v, key, x) {
 		char f[48];
 		size_t i = 0;
-		while (i < 5 && strcmp(key, quota_names[i]) != 0)
+		while (i < QUOTA_COUNT && strcmp(key, quota_keys[i]) != 0)
 			i++;
 		snprintf(f, sizeof f, "quotas.%s", key);
-		if (i == 5)
-			return err_field(e, ERR_INVALID, f, "unknown field '%s' (jails, memoryuse, maxproc, ip4, disk)", f);
+		if (i == QUOTA_COUNT)
+			return err_field(e, ERR_INVALID, f, "unknown field '%s' (jails, memoryuse, maxproc, ip4, disk, ports)", f);
 		int64_t n = -1;
 		if (json_is_null(x))
 			n = -1;
 		else if (json_is_integer(x) && json_integer_value(x) >= 0)
 			n = json_integer_value(x);
-		else if (is_size(i) && json_is_string(x) && size_parse(json_string_value(x), &n) == 0)
+		else if (quota_is_size(i) && json_is_string(x) && size_parse(json_string_value(x), &n) == 0)
 			;
 		else
 			return err_field(e, ERR_INVALID, f, "%s must be %s, or null to remove it", f,
-					 is_size(i) ? "a size like \"4G\"" : "a whole number, 0 or more");
-		*qfield(q, i) = n;
+					 quota_is_size(i) ? "a size like \"4G\"" : "a whole number, 0 or more");
+		*quota_field(q, i) = n;
 	}
 	return 0;
 }
@@ -193,6 +178,14 @@ static int check_mounts(json_t *v, const char *f, void *ctx, struct err *e)
 	return 0;
 }
 
+/* "isolate_jails": true keeps even the tenant's own jails from reaching each other. */
+static int check_isolate(json_t *v, const char *f, void *ctx, struct err *e)
+{
+	(void)v, (void)f, (void)e;
+	((struct tenant_input *)ctx)->change.set_isolate = true;
+	return 0;
+}
+
 /* The body into in (create: with its name), checked whole before anything is stored. */
 static int tenant_input_parse(json_t *body, bool create, const char **name, struct tenant_input *in, struct err *e)
 {
@@ -201,6 +194,7 @@ static int tenant_input_parse(json_t *body, bool create, const char **name, stru
 		JF_JSON("quotas", JT_OBJECT, false, check_quotas_field, NULL),
 		JF_JSON("templates", JT_ARRAY_OR_NULL, false, check_templates, NULL),
 		JF_JSON("mounts", JT_ARRAY_OR_NULL, false, check_mounts, NULL),
+		JF_BOOL("isolate_jails", false, check_isolate, &in->change.isolate_jails, false),
 		JF_END,
 	};
 	return json_parse_fields(body, create ? spec : spec + 1, "", in, e);
@@ -220,7 +214,7 @@ void h_tenants_create(struct request *rq, struct response *rs)
 		return resp_error(rs, &e);
 	struct tenant_row t;
 	const char *name = NULL;
-	struct tenant_input in = { .change.quotas = { -1, -1, -1, -1, -1 } };
+	struct tenant_input in = { .change.quotas = QUOTAS_NONE };
 	int rc = tenant_input_parse(body, true, &name, &in, &e) || store_tenant_create(J.st, name, &in.change, &t, &e);
 	tenant_input_free(&in);
 	json_decref(body);
@@ -253,7 +247,7 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 	if (rc)
 		return resp_error(rs, &e);
 	log_info("tenant %s: quotas changed", t.name);
-	events_emit(t.id, "tenant.quotas", t.name, json_pack("{ssso}", "name", t.name, "quotas", quotas_json(&t.quotas)));
+	events_emit(t.id, "tenant.quotas", t.name, json_pack("{ssso}", "name", t.name, "quotas", quotas_json(&t.quotas, false)));
 	resp_json(rs, 200, tenant_json(&t));
 }
 

@@ -7,6 +7,7 @@
 
 #include "json_spec.h"
 #include "size.h"
+#include <stdlib.h>
 #include "validate.h"
 
 
@@ -192,12 +193,15 @@ static int check_size(json_t *v, const char *f, void *ctx, struct err *e)
 	return size_parse(json_string_value(v), &b) == 0 ? 0 : err_field(e, ERR_INVALID, f, "%s must be a size like \"256M\" or \"1G\"", f);
 }
 
+static int check_rate(json_t *v, const char *f, void *ctx, struct err *e);
+
 static const struct jfield limit_fields[] = {
 	JF_JSON("maxproc", JT_INT, false, NULL, NULL),
 	JF_JSON("memoryuse", JT_STRING_OR_INT, false, check_size, NULL),
 	JF_JSON("pcpu", JT_INT, false, NULL, NULL),
 	JF_JSON("openfiles", JT_INT, false, NULL, NULL),
 	JF_JSON("disk", JT_STRING_OR_INT, false, check_size, NULL),
+	JF_JSON("bandwidth", JT_STRING_OR_INT, false, check_rate, NULL),
 	JF_END,
 };
 
@@ -208,6 +212,240 @@ static int check_limits(json_t *v, const char *f, void *ctx, struct err *e)
 	struct jail_limits l;
 	limits_from_object(v, &l);
 	return limits_check(&l, e);
+}
+
+/* ---- network: ports, firewall, bandwidth ---- */
+
+static int port_number(json_t *v, const char *f, uint16_t *out, struct err *e)
+{
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (n < 1 || n > 65535)
+		return err_field(e, ERR_INVALID, f, "%s must be a port from 1 to 65535", f);
+	*out = (uint16_t)n;
+	return 0;
+}
+
+static int proto_of(json_t *v, const char *f, bool any_ok, uint8_t *out, struct err *e)
+{
+	const char *s = v ? json_string_value(v) : (any_ok ? "any" : "tcp");
+	static const struct {
+		const char *name;
+		uint8_t p;
+	} names[] = { { "tcp", NET_TCP }, { "udp", NET_UDP }, { "icmp", NET_ICMP }, { "any", NET_ANY } };
+	for (size_t i = 0; s && i < (any_ok ? 4u : 2u); i++)
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].p;
+			return 0;
+		}
+	return err_field(e, ERR_INVALID, f, any_ok ? "%s must be tcp, udp, icmp or any" : "%s must be tcp or udp", f);
+}
+
+static const struct jfield port_fields[] = {
+	JF_JSON("proto", JT_STRING, false, NULL, NULL),
+	JF_JSON("host_port", JT_INT, true, NULL, NULL),
+	JF_JSON("port", JT_INT, false, NULL, NULL),
+	JF_END,
+};
+
+/* One forward: {"proto": "tcp", "host_port": 8080, "port": 80}; port defaults to host_port. */
+static int port_parse(json_t *o, const char *f, struct jail_port *out, struct err *e)
+{
+	char sub[64];
+	memset(out, 0, sizeof *out);
+	if (json_parse_fields(o, port_fields, f, NULL, e))
+		return -1;
+	snprintf(sub, sizeof sub, "%s.proto", f);
+	if (proto_of(json_object_get(o, "proto"), sub, false, &out->proto, e))
+		return -1;
+	snprintf(sub, sizeof sub, "%s.host_port", f);
+	if (port_number(json_object_get(o, "host_port"), sub, &out->host_port, e))
+		return -1;
+	snprintf(sub, sizeof sub, "%s.port", f);
+	json_t *p = json_object_get(o, "port");
+	return p ? port_number(p, sub, &out->port, e) : (out->port = out->host_port, 0);
+}
+
+/* "10.0.0.0/8", "2001:db8::/32", or one address. */
+static int cidr_parse(const char *s, const char *f, struct net_rule *r, struct err *e)
+{
+	char addr[64];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	if (len >= sizeof addr)
+		return err_field(e, ERR_INVALID, f, "%s must be an address or a network like 192.0.2.0/24", f);
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	unsigned max = fam == AF_INET ? 32 : 128;
+	char *end = NULL;
+	unsigned long prefix = slash ? strtoul(slash + 1, &end, 10) : max;
+	if (inet_pton(fam, addr, r->addr) != 1 || (slash && (!slash[1] || *end || prefix > max)))
+		return err_field(e, ERR_INVALID, f, "%s must be an address or a network like 192.0.2.0/24 or 2001:db8::/32", f);
+	for (unsigned bit = (unsigned)prefix; bit < max; bit++)
+		if (r->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return err_field(e, ERR_INVALID, f, "%s (%s) has bits set past its prefix; write the network, as in 10.0.0.0/8", f, s);
+	r->family = fam == AF_INET ? 4 : 6;
+	r->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+static const struct jfield egress_rule_fields[] = {
+	JF_JSON("action", JT_STRING, true, NULL, NULL), JF_JSON("proto", JT_STRING, false, NULL, NULL),
+	JF_JSON("to", JT_STRING, false, NULL, NULL),    JF_JSON("ports", JT_ARRAY, false, NULL, NULL),
+	JF_END,
+};
+static const struct jfield ingress_rule_fields[] = {
+	JF_JSON("action", JT_STRING, true, NULL, NULL), JF_JSON("proto", JT_STRING, false, NULL, NULL),
+	JF_JSON("from", JT_STRING, false, NULL, NULL),  JF_JSON("ports", JT_ARRAY, false, NULL, NULL),
+	JF_END,
+};
+
+/* A rule: {"action": "allow", "proto": "tcp", "to": CIDR, "ports": [80, "1000-2000"]}
+ * ("from" for ingress). */
+static int rule_parse(json_t *o, bool egress, const char *f, struct net_rule *r, struct err *e)
+{
+	char sub[64];
+	memset(r, 0, sizeof *r);
+	if (json_parse_fields(o, egress ? egress_rule_fields : ingress_rule_fields, f, NULL, e))
+		return -1;
+	const char *action = json_string_value(json_object_get(o, "action"));
+	snprintf(sub, sizeof sub, "%s.action", f);
+	if (strcmp(action, "allow") != 0 && strcmp(action, "deny") != 0)
+		return err_field(e, ERR_INVALID, sub, "%s must be allow or deny", sub);
+	r->allow = strcmp(action, "allow") == 0;
+	snprintf(sub, sizeof sub, "%s.proto", f);
+	if (proto_of(json_object_get(o, "proto"), sub, true, &r->proto, e))
+		return -1;
+	json_t *cidr = json_object_get(o, egress ? "to" : "from");
+	snprintf(sub, sizeof sub, "%s.%s", f, egress ? "to" : "from");
+	if (cidr && cidr_parse(json_string_value(cidr), sub, r, e))
+		return -1;
+	json_t *ports = json_object_get(o, "ports"), *p;
+	size_t i;
+	snprintf(sub, sizeof sub, "%s.ports", f);
+	if (json_array_size(ports) > RULE_PORTS_MAX)
+		return err_field(e, ERR_INVALID, sub, "%s holds at most %d ports or ranges", sub, RULE_PORTS_MAX);
+	if (json_array_size(ports) && r->proto == NET_ICMP)
+		return err_field(e, ERR_INVALID, sub, "%s: icmp has no ports", sub);
+	json_array_foreach(ports, i, p) {
+		snprintf(sub, sizeof sub, "%s.ports[%zu]", f, i);
+		long lo = -1, hi = -1;
+		char extra;
+		if (json_is_integer(p))
+			lo = hi = (long)json_integer_value(p);
+		else if (!json_is_string(p) || sscanf(json_string_value(p), "%ld-%ld%c", &lo, &hi, &extra) != 2)
+			lo = -1;
+		if (lo < 1 || hi > 65535 || lo > hi)
+			return err_field(e, ERR_INVALID, sub, "%s must be a port (80) or a range (\"1000-2000\") within 1-65535", sub);
+		r->ports[i][0] = (uint16_t)lo;
+		r->ports[i][1] = (uint16_t)hi;
+		r->nports = (uint8_t)(i + 1);
+	}
+	return 0;
+}
+
+static int check_ports(json_t *v, const char *f, void *ctx, struct err *e)
+{
+	(void)ctx;
+	struct jail_net n = { 0 };
+	size_t i;
+	json_t *o;
+	char p[32];
+	if (json_array_size(v) > PORTS_MAX)
+		return err_field(e, ERR_INVALID, f, "%s holds at most %d forwards", f, PORTS_MAX);
+	json_array_foreach(v, i, o) {
+		snprintf(p, sizeof p, "%s[%zu]", f, i);
+		if (port_parse(o, p, &n.ports[i], e))
+			return -1;
+		n.nports = (uint32_t)(i + 1);
+	}
+	return net_check(&n, e);
+}
+
+static int check_rules(json_t *v, const char *f, bool egress, struct err *e)
+{
+	size_t i;
+	json_t *o;
+	char p[48];
+	struct net_rule r;
+	if (json_array_size(v) > RULES_MAX)
+		return err_field(e, ERR_INVALID, f, "%s holds at most %d rules", f, RULES_MAX);
+	json_array_foreach(v, i, o) {
+		snprintf(p, sizeof p, "%s[%zu]", f, i);
+		if (rule_parse(o, egress, p, &r, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int check_egress(json_t *v, const char *f, void *ctx, struct err *e)
+{
+	(void)ctx;
+	return check_rules(v, f, true, e);
+}
+
+static int check_ingress(json_t *v, const char *f, void *ctx, struct err *e)
+{
+	(void)ctx;
+	return check_rules(v, f, false, e);
+}
+
+static const struct jfield firewall_fields[] = {
+	JF_JSON("egress", JT_ARRAY, false, check_egress, NULL),
+	JF_JSON("ingress", JT_ARRAY, false, check_ingress, NULL),
+	JF_END,
+};
+
+static int check_firewall(json_t *v, const char *f, void *ctx, struct err *e)
+{
+	return json_parse_fields(v, firewall_fields, f, ctx, e);
+}
+
+static int check_rate(json_t *v, const char *f, void *ctx, struct err *e)
+{
+	(void)ctx;
+	int64_t b = json_is_integer(v) ? json_integer_value(v) : -1;
+	if (json_is_string(v) && rate_parse(json_string_value(v), &b) < 0)
+		b = -1;
+	if (b < 0 || (uint64_t)b > BANDWIDTH_MAX)
+		return err_field(e, ERR_INVALID, f, "%s must be bits per second like \"10M\" or \"1G\" (at most 100G)", f);
+	return 0;
+}
+
+/* The jail's network part of the wire spec, from a canonical spec (checked before). */
+static int net_of(json_t *c, struct jail_net *n, struct err *e)
+{
+	size_t i;
+	json_t *o;
+	char p[48];
+	memset(n, 0, sizeof *n);
+	json_array_foreach(json_object_get(c, "ports"), i, o) {
+		snprintf(p, sizeof p, "ports[%zu]", i);
+		if (i >= PORTS_MAX || port_parse(o, p, &n->ports[i], e))
+			return -1;
+		n->nports = (uint32_t)(i + 1);
+	}
+	json_t *fw = json_object_get(c, "firewall");
+	json_array_foreach(json_object_get(fw, "egress"), i, o) {
+		snprintf(p, sizeof p, "firewall.egress[%zu]", i);
+		if (i >= RULES_MAX || rule_parse(o, true, p, &n->egress[i], e))
+			return -1;
+		n->negress = (uint32_t)(i + 1);
+	}
+	json_array_foreach(json_object_get(fw, "ingress"), i, o) {
+		snprintf(p, sizeof p, "firewall.ingress[%zu]", i);
+		if (i >= RULES_MAX || rule_parse(o, false, p, &n->ingress[i], e))
+			return -1;
+		n->ningress = (uint32_t)(i + 1);
+	}
+	json_t *bw = json_object_get(json_object_get(c, "limits"), "bandwidth");
+	int64_t b = 0;
+	if (json_is_integer(bw))
+		b = json_integer_value(bw);
+	else if (json_is_string(bw))
+		rate_parse(json_string_value(bw), &b);
+	n->bandwidth = b > 0 ? (uint64_t)b : 0;
+	return 0;
 }
 
 static int check_chflags(json_t *v, const char *f, void *ctx, struct err *e)
@@ -302,6 +540,8 @@ static const struct jfield create_fields[] = {
 	JF_JSON("boot", JT_BOOL, false, NULL, NULL),
 	JF_JSON("priority", JT_INT, false, check_priority, NULL),
 	JF_JSON("restore", JT_OBJECT, false, check_restore, NULL),
+	JF_JSON("ports", JT_ARRAY, false, check_ports, NULL),
+	JF_JSON("firewall", JT_OBJECT, false, check_firewall, NULL),
 	JF_END,
 };
 
@@ -331,6 +571,21 @@ static json_t *canonicalize(json_t *body)
 	set_default(c, "allow", json_object());
 	set_default(c, "boot", json_false());
 	set_default(c, "priority", json_integer(0));
+	set_default(c, "ports", json_array());
+	set_default(c, "firewall", json_object());
+	json_t *fw = json_object_get(c, "firewall");
+	set_default(fw, "egress", json_array());
+	set_default(fw, "ingress", json_array());
+	size_t k;
+	json_t *o;
+	json_array_foreach(json_object_get(c, "ports"), k, o) {
+		set_default(o, "proto", json_string("tcp"));
+		set_default(o, "port", json_incref(json_object_get(o, "host_port")));
+	}
+	json_array_foreach(json_object_get(fw, "egress"), k, o)
+		set_default(o, "proto", json_string("any"));
+	json_array_foreach(json_object_get(fw, "ingress"), k, o)
+		set_default(o, "proto", json_string("any"));
 	json_t *allow = json_object_get(c, "allow");
 	const char *flags[] = { "set_hostname", "raw_sockets", "sysvipc", "chflags", "nesting" };
 	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
@@ -358,6 +613,9 @@ json_t *jail_spec_from_request(json_t *body, const struct host_rules *h, struct 
 {
 	if (json_parse_fields(body, create_fields, "", (void *)h, e))
 		return NULL;
+	if (json_array_size(json_object_get(body, "ports")) && !json_array_size(json_object_get(body, "ip4")) &&
+	    !json_array_size(json_object_get(body, "ip6")))
+		return err_field(e, ERR_INVALID, "ports", "ports need an address to forward to: give the jail ip4 (\"auto\", say)"), NULL;
 	return canonicalize(body);
 }
 
@@ -470,6 +728,8 @@ int jail_spec_to_wire(json_t *c, const char *name, const struct host_rules *h, s
 		out->nmounts = (uint32_t)(i + 1);
 	}
 	jail_limits_of(c, h, &out->limits);
+	if (net_of(c, &out->net, e))
+		return -1;
 	return spec_check(out, e);
 }
 
@@ -522,6 +782,11 @@ void jail_write_of(json_t *canon, struct jail_write *w)
 	w->memoryuse = limit_bytes(json_object_get(l, "memoryuse"));
 	w->maxproc = limit_bytes(json_object_get(l, "maxproc"));
 	w->disk = limit_bytes(json_object_get(l, "disk"));
+	json_array_foreach(json_object_get(canon, "ports"), i, v)
+		if (w->nports < PORTS_MAX) {
+			snprintf(w->ports[w->nports].proto, sizeof w->ports[0].proto, "%s", json_string_value(json_object_get(v, "proto")));
+			w->ports[w->nports++].host_port = (int)json_integer_value(json_object_get(v, "host_port"));
+		}
 	w->render = render_spec;
 	w->ctx = canon;
 }

@@ -84,6 +84,17 @@ static int busy_err(const char *name, struct err *e)
 
 /* ---- helper calls ---- */
 
+/* Jails of one tenant reach each other on their addresses unless the tenant says not:
+ * the helper is told the tenant's number, or 0 for "no one". */
+static uint32_t net_tenant(const struct jail_row *row)
+{
+	struct tenant_row t;
+	struct err ignored;
+	if (store_tenant_get(J.st, row->tenant, &t, &ignored) < 0 || t.isolate_jails)
+		return 0;
+	return (uint32_t)row->tenant_id;
+}
+
 static int helper_spec_call(uint32_t type, const struct jail_row *row, struct reply *out, struct err *e)
 {
 	static __thread struct req_spec req; /* 17 KiB: not on a connection thread's stack */
@@ -93,7 +104,24 @@ static int helper_spec_call(uint32_t type, const struct jail_row *row, struct re
 	json_t *spec = jail_spec_of(row);
 	int rc = jail_spec_to_wire(spec, row->name, &J.rules, &req.spec, e);
 	json_decref(spec);
+	req.spec.net.tenant = net_tenant(row);
 	return rc ? -1 : priv_call(&req, NULL, 0, out, e);
+}
+
+/* A running jail's forwards, firewall and bandwidth, from its spec, changed in place. */
+static int helper_net_set(const struct jail_row *row, json_t *spec, struct err *e)
+{
+	static __thread struct req_spec tmp;
+	struct req_net req;
+	struct reply out;
+	if (jail_spec_to_wire(spec, row->name, &J.rules, &tmp.spec, e))
+		return -1;
+	memset(&req, 0, sizeof req);
+	req.h = priv_hdr(MSG_NET_SET);
+	snprintf(req.name, sizeof req.name, "%s", row->name);
+	req.net = tmp.spec.net;
+	req.net.tenant = net_tenant(row);
+	return priv_call(&req, NULL, 0, &out, e);
 }
 
 static int helper_stop(const struct jail_row *row, struct err *e)
@@ -520,6 +548,22 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 				rc = -1;
 		}
 	}
+	json_t *bw = json_object_get(json_object_get(spec, "limits"), "bandwidth"),
+	       *was_bw = json_object_get(json_object_get(old, "limits"), "bandwidth");
+	if (rc == 0 && strcmp(row.state, "running") == 0 &&
+	    (!json_equal(json_object_get(spec, "ports"), json_object_get(old, "ports")) ||
+	     !json_equal(json_object_get(spec, "firewall"), json_object_get(old, "firewall")) || !bw != !was_bw ||
+	     (bw && !json_equal(bw, was_bw))))
+	{
+		/* forwards, rules and bandwidth apply live; refused there (a port the host
+		 * serves), the jail keeps its old spec */
+		rc = helper_net_set(&row, spec, e);
+		struct err ignored;
+		if (rc < 0) {
+			jail_write_of(old, &w);
+			store_jail_update_spec(J.st, name, version + 1, &w, &ignored);
+		}
+	}
 	json_decref(spec);
 	json_decref(old);
 	jail_row_clear(&row);
@@ -927,8 +971,9 @@ static void add_status_fields(json_t *j, const struct jail_row *row, const struc
 		x = json_pack("{siss}", "code", row->exit_code, "at", row->exited_at);
 	json_object_set_new(j, "exit", x ? x : json_null());
 	if (live && live->running)
-		json_object_set_new(j, "usage", json_pack("{sIsIsf}", "memory", (json_int_t)live->memory, "procs",
-							  (json_int_t)live->procs, "cpu_seconds", (double)live->cpu_ns / 1e9));
+		json_object_set_new(j, "usage", json_pack("{sIsIsfsIsI}", "memory", (json_int_t)live->memory, "procs",
+							  (json_int_t)live->procs, "cpu_seconds", (double)live->cpu_ns / 1e9,
+							  "net_rx_bytes", (json_int_t)live->net_rx, "net_tx_bytes", (json_int_t)live->net_tx));
 	else
 		json_object_set_new(j, "usage", json_null());
 }

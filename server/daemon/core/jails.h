@@ -12,9 +12,16 @@
 #include "proto.h"
 #include "store/store.h"
 
+/* The jails' network as configured (the helper applies it; GET /api/host shows it). */
+struct net_settings {
+	char pool4_mode[8], pool6_mode[8], egress_default[8];
+	char dns[256]; /* the dns setting; "" for the host's resolvers */
+};
+
 struct jaild {
 	struct store *st;
 	struct host_rules rules;
+	struct net_settings net;
 	char data_dir[256];
 	char listen[128];
 	int64_t default_tenant;

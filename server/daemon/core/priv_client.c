@@ -56,6 +56,7 @@ static void fail_all_locked(void)
 
 /* The backend the connected helper serves, as it said (HELLO); "" until one has. */
 static char backend_name[16];
+static char uplink_name[16];
 
 static void *connect_thread(void *arg)
 {
@@ -66,6 +67,7 @@ static void *connect_thread(void *arg)
 	if (priv_call(&req, NULL, 0, &out, &e) == 0) {
 		pthread_mutex_lock(&mu);
 		snprintf(backend_name, sizeof backend_name, "%s", out.backend);
+		snprintf(uplink_name, sizeof uplink_name, "%s", out.uplink);
 		pthread_mutex_unlock(&mu);
 	} else {
 		log_warn("asking the helper for its backend: %s", e.msg);
@@ -82,6 +84,13 @@ void priv_backend(char out[16])
 {
 	pthread_mutex_lock(&mu);
 	snprintf(out, 16, "%s", backend_name[0] ? backend_name : "unknown");
+	pthread_mutex_unlock(&mu);
+}
+
+void priv_uplink(char out[16])
+{
+	pthread_mutex_lock(&mu);
+	snprintf(out, 16, "%s", uplink_name);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -173,6 +182,7 @@ static unsigned deadline_of(const void *req)
 	case MSG_STATUS:
 	case MSG_LIST:
 	case MSG_SET_LIMITS:
+	case MSG_NET_SET:
 		return 30;
 	default:
 		return 1800;

@@ -17,6 +17,8 @@ bool priv_available(void);
 /* The backend the helper serves ("linux"), as the last helper to connect said; "unknown"
  * before any has. */
 void priv_backend(char out[16]);
+/* The interface the helper sends jails' traffic by, as it said (HELLO); "" for none. */
+void priv_uplink(char out[16]);
 /* What to tell a user while priv_available() is false. */
 const char *priv_unavailable_reason(void);
 

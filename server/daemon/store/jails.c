@@ -169,6 +169,28 @@ static int insert_addresses(struct db *d, int64_t jail_id, uint32_t slot, struct
 	return 0;
 }
 
+/* The jail's host ports (its forwards); one another jail holds is a conflict naming it. */
+static int record_ports(struct db *d, int64_t jail_id, const struct jail_write *w, struct err *e)
+{
+	if (sq_exec(d, "DELETE FROM jail_ports WHERE jail_id = ?", PARAMS(P_INT(jail_id)), "recording forwards", e) < 0)
+		return -1;
+	for (int i = 0; i < w->nports; i++) {
+		struct err ignored;
+		char owner[64] = "", field[48];
+		if (sq_exec(d, "INSERT INTO jail_ports(proto, host_port, jail_id) VALUES (?, ?, ?)",
+			    PARAMS(P_TEXT(w->ports[i].proto), P_INT(w->ports[i].host_port), P_INT(jail_id)), "recording a forward",
+			    &ignored) >= 0)
+			continue;
+		sq_one(d, "SELECT j.name FROM jail_ports p JOIN jails j ON j.id = p.jail_id WHERE p.proto = ? AND p.host_port = ?",
+		       PARAMS(P_TEXT(w->ports[i].proto), P_INT(w->ports[i].host_port)), COLS(C_TEXT(owner)), "finding a forward",
+		       &ignored);
+		snprintf(field, sizeof field, "ports[%d].host_port", i);
+		return err_field(e, ERR_CONFLICT, field, "host port %s/%d is already forwarded to jail %s; choose another host_port",
+				 w->ports[i].proto, w->ports[i].host_port, owner[0] ? owner : "(another)");
+	}
+	return 0;
+}
+
 /* The row's columns and its spec's text, rendered now that the addresses are known. */
 static int write_spec(struct db *d, int64_t id, struct jail_write *w, struct err *e)
 {
@@ -243,6 +265,11 @@ static int check_quotas(struct db *d, int64_t tenant_id, struct err *e)
 				 name, (long long)q.maxproc, (long long)u.maxproc);
 	if (byte_quota(name, "disk", "limits.disk", "1G", q.disk, u.disk, unlimited_disk, e))
 		return -1;
+	if (q.ports >= 0 && u.ports > q.ports)
+		return err_field(e, ERR_QUOTA, "ports",
+				 "tenant %s may forward %lld host ports and this would make %lld; remove a forward, or ask your "
+				 "provider for a larger quota",
+				 name, (long long)q.ports, (long long)u.ports);
 	return 0;
 }
 
@@ -259,7 +286,10 @@ static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, str
 		    PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), "creating jail", e) < 0)
 		return e->code == ERR_CONFLICT ? err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name) : -1;
 	int64_t id = db_last_id(d);
-	return insert_addresses(d, id, slot, &w->addrs, e) || write_spec(d, id, w, e) || check_quotas(d, tenant_id, e) ? -1 : 0;
+	return insert_addresses(d, id, slot, &w->addrs, e) || record_ports(d, id, w, e) || write_spec(d, id, w, e) ||
+			       check_quotas(d, tenant_id, e)
+		       ? -1
+		       : 0;
 }
 
 int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, struct jail_write *w, struct jail_row *row, struct err *e)
@@ -279,7 +309,8 @@ static int jail_update_tx(struct db *d, const char *name, int64_t version, struc
 	if (rc == 0 &&
 	    (sq_exec(d, "DELETE FROM jail_ip4 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
 	     sq_exec(d, "DELETE FROM jail_ip6 WHERE jail_id = ?", PARAMS(P_INT(row.id)), "re-addressing jail", e) < 0 ||
-	     insert_addresses(d, row.id, row.slot, &w->addrs, e) || write_spec(d, row.id, w, e) || check_quotas(d, row.tenant_id, e) ||
+	     insert_addresses(d, row.id, row.slot, &w->addrs, e) || record_ports(d, row.id, w, e) || write_spec(d, row.id, w, e) ||
+	     check_quotas(d, row.tenant_id, e) ||
 	     sq_exec(d, "UPDATE jails SET version = version + 1 WHERE id = ?", PARAMS(P_INT(row.id)), "updating jail", e) < 0))
 		rc = -1;
 	jail_row_clear(&row);
@@ -374,4 +405,30 @@ int store_set_restore_at(struct store *s, const char *jail, int64_t at, int64_t 
 {
 	return store_exec(s, "UPDATE jails SET restore_at = NULLIF(?, 0), restore_warn_at = NULLIF(?, 0) WHERE name = ?",
 			  PARAMS(P_INT(at), P_INT(warn_at), P_TEXT(jail)), "writing a restore time", e) < 0 ? -1 : 0;
+}
+
+struct each_port {
+	void (*fn)(const char *, int, const char *, const char *, void *);
+	void *arg;
+	char proto[8], jail[64], state[16];
+	int64_t port;
+};
+
+static void each_port_out(void *x)
+{
+	struct each_port *c = x;
+	c->fn(c->proto, (int)c->port, c->jail, c->state, c->arg);
+}
+
+int store_ports_each(struct store *s, void (*fn)(const char *proto, int host_port, const char *jail, const char *state, void *arg),
+		     void *arg, struct err *e)
+{
+	struct each_port c = { .fn = fn, .arg = arg };
+	return store_each(s,
+			  "SELECT p.proto, p.host_port, j.name, j.state FROM jail_ports p JOIN jails j ON j.id = p.jail_id "
+			  "ORDER BY p.proto, p.host_port",
+			  NO_PARAMS, COLS(C_TEXT(c.proto), C_INT(&c.port), C_TEXT(c.jail), C_TEXT(c.state)), each_port_out, &c,
+			  "listing forwards", e) < 0
+		       ? -1
+		       : 0;
 }

@@ -56,10 +56,17 @@ int store_schema_version(struct store *s);
 
 int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e);
 int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct err *e);
-/* A tenant's quotas: -1 where none is set. Bytes for memoryuse and disk. */
+/* A tenant's quotas: -1 where none is set. Bytes for memoryuse and disk; ports:
+ * port forwards. */
 struct quotas {
-	int64_t jails, memoryuse, maxproc, ip4, disk;
+	int64_t jails, memoryuse, maxproc, ip4, disk, ports;
 };
+#define QUOTA_COUNT 6
+#define QUOTAS_NONE { -1, -1, -1, -1, -1, -1 }
+/* The quotas by their names in the API (and the store's JSON), in struct order. */
+extern const char *const quota_keys[QUOTA_COUNT];
+int64_t *quota_field(struct quotas *q, size_t i);
+bool quota_is_size(size_t i);
 
 struct tenant_row {
 	int64_t id;
@@ -70,6 +77,7 @@ struct tenant_row {
 	struct quotas usage;
 	char templates[1024]; /* the templates it may use, a JSON array; "" for all */
 	char mounts[2048];    /* host paths its jails may mount, a JSON array; "" for none */
+	bool isolate_jails;   /* its jails do not reach each other either */
 };
 /* What a create or a change sets on a tenant, in one statement (so a request never
  * half-applies): the quotas; templates (a JSON array of names; NULL for all) when
@@ -80,6 +88,8 @@ struct tenant_change {
 	const char *templates;
 	bool set_mounts;
 	const char *mounts;
+	bool set_isolate;
+	bool isolate_jails;
 };
 /* ERR_CONFLICT when the name is taken. */
 int store_tenant_create(struct store *s, const char *name, const struct tenant_change *c, struct tenant_row *out, struct err *e);
@@ -144,6 +154,12 @@ struct jail_write {
 	struct jail_addrs addrs;
 	int boot, priority;
 	int64_t memoryuse, maxproc, disk;
+	/* its port forwards' host ports: each belongs to one jail */
+	int nports;
+	struct {
+		char proto[4]; /* "tcp", "udp" */
+		int host_port;
+	} ports[PORTS_MAX];
 	char *(*render)(void *ctx, const struct jail_addrs *got, struct err *e);
 	void *ctx;
 };
@@ -175,6 +191,9 @@ int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(con
 		    struct err *e);
 int store_jail_count(struct store *s, int64_t *n, struct err *e);
 int store_ip4_used(struct store *s, int64_t *n, struct err *e);
+/* Every port forward's host port and its jail (with the jail's state). */
+int store_ports_each(struct store *s, void (*fn)(const char *proto, int host_port, const char *jail, const char *state, void *arg),
+		     void *arg, struct err *e);
 
 struct audit_row {
 	int64_t id;

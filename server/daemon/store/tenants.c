@@ -26,18 +26,23 @@ int store_tenant_ensure(struct store *s, const char *name, int64_t *id, struct e
 
 /* ---- quotas, as the JSON text the tenants table keeps ---- */
 
-static const char *const quota_keys[] = { "jails", "memoryuse", "maxproc", "ip4", "disk" };
+const char *const quota_keys[QUOTA_COUNT] = { "jails", "memoryuse", "maxproc", "ip4", "disk", "ports" };
 
-static int64_t *quota_field(struct quotas *q, size_t i)
+int64_t *quota_field(struct quotas *q, size_t i)
 {
-	int64_t *f[] = { &q->jails, &q->memoryuse, &q->maxproc, &q->ip4, &q->disk };
+	int64_t *f[QUOTA_COUNT] = { &q->jails, &q->memoryuse, &q->maxproc, &q->ip4, &q->disk, &q->ports };
 	return f[i];
+}
+
+bool quota_is_size(size_t i)
+{
+	return i == 1 || i == 4;
 }
 
 void quotas_from_text(const char *text, struct quotas *q)
 {
 	json_t *j = json_loads(text ? text : "{}", 0, NULL);
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < QUOTA_COUNT; i++) {
 		json_t *v = json_object_get(j, quota_keys[i]);
 		*quota_field(q, i) = json_is_integer(v) ? json_integer_value(v) : -1;
 	}
@@ -47,7 +52,7 @@ void quotas_from_text(const char *text, struct quotas *q)
 char *quotas_to_text(const struct quotas *q)
 {
 	json_t *j = json_object();
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < QUOTA_COUNT; i++) {
 		int64_t v = *quota_field((struct quotas *)q, i);
 		if (v >= 0)
 			json_object_set_new(j, quota_keys[i], json_integer(v));
@@ -64,10 +69,11 @@ int tenant_usage(struct db *d, int64_t tenant_id, struct quotas *u, int64_t *unl
 	int r = sq_one(d,
 		       "SELECT COUNT(*), COALESCE(SUM(memoryuse), 0), COALESCE(SUM(maxproc), 0), COALESCE(SUM(memoryuse IS NULL), 0), "
 		       "COALESCE(SUM(maxproc IS NULL), 0), (SELECT COUNT(*) FROM jail_ip4 a JOIN jails k ON k.id = a.jail_id "
-		       "WHERE k.tenant_id = ?1), COALESCE(SUM(disk), 0), COALESCE(SUM(disk IS NULL), 0) FROM jails WHERE tenant_id = ?1",
+		       "WHERE k.tenant_id = ?1), COALESCE(SUM(disk), 0), COALESCE(SUM(disk IS NULL), 0), (SELECT COUNT(*) FROM "
+		       "jail_ports p JOIN jails k ON k.id = p.jail_id WHERE k.tenant_id = ?1) FROM jails WHERE tenant_id = ?1",
 		       PARAMS(P_INT(tenant_id)),
 		       COLS(C_INT(&u->jails), C_INT(&u->memoryuse), C_INT(&u->maxproc), C_INT(&um), C_INT(&up), C_INT(&u->ip4),
-			    C_INT(&u->disk), C_INT(&ud)),
+			    C_INT(&u->disk), C_INT(&ud), C_INT(&u->ports)),
 		       "reading tenant usage", e);
 	if (r != 1)
 		return r < 0 ? -1 : db_error(d, e, "reading tenant usage");
@@ -83,12 +89,12 @@ int tenant_usage(struct db *d, int64_t tenant_id, struct quotas *u, int64_t *unl
 /* ---- tenants ---- */
 
 #define TENANT_COLS "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM jails j WHERE j.tenant_id = t.id), t.quotas, " \
-		    "COALESCE(t.templates, ''), COALESCE(t.mounts, '') FROM tenants t "
+		    "COALESCE(t.templates, ''), COALESCE(t.mounts, ''), t.isolate_jails FROM tenants t "
 
 /* The columns of TENANT_COLS into t; quotas: the text, for quotas_from_text. */
 #define TENANT_RESULT(t, quotas)                                                                                       \
 	COLS(C_INT(&(t)->id), C_TEXT((t)->name), C_TEXT((t)->created_at), C_INT(&(t)->jails), C_TEXT_REF(&(quotas)), \
-	     C_TEXT((t)->templates), C_TEXT((t)->mounts))
+	     C_TEXT((t)->templates), C_TEXT((t)->mounts), C_BOOL(&(t)->isolate_jails))
 
 int store_tenant_get(struct store *s, const char *name, struct tenant_row *out, struct err *e)
 {
@@ -117,10 +123,10 @@ int store_tenant_create(struct store *s, const char *name, const struct tenant_c
 	store_now(now);
 	char *qt = quotas_to_text(&c->quotas);
 	int64_t n = store_exec(s,
-			       "INSERT INTO tenants(name, created_at, quotas, templates, mounts) VALUES (?, ?, ?, NULLIF(?, ''), "
-			       "NULLIF(NULLIF(?, ''), '[]'))",
+			       "INSERT INTO tenants(name, created_at, quotas, templates, mounts, isolate_jails) VALUES (?, ?, ?, "
+			       "NULLIF(?, ''), NULLIF(NULLIF(?, ''), '[]'), ?)",
 			       PARAMS(P_TEXT(name), P_TEXT(now), P_TEXT(qt), P_TEXT(c->set_templates && c->templates ? c->templates : ""),
-				      P_TEXT(c->set_mounts && c->mounts ? c->mounts : "")),
+				      P_TEXT(c->set_mounts && c->mounts ? c->mounts : ""), P_INT(c->set_isolate && c->isolate_jails)),
 			       "creating tenant", e);
 	free(qt);
 	if (n < 0)
@@ -133,9 +139,10 @@ int store_tenant_change(struct store *s, int64_t id, const struct tenant_change 
 	char *qt = quotas_to_text(&c->quotas);
 	int64_t n = store_exec(s,
 			       "UPDATE tenants SET quotas = ?1, templates = CASE WHEN ?2 THEN NULLIF(?3, '') ELSE templates END, "
-			       "mounts = CASE WHEN ?4 THEN NULLIF(NULLIF(?5, ''), '[]') ELSE mounts END WHERE id = ?6",
+			       "mounts = CASE WHEN ?4 THEN NULLIF(NULLIF(?5, ''), '[]') ELSE mounts END, "
+			       "isolate_jails = CASE WHEN ?7 THEN ?8 ELSE isolate_jails END WHERE id = ?6",
 			       PARAMS(P_TEXT(qt), P_INT(c->set_templates), P_TEXT(c->templates ? c->templates : ""), P_INT(c->set_mounts),
-				      P_TEXT(c->mounts ? c->mounts : ""), P_INT(id)),
+				      P_TEXT(c->mounts ? c->mounts : ""), P_INT(id), P_INT(c->set_isolate), P_INT(c->isolate_jails)),
 			       "changing tenant", e);
 	free(qt);
 	return n < 0 ? -1 : n == 0 ? err_set(e, ERR_NOT_FOUND, "no tenant %lld", (long long)id) : 0;
@@ -184,7 +191,7 @@ static void each_tenant_out(void *x)
 	struct err ue;
 	quotas_from_text(c->quotas, &c->row.quotas);
 	if (tenant_usage(c->d, c->row.id, &c->row.usage, NULL, NULL, NULL, &ue))
-		c->row.usage = (struct quotas){ -1, -1, -1, -1, -1 };
+		c->row.usage = (struct quotas)QUOTAS_NONE;
 	c->fn(&c->row, c->arg);
 }
 

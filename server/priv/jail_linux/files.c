@@ -33,7 +33,7 @@
 #include "caps.h"
 #include "disk.h"
 #include "tarball.h"
-#include "firewall.h"
+#include "netfilter.h"
 #include "fsutil.h"
 #include "checks.h"
 #include "lock.h"

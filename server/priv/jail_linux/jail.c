@@ -43,7 +43,10 @@
 #include "caps.h"
 #include "disk.h"
 #include "tarball.h"
-#include "firewall.h"
+#include "netfilter.h"
+#include "netlink.h"
+#include "shaping.h"
+#include "uplink.h"
 #include "fsutil.h"
 #include "checks.h"
 #include "lock.h"
@@ -125,6 +128,14 @@ static int linux_status(struct priv_ctx *c, const char *name, struct reply *out,
 		out->memory = u.memory;
 		out->procs = u.procs;
 		out->cpu_ns = u.cpu_ns;
+	}
+	/* the host end of the veth: what it sends the jail receives */
+	char ifn[IFNAMSIZ];
+	host_ifname(c, rec.slot, ifn);
+	int nl = nl_open(&ignored);
+	if (nl >= 0) {
+		nl_link_bytes(nl, ifn, &out->net_tx, &out->net_rx);
+		close(nl);
 	}
 	return 0;
 }
@@ -238,10 +249,12 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 			return -1;
 		log_info("cgroup favordynmods on: task migrations no longer wait for an RCU grace period");
 	}
-	if (firewall_setup(e))
+	if (uplink_setup(c, e) || nf_setup(c, e))
 		return -1;
-	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, firewall table inet jaild loaded",
-		 CG(c)->ops->name, CG(c)->base, CG(c)->base[0] ? "/" : "", CG(c)->parent, c->tag);
+	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, packet rules in table inet jaild_%s, "
+		 "uplink %s (IPv4 %s, IPv6 %s)",
+		 CG(c)->ops->name, CG(c)->base, CG(c)->base[0] ? "/" : "", CG(c)->parent, c->tag, c->tag,
+		 c->net.uplink[0] ? c->net.uplink : "none", c->net.routed4 ? "routed" : "nat", c->net.routed6 ? "routed" : "nat");
 	return 0;
 }
 
@@ -262,11 +275,50 @@ static void linux_reaped(struct priv_ctx *c, pid_t pid, int status)
 		closedir(d);
 }
 
+static bool any_running(struct priv_ctx *c)
+{
+	DIR *d = dir_stream(c->jails_fd);
+	struct dirent *de;
+	struct runrec rec;
+	bool any = false;
+	while (d && !any && (de = readdir(d)))
+		any = valid_name(de->d_name) && runrec_alive(c->jails_fd, de->d_name, &rec);
+	if (d)
+		closedir(d);
+	return any;
+}
+
 /* jaild closed the connection: nothing of ours is left behind when no jail runs. */
 static void linux_fini(struct priv_ctx *c)
 {
 	if (c->impl && CG(c)->ops)
 		CG(c)->ops->teardown(CG(c));
+	if (c->impl && !any_running(c)) {
+		nf_teardown(c);
+		uplink_restore(c);
+	}
+}
+
+/* Forwards, firewall rules and bandwidth of a running jail, changed in place; a
+ * stopped jail gets them at its next start. */
+static int linux_net_set(struct priv_ctx *c, const struct req_net *r, struct err *e)
+{
+	struct runrec rec;
+	struct netrec old, now;
+	if (!runrec_alive(c->jails_fd, r->name, &rec))
+		return 0;
+	if (!netrec_read(c->jails_fd, r->name, &old) || old.slot != rec.slot) {
+		if (r->net.nports || r->net.negress || r->net.ningress || r->net.bandwidth)
+			return err_set(e, ERR_WRONG_STATE, "jail %s runs without a network (no ip4 or ip6): give it an address and restart it", r->name);
+		return 0;
+	}
+	now = old;
+	now.net = r->net;
+	char ifn[IFNAMSIZ];
+	host_ifname(c, rec.slot, ifn);
+	if (nf_jail_apply(c, r->name, &old, &now, e))
+		return -1;
+	return shaping_set(ifn, now.net.bandwidth, old.net.bandwidth, e);
 }
 
 const struct backend_ops linux_backend = {
@@ -290,6 +342,7 @@ const struct backend_ops linux_backend = {
 	.status = linux_status,
 	.log_open = linux_log_open,
 	.set_limits = linux_set_limits,
+	.net_set = linux_net_set,
 	.list = linux_list,
 	.sweep = linux_sweep,
 	.fini = linux_fini,

@@ -11,6 +11,7 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/veth.h>
+#include <linux/neighbour.h>
 
 struct nlbuf {
 	union {
@@ -197,4 +198,61 @@ int nl_route_add(int nl, int family, const void *dst, int prefix, const void *gw
 		return err_errno(e, "adding route on interface %d", ifindex);
 	}
 	return 0;
+}
+
+int nl_neigh_proxy(int nl, int ifindex, int family, const void *addr, bool add, struct err *e)
+{
+	struct nlbuf b;
+	struct nlmsghdr *h = start(&b, add ? RTM_NEWNEIGH : RTM_DELNEIGH, add ? NLM_F_CREATE | NLM_F_REPLACE : 0, sizeof(struct ndmsg));
+	struct ndmsg *nd = NLMSG_DATA(h);
+	nd->ndm_family = (unsigned char)family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	nd->ndm_flags = NTF_PROXY;
+	add_attr(h, NDA_DST, addr, family == AF_INET ? 4 : 16);
+	int r = talk(nl, h);
+	if (r < 0 && !(r == -ENOENT && !add)) {
+		errno = -r;
+		return err_errno(e, "%s a proxy %s entry on interface %d", add ? "adding" : "removing", family == AF_INET ? "ARP" : "NDP",
+				 ifindex);
+	}
+	return 0;
+}
+
+int nl_link_bytes(int nl, const char *ifname, int64_t *rx, int64_t *tx)
+{
+	struct nlbuf b;
+	struct nlmsghdr *h = start(&b, RTM_GETLINK, NLM_F_REQUEST, sizeof(struct ifinfomsg));
+	add_attr(h, IFLA_IFNAME, ifname, strlen(ifname) + 1);
+	static uint32_t seq = 1u << 30;
+	h->nlmsg_seq = ++seq;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	if (sendto(nl, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return -1;
+	static _Alignas(8) char buf[16384];
+	for (;;) {
+		ssize_t n = recv(nl, buf, sizeof buf, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		for (struct nlmsghdr *r = (struct nlmsghdr *)buf; NLMSG_OK(r, (unsigned)n); r = NLMSG_NEXT(r, n)) {
+			if (r->nlmsg_seq != h->nlmsg_seq)
+				continue;
+			if (r->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			if (r->nlmsg_type != RTM_NEWLINK)
+				continue;
+			int len = (int)IFLA_PAYLOAD(r);
+			for (struct rtattr *a = IFLA_RTA(NLMSG_DATA(r)); RTA_OK(a, len); a = RTA_NEXT(a, len))
+				if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
+					struct rtnl_link_stats64 st;
+					memcpy(&st, RTA_DATA(a), sizeof st);
+					*rx = (int64_t)st.rx_bytes;
+					*tx = (int64_t)st.tx_bytes;
+					return 0;
+				}
+			return -1;
+		}
+	}
 }

@@ -4,6 +4,7 @@
 #define JAILD_NETLINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -19,5 +20,11 @@ int nl_addr_add(int nl, int ifindex, int family, const void *addr, int prefix, s
 /* A route to dst/prefix on ifindex, through gw when non-NULL; dst NULL means default.
  * Fails with EEXIST-as-conflict when the destination is already routed. */
 int nl_route_add(int nl, int family, const void *dst, int prefix, const void *gw, int ifindex, struct err *e);
+
+/* A proxy ARP (AF_INET) or NDP (AF_INET6) entry: the host answers for addr on ifindex
+ * (as ip neigh add proxy does). Removing one that is not there is success. */
+int nl_neigh_proxy(int nl, int ifindex, int family, const void *addr, bool add, struct err *e);
+/* The bytes an interface received and sent; -1 when it is not there. */
+int nl_link_bytes(int nl, const char *ifname, int64_t *rx, int64_t *tx);
 
 #endif

@@ -1,4 +1,5 @@
 #include "runrec.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,5 +115,41 @@ void runrec_remove(int jails_fd, const char *name)
 {
 	char path[128];
 	path_of(name, path, sizeof path);
+	unlinkat(jails_fd, path, 0);
+}
+
+int netrec_write(int jails_fd, const char *name, const struct netrec *r)
+{
+	char path[128], tmp[128];
+	snprintf(path, sizeof path, "%s/net", name);
+	snprintf(tmp, sizeof tmp, "%s/net.tmp", name);
+	int fd = openat(jails_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, r, sizeof *r);
+	close(fd);
+	if (w != (ssize_t)sizeof *r)
+		return -1;
+	return renameat(jails_fd, tmp, jails_fd, path);
+}
+
+bool netrec_read(int jails_fd, const char *name, struct netrec *r)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/net", name);
+	int fd = openat(jails_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, r, sizeof *r);
+	close(fd);
+	/* written only by us, but checked as if it were not: a short or foreign file is none */
+	return n == (ssize_t)sizeof *r && r->magic == NETREC_MAGIC && r->nip4 <= IP4_MAX && r->nip6 <= IP6_MAX &&
+	       net_check(&r->net, &(struct err){ 0 }) == 0;
+}
+
+void netrec_remove(int jails_fd, const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/net", name);
 	unlinkat(jails_fd, path, 0);
 }

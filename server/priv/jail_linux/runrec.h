@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec.h"
+
 struct runrec {
 	pid_t pid;
 	unsigned long long starttime;
@@ -29,5 +31,23 @@ void runrec_remove(int jails_fd, const char *name);
  * when), kept beside the run record until the next end. */
 int runrec_exit_write(int jails_fd, const char *name, int code, int sig, long long at);
 bool runrec_exit_read(int jails_fd, const char *name, int *code, int *sig, long long *at);
+
+/* A running jail's network as its forwards and rules were last applied: its slot (its
+ * interface), its addresses and its jail_net. DIR/jails/NAME/net, beside the run
+ * record; a restarted helper rebuilds the packet rules of every running jail from
+ * these, and a stop removes exactly what they say. */
+struct netrec {
+	uint32_t magic;
+	uint32_t slot;
+	uint8_t nip4, nip6;
+	uint8_t pad[6];
+	uint32_t ip4[IP4_MAX]; /* network byte order */
+	uint8_t ip6[IP6_MAX][16];
+	struct jail_net net;
+};
+#define NETREC_MAGIC 0x6a6e6574u /* "jnet" */
+int netrec_write(int jails_fd, const char *name, const struct netrec *r);
+bool netrec_read(int jails_fd, const char *name, struct netrec *r);
+void netrec_remove(int jails_fd, const char *name);
 
 #endif

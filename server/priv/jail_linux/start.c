@@ -34,7 +34,9 @@
 #include "caps.h"
 #include "disk.h"
 #include "tarball.h"
-#include "firewall.h"
+#include "netfilter.h"
+#include "shaping.h"
+#include "uplink.h"
 #include "fsutil.h"
 #include "checks.h"
 #include "lock.h"
@@ -254,6 +256,31 @@ static int jail_net_inside(const struct jail_spec *s, struct err *e)
 	return r;
 }
 
+/* The jail's /etc/resolv.conf, written as the jail's root (after the user namespace
+ * is entered: whatever the jail made of its /etc, no write can reach the host), and
+ * only where it is missing or is jaild's own: a customer's resolv.conf stays. */
+static void write_resolv(const struct priv_ctx *c)
+{
+	static const char mark[] = "# written by jaild";
+	if (c->net.ndns == 0)
+		return;
+	int fd = open("/etc/resolv.conf", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	struct stat st;
+	char head[sizeof mark];
+	if (fd < 0)
+		return;
+	ssize_t n = pread(fd, head, sizeof mark - 1, 0);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (n == 0 || (n == sizeof mark - 1 && memcmp(head, mark, n) == 0))) {
+		char text[512];
+		int len = snprintf(text, sizeof text, "%s from its dns setting; remove this line to keep a resolv.conf of your own\n", mark);
+		for (int i = 0; i < c->net.ndns && len < (int)sizeof text; i++)
+			len += snprintf(text + len, sizeof text - (size_t)len, "nameserver %s\n", c->net.dns[i]);
+		if (len < (int)sizeof text && ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)len, 0) != len)
+			(void)0; /* a full or read-only root: the jail keeps what it has */
+	}
+	close(fd);
+}
+
 static void close_from_3(int keep)
 {
 	/* everything the helper had open goes before the jail's code runs */
@@ -264,7 +291,7 @@ static void close_from_3(int keep)
 
 /* Runs as PID 1 of the new pid namespace, host root, in the new mount namespace,
  * moved into the jail's cgroup by the parent before 'G'. */
-static void jail_init(int sock, const struct rootfs_plan *plan, const struct jail_spec *s, int log_fd)
+static void jail_init(const struct priv_ctx *c, int sock, const struct rootfs_plan *plan, const struct jail_spec *s, int log_fd)
 {
 	struct err e = { 0 };
 	char go;
@@ -300,6 +327,8 @@ static void jail_init(int sock, const struct rootfs_plan *plan, const struct jai
 	}
 	if (jail_net_inside(s, &e))
 		child_fail(sock, &e);
+	if (s->nip4 || s->nip6)
+		write_resolv(c);
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		err_errno(&e, "setting the hostname");
 		child_fail(sock, &e);
@@ -322,11 +351,24 @@ static void jail_init(int sock, const struct rootfs_plan *plan, const struct jai
 	child_fail(sock, &e);
 }
 
+/* The jail's network as its rules see it. */
+static void netrec_of(const struct jail_spec *s, uint32_t slot, struct netrec *r)
+{
+	memset(r, 0, sizeof *r);
+	r->magic = NETREC_MAGIC;
+	r->slot = slot;
+	r->nip4 = s->nip4;
+	r->nip6 = s->nip6;
+	memcpy(r->ip4, s->ip4, sizeof r->ip4);
+	memcpy(r->ip6, s->ip6, sizeof r->ip6);
+	r->net = s->net;
+}
+
 static int host_net(struct priv_ctx *c, const struct jail_spec *s, uint32_t slot, pid_t pid1, struct err *e)
 {
 	if (s->nip4 == 0 && s->nip6 == 0)
 		return 0; /* an internal jail: loopback only */
-	char ifn[IFNAMSIZ], path[128];
+	char ifn[IFNAMSIZ];
 	host_ifname(c, slot, ifn);
 	int nl = nl_open(e);
 	if (nl < 0)
@@ -337,11 +379,7 @@ static int host_net(struct priv_ctx *c, const struct jail_spec *s, uint32_t slot
 	if (r == 0 && idx == 0)
 		r = err_errno(e, "finding %s", ifn);
 	if (r == 0) {
-		/* strict reverse-path filtering: the jail cannot send from an address it was not given */
-		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/rp_filter", ifn);
-		write_str_file(path, "1");
-		snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/accept_ra", ifn);
-		write_str_file(path, "0");
+		uplink_jail_if(ifn);
 		r = nl_addr_add(nl, idx, AF_INET, gw4, 32, e);
 	}
 	if (r == 0 && s->nip6)
@@ -352,6 +390,15 @@ static int host_net(struct priv_ctx *c, const struct jail_spec *s, uint32_t slot
 		r = nl_route_add(nl, AF_INET, &s->ip4[i], 32, NULL, idx, e);
 	for (int i = 0; r == 0 && i < s->nip6; i++)
 		r = nl_route_add(nl, AF_INET6, s->ip6[i], 128, NULL, idx, e);
+	/* its packet rules, forwards and bandwidth before its first process runs */
+	struct netrec rec, stale;
+	netrec_of(s, slot, &rec);
+	if (r == 0)
+		r = nf_jail_apply(c, s->name, netrec_read(c->jails_fd, s->name, &stale) ? &stale : NULL, &rec, e);
+	if (r == 0)
+		r = uplink_proxies(c, &rec, true, e);
+	if (r == 0)
+		r = shaping_set(ifn, s->net.bandwidth, 0, e);
 	if (r)
 		nl_link_del(nl, ifn, NULL);
 	close(nl);
@@ -361,6 +408,11 @@ static int host_net(struct priv_ctx *c, const struct jail_spec *s, uint32_t slot
 void cleanup_runtime(struct priv_ctx *c, const char *name, uint32_t slot, bool have_slot)
 {
 	struct err e = { 0 };
+	struct netrec net;
+	if (netrec_read(c->jails_fd, name, &net)) {
+		nf_jail_remove(c, name, &net);
+		uplink_proxies(c, &net, false, &e);
+	}
 	if (have_slot) {
 		char ifn[IFNAMSIZ];
 		host_ifname(c, slot, ifn);
@@ -487,7 +539,7 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 			child_fail(sock[1], &ce);
 		}
 		if (init == 0)
-			jail_init(sock[1], &plan, s, log_fd);
+			jail_init(c, sock[1], &plan, s, log_fd);
 		int32_t p = init;
 		_exit(write(sock[1], &p, sizeof p) == sizeof p ? 0 : 1);
 	}

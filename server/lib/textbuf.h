@@ -1,4 +1,4 @@
-/* textbuf.h — a growing text buffer for answers written as text (/metrics). */
+/* textbuf.h — a growing text buffer: answers written as text (/metrics), rulesets (the helper's nftables). */
 #ifndef JAILD_TEXTBUF_H
 #define JAILD_TEXTBUF_H
 
