@@ -174,7 +174,7 @@ class Quotas(unittest.TestCase):
             st, b, _ = J.call("PATCH", "/api/jails/f1", {"limits": {"memoryuse": "16M", "maxproc": 10}}, token=tok)
             self.assertEqual(st, 200, b)
             st, t, _ = J.call("GET", "/api/tenants/frugal", token=tok)
-            self.assertEqual(t["usage"], {"jails": 2, "memoryuse": 48 << 20, "maxproc": 30, "ip4": 1, "disk": 0})
+            self.assertEqual(t["usage"], {"jails": 2, "memoryuse": 48 << 20, "maxproc": 30, "ip4": 1, "disk": 0, "ports": 0})
             # quotas are the admin's: 404 for the tenant, and checked values
             self.assertEqual(J.call("PATCH", "/api/tenants/frugal", {"quotas": {"jails": 99}}, token=tok)[0], 404)
             st, b, _ = J.call("PATCH", "/api/tenants/frugal", {"quotas": {"cpus": 2}})

@@ -68,7 +68,7 @@ static json_t *tenant_json(const struct tenant_row *t)
 {
 	json_t *tpl = t->templates[0] ? json_loads(t->templates, 0, NULL) : NULL;
 	json_t *mnt = t->mounts[0] ? json_loads(t->mounts, 0, NULL) : NULL;
-	return json_pack("{sssssIsosososososb}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
+	return json_pack("{sssssIsososososb}", "name", t->name, "created_at", t->created_at, "jails", (json_int_t)t->jails, "quotas",
 			 quotas_json(&t->quotas, false), "usage", quotas_json(&t->usage, true), "templates", tpl ? tpl : json_null(),
 			 "mounts", mnt ? mnt : json_array(), "isolate_jails", t->isolate_jails);
 }

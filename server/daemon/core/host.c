@@ -163,7 +163,7 @@ static json_t *host_network(json_t *listeners)
 		freeifaddrs(ifa);
 	struct forwards f = { json_array(), warnings, listeners };
 	store_ports_each(J.st, add_forward, &f, &e);
-	return json_pack("{s?sssssssososo}", "uplink", uplink[0] ? uplink : NULL, "pool4_mode", J.net.pool4_mode, "pool6_mode",
+	return json_pack("{ss?sssssssososo}", "uplink", uplink[0] ? uplink : NULL, "pool4_mode", J.net.pool4_mode, "pool6_mode",
 			 J.net.pool6_mode, "egress_default", J.net.egress_default, "dns", resolvers, "forwards", f.list, "warnings",
 			 warnings);
 }
