@@ -246,24 +246,11 @@ void h_tenant_patch(struct request *rq, struct response *rs)
 	json_decref(body);
 	if (rc)
 		return resp_error(rs, &e);
-	log_info("tenant %s: quotas changed", t.name);
+	if (in.change.set_isolate && jail_net_refresh_tenant(t.id) < 0)
+		log_warn("tenant %s: some running jails keep their old network setting until they restart", t.name);
+	log_info("tenant %s: changed", t.name);
 	events_emit(t.id, "tenant.quotas", t.name, json_pack("{ssso}", "name", t.name, "quotas", quotas_json(&t.quotas, false)));
 	resp_json(rs, 200, tenant_json(&t));
-}
-
-struct names {
-	char (*v)[NAME_SIZE];
-	size_t n;
-};
-
-static void collect_jail(const struct jail_row *row, void *arg)
-{
-	struct names *l = arg;
-	char (*nv)[NAME_SIZE] = realloc(l->v, (l->n + 1) * NAME_SIZE);
-	if (!nv)
-		return;
-	l->v = nv;
-	snprintf(l->v[l->n++], NAME_SIZE, "%s", row->name);
 }
 
 void h_tenant_delete(struct request *rq, struct response *rs)
@@ -277,9 +264,9 @@ void h_tenant_delete(struct request *rq, struct response *rs)
 	const char *force = req_query(rq, "force");
 	if (t.jails > 0 && force && strcmp(force, "1") == 0) {
 		/* ?force=1: its jails go first, each as DELETE /api/jails/{name} would */
-		struct names l = { 0 };
+		struct jail_names l = { 0 };
 		struct jail_filter f = { .after = "", .tenant_id = t.id };
-		store_jail_list(J.st, &f, collect_jail, &l, &e);
+		jail_names(&f, &l, &e);
 		for (size_t i = 0; i < l.n; i++)
 			if (jail_destroy(l.v[i], &e) < 0) {
 				free(l.v);

@@ -15,4 +15,5 @@ bool host_routes_addr4(uint32_t addr);
 /* Wildcard listeners from /proc/net files under `procnet` (a directory), for tests. */
 json_t *host_wildcard_listeners(const char *procnet);
 
+
 #endif

@@ -1,4 +1,5 @@
 #include "core/jails.h"
+#include "listeners.h"
 #include "core/exec_gate.h"
 #include "core/mount_owners.h"
 
@@ -83,6 +84,32 @@ static int busy_err(const char *name, struct err *e)
 }
 
 /* ---- helper calls ---- */
+
+/* A forward must not take a port from a service of the host's own (sshd, jaild):
+ * refused before anything is stored (the helper refuses it again). A port the jail
+ * already forwards stays its own. */
+static int ports_check_host(json_t *spec, json_t *old, struct err *e)
+{
+	size_t i, k;
+	json_t *p, *q;
+	json_array_foreach(json_object_get(spec, "ports"), i, p) {
+		const char *proto = json_string_value(json_object_get(p, "proto"));
+		json_int_t port = json_integer_value(json_object_get(p, "host_port"));
+		bool had = false;
+		json_array_foreach(json_object_get(old, "ports"), k, q)
+			had |= json_equal(json_object_get(q, "proto"), json_object_get(p, "proto")) &&
+			       json_integer_value(json_object_get(q, "host_port")) == port;
+		if (!had && host_serves_port(strcmp(proto, "tcp") == 0, (unsigned)port)) {
+			char f[48];
+			snprintf(f, sizeof f, "ports[%zu].host_port", i);
+			return err_field(e, ERR_CONFLICT, f,
+					 "the host itself serves %s port %d; a forward would take it from the host's service; choose "
+					 "another host_port",
+					 proto, (int)port);
+		}
+	}
+	return 0;
+}
 
 /* Jails of one tenant reach each other on their addresses unless the tenant says not:
  * the helper is told the tenant's number, or 0 for "no one". */
@@ -451,7 +478,7 @@ int jail_create_from(const struct token_info *who, json_t *body, bool start, int
 		err_field(e, ERR_INVALID, "template", "this tenant may not use template %s (its templates are limited by the provider)", tmpl);
 		goto out_spec;
 	}
-	if (mount_owners_check_jail(tenant_id, spec, e))
+	if (mount_owners_check_jail(tenant_id, spec, e) || ports_check_host(spec, NULL, e))
 		goto out_spec;
 	if (!jail_busy_acquire(name)) {
 		busy_err(name, e);
@@ -521,7 +548,7 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 	if (rc == 0 && !(spec = jail_spec_patch(old = jail_spec_of(&row), patch, &J.rules, &addr_changed, e)))
 		rc = -1;
 	if (rc == 0)
-		rc = mount_owners_check_jail(row.tenant_id, spec, e);
+		rc = mount_owners_check_jail(row.tenant_id, spec, e) || ports_check_host(spec, old, e) ? -1 : 0;
 	if (rc == 0 && addr_changed && strcmp(row.state, "stopped") != 0 && strcmp(row.state, "error") != 0)
 		rc = err_field(e, ERR_WRONG_STATE, "ip4", "addresses can be changed only while the jail is stopped");
 	struct jail_write w;
@@ -569,6 +596,49 @@ int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e)
 	jail_row_clear(&row);
 	jail_busy_release(name);
 	return rc;
+}
+
+static void collect_name(const struct jail_row *row, void *arg)
+{
+	struct jail_names *l = arg;
+	char (*nv)[NAME_SIZE] = realloc(l->v, (l->n + 1) * NAME_SIZE);
+	if (!nv)
+		return;
+	l->v = nv;
+	snprintf(l->v[l->n++], NAME_SIZE, "%s", row->name);
+}
+
+int jail_names(const struct jail_filter *f, struct jail_names *out, struct err *e)
+{
+	return store_jail_list(J.st, f, collect_name, out, e) < 0 ? -1 : 0;
+}
+
+int jail_net_refresh_tenant(int64_t tenant_id)
+{
+	struct jail_filter f = { .state = "running", .tenant_id = tenant_id, .after = "" };
+	struct jail_names l = { 0 };
+	struct err e = { 0 };
+	int failed = 0;
+	jail_names(&f, &l, &e);
+	for (size_t i = 0; i < l.n; i++) {
+		struct jail_row row = { 0 };
+		if (!jail_busy_acquire(l.v[i])) {
+			/* whatever holds it restarts or stops it: the start applies the new setting */
+			continue;
+		}
+		if (store_jail_get(J.st, l.v[i], &row, &e) == 0 && strcmp(row.state, "running") == 0) {
+			json_t *spec = jail_spec_of(&row);
+			if (helper_net_set(&row, spec, &e) < 0) {
+				log_warn("jail %s: its tenant's network setting: %s", row.name, e.msg);
+				failed++;
+			}
+			json_decref(spec);
+		}
+		jail_row_clear(&row);
+		jail_busy_release(l.v[i]);
+	}
+	free(l.v);
+	return failed ? -1 : 0;
 }
 
 /* ---- exec ---- */

@@ -40,6 +40,14 @@ int jail_start(const char *name, struct err *e);
 int jail_stop(const char *name, struct err *e);
 int jail_destroy(const char *name, struct err *e);
 int jail_patch(const char *name, int64_t version, json_t *patch, struct err *e);
+/* The names of the jails f selects (v malloc'd: free it). */
+struct jail_names {
+	char (*v)[NAME_SIZE];
+	size_t n;
+};
+int jail_names(const struct jail_filter *f, struct jail_names *out, struct err *e);
+/* A tenant's network setting changed: its running jails get it now. */
+int jail_net_refresh_tenant(int64_t tenant_id);
 
 /* Snapshots (each takes the busy lock). restore stops a running jail first and starts
  * it again after. */

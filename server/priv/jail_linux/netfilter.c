@@ -25,6 +25,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "listeners.h"
 #include "log.h"
 #include "validate.h"
 
@@ -84,11 +85,12 @@ static void put_base(struct textbuf *b, const struct priv_ctx *c, const struct n
 		  "  chain forward {\n    type filter hook forward priority filter; policy accept;\n"
 		  "    iifname \"%1$s\" jump from_jail\n    oifname \"%1$s\" jump to_jail\n",
 		  n->ifs);
-	/* forwarding jaild turned on serves jails only: the host routes nothing else */
+	/* forwarding jaild turned on serves jails only (any jaild's on this host: "jd*"):
+	 * the host routes nothing else */
 	if (guard4 && up[0])
-		tb_printf(b, "    meta nfproto ipv4 iifname \"%s\" drop\n", up);
+		tb_printf(b, "    meta nfproto ipv4 iifname \"%s\" oifname != \"" JAIL_IF_PREFIX "*\" drop\n", up);
 	if (guard6)
-		tb_printf(b, "    meta nfproto ipv6 drop\n");
+		tb_printf(b, "    meta nfproto ipv6 iifname != \"" JAIL_IF_PREFIX "*\" oifname != \"" JAIL_IF_PREFIX "*\" drop\n");
 	tb_printf(b, "  }\n  chain from_jail {\n    iifname vmap @out\n    drop\n  }\n"
 		     "  chain to_jail {\n    ct state established,related accept\n    oifname vmap @in\n    drop\n  }\n");
 	/* forwards: to any address of the host's, from outside, from jails, and from the
@@ -166,6 +168,12 @@ static void put_jail(struct textbuf *b, const struct priv_ctx *c, const struct n
 		tb_printf(b, "add set inet %s t%u { type ifname; }\n", T, r->net.tenant);
 
 	tb_printf(b, "add chain inet %1$s %2$s\nflush chain inet %1$s %2$s\n", T, out);
+	/* limits.bandwidth out of the jail: a policer on all it sends through the host,
+	 * with 50 ms of burst so TCP finds its pace (into the jail: shaping.c) */
+	if (r->net.bandwidth) {
+		unsigned long long bytes = r->net.bandwidth / 8, burst = bytes / 20 < 16384 ? 16384 : bytes / 20;
+		tb_printf(b, "add rule inet %s %s limit rate over %llu bytes/second burst %llu bytes drop\n", T, out, bytes, burst);
+	}
 	/* its own addresses only (and link-local for neighbour discovery) */
 	if (r->nip4 == 0)
 		tb_printf(b, "add rule inet %s %s meta nfproto ipv4 drop\n", T, out);
@@ -346,33 +354,6 @@ static void find_owner(const char *name, const struct netrec *r, void *arg)
 			snprintf(po->owner, sizeof po->owner, "%s", name);
 }
 
-/* Does the host itself serve proto/port on an address a forward would cover (any but
- * loopback)? /proc/net lists this network namespace's sockets. */
-static bool host_listens(uint8_t proto, uint16_t port)
-{
-	static const char *const tcp[] = { "/proc/net/tcp", "/proc/net/tcp6" }, *const udp[] = { "/proc/net/udp", "/proc/net/udp6" };
-	const char *const *files = proto == NET_TCP ? tcp : udp;
-	bool found = false;
-	for (int f = 0; f < 2 && !found; f++) {
-		FILE *fp = fopen(files[f], "re");
-		char line[512], local[64];
-		unsigned lport, state;
-		while (fp && fgets(line, sizeof line, fp) && !found) {
-			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &lport, &state) != 3 || lport != port)
-				continue;
-			/* TCP: listening (0A); UDP: bound (07) */
-			if (state != (proto == NET_TCP ? 0x0Au : 0x07u))
-				continue;
-			bool loopback = f == 0 ? strlen(local) == 8 && strcmp(local + 6, "7F") == 0
-					       : strcmp(local, "00000000000000000000000001000000") == 0;
-			found = !loopback;
-		}
-		if (fp)
-			fclose(fp);
-	}
-	return found;
-}
-
 static bool had_port(const struct netrec *old, const struct jail_port *p)
 {
 	for (uint32_t i = 0; old && i < old->net.nports; i++)
@@ -393,7 +374,7 @@ static int check_ports(struct priv_ctx *c, const char *name, const struct netrec
 			return err_field(e, ERR_CONFLICT, f, "host port %s/%u is forwarded to jail %s", proto_name(p->proto), p->host_port,
 					 po.owner);
 		/* a port already forwarded is ours, whatever listens */
-		if (!had_port(old, p) && host_listens(p->proto, p->host_port))
+		if (!had_port(old, p) && host_serves_port(p->proto == NET_TCP, p->host_port))
 			return err_field(e, ERR_CONFLICT, f,
 					 "the host itself serves %s port %u; a forward would take it from the host's service; choose "
 					 "another host_port",

@@ -31,9 +31,8 @@ int shaping_set(const char *ifname, uint64_t bits, uint64_t had, struct err *e)
 	if (bits == 0) {
 		if (!had)
 			return 0;
-		char *root[] = { "qdisc", "del", "dev", ifn, "root", NULL }, *ingress[] = { "qdisc", "del", "dev", ifn, "ingress", NULL };
+		char *root[] = { "qdisc", "del", "dev", ifn, "root", NULL };
 		tc(tcp, root, false, e);
-		tc(tcp, ingress, false, e);
 		return 0;
 	}
 	char rate[32], burst[32];
@@ -42,8 +41,5 @@ int shaping_set(const char *ifname, uint64_t bits, uint64_t had, struct err *e)
 	uint64_t b = bits / 8 / 50;
 	snprintf(burst, sizeof burst, "%llu", (unsigned long long)(b < 32768 ? 32768 : b));
 	char *tbf[] = { "qdisc", "replace", "dev", ifn, "root", "tbf", "rate", rate, "burst", burst, "latency", "50ms", NULL };
-	char *ingress[] = { "qdisc", "replace", "dev", ifn, "handle", "ffff:", "ingress", NULL };
-	char *police[] = { "filter", "replace", "dev", ifn, "parent", "ffff:", "protocol", "all", "prio", "1", "handle", "1",
-			   "matchall", "action", "police", "rate", rate, "burst", burst, "conform-exceed", "drop", NULL };
-	return tc(tcp, tbf, true, e) || tc(tcp, ingress, true, e) || tc(tcp, police, true, e) ? -1 : 0;
+	return tc(tcp, tbf, true, e);
 }
