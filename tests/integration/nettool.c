@@ -12,6 +12,7 @@
  *   nettool send ADDR PORT SECONDS   write as fast as possible, "send: BYTES SECONDS"
  *   nettool recv ADDR PORT SECONDS [SKIP]  read until EOF or SECONDS; "recv: BYTES SECONDS TOTAL",
  *                                    BYTES and SECONDS counted from SKIP seconds in (a steady rate)
+ *   nettool rate ADDR PORT SECONDS   connect, read the answer, close, again: "rate: CONNS PER_SECOND"
  *   nettool serve PORT TEXT          TCP on every address: each connection gets
  *                                    "TEXT <peer address>\n"; SIGTERM ends it
  *   nettool echo-udp PORT TEXT       UDP: each datagram is answered "TEXT <peer>"
@@ -237,6 +238,28 @@ static int bulk(bool sending, const char *addr, int port, double secs, double sk
 	return 0;
 }
 
+static int rate(const char *addr, int port, double secs)
+{
+	long n = 0;
+	char buf[256];
+	double t0 = now();
+	while (now() - t0 < secs) {
+		int fd = dial(NULL, addr, port);
+		if (fd < 0) {
+			printf("rate: %s\n", errname(errno));
+			return 0;
+		}
+		if (read(fd, buf, sizeof buf) > 0)
+			n++;
+		/* an abortive close: thousands of connections leave no TIME_WAIT to trip over */
+		struct linger lg = { 1, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(fd);
+	}
+	printf("rate: %ld %.1f\n", n, n / (now() - t0));
+	return 0;
+}
+
 static void on_term(int sig)
 {
 	(void)sig;
@@ -330,6 +353,8 @@ int main(int argc, char **argv)
 		return bulk(v[0] == 's', argv[2], atoi(argv[3]), atof(argv[4]), 0);
 	if (strcmp(v, "recv") == 0 && argc == 6)
 		return bulk(false, argv[2], atoi(argv[3]), atof(argv[4]), atof(argv[5]));
+	if (strcmp(v, "rate") == 0 && argc == 5)
+		return rate(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (strcmp(v, "serve") == 0 && argc == 4)
 		return serve(SOCK_STREAM, atoi(argv[2]), argv[3], 0);
 	if (strcmp(v, "echo-udp") == 0 && argc == 4)

@@ -311,11 +311,9 @@ class Nat(NetCase):
         self.jail("spoofer", allow={"raw_sockets": True})
         victim = self.jail("victim")
         self.assertEqual(self.nettool("spoofer", "udp", WORLD4, "9999"), "udp: timeout")  # logged, not answered
-        for src, dst in ((victim["ip4"][0], WORLD4), (HOST4, WORLD4), ("192.0.2.77", WORLD4)):
+        for src, dst in ((victim["ip4"][0], WORLD4), (HOST4, WORLD4), ("192.0.2.77", WORLD4), (victim["ip6"][0], WORLD6),
+                         (HOST6, WORLD6), ("2001:db8:1::77", WORLD6)):
             self.assertEqual(self.nettool("spoofer", "spoof", src, dst, "9999"), "spoof: sent")
-        # IPv6: the jail's own kernel may already refuse a source it has no route for
-        for src in (victim["ip6"][0], HOST6):
-            self.assertRegex(self.nettool("spoofer", "spoof", src, WORLD6, "9999"), r"^spoof: (sent|ENETUNREACH|EINVAL)$")
         self.assertEqual(self.nettool("spoofer", "raw4", "192.0.2.78", WORLD4, "9999"), "raw4: sent")
         # a new address of its own: refused, or it reaches nobody
         r = self.j.exec("spoofer", "ip addr add 10.91.250.250/32 dev eth0")
