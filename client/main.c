@@ -26,6 +26,7 @@ static int usage(void)
 		"  show NAME\n"
 		"  create NAME [--template T] [--type thin|thick] [--hostname H] [--ip4 ADDR|auto]... [--ip6 ADDR|auto]...\n"
 		"              [--limit KEY=VALUE]... [--mount SRC:DST[:ro|:rw]]... [--allow FLAG]... [--tenant T] [--start]\n"
+		"              [--port HOST_PORT[:PORT][/udp]]...\n"
 		"  start|stop|restart|destroy NAME\n"
 		"  exec NAME [--timeout SECONDS] -- COMMAND [ARG]...\n"
 		"  logs NAME [-f] [--tail N]      (what the jail's first process wrote; -f follows)\n"
@@ -396,12 +397,30 @@ static int add_mount(json_t *mounts, const char *spec)
 	return 0;
 }
 
+/* --port 8080:80, --port 53/udp: a forward from the host's port to the jail's */
+static int add_port(json_t *ports, const char *spec)
+{
+	unsigned host, port;
+	char proto[8] = "tcp", extra;
+	int n = sscanf(spec, "%u:%u/%7[a-z]%c", &host, &port, proto, &extra);
+	if (n < 2) {
+		n = sscanf(spec, "%u/%7[a-z]%c", &host, proto, &extra);
+		port = host;
+		n = n == 1 || n == 2 ? 2 + (n == 2) : 0;
+	}
+	if (n < 2 || n > 3)
+		return -1;
+	json_array_append_new(ports, json_pack("{sssisi}", "proto", proto, "host_port", (int)host, "port", (int)port));
+	return 0;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	if (argc < 1 || argv[0][0] == '-')
 		return usage();
 	json_t *b = json_pack("{ss}", "name", argv[0]);
-	json_t *limits = json_object(), *mounts = json_array(), *allow = json_object(), *ip4 = json_array(), *ip6 = json_array();
+	json_t *limits = json_object(), *mounts = json_array(), *allow = json_object(), *ip4 = json_array(), *ip6 = json_array(),
+	       *ports = json_array();
 	bool start = false;
 	int rc = EXIT_OK;
 	for (int i = 1; i < argc && rc == EXIT_OK; i++) {
@@ -422,9 +441,14 @@ static int cmd_create(int argc, char **argv)
 			rc = add_mount(mounts, v) < 0 ? usage() : EXIT_OK, i++;
 		else if (strcmp(a, "--allow") == 0)
 			json_object_set_new(allow, v, json_true()), i++;
+		else if (strcmp(a, "--port") == 0)
+			rc = add_port(ports, v) < 0 ? usage() : EXIT_OK, i++;
 		else
 			rc = usage();
 	}
+	if (json_array_size(ports))
+		json_object_set(b, "ports", ports);
+	json_decref(ports);
 	if (json_object_size(limits))
 		json_object_set(b, "limits", limits);
 	if (json_array_size(mounts))
