@@ -170,7 +170,7 @@ struct reply {
 	char backend[16];   /* HELLO: "linux", "freebsd" */
 	char uplink[16];    /* HELLO: the interface jails' traffic uses ("" for none) */
 	char field[64];
-	char msg[512];
+	char msg[512];      /* an error's message; HELLO: a warning about the jails' network, or "" */
 };
 
 #define LIST_PAGE 128

@@ -65,6 +65,7 @@ static int op_hello(const void *req, const int *fds, struct reply *out, struct e
 	(void)req, (void)fds, (void)e;
 	snprintf(out->backend, sizeof out->backend, "%s", B->name);
 	snprintf(out->uplink, sizeof out->uplink, "%s", ctx->net.uplink);
+	snprintf(out->msg, sizeof out->msg, "%s", ctx->net_note); /* HELLO: a warning about the network, or "" */
 	return 0;
 }
 

@@ -192,6 +192,16 @@ class Nat(NetCase):
         # udp 8081 is another port
         self.jail("p3", ports=[{"proto": "udp", "host_port": 8081, "port": 80}])
 
+    def test_the_ports_quota_caps_a_tenants_forwards(self):
+        tok = self.tenant("capped")
+        self.assertEqual(self.j.call("PATCH", "/api/tenants/capped", {"quotas": {"ports": 1}})[0], 200)
+        self.jail("cap1", token=tok, tenant="capped", ports=[{"host_port": 8086}])
+        st, r, _ = self.j.call("POST", "/api/jails", {"name": "cap2", "ip4": ["auto"], "ports": [{"host_port": 8087}]}, token=tok)
+        self.assertEqual((st, r["error"]["code"], r["error"]["field"]), (403, "quota_exceeded", "ports"), r)
+        st, r, _ = self.j.call("PATCH", "/api/jails/cap1", {"ports": [{"host_port": 8086}, {"host_port": 8087}]}, token=tok)
+        self.assertEqual(st, 403, r)
+        self.assertEqual(self.j.call("GET", "/api/tenants/capped")[1]["usage"]["ports"], 1)
+
     def test_a_port_the_host_itself_serves_cannot_be_taken(self):
         host = subprocess.Popen([NETTOOL, "serve", "8022", "hostsshd"], stdout=subprocess.DEVNULL)
         self.addCleanup(lambda: (host.kill(), host.wait()))
@@ -239,10 +249,13 @@ class Nat(NetCase):
         self.assertEqual(self.nettool("fw", "tcp", WORLD4, "80"), "tcp: world " + HOST4)
         self.assertEqual(self.nettool("fw", "tcp", WORLD4, "25"), "tcp: ETIMEDOUT")
         self.assertEqual(self.nettool("fw", "tcp", WORLD6, "25"), "tcp: smtp " + HOST6)  # the deny names IPv4 only
-        st, r, _ = self.j.call("PATCH", "/api/jails/fw", {"firewall": {"egress": [{"action": "deny", "proto": "tcp", "ports": ["20-90"]}]}})
+        st, r, _ = self.j.call("PATCH", "/api/jails/fw", {"firewall": {"egress": [
+            {"action": "deny", "proto": "tcp", "to": "2001:db8:1::/64", "ports": [25]},
+            {"action": "deny", "proto": "tcp", "ports": ["20-90"]}]}})
         self.assertEqual(st, 200, r)
         self.assertEqual(self.get("fw")["state"], "running")
         self.assertEqual(self.nettool("fw", "tcp", WORLD4, "80"), "tcp: ETIMEDOUT")
+        self.assertEqual(self.nettool("fw", "tcp", WORLD6, "25"), "tcp: ETIMEDOUT")
         self.assertEqual(self.nettool("fw", "udp", WORLD4, "5353"), "udp: world " + HOST4)
 
     def test_an_ingress_deny_blocks_a_forward_live(self):
@@ -369,6 +382,21 @@ class Nat(NetCase):
         self.assertEqual((n["uplink"], n["pool4_mode"], n["pool6_mode"], n["egress_default"], n["dns"]),
                          ("up0", "nat", "nat", "allow", [WORLD4]))
         self.assertIn({"proto": "tcp", "host_port": 8084, "jail": "shown"}, n["forwards"])
+
+    def test_host_warns_of_a_firewall_that_drops_forwarded_traffic(self):
+        subprocess.run(["nft", "-f", "-"], input="table ip dockerish {\n chain FORWARD { type filter hook forward priority 0; policy drop; }\n}\n",
+                       text=True, check=True)
+        self.addCleanup(sh, "nft", "delete", "table", "ip", "dockerish", check=False)
+        self.jail("behind")
+        self.assertEqual(self.nettool("behind", "tcp", WORLD4, "80"), "tcp: ETIMEDOUT")
+        # the helper looks when it starts: a new one finds it
+        helper = self.j.pids()[2]
+        os.kill(helper, signal.SIGKILL)
+
+        def warned():
+            st, h, _ = self.j.call("GET", "/api/host")
+            return st == 200 and any("dockerish" in w["message"] for w in h["network"]["warnings"])
+        self.assertTrue(self.j.wait_for(warned, 20))
 
     def table(self):
         return sh("nft", "list", "table", "inet", "jaild_" + self.j.tag())

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -128,7 +129,10 @@ static json_t *host_network(json_t *listeners)
 	char dns[RESOLVERS_MAX][RESOLVER_SIZE];
 	struct err e = { 0 };
 	json_t *warnings = json_array(), *resolvers = json_array();
-	priv_uplink(uplink);
+	char helper_note[512];
+	priv_uplink(uplink, helper_note, sizeof helper_note);
+	if (helper_note[0])
+		json_array_append_new(warnings, json_pack("{ss}", "message", helper_note));
 	if (!uplink[0])
 		json_array_append_new(warnings, json_pack("{ss}", "message",
 							  "no uplink: jails reach the host only; set uplink to the interface of their traffic"));

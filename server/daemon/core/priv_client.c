@@ -57,6 +57,7 @@ static void fail_all_locked(void)
 /* The backend the connected helper serves, as it said (HELLO); "" until one has. */
 static char backend_name[16];
 static char uplink_name[16];
+static char net_note[512];
 
 static void *connect_thread(void *arg)
 {
@@ -68,6 +69,7 @@ static void *connect_thread(void *arg)
 		pthread_mutex_lock(&mu);
 		snprintf(backend_name, sizeof backend_name, "%s", out.backend);
 		snprintf(uplink_name, sizeof uplink_name, "%s", out.uplink);
+		snprintf(net_note, sizeof net_note, "%s", out.msg);
 		pthread_mutex_unlock(&mu);
 	} else {
 		log_warn("asking the helper for its backend: %s", e.msg);
@@ -87,10 +89,11 @@ void priv_backend(char out[16])
 	pthread_mutex_unlock(&mu);
 }
 
-void priv_uplink(char out[16])
+void priv_uplink(char out[16], char *note, size_t note_size)
 {
 	pthread_mutex_lock(&mu);
 	snprintf(out, 16, "%s", uplink_name);
+	snprintf(note, note_size, "%s", net_note);
 	pthread_mutex_unlock(&mu);
 }
 

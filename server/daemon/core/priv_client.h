@@ -17,8 +17,9 @@ bool priv_available(void);
 /* The backend the helper serves ("linux"), as the last helper to connect said; "unknown"
  * before any has. */
 void priv_backend(char out[16]);
-/* The interface the helper sends jails' traffic by, as it said (HELLO); "" for none. */
-void priv_uplink(char out[16]);
+/* The interface the helper sends jails' traffic by, as it said (HELLO); "" for none;
+ * note: what it found that would break the jails' network ("" for nothing). */
+void priv_uplink(char out[16], char *note, size_t note_size);
 /* What to tell a user while priv_available() is false. */
 const char *priv_unavailable_reason(void);
 

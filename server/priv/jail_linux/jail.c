@@ -251,6 +251,8 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	}
 	if (uplink_setup(c, e) || nf_setup(c, e))
 		return -1;
+	if (c->net.uplink[0])
+		nf_foreign_drops(c);
 	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, packet rules in table inet jaild_%s, "
 		 "uplink %s (IPv4 %s, IPv6 %s)",
 		 CG(c)->ops->name, CG(c)->base, CG(c)->base[0] ? "/" : "", CG(c)->parent, c->tag, c->tag,

@@ -439,6 +439,32 @@ void nf_jail_remove(struct priv_ctx *c, const char *name, const struct netrec *r
 	free(b.s);
 }
 
+void nf_foreign_drops(struct priv_ctx *c)
+{
+	/* another table whose forward chain drops by default (Docker's "ip filter FORWARD
+	 * policy drop", a hand-made firewall) drops jails' traffic whatever ours accepts */
+	static char out[65536];
+	char buf[64], err[200], table[128] = "", mine[32];
+	struct err e = { 0 };
+	const char *nft = tool_find("nft", buf);
+	char *const argv[] = { (char *)nft, "list", "chains", NULL };
+	if (!nft || tool_run_io(argv, "", out, sizeof out, err, sizeof err, &e) != 0)
+		return;
+	snprintf(mine, sizeof mine, "jaild_%s", c->tag);
+	for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char fam[16], name[100];
+		if (sscanf(line, " table %15s %99s {", fam, name) == 2)
+			snprintf(table, sizeof table, "%s %s", fam, name);
+		else if (strstr(line, "hook forward") && strstr(line, "policy drop") && !strstr(table, mine)) {
+			snprintf(c->net_note, sizeof c->net_note,
+				 "nftables table %s drops forwarded traffic by default (Docker does this): jails reach the world only "
+				 "once it accepts traffic from and to " JAIL_IF_PREFIX "%s-* interfaces", table, c->tag);
+			log_warn("%s", c->net_note);
+			return;
+		}
+	}
+}
+
 void nf_teardown(struct priv_ctx *c)
 {
 	struct names n;

@@ -24,6 +24,8 @@ int nf_setup(struct priv_ctx *c, struct err *e);
 int nf_jail_apply(struct priv_ctx *c, const char *name, const struct netrec *old, const struct netrec *now, struct err *e);
 /* Takes a stopped jail's rules out (r: its netrec) and removes the netrec. */
 void nf_jail_remove(struct priv_ctx *c, const char *name, const struct netrec *r);
+/* Notes in c->net_note another table that drops forwarded traffic by default. */
+void nf_foreign_drops(struct priv_ctx *c);
 /* Removes the whole table (no jail runs and the helper leaves). */
 void nf_teardown(struct priv_ctx *c);
 

@@ -44,9 +44,15 @@ int tool_run(char *const argv[], int in_fd, struct err *e)
 
 int tool_run_text(char *const argv[], const char *input, char *errout, size_t errsize, struct err *e)
 {
+	return tool_run_io(argv, input, NULL, 0, errout, errsize, e);
+}
+
+int tool_run_io(char *const argv[], const char *input, char *out_buf, size_t out_size, char *errout, size_t errsize, struct err *e)
+{
 	/* memfds rather than pipes: the input may be larger than a pipe holds, and no
 	 * second process or thread is needed to feed it */
-	int in = memfd_create("tool-in", MFD_CLOEXEC), out = memfd_create("tool-err", MFD_CLOEXEC);
+	int in = memfd_create("tool-in", MFD_CLOEXEC), out = memfd_create("tool-err", MFD_CLOEXEC),
+	    std = out_size ? memfd_create("tool-out", MFD_CLOEXEC) : -1;
 	int rc = -1;
 	size_t len = strlen(input);
 	if (in < 0 || out < 0 || write(in, input, len) != (ssize_t)len || lseek(in, 0, SEEK_SET) < 0) {
@@ -60,7 +66,7 @@ int tool_run_text(char *const argv[], const char *input, char *errout, size_t er
 	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
-		if (null < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+		if (null < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(std >= 0 ? std : null, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
 			_exit(126);
 		syscall(SYS_close_range, 3, ~0U, 0);
 		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
@@ -82,7 +88,13 @@ int tool_run_text(char *const argv[], const char *input, char *errout, size_t er
 			if (*p == '\n' || *p == '\t')
 				*p = ' ';
 	}
+	if (out_size) {
+		ssize_t n = std >= 0 ? pread(std, out_buf, out_size - 1, 0) : -1;
+		out_buf[n > 0 ? n : 0] = '\0';
+	}
 done:
+	if (std >= 0)
+		close(std);
 	if (in >= 0)
 		close(in);
 	if (out >= 0)

@@ -16,5 +16,7 @@ int tool_run(char *const argv[], int in_fd, struct err *e);
 /* The same with input as its stdin and what it writes to stderr in errout (errsize
  * bytes at most, NUL-terminated). */
 int tool_run_text(char *const argv[], const char *input, char *errout, size_t errsize, struct err *e);
+/* The same, with its stdout in out_buf (out_size bytes at most, NUL-terminated). */
+int tool_run_io(char *const argv[], const char *input, char *out_buf, size_t out_size, char *errout, size_t errsize, struct err *e);
 
 #endif
