@@ -10,6 +10,9 @@ packages=(
   libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libssl-dev libwslay-dev libcurl4-openssl-dev libarchive-dev
   # run: the minimal template's userland, the jail firewall, tools the tests and bench use
   busybox-static nftables iproute2 util-linux procps curl sqlite3 wrk e2fsprogs
+  # run: templates built from a distribution's archive (mmdebstrap's unshare mode, as
+  # jaild's unprivileged user, through newuidmap)
+  mmdebstrap uidmap
   # tests: jailctl console runs under tmux; the web console's tests drive Debian's Chromium
   tmux chromium
 )
@@ -35,6 +38,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # the unprivileged user the API server drops to
 id jaild >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin jaild
+# its subordinate ids, for template builds (the archive's maintainer scripts run as
+# these, in a user namespace): 65536 ids just below jails' default uid-base, 1000000
+for f in /etc/subuid /etc/subgid; do
+  grep -q '^jaild:' "$f" 2>/dev/null || echo 'jaild:934464:65536' >> "$f"
+done
 # tests: promtool (Prometheus's checker for /metrics), taken out of Debian's prometheus
 # package without installing it, so no Prometheus server is set up on the machine (the
 # test VM's guest, offline, gets the host's copy through its share instead)

@@ -108,6 +108,14 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 			return -1;
 		SET(dns);
 	}
+	if (strcmp(key, "debian-mirror") == 0 || strcmp(key, "ubuntu-mirror") == 0) {
+		if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0 && strncmp(value, "file:///", 8) != 0) ||
+		    strpbrk(value, " \t\"'"))
+			return err_set(e, ERR_INVALID, "%s must be an archive URL (http://, https:// or file:///) without spaces or quotes", key);
+		if (key[0] == 'd')
+			SET(debian_mirror);
+		SET(ubuntu_mirror);
+	}
 	if (strcmp(key, "uid-base") == 0) {
 		/* every jail uid stays below 2^31: older kernels (Debian 12's 6.1) refuse
 		 * larger ids in mount options (devpts gid=), and so do many tools */

@@ -19,6 +19,9 @@ struct config {
 	char pool6_mode[8];
 	char egress_default[8];
 	char dns[256];
+	/* where templates built from a distribution's archive come from */
+	char debian_mirror[256];
+	char ubuntu_mirror[256];
 	char uid_base[16];
 	char busybox[256];
 	char favordynmods[8];        /* "yes": ask the kernel for cheap cgroup migrations */

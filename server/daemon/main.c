@@ -28,6 +28,8 @@
 #include "core/restore.h"
 #include "core/exec_gate.h"
 #include "core/host.h"
+#include "core/operations.h"
+#include "core/templates.h"
 #include "size.h"
 #include "supervisor/supervisor.h"
 #include "http/tls.h"
@@ -165,6 +167,9 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
 		die("bootstrap", &e);
 	events_init(atoll(cfg->events_keep));
+	if (operations_init(&e))
+		die("operations", &e);
+	template_build_config(cfg->debian_mirror, cfg->ubuntu_mirror, cfg->data_dir);
 	J.tls = tls_cert_pem != NULL;
 	if (login_init() < 0) {
 		log_error("libsodium could not hash a password (out of memory?)");
@@ -225,6 +230,7 @@ int main(int argc, char **argv)
 		{ "metrics-allow", required_argument, NULL, 'x' }, { "uplink", required_argument, NULL, 'x' },
 		{ "pool4-mode", required_argument, NULL, 'x' }, { "pool6-mode", required_argument, NULL, 'x' },
 		{ "egress-default", required_argument, NULL, 'x' }, { "dns", required_argument, NULL, 'x' },
+		{ "debian-mirror", required_argument, NULL, 'x' }, { "ubuntu-mirror", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

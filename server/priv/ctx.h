@@ -35,7 +35,7 @@ struct priv_ctx {
 	struct pool4 pool4;
 	struct pool6 pool6;
 	struct net_conf net;
-	char net_note[256]; /* what would break the jails' network, found at start ("" for nothing) */
+	char net_note[512]; /* what would break the jails' network, found at start ("" for nothing) */
 	char allowed_mounts[ALLOWED_MOUNTS_MAX][JPATH_SIZE];
 	int nallowed;
 	char busybox[256];

@@ -318,6 +318,39 @@ class WsClient:
             self.p.wait()
 
 
+class EventStream:
+    """A real SSE client: GET /api/events of a Jaild j, parsed frame by frame."""
+    def __init__(self, j, token, last_id=None, since=None, timeout=15):
+        import http.client
+        self.conn = http.client.HTTPConnection("127.0.0.1", j.port, timeout=timeout)
+        headers = {"Authorization": "Bearer " + token}
+        if last_id is not None:
+            headers["Last-Event-ID"] = str(last_id)
+        self.conn.request("GET", "/api/events" + ("?since=%s" % since if since is not None else ""), headers=headers)
+        self.resp = self.conn.getresponse()
+
+    def next(self):
+        """The next event as (id, type, data); comments and retry lines are skipped."""
+        fields = {}
+        while True:
+            line = self.resp.readline().decode()
+            if line == "":
+                raise EOFError("stream ended")
+            line = line.rstrip("\n")
+            if line == "":
+                if "data" in fields:
+                    return int(fields["id"]), fields["event"], json.loads(fields["data"])
+                fields = {}
+                continue
+            if line.startswith(":"):
+                continue
+            k, _, v = line.partition(": ")
+            fields[k] = v
+
+    def close(self):
+        self.conn.close()
+
+
 def require_root():
     if os.geteuid() != 0:
         # in CI a suite that cannot run has not passed

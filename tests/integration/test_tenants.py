@@ -3,7 +3,7 @@ and changes nothing; tokens are shown once, stored hashed, and revoked at once."
 import os
 import unittest
 
-from jaildtest import Jaild, run
+from jaildtest import EventStream, Jaild, run
 
 J = None
 ACME = GLOBEX = None
@@ -259,44 +259,10 @@ class Idempotency(unittest.TestCase):
             J.call("DELETE", "/api/jails/idem")
 
 
-class EventStream:
-    """A real SSE client: GET /api/events, parsed frame by frame."""
-    def __init__(self, token, last_id=None, since=None):
-        import http.client
-        self.conn = http.client.HTTPConnection("127.0.0.1", J.port, timeout=15)
-        headers = {"Authorization": "Bearer " + token}
-        if last_id is not None:
-            headers["Last-Event-ID"] = str(last_id)
-        self.conn.request("GET", "/api/events" + ("?since=%s" % since if since is not None else ""), headers=headers)
-        self.resp = self.conn.getresponse()
-
-    def next(self):
-        """The next event as (id, type, data); comments and retry lines are skipped."""
-        import json as _json
-        fields = {}
-        while True:
-            line = self.resp.readline().decode()
-            if line == "":
-                raise EOFError("stream ended")
-            line = line.rstrip("\n")
-            if line == "":
-                if "data" in fields:
-                    return int(fields["id"]), fields["event"], _json.loads(fields["data"])
-                fields = {}
-                continue
-            if line.startswith(":"):
-                continue
-            k, _, v = line.partition(": ")
-            fields[k] = v
-
-    def close(self):
-        self.conn.close()
-
-
 class Events(unittest.TestCase):
     def test_sse_replay_after_reconnect_in_order_and_per_tenant(self):
-        a = EventStream(ACME)
-        g = EventStream(GLOBEX)
+        a = EventStream(J, ACME)
+        g = EventStream(J, GLOBEX)
         self.assertEqual(a.resp.status, 200)
         self.assertEqual(a.resp.getheader("Content-Type"), "text/event-stream")
         self.assertEqual(J.call("POST", "/api/jails?start=1", {"name": "ev1"}, token=ACME)[0], 201)
@@ -313,13 +279,13 @@ class Events(unittest.TestCase):
         self.assertEqual((gtype, gdata["target"]), ("jail.created", "evg"))
         g.close()
         # acme comes back with Last-Event-ID: everything it missed, in order, only its own
-        a2 = EventStream(ACME, last_id=seen[-1][0])
+        a2 = EventStream(J, ACME, last_id=seen[-1][0])
         missed = [a2.next(), a2.next()]
         self.assertEqual([(t, d["target"]) for _, t, d in missed], [("jail.stopped", "ev1"), ("jail.destroyed", "ev1")])
         self.assertTrue(seen[-1][0] < missed[0][0] < missed[1][0])
         a2.close()
         # an admin's stream from the start has both tenants' events
-        adm = EventStream(J.token, since=0)
+        adm = EventStream(J, J.token, since=0)
         targets = set()
         for _ in range(12):
             _, t, d = adm.next()

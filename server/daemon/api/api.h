@@ -18,6 +18,10 @@ int target_jail(struct request *rq, struct response *rs, bool with_if_match, int
 
 /* jails.c */
 void h_jails_list(struct request *rq, struct response *rs);
+void h_operations_list(struct request *rq, struct response *rs);
+json_t *operation_json(const struct operation_row *o);
+void h_operation_get(struct request *rq, struct response *rs);
+void h_operation_cancel(struct request *rq, struct response *rs);
 void h_jails_create(struct request *rq, struct response *rs);
 void h_jail_get(struct request *rq, struct response *rs);
 void h_jail_patch(struct request *rq, struct response *rs);

@@ -11,9 +11,11 @@
 
 static json_t *template_json(const struct template_row *t)
 {
-	return json_pack("{sssssosIsssssI}", "name", t->name, "source", t->source, "sha256",
+	json_t *cmd = t->command[0] ? json_loads(t->command, 0, NULL) : NULL, *stop = t->stop_command[0] ? json_loads(t->stop_command, 0, NULL) : NULL;
+	return json_pack("{sssssosIsssssIsoso}", "name", t->name, "source", t->source, "sha256",
 			 t->sha256[0] ? json_string(t->sha256) : json_null(), "version", (json_int_t)t->version, "created_at",
-			 t->created_at, "updated_at", t->updated_at, "jails", (json_int_t)t->jails);
+			 t->created_at, "updated_at", t->updated_at, "jails", (json_int_t)t->jails, "command",
+			 cmd ? cmd : json_pack("[ss]", "/bin/sh", "/etc/rc"), "stop_command", stop ? stop : json_array());
 }
 
 struct listing {
@@ -55,8 +57,56 @@ static bool is_sha256(const char *s)
 	return true;
 }
 
+static int check_packages(json_t *v, const char *f, void *ctx, struct err *e)
+{
+	size_t i;
+	json_t *p;
+	(void)ctx;
+	json_array_foreach(v, i, p) if (!json_is_string(p))
+		return err_field(e, ERR_INVALID, f, "%s[%zu] must be a package name", f, i);
+	return 0;
+}
+
+/* {"name", "distro", "release", "packages", "replace"}: built as an operation, 202. */
+static void template_build(struct request *rq, struct response *rs, json_t *body)
+{
+	struct err e = { 0 };
+	const char *pkgs[65];
+	json_t *packages = NULL;
+	struct template_build b = { 0 };
+	const struct jfield spec[] = {
+		JF_STRING("name", true, NULL, &b.name, NULL),
+		JF_STRING("distro", true, NULL, &b.distro, NULL),
+		JF_STRING("release", true, NULL, &b.release, NULL),
+		JF_JSON("packages", JT_ARRAY, false, check_packages, &packages),
+		JF_BOOL("replace", false, NULL, &b.replace, false),
+		JF_END,
+	};
+	char id[33];
+	int rc = json_parse_fields(body, spec, "", NULL, &e);
+	if (rc == 0 && json_array_size(packages) > 64)
+		rc = err_field(&e, ERR_INVALID, "packages", "at most 64 packages");
+	if (rc == 0) {
+		size_t i;
+		json_t *p;
+		json_array_foreach(packages, i, p) pkgs[i] = json_string_value(p);
+		b.packages = pkgs;
+		b.npackages = (int)json_array_size(packages);
+		rc = template_build_start(&b, rq->who.tenant_id, id, &e);
+	}
+	json_decref(body);
+	if (rc < 0)
+		return resp_error(rs, &e);
+	struct operation_row o;
+	if (store_operation_get(J.st, id, &o, &e) < 0)
+		return resp_error(rs, &e);
+	snprintf(rs->location, sizeof rs->location, "/api/operations/%s", id);
+	resp_json(rs, 202, operation_json(&o));
+}
+
 /* POST /api/templates?name=N&sha256=HEX[&replace=1] with a tar body (any compression),
- * or a JSON body {"name": N, "source": "/srv/templates/x", "replace": false}. */
+ * a JSON body {"name": N, "source": "/srv/templates/x", "replace": false}, or one that
+ * builds it from a distribution's archive {"name", "distro", "release", "packages"}. */
 void h_templates_create(struct request *rq, struct response *rs)
 {
 	struct err e = { 0 };
@@ -67,6 +117,8 @@ void h_templates_create(struct request *rq, struct response *rs)
 	if (json) {
 		if (!(body = req_upload_json(rq, &e)))
 			return resp_error(rs, &e);
+		if (json_object_get(body, "distro"))
+			return template_build(rq, rs, body);
 		const struct jfield spec[] = {
 			JF_STRING("name", true, NULL, &src.name, NULL),
 			JF_STRING("source", true, NULL, &src.dir, NULL),

@@ -445,9 +445,33 @@ int jail_create(const struct token_info *who, json_t *body, bool start, struct j
 	return jail_create_from(who, body, start, -1, row, e);
 }
 
+/* The template's own defaults (a Debian template's init) for what the body leaves out;
+ * copied into the spec, so a later version of the template changes no existing jail. */
+static json_t *with_template_run(json_t *body)
+{
+	json_t *b = json_copy(body);
+	const char *name = json_string_value(json_object_get(body, "template"));
+	struct template_row t;
+	struct err ignored;
+	if (b && valid_name(name ? name : "minimal") && store_template_get(J.st, name ? name : "minimal", &t, &ignored) == 0) {
+		const char *keys[] = { "command", "stop_command" }, *vals[] = { t.command, t.stop_command };
+		for (int i = 0; i < 2; i++) {
+			json_t *v = vals[i][0] && !json_object_get(b, keys[i]) ? json_loads(vals[i], 0, NULL) : NULL;
+			if (json_is_array(v))
+				json_object_set(b, keys[i], v);
+			json_decref(v);
+		}
+	}
+	return b;
+}
+
 int jail_create_from(const struct token_info *who, json_t *body, bool start, int import_fd, struct jail_row *row, struct err *e)
 {
-	json_t *spec = jail_spec_from_request(body, &J.rules, e);
+	json_t *full = with_template_run(body);
+	json_t *spec = full ? jail_spec_from_request(full, &J.rules, e) : NULL;
+	json_decref(full);
+	if (!full)
+		err_set(e, ERR_INTERNAL, "out of memory");
 	if (!spec)
 		return -1;
 	const char *name = json_string_value(json_object_get(spec, "name"));

@@ -134,12 +134,42 @@ struct template_row {
 	char created_at[32];
 	char updated_at[32];
 	int64_t jails;       /* jails made from it */
+	char command[1024];      /* a jail's default first process, a JSON array; "" for jaild's default */
+	char stop_command[1024]; /* its default stop_command, the same */
 };
 /* A new template, or (replace) a new version of one: version + 1. */
 int store_template_put(struct store *s, const char *name, const char *source, const char *sha256, struct err *e);
 int store_template_list(struct store *s, void (*fn)(const struct template_row *, void *), void *arg, struct err *e);
 int store_template_get(struct store *s, const char *name, struct template_row *out, struct err *e);
 int store_template_delete(struct store *s, const char *name, struct err *e);
+/* What a template says about running it: JSON arrays, or NULL for jaild's defaults. */
+int store_template_set_run(struct store *s, const char *name, const char *command, const char *stop_command, struct err *e);
+
+/* Long work (/api/operations). */
+struct operation_row {
+	char id[40];
+	char kind[32];
+	char target[64];
+	int64_t tenant_id;
+	char tenant[64];
+	char state[16];     /* running, done, failed, cancelled */
+	int64_t percent;
+	char message[256];
+	char result[4096];  /* JSON, or "" */
+	char error[1024];   /* JSON {"code","message"}, or "" */
+	char created_at[32];
+	char updated_at[32];
+};
+int store_operation_add(struct store *s, const char *id, const char *kind, const char *target, int64_t tenant_id, struct err *e);
+int store_operation_progress(struct store *s, const char *id, int percent, const char *message, struct err *e);
+/* state: done (result: JSON), failed or cancelled (error: JSON). */
+int store_operation_end(struct store *s, const char *id, const char *state, const char *result, const char *error, struct err *e);
+int store_operation_get(struct store *s, const char *id, struct operation_row *out, struct err *e);
+/* Newest first; tenant_id 0: all. */
+int store_operation_list(struct store *s, int64_t tenant_id, int limit, void (*fn)(const struct operation_row *, void *), void *arg,
+			 struct err *e);
+/* Operations a previous run left "running": they failed when it ended. */
+int store_operation_orphans(struct store *s, struct err *e);
 
 /* A jail's addresses: in, as its spec asks ("auto" or an address); out, as allocated. */
 struct jail_addrs {

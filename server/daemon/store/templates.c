@@ -26,10 +26,19 @@ int store_template_put(struct store *s, const char *name, const char *source, co
 
 #define TEMPLATE_COLS                                                                                                     \
 	"SELECT t.name, t.source, COALESCE(t.sha256, ''), t.version, t.created_at, COALESCE(t.updated_at, t.created_at), " \
-	"(SELECT COUNT(*) FROM jails j WHERE json_extract(j.spec, '$.template') = t.name) FROM templates t "
+	"(SELECT COUNT(*) FROM jails j WHERE json_extract(j.spec, '$.template') = t.name), COALESCE(t.command, ''), "   \
+	"COALESCE(t.stop_command, '') FROM templates t "
 #define TEMPLATE_RESULT(t)                                                                                        \
 	COLS(C_TEXT((t)->name), C_TEXT((t)->source), C_TEXT((t)->sha256), C_INT(&(t)->version), C_TEXT((t)->created_at), \
-	     C_TEXT((t)->updated_at), C_INT(&(t)->jails))
+	     C_TEXT((t)->updated_at), C_INT(&(t)->jails), C_TEXT((t)->command), C_TEXT((t)->stop_command))
+
+int store_template_set_run(struct store *s, const char *name, const char *command, const char *stop_command, struct err *e)
+{
+	return store_exec(s, "UPDATE templates SET command = ?, stop_command = ? WHERE name = ?",
+			  PARAMS(P_TEXT(command), P_TEXT(stop_command), P_TEXT(name)), "recording how a template runs", e) < 0
+		       ? -1
+		       : 0;
+}
 
 EACH_OF(template_row)
 

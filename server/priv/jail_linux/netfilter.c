@@ -457,8 +457,8 @@ void nf_foreign_drops(struct priv_ctx *c)
 			snprintf(table, sizeof table, "%s %s", fam, name);
 		else if (strstr(line, "hook forward") && strstr(line, "policy drop") && !strstr(table, mine)) {
 			snprintf(c->net_note, sizeof c->net_note,
-				 "nftables table %s drops forwarded traffic by default (Docker does this): jails reach the world only "
-				 "once it accepts traffic from and to " JAIL_IF_PREFIX "%s-* interfaces", table, c->tag);
+				 "nftables table %.120s drops forwarded traffic by default (Docker does this): jails reach the world only "
+				 "once it accepts traffic from and to " JAIL_IF_PREFIX "%.8s-* interfaces", table, c->tag);
 			log_warn("%s", c->net_note);
 			return;
 		}

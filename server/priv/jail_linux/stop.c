@@ -82,6 +82,40 @@ static void signal_all(struct priv_ctx *c, const char *name, int sig)
 	}
 }
 
+/* Whether pid has a handler for sig (/proc/PID/status SigCgt). A pid namespace's
+ * init drops a signal it does not catch: it will never act on it. */
+static bool catches(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = ~0ULL;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (mask >> (sig - 1)) & 1;
+}
+
+/* After SIGTERM: 1 once PID 1 has exited, 0 at the timeout. The jail's other
+ * processes get the whole time to finish; once PID 1 is the last and does not catch
+ * SIGTERM (sysvinit's init, a shell before its trap), waiting longer would change
+ * nothing: it is done. */
+static int wait_pid1(struct priv_ctx *c, const char *name, pid_t pid1, int pfd, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 20) {
+		if (wait_pidfd(pfd, waited < ms - 20 ? 20 : ms - waited) == 1)
+			return 1;
+		pid_t pids[4];
+		if (CG(c)->ops->procs(CG(c), name, pids, 4) == 1 && pids[0] == pid1 && !catches(pid1, SIGTERM)) {
+			syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+			return wait_pidfd(pfd, 10000);
+		}
+	}
+	return 0;
+}
+
 int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
 {
 	struct runrec rec = { 0 };
@@ -113,7 +147,7 @@ int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
 		}
 	}
 	signal_all(c, r->name, SIGTERM);
-	if (wait_pidfd(pfd, (int)r->timeout * 1000) == 0) {
+	if (wait_pid1(c, r->name, rec.pid, pfd, (int)r->timeout * 1000) == 0) {
 		log_info("jail %s: still running %us after SIGTERM; sending SIGKILL", r->name, r->timeout);
 		/* SIGKILL to a pid namespace's init ends every process in it */
 		syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
