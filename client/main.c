@@ -40,6 +40,8 @@ static int usage(void)
 		"  snapshot list NAME | snapshot create|restore|delete NAME SNAP\n"
 		"  export NAME [FILE] | import FILE|- [--name NEW] [--start]\n"
 		"  template upload NAME FILE [--replace] | template delete NAME\n"
+		"  template build NAME --distro debian|ubuntu --release R [--package P]... [--replace] [--no-wait]\n"
+		"  operations | operation show|wait|cancel ID   (long work: template builds)\n"
 		"  host | templates | audit [--limit N] [--tenant T] | consoles [--jail NAME] | events [--since ID]\n"
 		"settings: --url/--token, else JAILD_URL/JAILD_TOKEN, else ~/.config/jailctl.conf (url = ..., token = ...)\n");
 	return EXIT_USAGE;
@@ -972,11 +974,104 @@ static int cmd_logs(int argc, char **argv)
 	return raw_fail(st, refusal, err, name);
 }
 
+/* Follows an operation until it ends, printing its progress as it changes: the exit
+ * code says how it ended (0 done, 1 failed or cancelled). */
+static int follow_operation(const char *id)
+{
+	char path[128], last[300] = "";
+	snprintf(path, sizeof path, "/api/operations/%s", id);
+	for (;;) {
+		int code;
+		json_t *o = call("GET", path, NULL, 200, 200, &code, id);
+		if (!o)
+			return code;
+		json_t *p = json_object_get(o, "progress");
+		char now[300];
+		snprintf(now, sizeof now, "%3d%% %s", (int)json_integer_value(json_object_get(p, "percent")), str(p, "message"));
+		const char *state = str(o, "state");
+		if (strcmp(now, last) != 0 && !S.json) {
+			fprintf(stderr, "%s\n", now);
+			snprintf(last, sizeof last, "%s", now);
+		}
+		if (strcmp(state, "running") != 0) {
+			int rc = strcmp(state, "done") == 0 ? EXIT_OK : EXIT_FAIL;
+			if (S.json)
+				print_json(o);
+			else if (rc == EXIT_OK)
+				printf("%s: done\n", str(o, "target"));
+			else
+				fprintf(stderr, "jailctl: %s %s: %s\n", str(o, "target"), state, str(json_object_get(o, "error"), "message"));
+			json_decref(o);
+			return rc;
+		}
+		json_decref(o);
+		struct timespec ts = { 0, 500 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* template build NAME --distro D --release R [--package P]... [--replace] [--no-wait] */
+static int template_build(int argc, char **argv)
+{
+	json_t *b = json_pack("{ss}", "name", argv[0]), *pkgs = json_array();
+	bool wait = true;
+	int rc = EXIT_OK;
+	for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--replace") == 0)
+			json_object_set_new(b, "replace", json_true());
+		else if (strcmp(a, "--no-wait") == 0)
+			wait = false;
+		else if (v && (strcmp(a, "--distro") == 0 || strcmp(a, "--release") == 0))
+			json_object_set_new(b, a + 2, json_string(v)), i++;
+		else if (v && strcmp(a, "--package") == 0)
+			json_array_append_new(pkgs, json_string(v)), i++;
+		else
+			rc = usage();
+	}
+	if (json_array_size(pkgs))
+		json_object_set(b, "packages", pkgs);
+	json_decref(pkgs);
+	json_t *op = rc == EXIT_OK ? call("POST", "/api/templates", b, 202, 202, &rc, argv[0]) : NULL;
+	json_decref(b);
+	if (!op)
+		return rc;
+	char id[64];
+	snprintf(id, sizeof id, "%s", str(op, "id"));
+	if (!wait) {
+		if (S.json)
+			print_json(op);
+		else
+			printf("%s\n", id);
+	}
+	json_decref(op);
+	/* Ctrl-C stops following, not the build: cancel it with jailctl operation cancel ID */
+	return wait ? follow_operation(id) : EXIT_OK;
+}
+
+/* operations | operation show ID | operation wait ID | operation cancel ID */
+static int cmd_operation(int argc, char **argv)
+{
+	char path[128];
+	if (argc != 2)
+		return usage();
+	snprintf(path, sizeof path, "/api/operations/%s", argv[1]);
+	if (strcmp(argv[0], "show") == 0)
+		return simple("GET", path, NULL, 200, argv[1]);
+	if (strcmp(argv[0], "cancel") == 0)
+		return simple("DELETE", path, NULL, 202, argv[1]);
+	if (strcmp(argv[0], "wait") == 0)
+		return follow_operation(argv[1]);
+	return usage();
+}
+
 /* template upload NAME FILE [--replace]: the tarball with its SHA-256 (jaild checks it,
- * so a damaged upload publishes nothing) | template delete NAME */
+ * so a damaged upload publishes nothing) | template build NAME ... | template delete NAME */
 static int cmd_template(int argc, char **argv)
 {
 	char path[512], err[512] = "";
+	if (argc >= 2 && strcmp(argv[0], "build") == 0)
+		return template_build(argc - 1, argv + 1);
 	if (argc == 2 && strcmp(argv[0], "delete") == 0) {
 		snprintf(path, sizeof path, "/api/templates/%s", argv[1]);
 		return simple("DELETE", path, NULL, 204, argv[1]);
@@ -1019,7 +1114,8 @@ static bool known_verb(const char *v)
 {
 	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
 					     "console", "apply", "wait", "tenant", "token", "snapshot", "user", "host",
-					     "audit", "consoles", "templates", "export", "import", "events", "template", "logs", "top" };
+					     "audit", "consoles", "templates", "export", "import", "events", "template", "logs", "top",
+					     "operations", "operation" };
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(v, verbs[i]) == 0)
 			return true;
@@ -1105,6 +1201,10 @@ int main(int argc, char **argv)
 		rc = cmd_import(n, rest);
 	else if (strcmp(verb, "events") == 0)
 		rc = cmd_events(n, rest);
+	else if (strcmp(verb, "operations") == 0 && n == 0)
+		rc = simple("GET", "/api/operations", NULL, 200, "operations");
+	else if (strcmp(verb, "operation") == 0)
+		rc = cmd_operation(n, rest);
 	else if (strcmp(verb, "template") == 0)
 		rc = cmd_template(n, rest);
 	else if (strcmp(verb, "logs") == 0)

@@ -17,7 +17,7 @@ import unittest
 import urllib.request
 
 import test_network as net
-from jaildtest import EventStream, Jaild, run
+from jaildtest import BUILD, EventStream, Jaild, run
 
 DEB_CACHE = "/var/cache/jaild-tools/debs"
 TEMPLATE = "debian12"
@@ -34,6 +34,12 @@ def tearDownModule():
         J.finish()
     if net.work:
         net.tearDownModule()
+
+
+def jailctl(*args):
+    env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % J.port, JAILD_TOKEN=J.token, JAILCTL_CONFIG="/nonexistent")
+    return subprocess.run([os.path.join(BUILD, "client", "jailctl")] + list(args), capture_output=True, text=True, env=env,
+                          timeout=300)
 
 
 def wait_operation(op_id, timeout=900):
@@ -93,12 +99,17 @@ class Build(unittest.TestCase):
         self.assertLess(time.time() - t, 8)
 
     def test_3_a_cancelled_build_leaves_nothing(self):
-        st, op, _ = J.call("POST", "/api/templates", {"name": "cancelled", "distro": "debian", "release": "bookworm",
-                                                      "packages": ["nginx"]})
-        self.assertEqual(st, 202, op)
+        # through jailctl, as an operator would
+        r = jailctl("template", "build", "cancelled", "--distro", "debian", "--release", "bookworm", "--package", "nginx",
+                    "--no-wait")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        op = {"id": r.stdout.strip()}
         self.assertTrue(J.wait_for(lambda: J.call("GET", "/api/operations/" + op["id"])[1]["progress"]["percent"] >= 5, 120))
-        st, o, _ = J.call("DELETE", "/api/operations/" + op["id"])
-        self.assertEqual(st, 202, o)
+        r = jailctl("operation", "cancel", op["id"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = jailctl("operation", "wait", op["id"])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cancelled", r.stderr)
         o = wait_operation(op["id"], 120)
         self.assertEqual((o["state"], o["error"]["message"]), ("cancelled", "cancelled"))
         self.assertNotIn("cancelled", [t["name"] for t in J.call("GET", "/api/templates")[1]["items"]])
