@@ -26,6 +26,7 @@ void config_defaults(struct config *c)
 	snprintf(c->pool6_mode, sizeof c->pool6_mode, "nat");
 	snprintf(c->egress_default, sizeof c->egress_default, "allow");
 	snprintf(c->uid_base, sizeof c->uid_base, "1000000");
+	snprintf(c->lxcfs, sizeof c->lxcfs, "/var/lib/lxcfs");
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->allow_setuid_mounts, sizeof c->allow_setuid_mounts, "no");
@@ -107,6 +108,11 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		if (value[0] && resolvers_pick(value, out, note, sizeof note, e) < 0)
 			return -1;
 		SET(dns);
+	}
+	if (strcmp(key, "lxcfs") == 0) {
+		if (strcmp(value, "none") != 0 && (!valid_abs_path(value) || strcmp(value, "/") == 0))
+			return err_set(e, ERR_INVALID, "lxcfs must be lxcfs's mount point (a clean absolute path) or none");
+		SET(lxcfs);
 	}
 	if (strcmp(key, "debian-mirror") == 0 || strcmp(key, "ubuntu-mirror") == 0) {
 		if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0 && strncmp(value, "file:///", 8) != 0) ||

@@ -22,6 +22,7 @@ struct config {
 	/* where templates built from a distribution's archive come from */
 	char debian_mirror[256];
 	char ubuntu_mirror[256];
+	char lxcfs[256];        /* lxcfs's mount point, "none" for none */
 	char uid_base[16];
 	char busybox[256];
 	char favordynmods[8];        /* "yes": ask the kernel for cheap cgroup migrations */

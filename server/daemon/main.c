@@ -152,6 +152,7 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	snprintf(J.net.pool6_mode, sizeof J.net.pool6_mode, "%s", cfg->pool6_mode);
 	snprintf(J.net.egress_default, sizeof J.net.egress_default, "%s", cfg->egress_default);
 	snprintf(J.net.dns, sizeof J.net.dns, "%s", cfg->dns);
+	snprintf(J.lxcfs, sizeof J.lxcfs, "%s", cfg->lxcfs);
 	exec_gate_init(atoi(cfg->exec_per_tenant));
 	int64_t mem = 0;
 	size_parse(cfg->default_memoryuse, &mem);
@@ -231,6 +232,7 @@ int main(int argc, char **argv)
 		{ "pool4-mode", required_argument, NULL, 'x' }, { "pool6-mode", required_argument, NULL, 'x' },
 		{ "egress-default", required_argument, NULL, 'x' }, { "dns", required_argument, NULL, 'x' },
 		{ "debian-mirror", required_argument, NULL, 'x' }, { "ubuntu-mirror", required_argument, NULL, 'x' },
+		{ "lxcfs", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

@@ -36,6 +36,7 @@ struct priv_ctx {
 	struct pool6 pool6;
 	struct net_conf net;
 	char net_note[512]; /* what would break the jails' network, found at start ("" for nothing) */
+	char lxcfs[256];    /* lxcfs's mount point ("" for none): jails' /proc shows their own limits */
 	char allowed_mounts[ALLOWED_MOUNTS_MAX][JPATH_SIZE];
 	int nallowed;
 	char busybox[256];

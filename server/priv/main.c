@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'B' },
 		{ "uplink", required_argument, NULL, 'U' }, { "pool4-mode", required_argument, NULL, 'M' },
 		{ "pool6-mode", required_argument, NULL, 'N' }, { "egress-default", required_argument, NULL, 'E' },
-		{ "dns", required_argument, NULL, 'D' },
+		{ "dns", required_argument, NULL, 'D' }, { "lxcfs", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct err e = { 0 };
@@ -91,6 +91,7 @@ int main(int argc, char **argv)
 	ctx.pty_max = 32;
 	const char *p4 = "10.77.0.0/16", *p6 = "fd77::/64", *dns = "";
 	snprintf(ctx.net.uplink, sizeof ctx.net.uplink, "auto");
+	snprintf(ctx.lxcfs, sizeof ctx.lxcfs, "/var/lib/lxcfs");
 	unsigned long long base = 1000000ULL;
 	const struct backend_ops *B = backend_find(NULL);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -125,6 +126,13 @@ int main(int argc, char **argv)
 			ctx.net.egress_deny = strcmp(optarg, "deny") == 0;
 			break;
 		case 'D': dns = optarg; break;
+		case 'L':
+			if (strcmp(optarg, "none") != 0 && (!valid_abs_path(optarg) || strlen(optarg) >= sizeof ctx.lxcfs)) {
+				fprintf(stderr, "jaild-priv: bad --lxcfs %s\n", optarg);
+				return 64;
+			}
+			snprintf(ctx.lxcfs, sizeof ctx.lxcfs, "%s", strcmp(optarg, "none") == 0 ? "" : optarg);
+			break;
 		case 'B':
 			if (!(B = backend_find(optarg))) {
 				fprintf(stderr, "jaild-priv: this build has no backend %s\n", optarg);

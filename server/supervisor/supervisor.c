@@ -13,6 +13,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +97,8 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		argv[n++] = (char *)cfg->egress_default;
 		argv[n++] = "--dns";
 		argv[n++] = (char *)cfg->dns;
+		argv[n++] = "--lxcfs";
+		argv[n++] = (char *)cfg->lxcfs;
 		if (strcmp(cfg->favordynmods, "yes") == 0)
 			argv[n++] = "--favordynmods";
 		if (strcmp(cfg->allow_setuid_mounts, "yes") == 0)
@@ -147,8 +151,54 @@ static void reap(pid_t pid, int ms)
 	waitpid(pid, NULL, 0);
 }
 
+/* lxcfs at its mount point, started if nothing serves there yet (a host with systemd
+ * has Debian's lxcfs.service for it). It is the host's, not jaild's: it outlives jaild,
+ * as jails' /proc files need it to. */
+static void ensure_lxcfs(const char *dir)
+{
+	struct statfs sf;
+	if (strcmp(dir, "none") == 0 || (statfs(dir, &sf) == 0 && sf.f_type == 0x65735546 /* FUSE_SUPER_MAGIC */))
+		return;
+	if (access("/usr/bin/lxcfs", X_OK) < 0) {
+		log_warn("lxcfs is not installed: jails see the host's memory, CPUs and uptime in /proc (apt-get install lxcfs)");
+		return;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* a daemon of its own: a new session, not our child */
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		}
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		char *const argv[] = { "/usr/bin/lxcfs", "--enable-cfs", (char *)dir, NULL };
+		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	/* until it answers, jails start without it (their /proc is the host's) */
+	for (int i = 0; i < 100; i++) {
+		if (statfs(dir, &sf) == 0 && sf.f_type == 0x65735546) {
+			log_info("started lxcfs at %s", dir);
+			return;
+		}
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	log_warn("lxcfs did not come up at %s: jails see the host's memory and CPUs in /proc", dir);
+}
+
 int supervisor_run(const struct config *cfg, pid_t server, int ctl)
 {
+	ensure_lxcfs(cfg->lxcfs);
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -573,6 +573,34 @@ class Limits(unittest.TestCase):
             J.call("DELETE", "/api/jails/live")
 
 
+class OwnLimits(unittest.TestCase):
+    """A jail sees its own limits: lxcfs's /proc files and a CPU set sized by pcpu."""
+
+    def test_free_and_nproc_show_the_jails_limits(self):
+        st, r, _ = J.call("POST", "/api/jails?start=1", {"name": "sized", "limits": {"memoryuse": "256M", "pcpu": 100}})
+        self.assertEqual(st, 201, r)
+        self.addCleanup(J.call, "DELETE", "/api/jails/sized")
+        # (busybox's free asks sysinfo(2), the host's; procps's reads /proc: test_userland)
+        cpus = os.cpu_count()
+        self.assertEqual(J.exec("sized", "nproc")["stdout"].strip(), str(min(1, cpus)))
+        self.assertIn("MemTotal:         262144 kB", J.exec("sized", "cat /proc/meminfo")["stdout"])
+        # the host has no warning about it
+        warnings = J.call("GET", "/api/host")[1]["warnings"]
+        self.assertFalse([w for w in warnings if "lxcfs" in w["message"]], warnings)
+
+    def test_without_lxcfs_the_host_says_so(self):
+        j = Jaild(extra=["--lxcfs", "none"]).start()
+        try:
+            st, r, _ = j.call("POST", "/api/jails?start=1", {"name": "bare", "limits": {"memoryuse": "256M"}})
+            self.assertEqual(st, 201, r)
+            total = int(j.exec("bare", "awk '/^MemTotal:/ {print $2}' /proc/meminfo")["stdout"].strip())
+            self.assertGreater(total, 262144)  # the host's
+            warnings = j.call("GET", "/api/host")[1]["warnings"]
+            self.assertTrue([w for w in warnings if "lxcfs" in w["message"] and "none" in w["message"]], warnings)
+        finally:
+            j.finish()
+
+
 class BadInput(unittest.TestCase):
     def jail_dirs(self):
         return sorted(os.listdir(os.path.join(J.data, "jails")))

@@ -84,13 +84,17 @@ class Build(unittest.TestCase):
         self.assertFalse(os.path.exists("/var/tmp/jaild-build-" + op["id"]))
 
     def test_2_a_jail_from_it_boots_its_init(self):
-        st, r, _ = J.call("POST", "/api/jails?start=1", {"name": "deb", "template": TEMPLATE})
+        st, r, _ = J.call("POST", "/api/jails?start=1", {"name": "deb", "template": TEMPLATE,
+                                                         "limits": {"memoryuse": "256M", "pcpu": 100}})
         self.assertEqual(st, 201, r)
         self.addCleanup(J.call, "DELETE", "/api/jails/deb")
         self.assertEqual((r["state"], r["command"], r["stop_command"]), ("running", ["/sbin/init"], ["/etc/init.d/rc", "0"]))
         self.assertTrue(J.exec("deb", "cat /etc/debian_version")["stdout"].startswith("12."))
         self.assertTrue(J.exec("deb", ["apt-get", "--version"])["stdout"].startswith("apt 2."))
         self.assertIn("/usr/sbin", J.exec("deb", ["sh", "-c", "echo $PATH"])["stdout"])
+        # its own limits, as procps reads them (lxcfs)
+        self.assertEqual(J.exec("deb", "free -m | awk '/^Mem:/ {print $2}'")["stdout"].strip(), "256")
+        self.assertEqual(J.exec("deb", ["nproc"])["stdout"].strip(), str(min(1, os.cpu_count())))
         self.assertTrue(J.wait_for(lambda: J.exec("deb", ["runlevel"])["stdout"].split()[-1:] == ["2"], 15))
         self.assertNotIn("nameserver", J.exec("deb", "cat /etc/resolv.conf 2>&1")["stdout"])  # no uplink: none given
         t = time.time()

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -189,6 +190,15 @@ json_t *host_info(struct err *e)
 	snprintf(cidr6, sizeof cidr6, "%s/%u", net6, J.rules.pool6.prefix);
 	int64_t size4 = (int64_t)(1ull << (32 - J.rules.pool4.prefix)) - 3; /* network, .1, broadcast */
 	json_t *warnings = host_wildcard_listeners("/proc/net");
+	struct statfs sf;
+	if (strcmp(J.lxcfs, "none") == 0 || statfs(J.lxcfs, &sf) < 0 || sf.f_type != 0x65735546 /* FUSE_SUPER_MAGIC */) {
+		char w[700];
+		snprintf(w, sizeof w,
+			 "lxcfs is not serving at %s: jails see the host's memory, CPUs and uptime in /proc (free, top, uptime); "
+			 "install lxcfs (its unit starts it, or jaild does) or set lxcfs to its mount point",
+			 strcmp(J.lxcfs, "none") == 0 ? "(lxcfs = none)" : J.lxcfs);
+		json_array_append_new(warnings, json_pack("{ss}", "message", w));
+	}
 	json_t *network = host_network(warnings);
 	return json_pack("{sss{sisIsI}s{s{sssIsIsI}s{ss}}soso}", "backend", backend,
 			 "capacity", "cpus", get_nprocs(), "memory", (json_int_t)si.totalram * si.mem_unit, "jails", (json_int_t)njails,

@@ -22,6 +22,7 @@ struct jaild {
 	struct store *st;
 	struct host_rules rules;
 	struct net_settings net;
+	char lxcfs[256]; /* lxcfs's mount point, "none" */
 	char data_dir[256];
 	char listen[128];
 	int64_t default_tenant;

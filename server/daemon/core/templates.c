@@ -197,7 +197,9 @@ static json_t *build_run(struct operation *op, void *arg, struct err *e)
 	snprintf(out, sizeof out, "%s/rootfs.tar", dir);
 	if (mkdir(dir, 0711) < 0 || chmod(dir, 0711) < 0)
 		return err_errno(e, "creating %s", dir), NULL;
-	size_t len = (size_t)snprintf(include, sizeof include, "sysvinit-core");
+	/* the init, and ps, top and free (procps reads /proc, where lxcfs shows the
+	 * jail's own limits) */
+	size_t len = (size_t)snprintf(include, sizeof include, "sysvinit-core,procps");
 	for (int i = 0; i < b->npackages; i++)
 		len += (size_t)snprintf(include + len, sizeof include - len, ",%s", b->packages[i]);
 	snprintf(mirror, sizeof mirror, "%s", strcmp(b->distro, "ubuntu") == 0 ? build_cfg.ubuntu : build_cfg.debian);

@@ -179,6 +179,9 @@ int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long 
 	}
 	if (caps_bounding_of(pid1, &capbnd, e) || prlimit(pid1, RLIMIT_NOFILE, NULL, &nofile) < 0)
 		goto out;
+	/* the CPUs its PID 1 runs on (start.c: as many as its pcpu allows) */
+	cpu_set_t cpus;
+	bool have_cpus = sched_getaffinity(pid1, sizeof cpus, &cpus) == 0;
 	/* the namespaces we opened are the jail's only if its PID 1 is still the same process */
 	if (proc_starttime(pid1) != start) {
 		err_set(e, ERR_WRONG_STATE, "jail %s stopped", name);
@@ -195,6 +198,8 @@ int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long 
 		prctl(PR_SET_DUMPABLE, 0); /* no ptrace or /proc/PID access from the jail */
 		if (CG(c)->ops->attach(CG(c), name, 0, &ce))
 			_exit(126);
+		if (have_cpus)
+			sched_setaffinity(0, sizeof cpus, &cpus);
 		/* host-owned namespaces first, while we are host root; then the jail's user
 		 * namespace, which gives us power over its uts and net namespaces only */
 		for (size_t i = 0; i < NNS; i++)

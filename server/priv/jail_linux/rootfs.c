@@ -104,7 +104,28 @@ static int mount_root(const struct rootfs_plan *p, int jail_fd, struct err *e)
 	return 0;
 }
 
-static int mount_proc(int rootfd, uid_t base, struct err *e)
+/* The /proc files lxcfs answers for the reader's cgroup: a jail's free(1), top(1) and
+ * uptime see its own limits and life, not the host's. */
+static const char *const lxcfs_files[] = { "meminfo", "cpuinfo", "stat", "uptime", "loadavg", "swaps", "diskstats" };
+
+static int mount_lxcfs(int proc, const char *lxcfs, struct err *e)
+{
+	char path[300];
+	for (size_t i = 0; i < sizeof lxcfs_files / sizeof *lxcfs_files; i++) {
+		snprintf(path, sizeof path, "%s/proc/%s", lxcfs, lxcfs_files[i]);
+		int src = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (src < 0)
+			continue; /* not in this lxcfs */
+		int r = bind_clone(src, "", proc, lxcfs_files[i], MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+				   -1, false, path, e);
+		close(src);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int mount_proc(int rootfd, uid_t base, const char *lxcfs, struct err *e)
 {
 	char fdb[32];
 	int d = ensure_dir_in(rootfd, "proc", base, e);
@@ -138,6 +159,8 @@ static int mount_proc(int rootfd, uid_t base, struct err *e)
 			       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, true,
 			       proc_readonly[i], e);
 	}
+	if (r == 0 && lxcfs)
+		r = mount_lxcfs(proc, lxcfs, e);
 	if (null >= 0)
 		close(null);
 	close(proc);
@@ -244,7 +267,7 @@ int rootfs_enter(const struct rootfs_plan *p, struct err *e)
 	close(jail_fd);
 	if (rootfd < 0)
 		return e->msg[0] ? -1 : err_errno(e, "opening the jail's root");
-	int r = mount_proc(rootfd, p->base, e);
+	int r = mount_proc(rootfd, p->base, p->lxcfs, e);
 	if (r == 0)
 		r = mount_dev(rootfd, p->base, p->pty_max, e);
 	if (r == 0)

@@ -25,6 +25,7 @@ struct rootfs_plan {
 	const struct jail_spec *spec;
 	int mount_trees[MOUNTS_MAX]; /* detached clones of spec->mounts[i].source, attributes set */
 	bool mount_is_dir[MOUNTS_MAX];
+	const char *lxcfs;   /* lxcfs's mount point: its /proc files go over the jail's (NULL: none) */
 };
 
 /* A detached clone of the tree at fd (recursive), with attrs set (userns_fd for

@@ -256,6 +256,37 @@ static int jail_net_inside(const struct jail_spec *s, struct err *e)
 	return r;
 }
 
+/* lxcfs answers at c->lxcfs (a FUSE mount, not the empty directory it leaves). */
+static bool lxcfs_ready(const struct priv_ctx *c)
+{
+	struct statfs sf;
+	char meminfo[300];
+	snprintf(meminfo, sizeof meminfo, "%s/proc/meminfo", c->lxcfs);
+	return c->lxcfs[0] && statfs(c->lxcfs, &sf) == 0 && sf.f_type == 0x65735546 /* FUSE_SUPER_MAGIC */ &&
+	       access(meminfo, R_OK) == 0;
+}
+
+/* A jail limited to pcpu percent of one CPU runs on ceil(pcpu/100) CPUs, so nproc(1)
+ * and what sizes itself by it (make -j, thread pools) see what it may use; the quota
+ * is the limit, this is what it is told. Jails spread over the CPUs by slot. */
+static void set_affinity(const struct jail_spec *s, uint32_t slot)
+{
+	cpu_set_t all, mine;
+	if (s->limits.pcpu <= 0 || sched_getaffinity(0, sizeof all, &all) < 0)
+		return;
+	int have = CPU_COUNT(&all), want = (int)((s->limits.pcpu + 99) / 100);
+	if (want >= have)
+		return;
+	int cpus[CPU_SETSIZE], n = 0;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &all))
+			cpus[n++] = i;
+	CPU_ZERO(&mine);
+	for (int i = 0; i < want; i++)
+		CPU_SET(cpus[(slot * (unsigned)want + (unsigned)i) % (unsigned)n], &mine);
+	sched_setaffinity(0, sizeof mine, &mine);
+}
+
 /* The jail's /etc/resolv.conf, written as the jail's root (after the user namespace
  * is entered: whatever the jail made of its /etc, no write can reach the host), and
  * only where it is missing or is jaild's own: a customer's resolv.conf stays. */
@@ -310,6 +341,7 @@ static void jail_init(const struct priv_ctx *c, int sock, const struct rootfs_pl
 	}
 	if (rootfs_enter(plan, &e))
 		child_fail(sock, &e);
+	set_affinity(s, (plan->base - c->uid_base) / UID_RANGE);
 	if (unshare(CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWNET) < 0) {
 		err_errno(&e, "making the jail's user namespace");
 		child_fail(sock, &e);
@@ -473,6 +505,7 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 		goto out;
 	plan.base = slot_uid(c, r->slot);
 	plan.pty_max = c->pty_max;
+	plan.lxcfs = lxcfs_ready(c) ? c->lxcfs : NULL;
 	struct stat jst;
 	if (fstat(jail_fd, &jst) < 0) {
 		err_errno(e, "stat jail %s", s->name);
