@@ -34,6 +34,8 @@ struct con {
 	char session[64];
 	char exit_reason[160];
 	bool exited, closed;
+	int code; /* exec -t: the command's exit code, -1 until told */
+	bool quiet; /* exec -t: no session banner */
 };
 
 static int winch_pipe[2] = { -1, -1 };
@@ -130,10 +132,12 @@ static void c_msg(wslay_event_context_ptr ws, const struct wslay_event_on_msg_re
 	const char *reason = json_string_value(json_object_get(j, "reason"));
 	if (type && strcmp(type, "session") == 0) {
 		snprintf(c->session, sizeof c->session, "%s", json_string_value(json_object_get(j, "id")) ?: "");
-		if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+		if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO) && !c->quiet)
 			fprintf(stderr, "jailctl: console session %s (~. at the start of a line detaches)\r\n", c->session);
 	} else if (type && (strcmp(type, "exit") == 0 || strcmp(type, "detached") == 0)) {
 		c->exited = strcmp(type, "exit") == 0;
+		if (json_is_integer(json_object_get(j, "code")))
+			c->code = (int)json_integer_value(json_object_get(j, "code"));
 		snprintf(c->exit_reason, sizeof c->exit_reason, "%s", reason ? reason : type);
 	} else if (type && strcmp(type, "error") == 0) {
 		restore_terminal();
@@ -250,10 +254,10 @@ static void make_raw(void)
 	}
 }
 
-int console_run(const struct settings *s, const char *name, const char *session)
+int console_run(const struct settings *s, const char *name, const char *session, const char *command)
 {
 	char err[512] = "";
-	struct con c = { 0 };
+	struct con c = { .code = -1, .quiet = command != NULL };
 	unsigned cols = 80, rows = 24;
 	struct winsize w;
 	if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col && w.ws_row)
@@ -272,8 +276,10 @@ int console_run(const struct settings *s, const char *name, const char *session)
 	size_t pl = strlen(prefix);
 	while (pl && prefix[pl - 1] == '/')
 		prefix[--pl] = '\0';
-	snprintf(path, sizeof path, "%s/api/jails/%s/console?cols=%u&rows=%u%s%s", prefix, name, cols, rows, session ? "&session=" : "",
-		 session ? session : "");
+	char *cmd = command ? curl_easy_escape(NULL, command, 0) : NULL;
+	snprintf(path, sizeof path, "%s/api/jails/%s/console?cols=%u&rows=%u%s%s%s%s", prefix, name, cols, rows,
+		 session ? "&session=" : "", session ? session : "", cmd ? "&command=" : "", cmd ? cmd : "");
+	curl_free(cmd);
 
 	c.curl = curl_easy_init();
 	curl_easy_setopt(c.curl, CURLOPT_URL, s->url);
@@ -421,6 +427,8 @@ int console_run(const struct settings *s, const char *name, const char *session)
 		const char *bye = "detached";
 		wslay_event_queue_close(ws, 1000, (const uint8_t *)bye, strlen(bye));
 		wslay_event_send(ws);
+	} else if (c.code >= 0) {
+		code = c.code; /* exec -t: the command's own */
 	} else if (c.exit_reason[0]) {
 		fprintf(stderr, "\r\njailctl: console closed: %s\n", c.exit_reason);
 		code = c.exited ? EXIT_OK : EXIT_FAIL;

@@ -4,7 +4,9 @@
 
 #include "api.h"
 
-/* Attaches this terminal to a new console session on jail name, or to session. */
-int console_run(const struct settings *s, const char *name, const char *session);
+/* Attaches this terminal to a new console session on jail name, or to session;
+ * command (a JSON array) runs that command on the terminal instead of a shell
+ * (exec -t): the exit code is then the command's. */
+int console_run(const struct settings *s, const char *name, const char *session, const char *command);
 
 #endif

@@ -28,7 +28,7 @@ static int usage(void)
 		"              [--limit KEY=VALUE]... [--mount SRC:DST[:ro|:rw]]... [--allow FLAG]... [--tenant T] [--start]\n"
 		"              [--port HOST_PORT[:PORT][/udp]]...\n"
 		"  start|stop|restart|destroy NAME\n"
-		"  exec NAME [--timeout SECONDS] -- COMMAND [ARG]...\n"
+		"  exec NAME [--timeout SECONDS] [-t] -- COMMAND [ARG]...   (-t: on a terminal, as top or vi want)\n"
 		"  logs NAME [-f] [--tail N]      (what the jail's first process wrote; -f follows)\n"
 		"  top [--interval SECONDS] [-n FRAMES]   (running jails by CPU and memory)\n"
 		"  console NAME [--session ID]     (~. at the start of a line detaches)\n"
@@ -514,16 +514,36 @@ static int cmd_exec(int argc, char **argv)
 {
 	if (argc < 3)
 		return usage();
-	const char *name = argv[0];
-	int timeout = 30, i = 1;
-	if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-		timeout = atoi(argv[i + 1]), i += 2;
+	const char *name = NULL;
+	int timeout = 30, i = 0;
+	bool tty = false;
+	/* flags before or after the name (jailctl exec -t web1 -- top, as docker exec -t) */
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+			timeout = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--tty") == 0)
+			tty = true;
+		else if (!name && argv[i][0] != '-')
+			name = argv[i];
+		else
+			return usage();
+	if (!name)
+		return usage();
 	if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc)
 		return usage();
 	json_t *cmd = json_array();
 	/* a bare name (exec web1 -- sh) is looked up on the jail's PATH by jaild */
 	for (i++; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
+	if (tty) {
+		/* on a terminal in the jail (top, vi): the console's protocol, the command's
+		 * exit code as jailctl's */
+		char *text = json_dumps(cmd, JSON_COMPACT);
+		json_decref(cmd);
+		int rc = text ? console_run(&S, name, NULL, text) : EXIT_FAIL;
+		free(text);
+		return rc;
+	}
 	json_t *b = json_pack("{sosi}", "command", cmd, "timeout", timeout);
 	/* piped input goes to the command (up to the server's 1 MiB) */
 	if (!isatty(STDIN_FILENO)) {
@@ -1174,7 +1194,7 @@ int main(int argc, char **argv)
 	else if (strcmp(verb, "exec") == 0)
 		rc = cmd_exec(n, rest);
 	else if (strcmp(verb, "console") == 0 && (n == 1 || (n == 3 && strcmp(rest[1], "--session") == 0)))
-		rc = console_run(&S, rest[0], n == 3 ? rest[2] : NULL);
+		rc = console_run(&S, rest[0], n == 3 ? rest[2] : NULL, NULL);
 	else if (strcmp(verb, "apply") == 0)
 		rc = cmd_apply(n, rest);
 	else if (strcmp(verb, "wait") == 0)

@@ -86,14 +86,18 @@ struct req_exec {
 	struct argv_buf argv;
 };
 
-/* The terminal's first size; the shell is the jail root's login shell. */
+/* The terminal's first size; on it the jail root's login shell, or (argv.argc > 0) a
+ * command, as exec -t runs it: how it ended is then written to the terminal last, as
+ * CONSOLE_EXIT_MARK "CODE" BEL, for jaild to take out. */
 struct req_console {
 	struct msg_hdr h;
 	char name[NAME_SIZE];
 	uint16_t rows;
 	uint16_t cols;
 	uint32_t pad;
+	struct argv_buf argv;
 };
+#define CONSOLE_EXIT_MARK "\033]7770;jaild-exit="
 
 struct req_snap {
 	struct msg_hdr h;

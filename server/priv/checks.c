@@ -146,6 +146,13 @@ int check_limits(struct priv_ctx *c, const void *req, struct err *e)
 	return limits_check(&r->limits, e);
 }
 
+int check_console(struct priv_ctx *c, const void *req, struct err *e)
+{
+	(void)c;
+	const struct req_console *r = req;
+	return argv_check(&r->argv, ARGV_MAY_BE_EMPTY | ARGV_PATH_LOOKUP, "command", e);
+}
+
 int check_net(struct priv_ctx *c, const void *req, struct err *e)
 {
 	(void)c;

@@ -26,5 +26,6 @@ int check_template_dir(struct priv_ctx *c, const void *req, struct err *e);
 int check_import(struct priv_ctx *c, const void *req, struct err *e);
 int check_limits(struct priv_ctx *c, const void *req, struct err *e);
 int check_net(struct priv_ctx *c, const void *req, struct err *e);
+int check_console(struct priv_ctx *c, const void *req, struct err *e);
 
 #endif

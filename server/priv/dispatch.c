@@ -97,8 +97,9 @@ static const struct op {
 		       "signals only the jail's own cgroup, pinned by a pidfd" },
 	[MSG_EXEC] = { check_exec, op_exec, JAIL_AT(struct req_exec, name), OP_LONG,
 		       "enters a running jail's namespaces as its root, in a session of its own; no lock, so stop can end it" },
-	[MSG_CONSOLE] = { NULL, op_console, JAIL_AT(struct req_console, name), 0,
-			  "a terminal from the jail's own devpts; jaild gets only the master side" },
+	[MSG_CONSOLE] = { check_console, op_console, JAIL_AT(struct req_console, name), 0,
+			  "a terminal from the jail's own devpts; jaild gets only the master side; the command (if any) runs "
+			  "as a jail exec does" },
 	[MSG_STATUS] = { NULL, op_status, JAIL_AT(struct req_name, name), OP_INLINE, "reads the jail's run record and cgroup" },
 	[MSG_SET_LIMITS] = { check_limits, op_limits, JAIL_AT(struct req_limits, name), OP_LOCKS_JAIL,
 			     "bounded limits on the jail's own cgroup and disk" },

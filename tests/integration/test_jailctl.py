@@ -121,6 +121,46 @@ class Console(unittest.TestCase):
         self.t.wait(r"JAILCTL-RC=0")
 
 
+class ExecOnATerminal(unittest.TestCase):
+    """jailctl exec -t: a command on a terminal in the jail, as top and editors need."""
+
+    @classmethod
+    def setUpClass(cls):
+        assert ctl("create", "tty2", "--start").returncode == 0
+
+    @classmethod
+    def tearDownClass(cls):
+        ctl("destroy", "tty2")
+
+    def test_the_command_sees_a_terminal_of_this_size_and_its_exit_code_comes_back(self):
+        t = Tmux(JAILCTL + " exec -t tty2 -- sh -c 'tty; stty size; read line; echo GOT=$line; exit 3'", cols=100, rows=30)
+        try:
+            t.wait(r"^/dev/pts/\d+$")
+            t.wait(r"^30 100$")
+            t.keys("hello", "Enter")
+            t.wait(r"^GOT=hello$")
+            t.wait(r"JAILCTL-RC=3")
+            self.assertNotIn("jaild-exit", t.screen())
+        finally:
+            t.close()
+
+    def test_ctrl_c_reaches_the_command_and_a_missing_one_is_127(self):
+        t = Tmux(JAILCTL + " exec -t tty2 -- sleep 60")
+        try:
+            time.sleep(1)
+            t.keys("C-c")
+            t.wait(r"JAILCTL-RC=130", timeout=10)
+        finally:
+            t.close()
+        t = Tmux(JAILCTL + " exec -t tty2 -- no-such-command")
+        try:
+            t.wait(r"command not found")
+            t.wait(r"JAILCTL-RC=127")
+        finally:
+            t.close()
+        self.assertEqual(J.call("GET", "/api/jails/tty2/console?command=%5B%5D")[0], 400)  # not a WebSocket: checked first
+
+
 class Progress(unittest.TestCase):
     def test_a_slow_operation_shows_progress_on_a_terminal_only(self):
         spec = {"name": "slowstop", "command": ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"], "stop_timeout": 3}

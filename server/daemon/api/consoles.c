@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "validate.h"
 #include "core/console.h"
 #include "ws.h"
 
@@ -77,6 +78,32 @@ static void actor_of(const struct request *rq, char *buf, size_t size)
 		snprintf(buf, size, "user:%.40s/%.40s", rq->who.tenant, rq->who.name);
 }
 
+/* ?command=["top","-d","1"] (a JSON array, URL-encoded): a command on the terminal
+ * instead of a shell, as exec -t and docker exec -t run one. */
+static int console_command(struct request *rq, struct response *rs, struct argv_buf *out, bool *given)
+{
+	const char *q = req_query(rq, "command");
+	struct err e = { 0 };
+	*given = q != NULL;
+	if (!q)
+		return 0;
+	json_t *a = json_loads(q, JSON_REJECT_DUPLICATES, NULL);
+	const char *argv[ARGV_MAX + 1];
+	size_t i, n = json_array_size(a);
+	json_t *v;
+	int rc = json_is_array(a) && n > 0 && n <= ARGV_MAX ? 0 : -1;
+	json_array_foreach(a, i, v) if (rc == 0 && !(argv[i] = json_string_value(v)))
+		rc = -1;
+	if (rc < 0)
+		err_field(&e, ERR_INVALID, "command", "command must be a JSON array of strings, like [\"top\",\"-d\",\"1\"]");
+	else if (argv_pack(out, argv, n, "command", &e) < 0 || argv_check(out, ARGV_PATH_LOOKUP, "command", &e) < 0)
+		rc = -1;
+	json_decref(a);
+	if (rc < 0)
+		resp_error(rs, &e);
+	return rc;
+}
+
 void h_console(struct request *rq, struct response *rs)
 {
 	const char *name = rq->params[0], *session = req_query(rq, "session");
@@ -97,7 +124,10 @@ void h_console(struct request *rq, struct response *rs)
 	if (!same_origin(rq))
 		return resp_errorf(rs, ERR_FORBIDDEN, "Origin", "a console may only be opened from a page that jaild itself served");
 	unsigned cols, rows;
-	if (query_size(rq, rs, "cols", 80, &cols) < 0 || query_size(rq, rs, "rows", 24, &rows) < 0)
+	struct argv_buf command;
+	bool has_command;
+	if (query_size(rq, rs, "cols", 80, &cols) < 0 || query_size(rq, rs, "rows", 24, &rows) < 0 ||
+	    console_command(rq, rs, &command, &has_command) < 0)
 		return;
 	struct jail_row row = { 0 };
 	struct reply live;
@@ -117,7 +147,7 @@ void h_console(struct request *rq, struct response *rs)
 		struct console_row c = { .tenant_id = row.tenant_id, .token_id = rq->who.id };
 		actor_of(rq, c.actor, sizeof c.actor);
 		snprintf(c.source, sizeof c.source, "%s", rq->remote ? rq->remote : "");
-		if (console_open(name, cols, rows, &c, &e) < 0) {
+		if (console_open(name, cols, rows, has_command ? &command : NULL, &c, &e) < 0) {
 			jail_row_clear(&row);
 			return resp_error(rs, &e);
 		}

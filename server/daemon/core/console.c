@@ -93,6 +93,10 @@ struct session {
 	int64_t bytes_out;
 	time_t last_active, detached_at;
 	bool attached_once;   /* before the first socket the wait is FIRST_ATTACH_MAX */
+	bool command;         /* exec -t: a command, not a shell; its end is reported */
+	int exit_code;        /* how the command ended (CONSOLE_EXIT_MARK), -1 until known */
+	char carry[32];       /* the start of a mark cut by a read, held for the next one */
+	size_t carry_len;
 	bool dead;
 	struct session *next;
 };
@@ -358,8 +362,48 @@ static void ws_on_msg(wslay_event_context_ptr ws, const struct wslay_event_on_ms
 }
 
 /* Output of the terminal (or a notice of jaild's) to the socket, or held for later. */
+static void output_raw(struct session *s, const char *buf, size_t n);
+
+/* exec -t: the helper writes how the command ended to the terminal last; it goes to
+ * the socket as a control message, never into the output or the recording. */
 static void output(struct session *s, const char *buf, size_t n)
 {
+	static const char mark[] = CONSOLE_EXIT_MARK;
+	const size_t mlen = sizeof mark - 1;
+	if (!s->command)
+		return output_raw(s, buf, n);
+	char joined[OUT_CHUNK + sizeof s->carry];
+	memcpy(joined, s->carry, s->carry_len);
+	memcpy(joined + s->carry_len, buf, n);
+	size_t len = s->carry_len + n;
+	s->carry_len = 0;
+	const char *m = memmem(joined, len, mark, mlen);
+	size_t keep = 0;
+	if (m) {
+		const char *bel = memchr(m + mlen, '\a', (size_t)(joined + len - (m + mlen)));
+		if (bel) {
+			s->exit_code = atoi(m + mlen);
+			output_raw(s, joined, (size_t)(m - joined));
+			output_raw(s, bel + 1, (size_t)(joined + len - (bel + 1)));
+			return;
+		}
+		/* the mark, its end still to come (it is short): held */
+		keep = (size_t)(joined + len - m) <= sizeof s->carry ? (size_t)(joined + len - m) : 0;
+	} else {
+		/* a tail that could be the start of a mark: held */
+		for (size_t k = len < mlen - 1 ? len : mlen - 1; k > 0 && !keep; k--)
+			if (memcmp(joined + len - k, mark, k) == 0)
+				keep = k;
+	}
+	output_raw(s, joined, len - keep);
+	memcpy(s->carry, joined + len - keep, keep);
+	s->carry_len = keep;
+}
+
+static void output_raw(struct session *s, const char *buf, size_t n)
+{
+	if (n == 0)
+		return;
 	s->bytes_out += (int64_t)n;
 	s->last_active = now_s();
 	cast_data(&s->cast, 'o', buf, n);
@@ -433,6 +477,8 @@ static void session_end(struct session *s, const char *reason)
 	ssize_t n;
 	while ((n = read(s->master, buf, sizeof buf)) > 0)
 		output(s, buf, (size_t)n);
+	output_raw(s, s->carry, s->carry_len); /* a mark that never ended was output */
+	s->carry_len = 0;
 	epoll_ctl(H.ep, EPOLL_CTL_DEL, s->master, NULL);
 	close(s->master); /* hangs up the terminal: the shell gets SIGHUP */
 	s->master = -1;
@@ -443,6 +489,8 @@ static void session_end(struct session *s, const char *reason)
 	log_info("console %s on jail %s ended: %s", s->id, s->jail, reason);
 	if (s->conn) {
 		struct conn *c = s->conn;
+		if (s->command)
+			queue_json(c, json_pack("{sssi}", "type", "exit", "code", s->exit_code));
 		conn_close(c, 1000, "exit", reason);
 		conn_update(c);
 	}
@@ -667,7 +715,8 @@ static int check_room(int64_t tenant_id, struct err *e)
 	return 0;
 }
 
-int console_open(const char *jail, unsigned cols, unsigned rows, struct console_row *row, struct err *e)
+int console_open(const char *jail, unsigned cols, unsigned rows, const struct argv_buf *command, struct console_row *row,
+		 struct err *e)
 {
 	pthread_mutex_lock(&H.mu);
 	int rc = check_room(row->tenant_id, e);
@@ -677,7 +726,7 @@ int console_open(const char *jail, unsigned cols, unsigned rows, struct console_
 	int master, tries = 0;
 	/* a crowd opening consoles at once can find every helper worker taken: a moment
 	 * later one is free (a console's worker lives only until the shell starts) */
-	while ((rc = priv_call_console(jail, rows, cols, &master, e)) < 0 && e->code == ERR_BUSY && ++tries < 40)
+	while ((rc = priv_call_console(jail, rows, cols, command, &master, e)) < 0 && e->code == ERR_BUSY && ++tries < 40)
 		usleep(50 * 1000);
 	if (rc < 0)
 		return -1;
@@ -694,6 +743,8 @@ int console_open(const char *jail, unsigned cols, unsigned rows, struct console_
 	snprintf(s->jail, sizeof s->jail, "%s", jail);
 	s->kind = K_MASTER;
 	s->tenant_id = row->tenant_id;
+	s->command = command && command->argc > 0;
+	s->exit_code = -1;
 	s->master = master;
 	if (ioctl(master, TIOCGPTN, &s->pts) < 0)
 		s->pts = -1;

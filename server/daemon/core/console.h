@@ -30,7 +30,10 @@ int console_init(struct store *st, const char *data_dir, const struct console_se
 
 /* A new session on a running jail: asks the helper for a shell, starts the recording,
  * and stores the session. row: who and where (id and started_at are filled in). */
-int console_open(const char *jail, unsigned cols, unsigned rows, struct console_row *row, struct err *e);
+/* command: NULL for the jail root's login shell, else a command run on the terminal
+ * (exec -t): the socket gets {"type":"exit","code":N} when it ends. */
+int console_open(const char *jail, unsigned cols, unsigned rows, const struct argv_buf *command, struct console_row *row,
+		 struct err *e);
 
 /* The socket of an upgraded connection, for session id: from here on it is ours.
  * extra: bytes the HTTP server read past the request; release(release_arg) ends the

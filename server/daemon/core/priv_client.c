@@ -288,10 +288,12 @@ int priv_call_fd(void *req, int *fd_out, struct err *e)
 	return 0;
 }
 
-int priv_call_console(const char *name, unsigned rows, unsigned cols, int *master, struct err *e)
+int priv_call_console(const char *name, unsigned rows, unsigned cols, const struct argv_buf *command, int *master, struct err *e)
 {
 	struct req_console r = { .h = priv_hdr(MSG_CONSOLE), .rows = (uint16_t)rows, .cols = (uint16_t)cols };
 	snprintf(r.name, sizeof r.name, "%s", name);
+	if (command)
+		r.argv = *command;
 	return priv_call_fd(&r, master, e);
 }
 

@@ -28,7 +28,7 @@ const char *priv_unavailable_reason(void);
 int priv_call(void *req, const int *fds, int nfds, struct reply *out, struct err *e);
 /* CONSOLE: a login shell on a new terminal in the jail; *master is the terminal's
  * master side, ours to read, write, resize (TIOCSWINSZ) and signal (TIOCSIG). */
-int priv_call_console(const char *name, unsigned rows, unsigned cols, int *master, struct err *e);
+int priv_call_console(const char *name, unsigned rows, unsigned cols, const struct argv_buf *command, int *master, struct err *e);
 int priv_call_list(const char *after, struct list_reply *out, struct err *e);
 /* A request whose answer passes a descriptor (LOG_OPEN): *fd, ours to close. */
 int priv_call_fd(void *req, int *fd, struct err *e);

@@ -114,10 +114,10 @@ static void exec_failed(const char *prog, int err)
 
 /* argv[0] as it is when it names a path; a bare name is looked for in the jail's PATH
  * (jail_env), as jexec(8) and docker exec do. */
-static void exec_command(char **argv)
+static void exec_command(char **argv, char *const *env)
 {
 	if (strchr(argv[0], '/')) {
-		execve(argv[0], argv, (char **)jail_env);
+		execve(argv[0], argv, env);
 		exec_failed(argv[0], errno);
 	}
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -129,7 +129,7 @@ static void exec_command(char **argv)
 		size_t n = strcspn(p, ":");
 		char file[4096];
 		if (n > 0 && snprintf(file, sizeof file, "%.*s/%s", (int)n, p, argv[0]) < (int)sizeof file) {
-			execve(file, argv, (char **)jail_env);
+			execve(file, argv, env);
 			if (errno != ENOENT && errno != ENOTDIR)
 				err = errno; /* found, but not runnable: say that, unless a later one runs */
 		}
@@ -138,12 +138,42 @@ static void exec_command(char **argv)
 	exec_failed(argv[0], err);
 }
 
+/* exec -t: the command on the terminal, in the foreground, and how it ended written to
+ * the terminal after it (CONSOLE_EXIT_MARK), for jaild to pass on. This process stays
+ * as the session's leader, in the jail, with the jail's root's powers and no more. */
+static void exec_on_terminal(const struct jail_entry *en, char **env)
+{
+	char *argv[ARGV_MAX + 1];
+	argv_unpack(en->argv, argv);
+	pid_t z = fork();
+	if (z < 0)
+		_exit(126);
+	if (z == 0) {
+		setpgid(0, 0);
+		tcsetpgrp(0, getpid());
+		signal(SIGTTOU, SIG_DFL);
+		exec_command(argv, env);
+	}
+	setpgid(z, z);
+	signal(SIGTTOU, SIG_IGN); /* taking the terminal back below */
+	tcsetpgrp(0, z);
+	int st = 0;
+	while (waitpid(z, &st, 0) < 0 && errno == EINTR)
+		;
+	tcsetpgrp(0, getpgrp());
+	char mark[64];
+	int n = snprintf(mark, sizeof mark, CONSOLE_EXIT_MARK "%d\a", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	ssize_t w = write(1, mark, (size_t)n);
+	(void)w;
+	_exit(0);
+}
+
 static void exec_inside(const struct jail_entry *en)
 {
 	if (en->pty < 0) {
 		char *argv[ARGV_MAX + 1];
 		argv_unpack(en->argv, argv);
-		exec_command(argv);
+		exec_command(argv, (char *const *)jail_env);
 		return;
 	}
 	char shell[256], arg0[258], envsh[270];
@@ -153,6 +183,8 @@ static void exec_inside(const struct jail_entry *en)
 	snprintf(arg0, sizeof arg0, "-%s", strrchr(shell, '/') + 1); /* a login shell */
 	snprintf(envsh, sizeof envsh, "SHELL=%s", shell);
 	env[sizeof console_env / sizeof *console_env - 2] = envsh;
+	if (en->argv && en->argv->argc > 0)
+		exec_on_terminal(en, (char **)env);
 	char *argv[] = { arg0, NULL };
 	execve(shell, argv, (char **)env);
 }
@@ -282,7 +314,7 @@ int linux_console(struct priv_ctx *c, const struct req_console *r, struct reply 
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_errno(e, "socketpair");
-	struct jail_entry en = { .pty = sp[1], .rows = r->rows, .cols = r->cols, .allow = rec.allow };
+	struct jail_entry en = { .pty = sp[1], .rows = r->rows, .cols = r->cols, .allow = rec.allow, .argv = &r->argv };
 	bool timed_out = false;
 	int status = 0, rc = run_in_jail(c, r->name, rec.pid, rec.starttime, &en, 10, &status, &timed_out, e);
 	close(sp[1]);
