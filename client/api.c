@@ -43,6 +43,8 @@ static CURL *request(const struct settings *s, const char *method, const char *p
 	*h = curl_slist_append(NULL, "Content-Type: application/json");
 	if (s->token[0])
 		*h = curl_slist_append(*h, auth);
+	if (s->csv)
+		*h = curl_slist_append(*h, "Accept: text/csv");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);

@@ -9,6 +9,7 @@ struct settings {
 	char url[512];    /* http://127.0.0.1:8080 */
 	char token[256];
 	int json;         /* -o json */
+	int csv;          /* -o csv: Accept: text/csv where a route has it (usage) */
 };
 
 /* Exit codes, distinct per kind of failure (documented in jailctl.1). */

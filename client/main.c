@@ -42,6 +42,7 @@ static int usage(void)
 		"  template upload NAME FILE [--replace] | template delete NAME\n"
 		"  template build NAME --distro debian|ubuntu --release R [--package P]... [--replace] [--no-wait]\n"
 		"  operations | operation show|wait|cancel ID   (long work: template builds)\n"
+		"  usage TENANT [--from TIME] [--to TIME] [--step SECONDS]   (-o csv for billing)\n"
 		"  host | templates | audit [--limit N] [--tenant T] | consoles [--jail NAME] | events [--since ID]\n"
 		"settings: --url/--token, else JAILD_URL/JAILD_TOKEN, else ~/.config/jailctl.conf (url = ..., token = ...)\n");
 	return EXIT_USAGE;
@@ -1085,6 +1086,51 @@ static int cmd_operation(int argc, char **argv)
 	return usage();
 }
 
+/* usage TENANT [--from T] [--to T] [--step S]: what a tenant's jails used, per jail and
+ * in total (-o csv: per period and jail, for billing) */
+static int cmd_usage(int argc, char **argv)
+{
+	char path[512], err[512] = "";
+	if (argc < 1 || argv[0][0] == '-')
+		return usage();
+	int n = snprintf(path, sizeof path, "/api/tenants/%s/usage?", argv[0]);
+	for (int i = 1; i < argc; i++) {
+		const char *k = argv[i];
+		if (i + 1 >= argc || (strcmp(k, "--from") != 0 && strcmp(k, "--to") != 0 && strcmp(k, "--step") != 0))
+			return usage();
+		char *v = curl_easy_escape(NULL, argv[++i], 0);
+		n += snprintf(path + n, sizeof path - (size_t)n, "%s=%s&", k + 2, v ? v : "");
+		curl_free(v);
+	}
+	if (S.csv) {
+		json_t *refusal = NULL;
+		int st = api_raw(&S, "GET", path, NULL, stdout, &refusal, err, sizeof err);
+		return st == 200 ? EXIT_OK : raw_fail(st, refusal, err, argv[0]);
+	}
+	int code;
+	json_t *b = call("GET", path, NULL, 200, 200, &code, argv[0]);
+	if (!b)
+		return code;
+	if (S.json) {
+		print_json(b);
+	} else {
+		printf("%-24s %10s %12s %12s %12s %14s %14s\n", "JAIL", "HOURS", "CPU_S", "MEM_GIB_H", "DISK_GIB_H", "NET_RX", "NET_TX");
+		size_t i;
+		json_t *j;
+		json_t *rows = json_object_get(b, "jails");
+		for (i = 0; i <= json_array_size(rows); i++) {
+			j = i < json_array_size(rows) ? json_array_get(rows, i) : json_object_get(b, "total");
+			printf("%-24s %10.2f %12.1f %12.3f %12.3f %14lld %14lld\n", i < json_array_size(rows) ? str(j, "jail") : "(total)",
+			       json_real_value(json_object_get(j, "jail_hours")), json_real_value(json_object_get(j, "cpu_seconds")),
+			       json_real_value(json_object_get(j, "memory_gib_hours")), json_real_value(json_object_get(j, "disk_gib_hours")),
+			       (long long)json_integer_value(json_object_get(j, "net_rx_bytes")),
+			       (long long)json_integer_value(json_object_get(j, "net_tx_bytes")));
+		}
+	}
+	json_decref(b);
+	return EXIT_OK;
+}
+
 /* template upload NAME FILE [--replace]: the tarball with its SHA-256 (jaild checks it,
  * so a damaged upload publishes nothing) | template build NAME ... | template delete NAME */
 static int cmd_template(int argc, char **argv)
@@ -1135,7 +1181,7 @@ static bool known_verb(const char *v)
 	static const char *const verbs[] = { "list", "show", "create", "start", "stop", "restart", "destroy", "exec",
 					     "console", "apply", "wait", "tenant", "token", "snapshot", "user", "host",
 					     "audit", "consoles", "templates", "export", "import", "events", "template", "logs", "top",
-					     "operations", "operation" };
+					     "operations", "operation", "usage" };
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(v, verbs[i]) == 0)
 			return true;
@@ -1161,6 +1207,8 @@ int main(int argc, char **argv)
 			snprintf(S.token, sizeof S.token, "%s", argv[++i]);
 		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "json") == 0)
 			S.json = 1, i++;
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "csv") == 0)
+			S.csv = 1, i++;
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("jailctl %s\n", JAILD_VERSION);
 			free(words);
@@ -1221,6 +1269,8 @@ int main(int argc, char **argv)
 		rc = cmd_import(n, rest);
 	else if (strcmp(verb, "events") == 0)
 		rc = cmd_events(n, rest);
+	else if (strcmp(verb, "usage") == 0)
+		rc = cmd_usage(n, rest);
 	else if (strcmp(verb, "operations") == 0 && n == 0)
 		rc = simple("GET", "/api/operations", NULL, 200, "operations");
 	else if (strcmp(verb, "operation") == 0)

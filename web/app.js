@@ -363,8 +363,79 @@ async function jailPage(name, tab) {
     jail.error ? h('p', { class: 'banner bad' }, jail.error) : null,
     h('h2', null, 'Settings'),
     h('dl', { class: 'card settings' }, settings.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, String(v))])),
+    h('h2', null, 'Usage'), usageCharts(jail),
     h('h2', null, 'Limits'), limitsForm(jail)].filter(Boolean)); // (append would print a null)
   S.onEvent = (ev) => { if (ev.target === name) jailPage(name, tab); };
+}
+
+// ---- graphs (uPlot): usage history from GET /api/jails/NAME/usage ----
+
+const RANGES = { hour: [3600, 60], day: [86400, 900], month: [30 * 86400, 21600] };
+
+// A chart of series ys (each [label, values, color]) against times xs (unix seconds);
+// gaps stay gaps (null), never joined over.
+function chart(title, xs, ys, fmt) {
+  const box = h('div', { class: 'chart', 'data-points': String(xs.length) });
+  if (typeof uPlot === 'undefined') return box;
+  const opts = {
+    title, width: 560, height: 180,
+    scales: { x: { time: true } },
+    series: [{}, ...ys.map(([label, , stroke]) => ({ label, stroke, width: 1.5, spanGaps: false, value: (u, v) => (v === null ? '–' : fmt(v)) }))],
+    axes: [{}, { values: (u, vals) => vals.map(fmt), size: 70 }],
+  };
+  new uPlot(opts, [xs, ...ys.map(([, v]) => v)], box);
+  return box;
+}
+
+function usageCharts(jail) {
+  const box = h('div', { class: 'card charts' });
+  const buttons = h('div', { class: 'row', role: 'group', 'aria-label': 'Range' });
+  async function show(range) {
+    const [span, step] = RANGES[range];
+    buttons.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.range === range)));
+    let u;
+    try { u = await api('GET', `/api/jails/${jail.name}/usage?from=${Math.floor(Date.now() / 1000) - span}&step=${step}`); }
+    catch (e) { box.replaceChildren(buttons, h('p', { class: 'banner bad' }, e.message)); return; }
+    const xs = u.points.map((p) => p.t);
+    const val = (k) => u.points.map((p) => (p.gap ? null : p[k]));
+    const seen = u.points.filter((p) => !p.gap).length;
+    box.replaceChildren(buttons,
+      seen ? null : h('p', { class: 'muted' }, 'No usage recorded in this range yet: the jail was not running, or it has just started.'),
+      chart('CPU (% of one CPU)', xs, [['CPU', val('cpu_percent'), '#2563eb']], (v) => v.toFixed(0) + '%'),
+      chart('Memory', xs, [['in use', val('memory_bytes'), '#16a34a'], ['limit', val('memory_limit_bytes'), '#dc2626']], bytes),
+      chart('Network (bytes per step)', xs, [['received', val('net_rx_bytes'), '#7c3aed'], ['sent', val('net_tx_bytes'), '#ea580c']], bytes));
+  }
+  for (const r of Object.keys(RANGES))
+    buttons.append(h('button', { type: 'button', 'data-range': r, onclick: () => show(r) }, 'Last ' + r));
+  show('hour');
+  return box;
+}
+
+// A tenant's metered use: the last 30 days by day, and the bill as CSV.
+function tenantUsage(name) {
+  const box = h('div', { class: 'card charts' });
+  const to = Math.floor(Date.now() / 1000 / 3600) * 3600 + 3600, from = to - 30 * 86400;
+  const query = `from=${from}&to=${to}&step=86400`;
+  const download = h('button', { type: 'button', onclick: async () => {
+    const headers = { Accept: 'text/csv' };
+    if (S.token) headers.Authorization = 'Bearer ' + S.token;
+    const r = await fetch(`/api/tenants/${name}/usage?${query}`, { headers, credentials: 'same-origin' });
+    if (!r.ok) { toast('usage: HTTP ' + r.status, true); return; }
+    const a = h('a', { href: URL.createObjectURL(await r.blob()), download: `usage-${name}.csv` });
+    document.body.append(a); a.click(); a.remove();
+  } }, 'Download CSV');
+  (async () => {
+    let b;
+    try { b = await api('GET', `/api/tenants/${name}/usage?${query}`); } catch (e) { box.append(h('p', { class: 'banner bad' }, e.message)); return; }
+    const xs = b.series.map((p) => p.t);
+    const val = (k) => b.series.map((p) => p[k]);
+    box.append(h('div', { class: 'row' }, download,
+      h('span', { class: 'muted' }, `${b.total.jail_hours.toFixed(1)} jail-hours, ${b.total.cpu_seconds.toFixed(0)} CPU seconds, ` +
+        `${b.total.memory_limit_gib_hours.toFixed(1)} GiB-hours of memory in 30 days`)),
+      chart('CPU seconds a day', xs, [['CPU', val('cpu_seconds'), '#2563eb']], (v) => v.toFixed(0)),
+      chart('Memory GiB-hours a day', xs, [['in use', val('memory_gib_hours'), '#16a34a'], ['limit', val('memory_limit_gib_hours'), '#dc2626']], (v) => v.toFixed(1)));
+  })();
+  return box;
 }
 
 // The jail's limits, changed in place (a merge patch: an emptied field goes back to the
@@ -635,7 +706,7 @@ async function tenantPage(name) {
   let t;
   try { t = await api('GET', `/api/tenants/${name}`); } catch (e) { page('Tenant ' + name, h('p', { class: 'banner bad' }, e.message)); return; }
   const qin = (k) => h('input', { name: 'quotas.' + k, value: t.quotas[k] !== undefined ? String(t.quotas[k]) : '', placeholder: 'no limit' });
-  const quotas = { jails: qin('jails'), memoryuse: qin('memoryuse'), maxproc: qin('maxproc'), ip4: qin('ip4'), disk: qin('disk') };
+  const quotas = { jails: qin('jails'), memoryuse: qin('memoryuse'), maxproc: qin('maxproc'), ip4: qin('ip4'), disk: qin('disk'), ports: qin('ports') };
   const qform = h('form', { class: 'card' }, h('h2', null, 'Quotas'),
     h('div', { class: 'grid' }, Object.entries(quotas).map(([k, el]) => field(k, el))),
     h('div', { class: 'form-error', role: 'alert' }), h('button', { class: 'primary', type: 'submit' }, 'Save quotas'));
@@ -673,7 +744,7 @@ async function tenantPage(name) {
   page('Tenant ' + name, qform, h('h2', null, 'Tokens'), tform, secretBox,
     h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Tokens' }, h('thead', null, h('tr', null, h('th', null, 'ID'), h('th', null, 'Name'),
       h('th', null, 'Role'), h('th', { class: 'opt' }, 'Last used'), h('th', { class: 'opt' }, 'Expires'), h('th', null, ''))), tokens)),
-    h('h2', null, 'Users'), usersPart(name));
+    h('h2', null, 'Users'), usersPart(name), h('h2', null, 'Usage'), tenantUsage(name));
   loadTokens();
 }
 

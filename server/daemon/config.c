@@ -27,6 +27,10 @@ void config_defaults(struct config *c)
 	snprintf(c->egress_default, sizeof c->egress_default, "allow");
 	snprintf(c->uid_base, sizeof c->uid_base, "1000000");
 	snprintf(c->lxcfs, sizeof c->lxcfs, "/var/lib/lxcfs");
+	snprintf(c->usage_interval, sizeof c->usage_interval, "15");
+	snprintf(c->usage_keep_raw, sizeof c->usage_keep_raw, "%d", 86400);
+	snprintf(c->usage_keep_5m, sizeof c->usage_keep_5m, "%d", 31 * 86400);
+	snprintf(c->usage_keep_1h, sizeof c->usage_keep_1h, "%d", 400 * 86400);
 	snprintf(c->busybox, sizeof c->busybox, "/bin/busybox");
 	snprintf(c->favordynmods, sizeof c->favordynmods, "no");
 	snprintf(c->allow_setuid_mounts, sizeof c->allow_setuid_mounts, "no");
@@ -195,6 +199,14 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		  "or auto (every CPU of the host but one)" },
 		{ "jail-pty-max", offsetof(struct config, pty_max), 4, 4096,
 		  "jail-pty-max must be the terminals one jail may open, from 4 to 4096" },
+		{ "usage-interval", offsetof(struct config, usage_interval), 1, 300,
+		  "usage-interval must be the seconds between usage samples, from 1 to 300 (and divide 300)" },
+		{ "usage-keep-raw", offsetof(struct config, usage_keep_raw), 3600, 366LL * 86400,
+		  "usage-keep-raw must be seconds, from an hour to a year" },
+		{ "usage-keep-5m", offsetof(struct config, usage_keep_5m), 86400, 3660LL * 86400,
+		  "usage-keep-5m must be seconds, from a day to ten years" },
+		{ "usage-keep-1h", offsetof(struct config, usage_keep_1h), 86400, 3660LL * 86400,
+		  "usage-keep-1h must be seconds, from a day to ten years" },
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
 		if (strcmp(key, nums[i].key) != 0)

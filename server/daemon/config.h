@@ -23,6 +23,11 @@ struct config {
 	char debian_mirror[256];
 	char ubuntu_mirror[256];
 	char lxcfs[256];        /* lxcfs's mount point, "none" for none */
+	/* usage history: seconds between samples, and how long each bucket length is kept */
+	char usage_interval[16];
+	char usage_keep_raw[16];
+	char usage_keep_5m[16];
+	char usage_keep_1h[16];
 	char uid_base[16];
 	char busybox[256];
 	char favordynmods[8];        /* "yes": ask the kernel for cheap cgroup migrations */

@@ -30,6 +30,7 @@
 #include "core/host.h"
 #include "core/operations.h"
 #include "core/templates.h"
+#include "core/usage.h"
 #include "size.h"
 #include "supervisor/supervisor.h"
 #include "http/tls.h"
@@ -171,6 +172,8 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	if (operations_init(&e))
 		die("operations", &e);
 	template_build_config(cfg->debian_mirror, cfg->ubuntu_mirror, cfg->data_dir);
+	if (300 % atoi(cfg->usage_interval) != 0)
+		log_warn("usage-interval %s does not divide 300: 5-minute buckets get uneven samples", cfg->usage_interval);
 	J.tls = tls_cert_pem != NULL;
 	if (login_init() < 0) {
 		log_error("libsodium could not hash a password (out of memory?)");
@@ -200,6 +203,9 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	if (!h)
 		die("http", &e);
 	reconcile_start_monitor();
+	struct usage_settings us = { atoll(cfg->usage_interval), atoll(cfg->usage_keep_raw), atoll(cfg->usage_keep_5m),
+				     atoll(cfg->usage_keep_1h) };
+	usage_start(&us);
 	restore_start_scheduler();
 	log_info("listening on %s://%s (data dir %s)%s", tls_cert_pem ? "https" : "http", cfg->listen, cfg->data_dir,
 		 ctl < 0 ? "; not root, so no privileged helper: jail operations answer 503" : "");
@@ -232,7 +238,9 @@ int main(int argc, char **argv)
 		{ "pool4-mode", required_argument, NULL, 'x' }, { "pool6-mode", required_argument, NULL, 'x' },
 		{ "egress-default", required_argument, NULL, 'x' }, { "dns", required_argument, NULL, 'x' },
 		{ "debian-mirror", required_argument, NULL, 'x' }, { "ubuntu-mirror", required_argument, NULL, 'x' },
-		{ "lxcfs", required_argument, NULL, 'x' },
+		{ "lxcfs", required_argument, NULL, 'x' }, { "usage-interval", required_argument, NULL, 'x' },
+		{ "usage-keep-raw", required_argument, NULL, 'x' }, { "usage-keep-5m", required_argument, NULL, 'x' },
+		{ "usage-keep-1h", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

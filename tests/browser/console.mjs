@@ -127,6 +127,16 @@ await step('reload the page and find the same shell session', async () => {
 await step('the details, snapshots, log and audit tabs show the jail', async () => {
   await page.getByRole('tab', { name: 'Overview' }).click();
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
+  // usage graphs with data points (jaild samples every second here): CPU, memory, network
+  await page.getByRole('heading', { name: 'Usage' }).waitFor();
+  for (let i = 0; i < 30 && await page.getByText(/No usage recorded/).count(); i++) {
+    await page.waitForTimeout(1000);
+    await page.getByRole('button', { name: 'Last hour' }).click();
+  }
+  assert.equal(await page.getByText(/No usage recorded/).count(), 0, 'no usage recorded after 30 s');
+  assert.equal(await page.locator('.chart canvas').count(), 3, 'three usage charts');
+  const points = await page.evaluate(() => [...document.querySelectorAll('.chart')].map((c) => Number(c.dataset.points)));
+  assert.ok(points.every((n) => n > 0), 'charts without points: ' + points);
   await shot(page, '08-jail-overview');
   const nulls = await page.evaluate(() => {
     const w = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
@@ -219,6 +229,13 @@ await step('admin pages: tenants, tokens (secret shown once), audit, host', asyn
   p.once('dialog', (d) => d.accept());
   await p.getByRole('table', { name: 'Users' }).getByRole('row', { name: /bob/ }).getByRole('button', { name: 'Remove' }).click();
   await p.getByRole('table', { name: 'Users' }).getByText('bob').waitFor({ state: 'detached' });
+  // the tenant's metered use: charts, and the bill as CSV
+  await p.getByRole('heading', { name: 'Usage' }).waitFor();
+  const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Download CSV' }).click()]);
+  const csv = fs.readFileSync(await download.path(), 'utf8');
+  assert.match(csv, /^period_start,jail,jail_hours,cpu_seconds/);
+  assert.match(csv, /,webshop,/, 'the CSV names the tenant\'s jail');
+  await shot(p, '14b-admin-tenant-usage');
   await p.getByRole('link', { name: 'Audit' }).click();
   await p.getByRole('table', { name: 'Audit entries' }).waitFor();
   await p.getByRole('link', { name: 'recording' }).first().waitFor(); // the shell session's

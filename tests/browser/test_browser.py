@@ -16,7 +16,7 @@ def main():
         print("no /usr/bin/chromium: run deploy/deps.sh (it installs Debian's chromium)")
         return 1
     shots = os.path.join(os.environ.get("JAILD_BUILD", os.path.join(HERE, "..", "..", "build")), "screenshots")
-    j = Jaild().start()
+    j = Jaild(extra=["--usage-interval", "1"]).start()
     try:
         env = dict(os.environ, JAILD_URL="http://127.0.0.1:%d" % j.port, SHOTS=shots, ADMIN_TOKEN=j.token,
                    ACME_PASSWORD="acme correct horse", GLOBEX_PASSWORD="globex battery staple")

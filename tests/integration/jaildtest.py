@@ -228,11 +228,13 @@ class Jaild:
                 parsed = {"raw": text}
             return e.code, parsed, dict(e.headers)
 
-    def get_text(self, path, token=True):
-        """GET a body that is not one JSON document (a recording): status, text, headers."""
+    def get_text(self, path, token=True, headers=None):
+        """GET a body that is not one JSON document (a recording, CSV): status, text, headers."""
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path))
         if token:
             req.add_header("Authorization", "Bearer " + (token if isinstance(token, str) else self.token))
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 return r.status, r.read().decode(), dict(r.headers)

@@ -19,6 +19,10 @@ int target_jail(struct request *rq, struct response *rs, bool with_if_match, int
 /* jails.c */
 void h_jails_list(struct request *rq, struct response *rs);
 void h_operations_list(struct request *rq, struct response *rs);
+void h_jail_usage(struct request *rq, struct response *rs);
+void h_tenant_usage(struct request *rq, struct response *rs);
+/* The path's tenant (params[0]) if the caller may see it; else a 404 (or 422) is filled. */
+int visible_tenant(struct request *rq, struct response *rs, struct tenant_row *t);
 json_t *operation_json(const struct operation_row *o);
 void h_operation_get(struct request *rq, struct response *rs);
 void h_operation_cancel(struct request *rq, struct response *rs);

@@ -87,6 +87,8 @@ const struct route api_routes[] = {
 	{ .method = "POST", .pattern = "/api/jails/*/restart", .fn = h_jail_restart },
 	{ .method = "POST", .pattern = "/api/jails/*/exec", .fn = h_jail_exec },
 	{ .method = "GET", .pattern = "/api/jails/*/log", .fn = h_jail_log },
+	{ .method = "GET", .pattern = "/api/jails/*/usage", .fn = h_jail_usage },
+	{ .method = "GET", .pattern = "/api/tenants/*/usage", .fn = h_tenant_usage },
 	{ .method = "GET", .pattern = "/api/jails/*/snapshots", .fn = h_snapshots_list },
 	{ .method = "POST", .pattern = "/api/jails/*/snapshots", .fn = h_snapshots_create },
 	{ .method = "POST", .pattern = "/api/jails/*/snapshots/*/restore", .fn = h_snapshot_restore },

@@ -18,7 +18,7 @@
 #include "http/token.h"
 
 /* The path's tenant if the caller may see it; else a 404 (or 422) is filled. */
-static int visible_tenant(struct request *rq, struct response *rs, struct tenant_row *t)
+int visible_tenant(struct request *rq, struct response *rs, struct tenant_row *t)
 {
 	struct err e;
 	const char *name = rq->params[0];

@@ -20,6 +20,8 @@ static const struct {
 	{ "/vendor/xterm.js", "node_modules/@xterm/xterm/lib/xterm.js" },
 	{ "/vendor/xterm.css", "node_modules/@xterm/xterm/css/xterm.css" },
 	{ "/vendor/addon-fit.js", "node_modules/@xterm/addon-fit/lib/addon-fit.js" },
+	{ "/vendor/uplot.js", "node_modules/uplot/dist/uPlot.iife.min.js" },
+	{ "/vendor/uplot.css", "node_modules/uplot/dist/uPlot.min.css" },
 };
 
 static const struct {

@@ -145,6 +145,25 @@ int store_template_delete(struct store *s, const char *name, struct err *e);
 /* What a template says about running it: JSON arrays, or NULL for jaild's defaults. */
 int store_template_set_run(struct store *s, const char *name, const char *command, const char *stop_command, struct err *e);
 
+/* Usage history: what one sample adds to a jail's buckets. */
+struct usage_add {
+	int64_t seconds, cpu_us, mem_byte_s, mem_limit_byte_s, disk_limit_byte_s, net_rx, net_tx;
+};
+/* Adds a sample taken at `at` into the jail's bucket of each length in res[] (n of them). */
+int store_usage_add(struct store *s, int64_t tenant_id, const char *jail, int64_t at, const int64_t *res, int n,
+		    const struct usage_add *u, struct err *e);
+struct usage_row {
+	char jail[64];
+	int64_t t;
+	struct usage_add u;
+};
+/* The buckets of length res from `from` (inclusive) to `to` (exclusive), of one jail
+ * (jail non-NULL) or of all the tenant's, in time order. */
+int store_usage_list(struct store *s, int64_t tenant_id, const char *jail, int64_t res, int64_t from, int64_t to,
+		     void (*fn)(const struct usage_row *, void *), void *arg, struct err *e);
+/* Removes buckets of length res that started before `before`. */
+int store_usage_prune(struct store *s, int64_t res, int64_t before, struct err *e);
+
 /* Long work (/api/operations). */
 struct operation_row {
 	char id[40];

@@ -145,6 +145,10 @@ static void exec_on_terminal(const struct jail_entry *en, char **env)
 {
 	char *argv[ARGV_MAX + 1];
 	argv_unpack(en->argv, argv);
+	/* both sides hand the terminal to the command's group, whichever runs first; a
+	 * background group's tcsetpgrp would stop it with SIGTTOU, so that is ignored
+	 * until the command's exec */
+	signal(SIGTTOU, SIG_IGN);
 	pid_t z = fork();
 	if (z < 0)
 		_exit(126);
@@ -155,7 +159,6 @@ static void exec_on_terminal(const struct jail_entry *en, char **env)
 		exec_command(argv, env);
 	}
 	setpgid(z, z);
-	signal(SIGTTOU, SIG_IGN); /* taking the terminal back below */
 	tcsetpgrp(0, z);
 	int st = 0;
 	while (waitpid(z, &st, 0) < 0 && errno == EINTR)
