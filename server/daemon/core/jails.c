@@ -989,6 +989,16 @@ static void seen_put(const char *name, const struct reply *r)
 	pthread_mutex_unlock(&seen_mu);
 }
 
+int jail_usage_now(const char *name, struct reply *out)
+{
+	struct err ie;
+	if (helper_name_call(MSG_STATUS, name, out, &ie) < 0)
+		return -1;
+	if (out->running)
+		seen_put(name, out);
+	return 0;
+}
+
 bool jail_usage_last(const char *name, struct reply *out)
 {
 	bool found = false;

@@ -96,6 +96,8 @@ bool jail_is_running(const char *name);
 int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e);
 /* A running jail's usage as the monitor last saw it (every few seconds), without
  * asking the helper: for /metrics. */
+/* The jail's usage as the helper tells it now (and remembered for jail_usage_last). */
+int jail_usage_now(const char *name, struct reply *out);
 bool jail_usage_last(const char *name, struct reply *out);
 /* The monitor's: a jail the store has running whose first process is gone is recorded
  * stopped (its cgroup and interface go, an event says why). */

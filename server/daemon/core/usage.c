@@ -84,7 +84,9 @@ static void sample(const char *name, int64_t tenant_id, int64_t now)
 	struct jail_row row = { 0 };
 	struct err e;
 	struct last *l = last_of(name);
-	if (!l || !jail_usage_last(name, &r) || !r.running)
+	/* asked now, not the monitor's last answer (up to seconds old): each sample's share
+	 * of the counters is then what the interval saw */
+	if (!l || jail_usage_now(name, &r) < 0 || !r.running)
 		return;
 	l->seen = true;
 	bool continues = l->t > 0 && now > l->t && now - l->t <= 3 * S.interval;
