@@ -380,7 +380,8 @@ function chart(title, xs, ys, fmt) {
   const opts = {
     title, width: 560, height: 180,
     scales: { x: { time: true } },
-    series: [{}, ...ys.map(([label, , stroke]) => ({ label, stroke, width: 1.5, spanGaps: false, value: (u, v) => (v === null ? '–' : fmt(v)) }))],
+    series: [{}, ...ys.map(([label, , stroke]) => ({ label, stroke, width: 1.5, spanGaps: false, points: { show: true, size: 5 },
+      value: (u, v) => (v === null ? '–' : fmt(v)) }))],
     axes: [{}, { values: (u, vals) => vals.map(fmt), size: 70 }],
   };
   new uPlot(opts, [xs, ...ys.map(([, v]) => v)], box);
@@ -399,11 +400,11 @@ function usageCharts(jail) {
     const xs = u.points.map((p) => p.t);
     const val = (k) => u.points.map((p) => (p.gap ? null : p[k]));
     const seen = u.points.filter((p) => !p.gap).length;
-    box.replaceChildren(buttons,
+    box.replaceChildren(...[buttons, // (replaceChildren would print a null)
       seen ? null : h('p', { class: 'muted' }, 'No usage recorded in this range yet: the jail was not running, or it has just started.'),
       chart('CPU (% of one CPU)', xs, [['CPU', val('cpu_percent'), '#2563eb']], (v) => v.toFixed(0) + '%'),
       chart('Memory', xs, [['in use', val('memory_bytes'), '#16a34a'], ['limit', val('memory_limit_bytes'), '#dc2626']], bytes),
-      chart('Network (bytes per step)', xs, [['received', val('net_rx_bytes'), '#7c3aed'], ['sent', val('net_tx_bytes'), '#ea580c']], bytes));
+      chart('Network (bytes per step)', xs, [['received', val('net_rx_bytes'), '#7c3aed'], ['sent', val('net_tx_bytes'), '#ea580c']], bytes)].filter(Boolean));
   }
   for (const r of Object.keys(RANGES))
     buttons.append(h('button', { type: 'button', 'data-range': r, onclick: () => show(r) }, 'Last ' + r));
@@ -432,8 +433,8 @@ function tenantUsage(name) {
     box.append(h('div', { class: 'row' }, download,
       h('span', { class: 'muted' }, `${b.total.jail_hours.toFixed(1)} jail-hours, ${b.total.cpu_seconds.toFixed(0)} CPU seconds, ` +
         `${b.total.memory_limit_gib_hours.toFixed(1)} GiB-hours of memory in 30 days`)),
-      chart('CPU seconds a day', xs, [['CPU', val('cpu_seconds'), '#2563eb']], (v) => v.toFixed(0)),
-      chart('Memory GiB-hours a day', xs, [['in use', val('memory_gib_hours'), '#16a34a'], ['limit', val('memory_limit_gib_hours'), '#dc2626']], (v) => v.toFixed(1)));
+      chart('CPU seconds a day', xs, [['CPU', val('cpu_seconds'), '#2563eb']], (v) => v.toFixed(v < 10 ? 2 : 0)),
+      chart('Memory GiB-hours a day', xs, [['in use', val('memory_gib_hours'), '#16a34a'], ['limit', val('memory_limit_gib_hours'), '#dc2626']], (v) => v.toFixed(v < 1 ? 3 : 1)));
   })();
   return box;
 }

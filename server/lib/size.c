@@ -3,10 +3,14 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
-int size_parse(const char *s, int64_t *out)
+/* Digits and at most one unit letter of units (K, M, G, T: each the next multiple by
+ * base): 0, or -1 on anything else or an overflow. */
+static int scaled_parse(const char *s, int64_t base, int64_t *out)
 {
-	int64_t v = 0;
+	static const char units[] = "KMGT";
+	int64_t v = 0, mul = 1;
 	const char *p = s;
 	if (!isdigit((unsigned char)*p))
 		return -1;
@@ -15,46 +19,29 @@ int size_parse(const char *s, int64_t *out)
 			return -1;
 		v = v * 10 + (*p - '0');
 	}
-	int shift = 0;
-	switch (*p) {
-	case '\0': break;
-	case 'K': case 'k': shift = 10; p++; break;
-	case 'M': case 'm': shift = 20; p++; break;
-	case 'G': case 'g': shift = 30; p++; break;
-	case 'T': case 't': shift = 40; p++; break;
-	default: return -1;
+	if (*p) {
+		const char *u = strchr(units, toupper((unsigned char)*p));
+		if (!u)
+			return -1;
+		for (const char *k = units; k <= u; k++)
+			mul *= base;
+		p++;
 	}
-	if (*p != '\0')
+	if (*p != '\0' || v > INT64_MAX / mul)
 		return -1;
-	if (shift && v > (INT64_MAX >> shift))
-		return -1;
-	*out = v << shift;
+	*out = v * mul;
 	return 0;
+}
+
+int size_parse(const char *s, int64_t *out)
+{
+	return scaled_parse(s, 1024, out);
 }
 
 int rate_parse(const char *s, int64_t *out)
 {
-	int64_t v = 0;
-	const char *p = s;
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (INT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	int64_t unit = 1;
-	switch (*p) {
-	case '\0': break;
-	case 'K': case 'k': unit = 1000; p++; break;
-	case 'M': case 'm': unit = 1000000; p++; break;
-	case 'G': case 'g': unit = 1000000000; p++; break;
-	default: return -1;
-	}
-	if (*p != '\0' || v > INT64_MAX / unit)
-		return -1;
-	*out = v * unit;
-	return 0;
+	/* no T: 100G is the top of limits.bandwidth */
+	return strpbrk(s, "Tt") ? -1 : scaled_parse(s, 1000, out);
 }
 
 void size_format(int64_t v, char *buf, size_t n)

@@ -150,6 +150,12 @@ static void sizes(void)
 	CHECK(size_parse("-1M", &v) < 0);
 	CHECK(size_parse("99999999999999999999", &v) < 0);
 	CHECK(size_parse("9999999999T", &v) < 0);
+	CHECK(size_parse("2T", &v) == 0 && v == 2LL << 40);
+	/* rates are decimal, as network speeds are */
+	CHECK(rate_parse("10M", &v) == 0 && v == 10000000);
+	CHECK(rate_parse("1G", &v) == 0 && v == 1000000000);
+	CHECK(rate_parse("64k", &v) == 0 && v == 64000);
+	CHECK(rate_parse("1T", &v) < 0 && rate_parse("fast", &v) < 0 && rate_parse("10Mbit", &v) < 0 && rate_parse("", &v) < 0);
 	char buf[32];
 	size_format(256LL << 20, buf, sizeof buf);
 	CHECK(strcmp(buf, "256M") == 0);
@@ -174,6 +180,49 @@ static void limits(void)
 	CHECK(limits_check(&l, &e) == 0);
 }
 
+/* What the helper takes of a jail's network from jaild: forwards, rules, bandwidth. */
+static void networks(void)
+{
+	struct err e;
+	struct jail_net n = { 0 };
+	CHECK(net_check(&n, &e) == 0);
+	n.nports = 2;
+	n.ports[0] = (struct jail_port){ .proto = NET_TCP, .host_port = 8080, .port = 80 };
+	n.ports[1] = (struct jail_port){ .proto = NET_UDP, .host_port = 8080, .port = 53 };
+	CHECK(net_check(&n, &e) == 0);
+	n.ports[1].proto = NET_TCP; /* the same host port twice */
+	CHECK(net_check(&n, &e) < 0 && strcmp(e.field, "ports[1]") == 0);
+	n.ports[1].proto = NET_ICMP;
+	CHECK(net_check(&n, &e) < 0);
+	n.ports[1] = (struct jail_port){ .proto = NET_TCP, .host_port = 0, .port = 80 };
+	CHECK(net_check(&n, &e) < 0);
+	n.nports = PORTS_MAX + 1;
+	CHECK(net_check(&n, &e) < 0 && strcmp(e.field, "ports") == 0);
+	n = (struct jail_net){ .negress = 1 };
+	n.egress[0] = (struct net_rule){ .allow = 1, .proto = NET_TCP, .family = 4, .prefix = 8, .nports = 1, .ports = { { 80, 90 } } };
+	inet_pton(AF_INET, "10.0.0.0", n.egress[0].addr);
+	CHECK(net_check(&n, &e) == 0);
+	inet_pton(AF_INET, "10.0.0.5", n.egress[0].addr); /* host bits past the prefix */
+	CHECK(net_check(&n, &e) < 0 && strcmp(e.field, "firewall.egress[0]") == 0);
+	inet_pton(AF_INET, "10.0.0.0", n.egress[0].addr);
+	n.egress[0].ports[0][0] = 91; /* a range backwards */
+	CHECK(net_check(&n, &e) < 0);
+	n.egress[0].ports[0][0] = 80;
+	n.egress[0].proto = NET_ICMP; /* icmp has no ports */
+	CHECK(net_check(&n, &e) < 0);
+	n.egress[0].proto = 47;
+	n.egress[0].nports = 0;
+	CHECK(net_check(&n, &e) < 0);
+	n.egress[0].proto = NET_ANY;
+	n.egress[0].family = 6;
+	n.egress[0].prefix = 129;
+	CHECK(net_check(&n, &e) < 0);
+	n = (struct jail_net){ .bandwidth = BANDWIDTH_MAX + 1 };
+	CHECK(net_check(&n, &e) < 0 && strcmp(e.field, "limits.bandwidth") == 0);
+	CHECK(valid_ifname("eth0") && valid_ifname("enp3s0.100") && !valid_ifname("") && !valid_ifname("a\"b") &&
+	      !valid_ifname("0123456789abcdef") && !valid_ifname("up0*"));
+}
+
 int main(void)
 {
 	names();
@@ -183,5 +232,6 @@ int main(void)
 	argvs();
 	sizes();
 	limits();
+	networks();
 	return check_done();
 }

@@ -20,15 +20,17 @@ const char *tool_find(const char *name, char buf[64])
 	return NULL;
 }
 
-int tool_run(char *const argv[], int in_fd, struct err *e)
+/* argv[0] with stdin, stdout and stderr on the given descriptors (-1: /dev/null),
+ * nothing else open, a fixed environment; its exit status, or -1 with e set. */
+static int run(char *const argv[], int in, int out, int err_fd, struct err *e)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return err_errno(e, "fork");
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
-		if (null < 0 || dup2(in_fd >= 0 ? in_fd : null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
-		    dup2(null, STDERR_FILENO) < 0)
+		if (null < 0 || dup2(in >= 0 ? in : null, STDIN_FILENO) < 0 || dup2(out >= 0 ? out : null, STDOUT_FILENO) < 0 ||
+		    dup2(err_fd >= 0 ? err_fd : null, STDERR_FILENO) < 0)
 			_exit(126);
 		syscall(SYS_close_range, 3, ~0U, 0);
 		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
@@ -42,62 +44,45 @@ int tool_run(char *const argv[], int in_fd, struct err *e)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int tool_run(char *const argv[], int in_fd, struct err *e)
+{
+	return run(argv, in_fd, -1, -1, e);
+}
+
 int tool_run_text(char *const argv[], const char *input, char *errout, size_t errsize, struct err *e)
 {
 	return tool_run_io(argv, input, NULL, 0, errout, errsize, e);
+}
+
+/* Up to size - 1 bytes of a memfd, NUL-terminated, newlines and tabs as spaces when
+ * flatten (a message on one line). */
+static void read_back(int fd, char *buf, size_t size, int flatten)
+{
+	ssize_t n = fd >= 0 ? pread(fd, buf, size - 1, 0) : -1;
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *p = buf; flatten && *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 }
 
 int tool_run_io(char *const argv[], const char *input, char *out_buf, size_t out_size, char *errout, size_t errsize, struct err *e)
 {
 	/* memfds rather than pipes: the input may be larger than a pipe holds, and no
 	 * second process or thread is needed to feed it */
-	int in = memfd_create("tool-in", MFD_CLOEXEC), out = memfd_create("tool-err", MFD_CLOEXEC),
-	    std = out_size ? memfd_create("tool-out", MFD_CLOEXEC) : -1;
+	int in = memfd_create("tool-in", MFD_CLOEXEC), err_fd = memfd_create("tool-err", MFD_CLOEXEC),
+	    out = out_size ? memfd_create("tool-out", MFD_CLOEXEC) : -1;
 	int rc = -1;
 	size_t len = strlen(input);
-	if (in < 0 || out < 0 || write(in, input, len) != (ssize_t)len || lseek(in, 0, SEEK_SET) < 0) {
+	if (in < 0 || err_fd < 0 || (out_size && out < 0) || write(in, input, len) != (ssize_t)len || lseek(in, 0, SEEK_SET) < 0)
 		err_errno(e, "preparing input for %s", argv[0]);
-		goto done;
+	else if ((rc = run(argv, in, out, err_fd, e)) >= 0) {
+		if (errsize)
+			read_back(err_fd, errout, errsize, 1);
+		if (out_size)
+			read_back(out, out_buf, out_size, 0);
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		err_errno(e, "fork");
-		goto done;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		if (null < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(std >= 0 ? std : null, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
-			_exit(126);
-		syscall(SYS_close_range, 3, ~0U, 0);
-		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-		execve(argv[0], argv, envp);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			err_errno(e, "waiting for %s", argv[0]);
-			goto done;
-		}
-	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (errsize) {
-		ssize_t n = pread(out, errout, errsize - 1, 0);
-		errout[n > 0 ? n : 0] = '\0';
-		/* a message on one line */
-		for (char *p = errout; *p; p++)
-			if (*p == '\n' || *p == '\t')
-				*p = ' ';
-	}
-	if (out_size) {
-		ssize_t n = std >= 0 ? pread(std, out_buf, out_size - 1, 0) : -1;
-		out_buf[n > 0 ? n : 0] = '\0';
-	}
-done:
-	if (std >= 0)
-		close(std);
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
+	for (int fd, i = 0; i < 3; i++)
+		if ((fd = i == 0 ? in : i == 1 ? err_fd : out) >= 0)
+			close(fd);
 	return rc;
 }
