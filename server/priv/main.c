@@ -36,6 +36,20 @@ static struct priv_ctx ctx;
  * sees it). */
 static int sigchld_pipe[2] = { -1, -1 };
 
+/* SIGTERM (the supervisor stopping, or its death: PDEATHSIG) ends the helper as a
+ * closed connection does: the backend's fini leaves nothing behind when no jail runs. */
+static volatile sig_atomic_t term_asked;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	term_asked = 1;
+	ssize_t n = write(sigchld_pipe[1], "t", 1);
+	(void)n;
+	errno = saved;
+}
+
 static void on_sigchld(int sig)
 {
 	(void)sig;
@@ -233,15 +247,21 @@ int main(int argc, char **argv)
 		fcntl(sigchld_pipe[i], F_SETFD, FD_CLOEXEC);
 		fcntl(sigchld_pipe[i], F_SETFL, O_NONBLOCK);
 	}
+	struct sigaction ta = { .sa_handler = on_term };
+	sigemptyset(&ta.sa_mask);
+	sigaction(SIGTERM, &ta, NULL);
 	static _Alignas(8) char frame[PROTO_MAX_FRAME];
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = 3, .events = POLLIN }, { .fd = sigchld_pipe[0], .events = POLLIN } };
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
 			return 1;
+		if (term_asked) {
+			log_info("asked to stop; exiting");
+			if (B->fini)
+				B->fini(&ctx);
+			return 0;
 		}
-		if (pf[1].revents) {
+		if (pf[1].revents & POLLIN) {
 			char drain[64];
 			while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
 				;

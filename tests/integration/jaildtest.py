@@ -182,6 +182,10 @@ class Jaild:
         if self.group:
             self.group.close()
         bad = [m for m in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer") if m in log]
+        # with no jail left, nothing of jaild's network stays either (its nftables table)
+        tag = re.search(r"interfaces jd([0-9a-f]{4})-SLOT", log)
+        left = tag and self.proc and self.proc.poll() is not None and subprocess.run(
+            ["nft", "list", "table", "inet", "jaild_" + tag.group(1)], capture_output=True).returncode == 0
         # the helper's last workers may still be finishing (a destroy's rm): try again
         for _ in range(10):
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -200,6 +204,9 @@ class Jaild:
                         break
                     except OSError:
                         time.sleep(0.1)
+        if left:
+            subprocess.run(["nft", "delete", "table", "inet", "jaild_" + tag.group(1)], capture_output=True)
+            raise AssertionError("jaild left its nftables table jaild_%s behind with no jail running" % tag.group(1))
         if bad:
             at = min(log.find(m) for m in bad if m in log)
             raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[max(0, at - 300):at + 2700]))

@@ -414,6 +414,18 @@ int nf_jail_apply(struct priv_ctx *c, const char *name, const struct netrec *old
 	return rc;
 }
 
+struct tenant_left {
+	uint32_t tenant;
+	bool found;
+};
+
+static void tenant_still_has(const char *name, const struct netrec *r, void *arg)
+{
+	struct tenant_left *t = arg;
+	(void)name;
+	t->found |= r->net.tenant == t->tenant;
+}
+
 void nf_jail_remove(struct priv_ctx *c, const char *name, const struct netrec *r)
 {
 	struct names n;
@@ -428,9 +440,12 @@ void nf_jail_remove(struct priv_ctx *c, const char *name, const struct netrec *r
 		if (rebuild(c, &e) < 0)
 			log_warn("jail %s: removing its packet rules: %s", name, e.msg);
 	}
-	if (r->net.tenant) {
-		/* the tenant's set goes with its last jail: the kernel refuses while a
-		 * chain still uses it */
+	struct tenant_left tl = { r->net.tenant, false };
+	if (r->net.tenant)
+		each_netrec(c, tenant_still_has, &tl);
+	if (r->net.tenant && !tl.found) {
+		/* the tenant's set goes with its last jail here (and the kernel would refuse
+		 * while a chain still used it) */
 		char del[96];
 		snprintf(del, sizeof del, "delete set inet %s t%u\n", n.table, r->net.tenant);
 		nft_text(del, true, &e);
