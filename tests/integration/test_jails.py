@@ -405,8 +405,10 @@ class Containment(unittest.TestCase):
             r = J.exec("box", "nc -w 2 %s %d </dev/null; echo rc=$?" % (target, J.port))
             self.assertIn("rc=1", r["stdout"], (target, r))
 
-    def test_jails_cannot_reach_each_other(self):
-        st, other, _ = J.call("POST", "/api/jails?start=1", {"name": "neighbour", "ip4": ["auto"]})
+    def test_other_tenants_jails_cannot_reach_each_other(self):
+        # (a tenant's own jails do, unless it isolates them: test_network)
+        J.call("POST", "/api/tenants", {"name": "next-door"})
+        st, other, _ = J.call("POST", "/api/jails?start=1", {"name": "neighbour", "ip4": ["auto"], "tenant": "next-door"})
         self.assertEqual(st, 201, other)
         try:
             J.exec("neighbour", "(echo secret | nc -l -p 7001 &); sleep 0.2")
