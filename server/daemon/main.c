@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include "core/restore.h"
 #include "core/exec_gate.h"
 #include "core/host.h"
+#include "os/os.h"
 #include "core/operations.h"
 #include "core/templates.h"
 #include "core/usage.h"
@@ -329,7 +329,7 @@ int main(int argc, char **argv)
 		close(lock); /* the supervisor's alone: it is released when the supervisor goes */
 		drop_privileges(&pwcopy);
 		/* set after the uid change, which clears it: we go when the supervisor does */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		os_die_with_parent(SIGTERM);
 		if (getppid() == 1)
 			return 1;
 		return serve(&cfg, ctl[1], web_fd);

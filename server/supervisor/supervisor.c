@@ -11,15 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "os/os.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -156,8 +155,7 @@ static void reap(pid_t pid, int ms)
  * as jails' /proc files need it to. */
 static void ensure_lxcfs(const char *dir)
 {
-	struct statfs sf;
-	if (strcmp(dir, "none") == 0 || (statfs(dir, &sf) == 0 && sf.f_type == 0x65735546 /* FUSE_SUPER_MAGIC */))
+	if (strcmp(dir, "none") == 0 || os_is_fuse(dir))
 		return;
 	if (access("/usr/bin/lxcfs", X_OK) < 0) {
 		log_warn("lxcfs is not installed: jails see the host's memory, CPUs and uptime in /proc (apt-get install lxcfs)");
@@ -186,7 +184,7 @@ static void ensure_lxcfs(const char *dir)
 		waitpid(pid, NULL, 0);
 	/* until it answers, jails start without it (their /proc is the host's) */
 	for (int i = 0; i < 100; i++) {
-		if (statfs(dir, &sf) == 0 && sf.f_type == 0x65735546) {
+		if (os_is_fuse(dir)) {
 			log_info("started lxcfs at %s", dir);
 			return;
 		}
@@ -203,7 +201,7 @@ int supervisor_run(const struct config *cfg, pid_t server, int ctl)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	/* jails whose helper died come to us, and we reap them */
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	os_subreaper();
 	pid_t helper = -1;
 	struct timespec last_spawn = { 0, 0 };
 	int fast_deaths = 0, exit_code = -1;

@@ -1,4 +1,4 @@
-/* console.c — every console session on one epoll thread.
+/* console.c — every console session on one thread (os.h's poller: epoll, kqueue).
  *
  * A session is small: a terminal master (nonblocking), a WebSocket (wslay over the
  * upgraded socket) or none, the keystrokes the terminal has not taken yet, and the
@@ -10,6 +10,8 @@
  * resize is TIOCSWINSZ and signals are TIOCSIG on the master, and closing the master
  * hangs the terminal up, which sends the shell SIGHUP. */
 #include "core/console.h"
+#include "os/os.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -55,7 +56,7 @@ enum kind { K_WAKE, K_MASTER, K_CONN };
 struct session;
 
 struct conn {
-	enum kind kind; /* first: epoll's pointer may be either object */
+	enum kind kind; /* first: the poller's pointer may be either object */
 	int sock;
 	void (*release)(void *); /* ends the upgraded connection (the HTTP layer's) */
 	void *release_arg;
@@ -121,14 +122,13 @@ static time_t now_s(void)
 	return t.tv_sec;
 }
 
-/* ---- epoll interest ---- */
+/* ---- the poller's interest ---- */
 
 static void set_events(int fd, void *obj, uint32_t *cur, uint32_t want)
 {
 	if (*cur == want)
 		return;
-	struct epoll_event ev = { .events = want, .data.ptr = obj };
-	epoll_ctl(H.ep, EPOLL_CTL_MOD, fd, &ev);
+	os_poller_mod(H.ep, fd, want, obj);
 	*cur = want;
 }
 
@@ -136,7 +136,7 @@ static void master_update(struct session *s)
 {
 	if (s->dead)
 		return;
-	uint32_t want = (s->master_paused || s->rate_paused ? 0 : EPOLLIN) | (s->in_len ? EPOLLOUT : 0);
+	uint32_t want = (s->master_paused || s->rate_paused ? 0 : OS_IN) | (s->in_len ? OS_OUT : 0);
 	set_events(s->master, s, &s->mevents, want);
 }
 
@@ -233,7 +233,7 @@ static void conn_destroy(struct conn *c)
 		return;
 	c->dead = true;
 	detach(c);
-	epoll_ctl(H.ep, EPOLL_CTL_DEL, c->sock, NULL);
+	os_poller_del(H.ep, c->sock);
 	c->release(c->release_arg);
 	c->sock = -1;
 }
@@ -252,7 +252,7 @@ static void conn_update(struct conn *c)
 		return;
 	}
 	bool in_full = c->s && c->s->in_len >= IN_MAX;
-	set_events(c->sock, c, &c->events, (r && !in_full ? EPOLLIN : 0) | (w ? EPOLLOUT : 0) | EPOLLRDHUP);
+	set_events(c->sock, c, &c->events, (r && !in_full ? OS_IN : 0) | (w ? OS_OUT : 0));
 	if (c->s && c->s->master_paused && wslay_event_get_queued_msg_length(c->ws) < QUEUE_MAX / 2) {
 		c->s->master_paused = false;
 		master_update(c->s);
@@ -268,7 +268,7 @@ static void master_write(struct session *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			break; /* EAGAIN: EPOLLOUT brings us back; EIO: the read side ends the session */
+			break; /* EAGAIN: OS_OUT brings us back; EIO: the read side ends the session */
 		}
 		memmove(s->in, s->in + n, s->in_len - (size_t)n);
 		s->in_len -= (size_t)n;
@@ -291,13 +291,8 @@ static void held_add(struct session *s, const char *buf, size_t n)
 static void session_end(struct session *s, const char *reason);
 static void output(struct session *s, const char *buf, size_t n);
 
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {
-	{ "INT", SIGINT },   { "TERM", SIGTERM }, { "HUP", SIGHUP },   { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
-	{ "TSTP", SIGTSTP }, { "CONT", SIGCONT }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "WINCH", SIGWINCH },
-};
+/* the signals a console may send its terminal's foreground */
+static const int console_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGKILL, SIGTSTP, SIGCONT, SIGUSR1, SIGUSR2, SIGWINCH };
 
 /* A text frame: {"type":"resize","cols":C,"rows":R} or {"type":"signal","signal":"INT"}.
  * Anything else gets an error message back; the session goes on. */
@@ -320,13 +315,11 @@ static void control(struct conn *c, struct session *s, const uint8_t *msg, size_
 			cast_resize(&s->cast, (unsigned)cols, (unsigned)rows);
 		}
 	} else if (strcmp(type, "signal") == 0) {
-		const char *name = json_string_value(json_object_get(j, "signal"));
-		int sig = 0;
-		if (name && strncmp(name, "SIG", 3) == 0)
-			name += 3;
-		for (size_t i = 0; name && i < sizeof signals / sizeof *signals; i++)
-			if (strcmp(name, signals[i].name) == 0)
-				sig = signals[i].sig;
+		int sig = sig_number(json_string_value(json_object_get(j, "signal"))), ok = 0;
+		for (size_t i = 0; sig && i < sizeof console_signals / sizeof *console_signals; i++)
+			ok |= console_signals[i] == sig;
+		if (!ok)
+			sig = 0;
 		if (!sig || json_object_size(j) != 2)
 			conn_error(c, "signal needs \"signal\": one of INT, TERM, HUP, QUIT, KILL, TSTP, CONT, USR1, USR2, WINCH");
 		else if (ioctl(s->master, TIOCSIG, sig) < 0)
@@ -441,7 +434,7 @@ static void master_readable(struct session *s)
 static void conn_io(struct conn *c, uint32_t events)
 {
 	struct session *s = c->s;
-	bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) || c->extra.off < c->extra.len;
+	bool readable = (events & (OS_IN | OS_HUP | OS_ERR)) || c->extra.off < c->extra.len;
 	if (readable && wslay_event_recv(c->ws) != 0) {
 		conn_destroy(c); /* the peer went away or broke the protocol: detach */
 		return;
@@ -451,7 +444,7 @@ static void conn_io(struct conn *c, uint32_t events)
 		c->closing_since = now_s();
 		detach(c);
 	}
-	if ((events & EPOLLOUT) && wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0) {
+	if ((events & OS_OUT) && wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0) {
 		conn_destroy(c);
 		return;
 	}
@@ -479,7 +472,7 @@ static void session_end(struct session *s, const char *reason)
 		output(s, buf, (size_t)n);
 	output_raw(s, s->carry, s->carry_len); /* a mark that never ended was output */
 	s->carry_len = 0;
-	epoll_ctl(H.ep, EPOLL_CTL_DEL, s->master, NULL);
+	os_poller_del(H.ep, s->master);
 	close(s->master); /* hangs up the terminal: the shell gets SIGHUP */
 	s->master = -1;
 	cast_close(&s->cast);
@@ -599,13 +592,13 @@ static void reap(void)
 static void *hub(void *arg)
 {
 	(void)arg;
-	struct epoll_event evs[64];
+	struct os_event evs[64];
 	time_t last_tick = 0, last_sweep = 0;
 	for (;;) {
-		int n = epoll_wait(H.ep, evs, 64, 1000);
+		int n = os_poller_wait(H.ep, evs, 64, 1000);
 		pthread_mutex_lock(&H.mu);
 		for (int i = 0; i < n; i++) {
-			enum kind *k = evs[i].data.ptr;
+			enum kind *k = evs[i].ptr;
 			if (*k == K_WAKE) {
 				uint64_t v;
 				if (read(H.wake, &v, sizeof v) < 0 && errno != EAGAIN)
@@ -614,9 +607,9 @@ static void *hub(void *arg)
 				struct session *s = (struct session *)k;
 				if (s->dead)
 					continue;
-				if (evs[i].events & EPOLLOUT)
+				if (evs[i].events & OS_OUT)
 					master_write(s);
-				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				if (evs[i].events & (OS_IN | OS_HUP | OS_ERR))
 					master_readable(s);
 			} else {
 				struct conn *c = (struct conn *)k;
@@ -675,10 +668,9 @@ int console_init(struct store *st, const char *data_dir, const struct console_se
 	if (store_console_end_stale(st, e) < 0)
 		return -1;
 	static enum kind wake_kind = K_WAKE;
-	H.ep = epoll_create1(EPOLL_CLOEXEC);
+	H.ep = os_poller();
 	H.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &wake_kind };
-	if (H.ep < 0 || H.wake < 0 || epoll_ctl(H.ep, EPOLL_CTL_ADD, H.wake, &ev) < 0)
+	if (H.ep < 0 || H.wake < 0 || os_poller_add(H.ep, H.wake, OS_IN, &wake_kind) < 0)
 		return err_errno(e, "setting up the console thread");
 	pthread_t t;
 	if (pthread_create(&t, NULL, hub, NULL) != 0)
@@ -768,9 +760,8 @@ int console_open(const char *jail, unsigned cols, unsigned rows, const struct ar
 		session_free(s);
 		return -1;
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-	s->mevents = EPOLLIN;
-	epoll_ctl(H.ep, EPOLL_CTL_ADD, master, &ev);
+	s->mevents = OS_IN;
+	os_poller_add(H.ep, master, OS_IN, s);
 	s->next = H.sessions;
 	H.sessions = s;
 	H.nsessions++;
@@ -807,9 +798,8 @@ void console_attach(const char *id, int sock, const char *extra, size_t extra_le
 	pthread_mutex_lock(&H.mu);
 	c->next = H.conns;
 	H.conns = c;
-	c->events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-	struct epoll_event ev = { .events = c->events, .data.ptr = c };
-	epoll_ctl(H.ep, EPOLL_CTL_ADD, sock, &ev);
+	c->events = OS_IN | OS_OUT;
+	os_poller_add(H.ep, sock, c->events, c);
 	struct session *s = find(id);
 	if (!s) {
 		conn_close(c, 1008, "exit", "the session ended before the socket attached");

@@ -1,19 +1,19 @@
 #include "core/host.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/statfs.h>
-#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "core/jails.h"
 #include "core/priv_client.h"
 #include "log.h"
+#include "os/os.h"
 #include "resolv.h"
 
 bool host_routes_addr4(uint32_t addr)
@@ -175,10 +175,11 @@ static json_t *host_network(json_t *listeners)
 
 json_t *host_info(struct err *e)
 {
-	struct sysinfo si;
+
 	int64_t njails = 0, used = 0;
-	if (sysinfo(&si) < 0)
-		return err_errno(e, "sysinfo"), NULL;
+	int64_t memory = os_memory_bytes();
+	if (memory < 0)
+		return err_errno(e, "reading the host's memory size"), NULL;
 	if (store_jail_count(J.st, &njails, e) || store_ip4_used(J.st, &used, e))
 		return NULL;
 	char net[INET_ADDRSTRLEN], cidr4[64], net6[INET6_ADDRSTRLEN], cidr6[96], backend[16];
@@ -190,8 +191,7 @@ json_t *host_info(struct err *e)
 	snprintf(cidr6, sizeof cidr6, "%s/%u", net6, J.rules.pool6.prefix);
 	int64_t size4 = (int64_t)(1ull << (32 - J.rules.pool4.prefix)) - 3; /* network, .1, broadcast */
 	json_t *warnings = host_wildcard_listeners("/proc/net");
-	struct statfs sf;
-	if (strcmp(J.lxcfs, "none") == 0 || statfs(J.lxcfs, &sf) < 0 || sf.f_type != 0x65735546 /* FUSE_SUPER_MAGIC */) {
+	if (strcmp(J.lxcfs, "none") == 0 || !os_is_fuse(J.lxcfs)) {
 		char w[700];
 		snprintf(w, sizeof w,
 			 "lxcfs is not serving at %s: jails see the host's memory, CPUs and uptime in /proc (free, top, uptime); "
@@ -201,7 +201,7 @@ json_t *host_info(struct err *e)
 	}
 	json_t *network = host_network(warnings);
 	return json_pack("{sss{sisIsI}s{s{sssIsIsI}s{ss}}soso}", "backend", backend,
-			 "capacity", "cpus", get_nprocs(), "memory", (json_int_t)si.totalram * si.mem_unit, "jails", (json_int_t)njails,
+			 "capacity", "cpus", os_cpus(), "memory", (json_int_t)memory, "jails", (json_int_t)njails,
 			 "pool", "ip4", "cidr", cidr4, "size", (json_int_t)size4, "used", (json_int_t)used, "free", (json_int_t)(size4 - used),
 			 "ip6", "cidr", cidr6, "warnings", warnings, "network", network);
 }

@@ -1,5 +1,7 @@
 #include "core/jails.h"
 #include "listeners.h"
+#include "signals.h"
+#include "os/os.h"
 #include "core/exec_gate.h"
 #include "core/mount_owners.h"
 
@@ -787,7 +789,7 @@ static int exec_run(struct exec_call *x, const struct exec_request *rq, struct e
 		return err_errno(e, "pipe");
 	/* stdin goes in whole before the command starts: the pipe is made big enough */
 	if (in_len) {
-		fcntl(pin[1], F_SETPIPE_SZ, (int)(in_len < 4096 ? 4096 : in_len));
+		os_pipe_hold(pin[1], in_len);
 		fcntl(pin[1], F_SETFL, O_NONBLOCK);
 		ssize_t w = write(pin[1], in, in_len);
 		if (w != (ssize_t)in_len) {
@@ -950,7 +952,7 @@ int jail_read(const char *name, struct jail_row *row, struct reply *live, struct
 static void exit_reason(int code, int sig, char *buf, size_t n)
 {
 	if (sig > 0)
-		snprintf(buf, n, "its first process was killed by signal %s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+		snprintf(buf, n, "its first process was killed by signal %s", sig_name(sig) ? sig_name(sig) : "?");
 	else
 		snprintf(buf, n, "its first process exited with code %d", code);
 }
@@ -1041,7 +1043,7 @@ void jail_note_exit(const char *name)
 			/* it ended on its own: an error, with how (shown apart from a stopped jail) */
 			store_jail_exited(J.st, name, live.exit_code, live.exit_signal, live.exited_at, why, &ie);
 			json_t *ev = json_pack("{ssssss}", "name", name, "state", "error", "reason", why);
-			json_object_set_new(ev, "exit", live.exit_signal > 0 ? json_pack("{ss}", "signal", sigabbrev_np(live.exit_signal) ?: "?")
+			json_object_set_new(ev, "exit", live.exit_signal > 0 ? json_pack("{ss}", "signal", sig_name(live.exit_signal) ?: "?")
 									     : json_pack("{si}", "code", live.exit_code));
 			events_emit(again.tenant_id, "jail.error", name, ev);
 		} else {
@@ -1070,7 +1072,7 @@ static void add_status_fields(json_t *j, const struct jail_row *row, const struc
 	json_object_set_new(j, "error", row->error[0] ? json_string(row->error) : json_null());
 	json_t *x = NULL;
 	if (row->exited_at[0] && row->exit_signal > 0)
-		x = json_pack("{ssss}", "signal", sigabbrev_np(row->exit_signal) ?: "?", "at", row->exited_at);
+		x = json_pack("{ssss}", "signal", sig_name(row->exit_signal) ?: "?", "at", row->exited_at);
 	else if (row->exited_at[0])
 		x = json_pack("{siss}", "code", row->exit_code, "at", row->exited_at);
 	json_object_set_new(j, "exit", x ? x : json_null());

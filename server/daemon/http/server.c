@@ -1,5 +1,7 @@
+#include "os/os.h"
 #include "http/http.h"
 
+#include <netinet/in.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <sodium.h>
@@ -551,7 +553,7 @@ static void begin_upload(struct http_server *h, struct MHD_Connection *c, const 
 		if (rs.body)
 			json_decref(rs.body);
 	}
-	cs->upload_fd = open(h->upload_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	cs->upload_fd = os_anon_file(h->upload_dir);
 	cs->sha = EVP_MD_CTX_new();
 	if (cs->upload_fd < 0 || !cs->sha || EVP_DigestInit_ex(cs->sha, EVP_sha256(), NULL) != 1) {
 		log_error("upload: cannot make a file in %s: %s", h->upload_dir, strerror(errno));
