@@ -25,6 +25,9 @@ fi
 if [ "${1:-}" = --vm ]; then
   packages=(qemu-system-x86 qemu-utils mmdebstrap)
 fi
+# tests: the freebsd suite compiles for FreeBSD with clang, on the host only (the test
+# VM's guest, which runs no such suite, does without it)
+[ "${1:-}" = --vm ] || [ -n "${JAILD_VM_BOOT:-}" ] || packages+=(clang)
 # tests: the console's independent WebSocket client is Node's `ws` package; a Node.js
 # already on the machine (e.g. from NodeSource) serves, else Debian's
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
