@@ -277,8 +277,10 @@ void dispatch(int sock, const void *frame, const int *fds, int nfds)
 		return send_reply(sock, h->id, -1, &out, &e);
 	}
 	if (pid == 0) {
-		/* the loop's SIGCHLD handling is not the worker's: it waits for its own children */
+		/* the loop's SIGCHLD and SIGTERM handling is not the worker's: it waits for its
+		 * own children, and a SIGTERM ends it */
 		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 		sigset_t all;
 		sigfillset(&all);
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
