@@ -603,6 +603,114 @@ class OwnLimits(unittest.TestCase):
             j.finish()
 
 
+def post_text(path, text):
+    import urllib.request
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (J.port, path), data=text.encode(), method="POST")
+    req.add_header("Authorization", "Bearer " + J.token)
+    req.add_header("Content-Type", "text/plain")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read().decode())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode())
+
+
+class JailConf(unittest.TestCase):
+    """jail.conf(5) out and in: a round trip, the handbook's and ezjail's styles, bad lines."""
+
+    KEYS = ("hostname", "ip4", "ip6", "command", "stop_command", "stop_timeout", "allow", "limits", "boot", "priority",
+            "template", "type", "ports", "firewall", "mounts")
+
+    def test_a_jail_written_out_and_read_back_is_the_same(self):
+        spec = {"name": "conf1", "hostname": "conf1.example", "ip4": ["auto"], "command": ["/bin/sh", "-c", "echo 'it''s'; exec sleep 3600"],
+                "stop_command": ["/bin/echo", "bye now"], "stop_timeout": 5, "allow": {"raw_sockets": True},
+                "limits": {"maxproc": 64, "memoryuse": "256M"}, "boot": True, "priority": 3,
+                "ports": [{"host_port": 28181, "port": 80}], "firewall": {"egress": [{"action": "deny", "proto": "tcp", "ports": [25]}]}}
+        st, before, _ = J.call("POST", "/api/jails", spec)
+        self.assertEqual(st, 201, before)
+        st, text, h = J.get_text("/api/jails/conf1?format=jail.conf")
+        self.assertEqual(st, 200, text)
+        self.assertIn("conf1 {", text)
+        self.assertIn("ip4.addr = %s;" % before["ip4"][0], text)
+        self.assertIn("allow.raw_sockets;", text)
+        self.assertEqual(J.call("DELETE", "/api/jails/conf1")[0], 204)
+        st, r = post_text("/api/jails?format=jail.conf", text)
+        self.assertEqual(st, 201, r)
+        self.addCleanup(J.call, "DELETE", "/api/jails/conf1")
+        after = J.call("GET", "/api/jails/conf1")[1]
+        self.assertEqual({k: after.get(k) for k in self.KEYS}, {k: before.get(k) for k in self.KEYS})
+
+    def test_the_handbooks_and_ezjails_styles_import(self):
+        handbook = """# Global settings applied to all jails.
+exec.start = "/bin/sh /etc/rc";
+exec.stop = "/bin/sh /etc/rc.shutdown";
+exec.clean;
+mount.devfs;
+
+# The jail definition for www
+www {
+    host.hostname = www.example.org;
+    ip4.addr = 10.91.0.50;
+    path = "/usr/jail/www";
+}
+"""
+        ezjail = """/* as ezjail and Bastille write them */
+* { persist; securelevel = 2; }
+web2 {
+	host.hostname = "$name.example";
+	path = "/usr/jails/$name";
+	ip4.addr = "lo1|10.91.0.51/32", 10.91.0.52;
+	exec.start = "/bin/sh /etc/rc";
+	mount.devfs;
+	devfs_ruleset = 4;
+	allow.raw_sockets = 1;
+	allow.nochflags;
+	mount += "/srv/none /usr/jails/web2/data nullfs ro 0 0";
+}
+"""
+        st, r = post_text("/api/jails?format=jail.conf", handbook)
+        self.assertEqual(st, 201, r)
+        self.addCleanup(J.call, "DELETE", "/api/jails/www")
+        www = J.call("GET", "/api/jails/www")[1]
+        self.assertEqual((www["hostname"], www["ip4"], www["command"], www["stop_command"]),
+                         ("www.example.org", ["10.91.0.50"], ["/bin/sh", "/etc/rc"], ["/bin/sh", "/etc/rc.shutdown"]))
+        # its mount is not under an allowed path on this host: refused, naming the field
+        st, r = post_text("/api/jails?format=jail.conf", ezjail)
+        self.assertEqual((st, r["error"]["field"]), (422, "mounts[0].source"), r)
+        st, r = post_text("/api/jails?format=jail.conf", ezjail.replace('\tmount += "/srv/none /usr/jails/web2/data nullfs ro 0 0";\n', ""))
+        self.assertEqual(st, 201, r)
+        self.addCleanup(J.call, "DELETE", "/api/jails/web2")
+        web2 = J.call("GET", "/api/jails/web2")[1]
+        self.assertEqual((web2["hostname"], web2["ip4"], web2["allow"]["raw_sockets"], web2["allow"]["chflags"]),
+                         ("web2.example", ["10.91.0.51", "10.91.0.52"], True, False))
+
+    def test_bad_lines_are_422_with_the_line_and_make_nothing(self):
+        bad = [
+            ("a {\n host.hostname = a;\n frobnicate = 1;\n}\n", "line 3", "frobnicate"),
+            ("a {\n host.hostname = $nope;\n}\n", "line 2", "$nope"),
+            ("a {\n host.hostname = a\n}\n", "line 3", ";"),
+            ("a {\n allow.mount;\n}\n", "line 2", "allow.mount"),
+            ("a {\n mount.fstab = /etc/fstab.a;\n}\n", "line 2", "mount.fstab"),
+            ("a {\n host.hostname = 'open;\n}\n", "line", "never closed"),
+            ("exec.clean;\n", None, "defines no jail"),
+        ]
+        for text, field, words in bad:
+            st, r = post_text("/api/jails?format=jail.conf", text)
+            self.assertEqual(st, 422, (text, r))
+            self.assertIn(words, r["error"]["message"], text)
+            if field:
+                self.assertTrue(r["error"].get("field", "").startswith(field), (text, r))
+        self.assertEqual(J.call("GET", "/api/jails/a")[0], 404)
+        # all or nothing: the second jail's name is taken, so the first is not kept
+        st, r, _ = J.call("POST", "/api/jails", {"name": "taken"})
+        self.addCleanup(J.call, "DELETE", "/api/jails/taken")
+        st, r = post_text("/api/jails?format=jail.conf", "fresh { host.hostname = fresh; }\ntaken { host.hostname = t; }\n")
+        self.assertEqual(st, 409, r)
+        self.assertIn("taken", r["error"]["message"])
+        self.assertEqual(J.call("GET", "/api/jails/fresh")[0], 404)
+        self.assertEqual(J.call("GET", "/api/jails/x?format=yaml")[0], 422)
+
+
 class BadInput(unittest.TestCase):
     def jail_dirs(self):
         return sorted(os.listdir(os.path.join(J.data, "jails")))

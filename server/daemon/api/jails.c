@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/jailconf.h"
 #include "core/jails.h"
 
 static void send_jail(struct response *rs, int status, const struct jail_row *row, const struct reply *live)
@@ -86,9 +87,47 @@ void h_jails_list(struct request *rq, struct response *rs)
 	free(l.buf);
 }
 
+/* POST /api/jails?format=jail.conf: every jail a jail.conf defines, or none (a jail
+ * that cannot be made takes the ones made before it away again). */
+static void create_from_jailconf(struct request *rq, struct response *rs, bool start)
+{
+	struct err e = { 0 };
+	json_t *bodies = jailconf_parse(rq->body ? rq->body : "", rq->body_len, &e);
+	if (!bodies)
+		return resp_error(rs, &e);
+	json_t *made = json_array();
+	size_t i;
+	json_t *b;
+	json_array_foreach(bodies, i, b) {
+		struct jail_row row = { 0 };
+		if (jail_create(&rq->who, b, start, &row, &e) < 0 && !row.spec) {
+			char msg[sizeof e.msg + 80];
+			snprintf(msg, sizeof msg, "jail %.63s: %s", json_string_value(json_object_get(b, "name")), e.msg);
+			snprintf(e.msg, sizeof e.msg, "%.*s", (int)sizeof e.msg - 1, msg);
+			size_t k;
+			json_t *m;
+			struct err ignored;
+			json_array_foreach(made, k, m) jail_destroy(json_string_value(json_object_get(m, "name")), &ignored);
+			json_decref(made);
+			json_decref(bodies);
+			return resp_error(rs, &e);
+		}
+		struct reply live = { 0 };
+		json_array_append_new(made, jail_to_json(&row, &live));
+		jail_row_clear(&row);
+	}
+	json_decref(bodies);
+	resp_json(rs, 201, json_pack("{so}", "items", made));
+}
+
 void h_jails_create(struct request *rq, struct response *rs)
 {
 	struct err e = { 0 };
+	const char *format = req_query(rq, "format");
+	if (format && strcmp(format, "jail.conf") == 0)
+		return create_from_jailconf(rq, rs, req_query(rq, "start") && strcmp(req_query(rq, "start"), "1") == 0);
+	if (format && strcmp(format, "json") != 0)
+		return resp_errorf(rs, ERR_INVALID, "format", "format must be json or jail.conf");
 	json_t *body = req_json(rq, &e);
 	if (!body)
 		return resp_error(rs, &e);
@@ -109,9 +148,21 @@ void h_jail_get(struct request *rq, struct response *rs)
 {
 	struct jail_row row = { 0 };
 	struct reply live;
+	const char *format = req_query(rq, "format");
+	if (format && strcmp(format, "jail.conf") != 0 && strcmp(format, "json") != 0)
+		return resp_errorf(rs, ERR_INVALID, "format", "format must be json or jail.conf");
 	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
 		return;
-	send_jail(rs, 200, &row, &live);
+	if (format && strcmp(format, "jail.conf") == 0) {
+		json_t *spec = jail_spec_of(&row);
+		rs->text = jailconf_render(row.name, spec);
+		json_decref(spec);
+		rs->status = rs->text ? 200 : 500;
+		rs->content_type = "text/plain; charset=utf-8";
+		if (!rs->text)
+			resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
+	} else
+		send_jail(rs, 200, &row, &live);
 	jail_row_clear(&row);
 }
 
