@@ -18,7 +18,7 @@ command -v clang >/dev/null || { echo "freebsd-check: clang is not installed (de
 gen=${FREEBSD_BUILD:-build}/schema
 [ -f "$gen/schema.c" ] || { echo "freebsd-check: build first (meson setup build && meson compile -C build)" >&2; exit 2; }
 fails=0 n=0
-for f in server/daemon/*.c server/daemon/*/*.c server/supervisor/*.c client/*.c server/lib/*.c server/priv/*.c; do
+for f in server/daemon/*.c server/daemon/*/*.c server/supervisor/*.c client/*.c server/lib/*.c server/priv/*.c server/priv/jail_freebsd/*.c; do
   [ "$f" = server/daemon/os/linux.c ] && continue
   n=$((n + 1))
   if ! out=$(clang --target=x86_64-unknown-freebsd14.2 --sysroot="$sr" -isystem "$sr/usr/local/include" \

@@ -8,10 +8,16 @@
 #ifdef __linux__
 extern const struct backend_ops linux_backend;
 #endif
+#ifdef __FreeBSD__
+extern const struct backend_ops freebsd_backend;
+#endif
 
 const struct backend_ops *const backends[] = {
 #ifdef __linux__
 	&linux_backend,
+#endif
+#ifdef __FreeBSD__
+	&freebsd_backend,
 #endif
 	NULL,
 };

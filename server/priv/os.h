@@ -4,10 +4,15 @@
 #ifndef JAILD_PRIV_OS_H
 #define JAILD_PRIV_OS_H
 
+#include <sys/types.h>
+
 /* Orphaned descendants (jails' first processes, once the worker that started them
  * exits) come to this process, which reaps them. */
 int os_become_reaper(void);
 /* This process gets sig when the process that started it (the supervisor) dies. */
 int os_die_with_parent(int sig);
+/* When a live (non-zombie) process started, in the kernel's own unit, or 0 when it is
+ * gone: with the pid, it names one process for good (a pid is reused, this is not). */
+unsigned long long os_proc_starttime(pid_t pid);
 
 #endif

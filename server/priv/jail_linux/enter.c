@@ -41,7 +41,8 @@
 #include "log.h"
 #include "netlink.h"
 #include "rootfs.h"
-#include "runrec.h"
+#include "../os.h"
+#include "../runrec.h"
 #include "seccomp.h"
 #include "template.h"
 
@@ -218,7 +219,7 @@ int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long 
 	cpu_set_t cpus;
 	bool have_cpus = sched_getaffinity(pid1, sizeof cpus, &cpus) == 0;
 	/* the namespaces we opened are the jail's only if its PID 1 is still the same process */
-	if (proc_starttime(pid1) != start) {
+	if (os_proc_starttime(pid1) != start) {
 		err_set(e, ERR_WRONG_STATE, "jail %s stopped", name);
 		goto out;
 	}

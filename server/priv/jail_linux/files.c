@@ -40,7 +40,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "rootfs.h"
-#include "runrec.h"
+#include "../runrec.h"
 #include "seccomp.h"
 #include "template.h"
 

@@ -41,20 +41,6 @@ const char *fd_path(int fd, char buf[32])
 
 /* One pass over dir: unlinks what is not a directory and removes empty directories;
  * *sub gets a non-empty subdirectory to descend into (or -1 when there is none). */
-DIR *dir_stream(int dir)
-{
-	int fd = dup(dir);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		int saved = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = saved;
-		return NULL;
-	}
-	rewinddir(d);
-	return d;
-}
 
 static int rm_pass(int dir, dev_t dev, int *sub, struct err *e)
 {

@@ -4,6 +4,8 @@
 #ifndef JAILD_FSUTIL_H
 #define JAILD_FSUTIL_H
 
+#include "../runrec.h" /* dir_stream */
+
 #include <dirent.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -24,9 +26,6 @@ int rm_tree(int dirfd, const char *name, struct err *e);
 /* How deep a copy or an archive of a jail's files goes: a jail root can make a tree of
  * any depth, and each level of a walk holds a few descriptors and a small frame; past
  * this the walk stops with a clear error, never with the stack. */
-/* A directory stream over dir from its first entry, leaving dir's own offset alone (a
- * dup shares it, so it is rewound); NULL with errno set. closedir() it. */
-DIR *dir_stream(int dir);
 
 #define WALK_DEPTH_MAX 512
 

@@ -53,7 +53,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "rootfs.h"
-#include "runrec.h"
+#include "../runrec.h"
 #include "seccomp.h"
 #include "template.h"
 
@@ -94,13 +94,9 @@ static int linux_log_open(struct priv_ctx *c, const char *name, int *out, struct
 	int files = log_dir(c, name, e);
 	if (files < 0)
 		return -1;
-	int fd = openat(files, JAIL_LOG, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = runrec_log_open(files, JAIL_LOG, name, out, e);
 	close(files);
-	if (fd < 0)
-		return errno == ENOENT ? err_set(e, ERR_NOT_FOUND, "jail %s has no log yet: it has not been started", name)
-				       : err_errno(e, "opening the log of jail %s", name);
-	*out = fd;
-	return 0;
+	return rc;
 }
 
 static int linux_status(struct priv_ctx *c, const char *name, struct reply *out, struct err *e)
@@ -108,15 +104,7 @@ static int linux_status(struct priv_ctx *c, const char *name, struct reply *out,
 	struct runrec rec;
 	(void)e;
 	if (!runrec_alive(c->jails_fd, name, &rec)) {
-		int code, sig;
-		long long at;
-		out->running = 0;
-		if (runrec_exit_read(c->jails_fd, name, &code, &sig, &at)) {
-			out->exited = 1;
-			out->exit_code = code;
-			out->exit_signal = sig;
-			out->exited_at = at;
-		}
+		runrec_exit_reply(c->jails_fd, name, out);
 		return 0;
 	}
 	struct jail_usage u;
@@ -161,40 +149,15 @@ static int linux_set_limits(struct priv_ctx *c, const struct req_limits *r, stru
 	return CG(c)->ops->set_limits(CG(c), r->name, &r->limits, e);
 }
 
-static int cmp_names(const void *a, const void *b)
+static bool linux_alive(void *arg, const char *name)
 {
-	return strcmp(a, b);
+	struct runrec rec;
+	return runrec_alive(((struct priv_ctx *)arg)->jails_fd, name, &rec);
 }
 
 static int linux_list(struct priv_ctx *c, const char *after, struct list_reply *out, struct err *e)
 {
-	DIR *d = dir_stream(c->jails_fd);
-	if (!d)
-		return err_errno(e, "listing jails");
-	/* keep the LIST_PAGE smallest names after `after`; one more tells "more" */
-	static char names[LIST_PAGE + 1][NAME_SIZE];
-	size_t n = 0;
-	struct dirent *de;
-	struct runrec rec;
-	while ((de = readdir(d))) {
-		if (!valid_name(de->d_name) || strcmp(de->d_name, after) <= 0)
-			continue;
-		if (!runrec_alive(c->jails_fd, de->d_name, &rec))
-			continue;
-		if (n == LIST_PAGE + 1) {
-			qsort(names, n, NAME_SIZE, cmp_names);
-			if (strcmp(de->d_name, names[LIST_PAGE]) >= 0)
-				continue;
-			n--;
-		}
-		snprintf(names[n++], NAME_SIZE, "%.63s", de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, NAME_SIZE, cmp_names);
-	out->more = n > LIST_PAGE;
-	out->count = (uint32_t)(n > LIST_PAGE ? LIST_PAGE : n);
-	memcpy(out->names, names, out->count * NAME_SIZE);
-	return 0;
+	return runrec_list(c->jails_fd, after, linux_alive, c, out) < 0 ? err_errno(e, "listing jails") : 0;
 }
 
 /* Cgroups and host interfaces that no running jail owns are what crashes leave. */
@@ -260,21 +223,10 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	return 0;
 }
 
-/* A jail's first process ended (pid, as waitpid gave it): which jail's is in the run
- * records; how it ended goes beside them. */
+/* A jail's first process ended: how goes beside its run record. */
 static void linux_reaped(struct priv_ctx *c, pid_t pid, int status)
 {
-	DIR *d = dir_stream(c->jails_fd);
-	struct dirent *de;
-	struct runrec rec;
-	while (d && (de = readdir(d)))
-		if (valid_name(de->d_name) && runrec_read(c->jails_fd, de->d_name, &rec) && rec.pid == pid) {
-			runrec_exit_write(c->jails_fd, de->d_name, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
-					  WIFSIGNALED(status) ? WTERMSIG(status) : 0, (long long)time(NULL));
-			break;
-		}
-	if (d)
-		closedir(d);
+	runrec_reaped(c->jails_fd, pid, status);
 }
 
 static bool any_running(struct priv_ctx *c)

@@ -1,7 +1,11 @@
 /* os.c — os.h on Linux. */
 #include "../os.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 int os_become_reaper(void)
 {
@@ -12,3 +16,32 @@ int os_die_with_parent(int sig)
 {
 	return prctl(PR_SET_PDEATHSIG, sig);
 }
+
+/* field 22 of /proc/PID/stat (clock ticks since boot) */
+unsigned long long os_proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: fields start after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	char state;
+	unsigned long long start;
+	/* state is field 3, starttime field 22 */
+	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &start) != 2)
+		return 0;
+	if (state == 'Z' || state == 'X')
+		return 0;
+	return start;
+}
+

@@ -43,7 +43,8 @@
 #include "log.h"
 #include "netlink.h"
 #include "rootfs.h"
-#include "runrec.h"
+#include "../os.h"
+#include "../runrec.h"
 #include "seccomp.h"
 #include "template.h"
 
@@ -610,7 +611,7 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 		goto kill;
 	/* the start time is read before the jail runs its command and before 'G', so
 	 * nothing but the jail's PID 1 can be recorded */
-	rec = (struct runrec){ .pid = pid1, .starttime = proc_starttime(pid1), .slot = r->slot, .allow = s->allow };
+	rec = (struct runrec){ .pid = pid1, .starttime = os_proc_starttime(pid1), .slot = r->slot, .allow = s->allow };
 	if (write(sock[0], "G", 1) != 1) {
 		err_errno(e, "releasing jail %s", s->name);
 		goto kill;

@@ -40,7 +40,8 @@
 #include "log.h"
 #include "netlink.h"
 #include "rootfs.h"
-#include "runrec.h"
+#include "../os.h"
+#include "../runrec.h"
 #include "seccomp.h"
 #include "template.h"
 
@@ -127,7 +128,7 @@ int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
 	int pfd = (int)syscall(SYS_pidfd_open, rec.pid, 0);
 	if (pfd < 0)
 		return err_errno(e, "pidfd_open of jail %s", r->name);
-	if (proc_starttime(rec.pid) != rec.starttime) {
+	if (os_proc_starttime(rec.pid) != rec.starttime) {
 		close(pfd);
 		cleanup_runtime(c, r->name, rec.slot, true);
 		return 0;

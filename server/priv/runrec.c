@@ -1,38 +1,17 @@
 #include "runrec.h"
+#include "os.h"
+#include "proto.h"
 #include "validate.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-unsigned long long proc_starttime(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the command name may hold spaces and parentheses: fields start after the last ')' */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	char state;
-	unsigned long long start;
-	/* state is field 3, starttime field 22 */
-	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &state, &start) != 2)
-		return 0;
-	if (state == 'Z' || state == 'X')
-		return 0;
-	return start;
-}
 
 static void path_of(const char *name, char *buf, size_t n)
 {
@@ -86,7 +65,7 @@ bool runrec_read(int jails_fd, const char *name, struct runrec *r)
 
 bool runrec_alive(int jails_fd, const char *name, struct runrec *r)
 {
-	return runrec_read(jails_fd, name, r) && proc_starttime(r->pid) == r->starttime;
+	return runrec_read(jails_fd, name, r) && os_proc_starttime(r->pid) == r->starttime;
 }
 
 /* DIR/jails/NAME/exit: "CODE SIGNAL UNIXTIME", how the first process last ended. */
@@ -152,4 +131,93 @@ void netrec_remove(int jails_fd, const char *name)
 	char path[128];
 	snprintf(path, sizeof path, "%s/net", name);
 	unlinkat(jails_fd, path, 0);
+}
+
+DIR *dir_stream(int jails_fd)
+{
+	int fd = dup(jails_fd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int runrec_list(int jails_fd, const char *after, bool (*alive)(void *arg, const char *name), void *arg,
+		struct list_reply *out)
+{
+	DIR *d = dir_stream(jails_fd);
+	if (!d)
+		return -1;
+	/* keep the LIST_PAGE smallest names after `after`; one more tells "more" */
+	static char names[LIST_PAGE + 1][NAME_SIZE];
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!valid_name(de->d_name) || strcmp(de->d_name, after) <= 0)
+			continue;
+		if (!alive(arg, de->d_name))
+			continue;
+		if (n == LIST_PAGE + 1) {
+			qsort(names, n, NAME_SIZE, cmp_names);
+			if (strcmp(de->d_name, names[LIST_PAGE]) >= 0)
+				continue;
+			n--;
+		}
+		snprintf(names[n++], NAME_SIZE, "%.63s", de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, NAME_SIZE, cmp_names);
+	out->more = n > LIST_PAGE;
+	out->count = (uint32_t)(n > LIST_PAGE ? LIST_PAGE : n);
+	memcpy(out->names, names, out->count * NAME_SIZE);
+	return 0;
+}
+
+void runrec_reaped(int jails_fd, pid_t pid, int status)
+{
+	DIR *d = dir_stream(jails_fd);
+	struct dirent *de;
+	struct runrec rec;
+	while (d && (de = readdir(d)))
+		if (valid_name(de->d_name) && runrec_read(jails_fd, de->d_name, &rec) && rec.pid == pid) {
+			runrec_exit_write(jails_fd, de->d_name, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
+					  WIFSIGNALED(status) ? WTERMSIG(status) : 0, (long long)time(NULL));
+			break;
+		}
+	if (d)
+		closedir(d);
+}
+
+void runrec_exit_reply(int jails_fd, const char *name, struct reply *out)
+{
+	int code, sig;
+	long long at;
+	out->running = 0;
+	if (runrec_exit_read(jails_fd, name, &code, &sig, &at)) {
+		out->exited = 1;
+		out->exit_code = code;
+		out->exit_signal = sig;
+		out->exited_at = at;
+	}
+}
+
+int runrec_log_open(int dir, const char *log, const char *name, int *out, struct err *e)
+{
+	int fd = openat(dir, log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? err_set(e, ERR_NOT_FOUND, "jail %s has no log yet: it has not been started", name)
+				       : err_errno(e, "opening the log of jail %s", name);
+	*out = fd;
+	return 0;
 }

@@ -1,7 +1,8 @@
 /* runrec.h — the helper's record of a running jail: DIR/jails/NAME/run, holding the
  * host pid of the jail's PID 1, that process's start time (so a recycled pid is never
  * taken for the jail) and its slot. Outside the jail's root, so the jail cannot edit it.
- * It is all a restarted helper needs to find running jails again. */
+ * It is all a restarted helper needs to find running jails again. The records are the
+ * same on every kernel; what a process's start time is comes from os.h. */
 #ifndef JAILD_RUNREC_H
 #define JAILD_RUNREC_H
 
@@ -19,8 +20,6 @@ struct runrec {
 			* in the jail later (exec, console) lets through */
 };
 
-/* starttime of a live (non-zombie) process, or 0 when it is gone. */
-unsigned long long proc_starttime(pid_t pid);
 int runrec_write(int jails_fd, const char *name, const struct runrec *r);
 /* The record as it is, alive or not. */
 bool runrec_read(int jails_fd, const char *name, struct runrec *r);
@@ -31,6 +30,23 @@ void runrec_remove(int jails_fd, const char *name);
  * when), kept beside the run record until the next end. */
 int runrec_exit_write(int jails_fd, const char *name, int code, int sig, long long at);
 bool runrec_exit_read(int jails_fd, const char *name, int *code, int *sig, long long *at);
+
+/* One page of jail names after `after` (sorted, LIST_PAGE at most) whose jail alive()
+ * says runs: LIST on any backend. -1 with errno when the directory cannot be read. */
+struct list_reply;
+int runrec_list(int jails_fd, const char *after, bool (*alive)(void *arg, const char *name), void *arg,
+		struct list_reply *out);
+/* A stream over a directory from its start (the descriptor stays the caller's). */
+#include <dirent.h>
+DIR *dir_stream(int dir);
+/* STATUS of a jail that is not running: how its first process last ended, if known. */
+struct reply;
+void runrec_exit_reply(int jails_fd, const char *name, struct reply *out);
+/* The jail's log (file log in dir) opened read-only into *out; 404 before any start. */
+struct err;
+int runrec_log_open(int dir, const char *log, const char *name, int *out, struct err *e);
+/* A first process ended (pid, status as waitpid gave them): its jail's exit record. */
+void runrec_reaped(int jails_fd, pid_t pid, int status);
 
 /* A running jail's network as its forwards and rules were last applied: its slot (its
  * interface), its addresses and its jail_net. DIR/jails/NAME/net, beside the run
