@@ -24,6 +24,11 @@ static struct {
 	char fail_call[32];
 	int fail_n, fail_errno, counts_for_fail;
 	char tool_out[8192];
+	struct answer {
+		char prefix[128];
+		char text[256];
+	} answers[8];
+	int nanswers;
 	int wait_status;
 	char usage[512];
 	int racct;
@@ -38,6 +43,8 @@ static struct {
 		bool alive;
 	} procs[PROCS_MAX];
 	int nprocs;
+	char mounts[32][512]; /* mount points, as nmount made them (a stack per path) */
+	int nmounts;
 } R;
 
 void rec_reset(const char *data_dir)
@@ -60,6 +67,14 @@ void rec_fail(const char *call, int n, int err)
 void rec_tool_output(const char *text)
 {
 	snprintf(R.tool_out, sizeof R.tool_out, "%s", text);
+}
+
+void rec_tool_answer(const char *prefix, const char *text)
+{
+	if (R.nanswers < 8) {
+		snprintf(R.answers[R.nanswers].prefix, sizeof R.answers[0].prefix, "%s", prefix);
+		snprintf(R.answers[R.nanswers++].text, sizeof R.answers[0].text, "%s", text);
+	}
 }
 
 void rec_wait_status(int status)
@@ -199,6 +214,9 @@ static int r_nmount(const struct fb_param *opts, unsigned n, uint64_t flags, str
 	put_params(opts, n);
 	if (failing("nmount"))
 		return err_errno(e, "nmount");
+	for (unsigned i = 0; i < n && R.nmounts < 32; i++)
+		if (strcmp(opts[i].name, "fspath") == 0)
+			snprintf(R.mounts[R.nmounts++], sizeof R.mounts[0], "%s", opts[i].value);
 	return 0;
 }
 
@@ -206,7 +224,24 @@ static int r_unmount(const char *path, uint64_t flags)
 {
 	char f[64], buf[600];
 	tb_printf(&R.log, "unmount %s flags=%s\n", D(path, buf, sizeof buf), mnt_flags(flags, f, sizeof f));
-	return failing("unmount") ? -1 : 0;
+	if (failing("unmount"))
+		return -1;
+	for (int i = R.nmounts - 1; i >= 0; i--)
+		if (strcmp(R.mounts[i], path) == 0) {
+			memmove(R.mounts[i], R.mounts[i + 1], (size_t)(R.nmounts - i - 1) * sizeof R.mounts[0]);
+			R.nmounts--;
+			return 0;
+		}
+	errno = EINVAL; /* not a mount point */
+	return -1;
+}
+
+static bool r_is_mount_point(const char *path)
+{
+	for (int i = 0; i < R.nmounts; i++)
+		if (strcmp(R.mounts[i], path) == 0)
+			return true;
+	return false;
 }
 
 static const char *sa4(const struct fb_sockaddr *sa, char *buf, size_t size)
@@ -284,9 +319,12 @@ static int r_sysctl_int(const char *name, int *value)
 static int r_tool(char *const argv[], int in_fd, const char *input, int out_fd, char *out, size_t out_size, struct err *e)
 {
 	char buf[600];
+	char line[1024] = "";
 	tb_printf(&R.log, "tool");
-	for (int i = 0; argv[i]; i++)
+	for (int i = 0; argv[i]; i++) {
 		tb_printf(&R.log, " %s", D(argv[i], buf, sizeof buf));
+		snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? " " : "", argv[i]);
+	}
 	tb_printf(&R.log, "%s%s\n", in_fd >= 0 ? " <fd" : "", out_fd >= 0 ? " >fd" : "");
 	for (const char *p = input; p && *p;) {
 		size_t n = strcspn(p, "\n");
@@ -295,8 +333,14 @@ static int r_tool(char *const argv[], int in_fd, const char *input, int out_fd, 
 	}
 	if (failing("tool"))
 		return err_set(e, ERR_INTERNAL, "%s failed (status 1): recorded failure", argv[0]);
+	const char *answer = R.tool_out;
+	for (int i = 0; i < R.nanswers; i++)
+		if (strncmp(line, R.answers[i].prefix, strlen(R.answers[i].prefix)) == 0) {
+			answer = R.answers[i].text;
+			break;
+		}
 	if (out && out_size)
-		snprintf(out, out_size, "%s", R.tool_out);
+		snprintf(out, out_size, "%s", answer);
 	return 0;
 }
 
@@ -374,6 +418,7 @@ static const struct fb_sys recorder = {
 	.jail_remove = r_jail_remove,
 	.nmount = r_nmount,
 	.unmount = r_unmount,
+	.is_mount_point = r_is_mount_point,
 	.if_ioctl = r_if_ioctl,
 	.rctl_add = r_rctl_add,
 	.rctl_remove = r_rctl_remove,

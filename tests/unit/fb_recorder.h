@@ -16,6 +16,8 @@ void rec_fail(const char *call, int n, int err);
 /* what the next tool call prints, and what wait_child says (status; -1: still running) */
 void rec_tool_output(const char *text);
 void rec_wait_status(int status);
+/* what a tool whose argv, joined by spaces, starts with prefix prints (before the default) */
+void rec_tool_answer(const char *prefix, const char *text);
 /* rctl_usage's answer; kern.racct.enable's value */
 void rec_usage(const char *text);
 void rec_racct(int value);

@@ -254,12 +254,78 @@ static void test_create(void)
 	snprintf(r.spec.tmpl, sizeof r.spec.tmpl, "nosuch");
 	snprintf(r.spec.name, sizeof r.spec.name, "other");
 	CHECK(B->create(&ctx, &r, &e) < 0 && e.code == ERR_INVALID && strcmp(e.field, "template") == 0);
-	small_spec(&r);
-	snprintf(r.spec.name, sizeof r.spec.name, "disk");
-	r.spec.limits.disk = 1 << 30;
-	CHECK(B->create(&ctx, &r, &e) < 0 && e.code == ERR_UNSUPPORTED && strcmp(e.field, "limits.disk") == 0);
-	CHECK(!exists("disk"));
 	golden("create");
+}
+
+/* limits.disk: the jail's files on an md(4) disk, mounted from create to destroy,
+ * grown in place; after a reboot (the disk not mounted) mounted again on first use */
+static void test_disk(void)
+{
+	fresh();
+	struct req_spec r;
+	struct reply out = { .code = 0 };
+	struct err e;
+	web_spec(&r);
+	r.spec.limits.disk = 1 << 30;
+	rec_tool_answer("/sbin/mdconfig -a", "md3\n");
+	rec_tool_answer("/sbin/mdconfig -l", "md3\n");
+	CHECK(B->create(&ctx, &r, &e) == 0);
+	CHECK(exists("web/disk/upper") && exists("web/disk.img"));
+	struct stat st;
+	CHECK(fstatat(ctx.jails_fd, "web/disk.img", &st, 0) == 0 && st.st_size == 1 << 30);
+	golden("disk_create");
+	CHECK(B->start(&ctx, &r, &out, &e) == 0);
+	free(rec_take());
+	struct req_limits q = { .limits = r.spec.limits };
+	snprintf(q.name, sizeof q.name, "web");
+	q.limits.disk = 2LL << 30;
+	CHECK(B->set_limits(&ctx, &q, &e) == 0);
+	CHECK(fstatat(ctx.jails_fd, "web/disk.img", &st, 0) == 0 && st.st_size == 2LL << 30);
+	q.limits.disk = 1 << 20;
+	CHECK(B->set_limits(&ctx, &q, &e) < 0 && e.code == ERR_INVALID && strcmp(e.field, "limits.disk") == 0);
+	struct req_snap sn;
+	memset(&sn, 0, sizeof sn);
+	snprintf(sn.name, sizeof sn.name, "web");
+	snprintf(sn.snap, sizeof sn.snap, "s1");
+	CHECK(B->snap_create(&ctx, &sn, &out, &e) == 0);
+	CHECK(exists("web/disk/snapshots/s1"));
+	golden("disk_grow_snapshot");
+	struct req_stop s = { .timeout = 1 };
+	snprintf(s.name, sizeof s.name, "web");
+	CHECK(B->stop(&ctx, &s, &e) == 0);
+	CHECK(B->destroy(&ctx, "web", &e) == 0);
+	golden("disk_stop_destroy");
+	/* a jail with no disk cannot get one later */
+	small_spec(&r);
+	CHECK(B->create(&ctx, &r, &e) == 0);
+	struct req_limits g = { .limits = { -1, -1, -1, -1, 1 << 30 } };
+	snprintf(g.name, sizeof g.name, "small");
+	CHECK(B->set_limits(&ctx, &g, &e) < 0 && e.code == ERR_UNSUPPORTED);
+	/* import onto a disk */
+	struct req_import i = { .slot = 5, .thin = 1, .disk = 1 << 30 };
+	snprintf(i.name, sizeof i.name, "copy");
+	free(rec_take());
+	CHECK(B->import_tar(&ctx, &i, 0, &e) == 0);
+	CHECK(exists("copy/disk/upper"));
+	golden("disk_import");
+}
+
+/* the host rebooted: the disk is there, not attached or mounted */
+static void test_disk_after_reboot(void)
+{
+	fresh();
+	struct req_spec r;
+	struct reply out = { .code = 0 };
+	struct err e;
+	web_spec(&r);
+	r.spec.limits.disk = 1 << 30;
+	rec_tool_answer("/sbin/mdconfig -a", "md3\n");
+	CHECK(B->create(&ctx, &r, &e) == 0);
+	rec_reset(dir); /* the kernel forgot every mount and md unit */
+	rec_tool_answer("/sbin/mdconfig -l", "");
+	rec_tool_answer("/sbin/mdconfig -a", "md0\n");
+	CHECK(B->start(&ctx, &r, &out, &e) == 0);
+	golden("disk_after_reboot");
 }
 
 static void test_start_thin(void)
@@ -581,6 +647,8 @@ int main(int argc, char **argv)
 	RUN(test_init);
 	RUN(test_init_without_racct_or_anchors);
 	RUN(test_create);
+	RUN(test_disk);
+	RUN(test_disk_after_reboot);
 	RUN(test_start_thin);
 	RUN(test_start_thick);
 	RUN(test_start_unwinds);

@@ -4,7 +4,9 @@
  * through a symlink), removal with chflags(1) then rm(1), both -x so that a mount left
  * under a jail is never crossed into. Jail root is uid 0 confined by the jail, so
  * files keep their owners as they are (no uid shift, unlike Linux).
- * Snapshots: DIR/jails/NAME/snapshots/SNAP/LAYER (upper: thin; root: thick). */
+ * A jail's own files are FILES/LAYER, FILES being DIR/jails/NAME or its disk (disk.c),
+ * LAYER upper/ (thin) or root/ (thick); snapshots are FILES/snapshots/SNAP/LAYER, so a
+ * jail's disk holds them and its limit counts them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>
@@ -203,19 +205,34 @@ int fb_destroy(struct priv_ctx *c, const char *name, struct err *e)
 	if (stopped(c, name, e))
 		return -1;
 	fb_teardown(c, name);
+	fb_disk_release(c, name);
 	char path[512];
 	if (fb_jail_path(c, name, "", path, sizeof path, e))
 		return -1;
 	return remove_tree(path, e);
 }
 
-/* its own files: "upper" (thin) or "root" (thick) */
-static const char *layer_of(struct priv_ctx *c, const char *name)
+/* Where a jail's own files are: rel (under DIR/jails) of its files dir, its layer's
+ * name ("upper": thin, "root": thick) and absolute paths of both. */
+struct where {
+	char files[96];
+	const char *layer;
+	char layer_rel[128];
+	char abs[512];       /* DIR/jails/FILES */
+	char layer_abs[640]; /* DIR/jails/FILES/LAYER */
+};
+
+static int where_of(struct priv_ctx *c, const char *name, struct where *w, struct err *e)
 {
 	struct stat st;
-	char rel[96];
-	snprintf(rel, sizeof rel, "%s/upper", name);
-	return fstatat(c->jails_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? "upper" : "root";
+	if (fb_files(c, name, w->files, e))
+		return -1;
+	snprintf(w->layer_rel, sizeof w->layer_rel, "%s/upper", w->files);
+	w->layer = fstatat(c->jails_fd, w->layer_rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? "upper" : "root";
+	snprintf(w->layer_rel, sizeof w->layer_rel, "%s/%s", w->files, w->layer);
+	snprintf(w->abs, sizeof w->abs, "%s/jails/%s", c->data_dir, w->files);
+	snprintf(w->layer_abs, sizeof w->layer_abs, "%s/%s", w->abs, w->layer);
+	return 0;
 }
 
 static int64_t tree_bytes(const char *path)
@@ -231,28 +248,28 @@ static int64_t tree_bytes(const char *path)
 	return bytes;
 }
 
-static int snap_path(struct priv_ctx *c, const struct req_snap *r, const char *layer, char *buf, size_t size, struct err *e)
+/* FILES/snapshots/SNAP: its rel and abs paths */
+static void snap_paths(struct priv_ctx *c, const struct where *w, const char *snap, char rel[192], char abs[720])
 {
-	char rel[160];
-	snprintf(rel, sizeof rel, "snapshots/%s%s%s", r->snap, layer ? "/" : "", layer ? layer : "");
-	return fb_jail_path(c, r->name, rel, buf, size, e);
+	snprintf(rel, 192, "%s/snapshots/%s", w->files, snap);
+	snprintf(abs, 720, "%s/jails/%s", c->data_dir, rel);
 }
 
 int fb_snap_create(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e)
 {
-	const char *layer = layer_of(c, r->name);
-	char from[512], dir[512], to[512], rel[160];
-	if (fb_jail_path(c, r->name, layer, from, sizeof from, e) || snap_path(c, r, NULL, dir, sizeof dir, e) ||
-	    snap_path(c, r, layer, to, sizeof to, e))
+	struct where w;
+	char rel[192], dir[720], to[800];
+	if (where_of(c, r->name, &w, e))
 		return -1;
-	snprintf(rel, sizeof rel, "%s/snapshots", r->name);
+	snprintf(rel, sizeof rel, "%s/snapshots", w.files);
 	if (mkdirat(c->jails_fd, rel, 0700) < 0 && errno != EEXIST)
 		return err_errno(e, "creating the snapshots of jail %s", r->name);
-	snprintf(rel, sizeof rel, "%s/snapshots/%s", r->name, r->snap);
+	snap_paths(c, &w, r->snap, rel, dir);
 	if (mkdirat(c->jails_fd, rel, 0700) < 0)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "jail %s already has a snapshot %s", r->name, r->snap)
 				       : err_errno(e, "creating snapshot %s of jail %s", r->snap, r->name);
-	char *argv[] = { CP, "-Rp", from, to, NULL };
+	snprintf(to, sizeof to, "%s/%s", dir, w.layer);
+	char *argv[] = { CP, "-Rp", w.layer_abs, to, NULL };
 	if (fb_tool(argv, e)) {
 		struct err ignored;
 		remove_tree(dir, &ignored);
@@ -264,28 +281,25 @@ int fb_snap_create(struct priv_ctx *c, const struct req_snap *r, struct reply *o
 
 int fb_snap_restore(struct priv_ctx *c, const struct req_snap *r, struct err *e)
 {
-	if (stopped(c, r->name, e))
+	struct where w;
+	if (stopped(c, r->name, e) || where_of(c, r->name, &w, e))
 		return -1;
-	const char *layer = layer_of(c, r->name);
-	char snap[512], cur[512], aside[520], aside_rel[96], cur_rel[96];
-	if (snap_path(c, r, layer, snap, sizeof snap, e) || fb_jail_path(c, r->name, layer, cur, sizeof cur, e))
-		return -1;
-	snprintf(aside, sizeof aside, "%s.old", cur);
-	snprintf(cur_rel, sizeof cur_rel, "%s/%s", r->name, layer);
-	snprintf(aside_rel, sizeof aside_rel, "%s/%s.old", r->name, layer);
+	char snap_rel[192], snap[720], from[800], aside[660], aside_rel[140];
+	snap_paths(c, &w, r->snap, snap_rel, snap);
 	struct stat st;
-	char snap_rel[160];
-	snprintf(snap_rel, sizeof snap_rel, "%s/snapshots/%s", r->name, r->snap);
 	if (fstatat(c->jails_fd, snap_rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot %s", r->name, r->snap);
+	snprintf(from, sizeof from, "%s/%s", snap, w.layer);
+	snprintf(aside, sizeof aside, "%s.old", w.layer_abs);
+	snprintf(aside_rel, sizeof aside_rel, "%s.old", w.layer_rel);
 	struct err ignored;
 	remove_tree(aside, &ignored);
-	if (renameat(c->jails_fd, cur_rel, c->jails_fd, aside_rel) < 0)
+	if (renameat(c->jails_fd, w.layer_rel, c->jails_fd, aside_rel) < 0)
 		return err_errno(e, "moving the files of jail %s aside", r->name);
-	char *argv[] = { CP, "-Rp", snap, cur, NULL };
+	char *argv[] = { CP, "-Rp", from, w.layer_abs, NULL };
 	if (fb_tool(argv, e)) {
-		remove_tree(cur, &ignored);
-		renameat(c->jails_fd, aside_rel, c->jails_fd, cur_rel);
+		remove_tree(w.layer_abs, &ignored);
+		renameat(c->jails_fd, aside_rel, c->jails_fd, w.layer_rel);
 		return -1;
 	}
 	remove_tree(aside, &ignored);
@@ -294,17 +308,23 @@ int fb_snap_restore(struct priv_ctx *c, const struct req_snap *r, struct err *e)
 
 int fb_snap_delete(struct priv_ctx *c, const struct req_snap *r, struct err *e)
 {
-	char dir[512], rel[160];
+	struct where w;
+	char rel[192], dir[720];
 	struct stat st;
-	snprintf(rel, sizeof rel, "%s/snapshots/%s", r->name, r->snap);
+	if (where_of(c, r->name, &w, e))
+		return -1;
+	snap_paths(c, &w, r->snap, rel, dir);
 	if (fstatat(c->jails_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot %s", r->name, r->snap);
-	return snap_path(c, r, NULL, dir, sizeof dir, e) || remove_tree(dir, e) ? -1 : 0;
+	return remove_tree(dir, e);
 }
 
 /* The archive: jail.json (the spec jaild gave), then the jail's own files as files/. */
 int fb_export(struct priv_ctx *c, const struct req_export *r, int fd, struct err *e)
 {
+	struct where w;
+	if (where_of(c, r->name, &w, e))
+		return -1;
 	int jd = fb_open_jail_dir(c, r->name, e);
 	if (jd < 0)
 		return -1;
@@ -315,11 +335,10 @@ int fb_export(struct priv_ctx *c, const struct req_export *r, int fd, struct err
 		close(sf);
 	close(jd);
 	char dir[512], subst[32];
-	const char *layer = layer_of(c, r->name);
-	snprintf(subst, sizeof subst, ",^%s,files,", layer);
+	snprintf(subst, sizeof subst, ",^%s,files,", w.layer);
 	if (rc == 0 && fb_jail_path(c, r->name, "", dir, sizeof dir, e))
 		rc = -1;
-	char *argv[] = { TAR, "-cf", "-", "-C", dir, "-s", subst, "jail.json", (char *)layer, NULL };
+	char *argv[] = { TAR, "-cf", "-", "-C", dir, "jail.json", "-C", w.abs, "-s", subst, (char *)w.layer, NULL };
 	if (rc == 0)
 		rc = fb_sys->tool(argv, -1, NULL, fd, NULL, 0, e);
 	return rc;
@@ -327,20 +346,21 @@ int fb_export(struct priv_ctx *c, const struct req_export *r, int fd, struct err
 
 int fb_import(struct priv_ctx *c, const struct req_import *r, int fd, struct err *e)
 {
-	if (r->disk > 0)
-		return err_field(e, ERR_UNSUPPORTED, "limits.disk", "limits.disk is not available on the FreeBSD backend yet");
 	if (mkdirat(c->jails_fd, r->name, 0700) < 0)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", r->name)
 				       : err_errno(e, "creating jail %s", r->name);
 	const char *layer = r->thin ? "upper" : "root";
-	char rel[96], dir[512];
+	char rel[160], dir[640], files[96];
 	snprintf(rel, sizeof rel, "%s/mnt", r->name);
 	int rc = mkdirat(c->jails_fd, rel, 0755) < 0 ? err_errno(e, "creating jail %s", r->name) : 0;
-	snprintf(rel, sizeof rel, "%s/%s", r->name, layer);
+	if (rc == 0 && r->disk > 0)
+		rc = fb_disk_create(c, r->name, r->disk, e);
+	if (rc == 0)
+		rc = fb_files(c, r->name, files, e);
+	snprintf(rel, sizeof rel, "%s/%s", files, layer);
 	if (rc == 0 && mkdirat(c->jails_fd, rel, 0755) < 0)
 		rc = err_errno(e, "creating jail %s", r->name);
-	if (rc == 0)
-		rc = fb_jail_path(c, r->name, layer, dir, sizeof dir, e);
+	snprintf(dir, sizeof dir, "%s/jails/%s", c->data_dir, rel);
 	/* only files/, renamed to the layer's top; no flags, no absolute or ".." names */
 	char *argv[] = { TAR, "-xpf", "-", "--no-fflags", "--include", "files", "-s", ",^files/*,,", "-C", dir, NULL };
 	if (rc == 0)

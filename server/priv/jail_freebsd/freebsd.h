@@ -9,6 +9,7 @@
  *   log     what its first process writes
  *   run, exit, net   the shared records (../runrec.h): first process, how it ended, network
  *   mounts  the mount points made at start, in order: stop and sweep undo exactly these
+ *   disk.img, disk/   limits.disk: its own files on an md(4) disk (disk.c)
  * Jail root is uid 0 confined by the jail (securelevel 2, enforce_statfs 2, no
  * children, devfs ruleset 4, no chflags, no mounts); the host never runs anything of
  * the jail's but through jail_attach. */
@@ -78,6 +79,15 @@ int fb_net_set(struct priv_ctx *c, const struct req_net *r, struct err *e);
 /* limits.c: rctl rules */
 int fb_limits_apply(struct priv_ctx *c, const char *kname, const struct jail_limits *l, bool clear_unset, struct err *e);
 int fb_set_limits(struct priv_ctx *c, const struct req_limits *r, struct err *e);
+
+/* disk.c: where the jail's own files (upper/ or root/, snapshots/) live, relative to
+ * DIR/jails: "NAME", or "NAME/disk" for a jail with limits.disk (its disk mounted if it
+ * is not, as after a reboot) */
+int fb_files(struct priv_ctx *c, const char *name, char rel[96], struct err *e);
+int fb_disk_create(struct priv_ctx *c, const char *name, int64_t bytes, struct err *e);
+int fb_disk_grow(struct priv_ctx *c, const char *name, int64_t bytes, struct err *e);
+/* before the files go: the disk unmounted and its md unit detached */
+void fb_disk_release(struct priv_ctx *c, const char *name);
 
 /* files.c */
 int fb_tool(char *const argv[], struct err *e);

@@ -49,32 +49,33 @@ int fb_dir_beneath(int rootfd, const char *rel, struct err *e)
 int fb_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 {
 	const struct jail_spec *s = &r->spec;
-	if (s->limits.disk > 0)
-		return err_field(e, ERR_UNSUPPORTED, "limits.disk",
-				 "limits.disk is not available on the FreeBSD backend yet; leave it out (use a ZFS quota on the data dir)");
 	struct stat st;
 	if (fstatat(c->templates_fd, s->tmpl, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 		return err_field(e, ERR_INVALID, "template", "template %s does not exist on this host", s->tmpl);
 	if (mkdirat(c->jails_fd, s->name, 0700) < 0)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", s->name)
 				       : err_errno(e, "creating jail %s", s->name);
-	int jd = openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = jd < 0 || mkdirat(jd, "mnt", 0755) < 0 ? err_errno(e, "creating jail %s", s->name) : 0;
+	char rel[128], files[96];
+	snprintf(rel, sizeof rel, "%s/mnt", s->name);
+	int rc = mkdirat(c->jails_fd, rel, 0755) < 0 ? err_errno(e, "creating jail %s", s->name) : 0;
+	/* limits.disk: its own files go on a disk of that size */
+	if (rc == 0 && s->limits.disk > 0)
+		rc = fb_disk_create(c, s->name, s->limits.disk, e);
+	if (rc == 0)
+		rc = fb_files(c, s->name, files, e);
 	if (rc == 0 && s->type == JAIL_THIN) {
-		if (mkdirat(jd, "upper", 0755) < 0)
+		snprintf(rel, sizeof rel, "%s/upper", files);
+		if (mkdirat(c->jails_fd, rel, 0755) < 0)
 			rc = err_errno(e, "creating jail %s", s->name);
 	} else if (rc == 0) {
 		/* thick: its own copy; cp -R copies symlinks as symlinks, -p keeps owners,
 		 * modes, times and file flags */
 		char from[512], to[512];
 		snprintf(from, sizeof from, "%s/templates/%s", c->data_dir, s->tmpl);
-		rc = fb_jail_path(c, s->name, "root", to, sizeof to, e);
+		snprintf(to, sizeof to, "%s/jails/%s/root", c->data_dir, files);
 		char *argv[] = { "/bin/cp", "-Rp", from, to, NULL };
-		if (rc == 0)
-			rc = fb_tool(argv, e);
+		rc = fb_tool(argv, e);
 	}
-	if (jd >= 0)
-		close(jd);
 	if (rc) {
 		struct err ignored;
 		fb_destroy(c, s->name, &ignored);
@@ -110,10 +111,10 @@ static int do_mount(int jd, const char *fstype, const char *from_opt, const char
  * (unionfs); thick, its own copy. Then devfs (ruleset 4) and the spec's mounts. */
 static int assemble_root(struct priv_ctx *c, int jd, const struct jail_spec *s, struct err *e)
 {
-	char mnt[512], layer[512], tmpl[512];
-	if (fb_jail_path(c, s->name, "mnt", mnt, sizeof mnt, e) ||
-	    fb_jail_path(c, s->name, s->type == JAIL_THIN ? "upper" : "root", layer, sizeof layer, e))
+	char mnt[512], layer[640], tmpl[512], files[96];
+	if (fb_jail_path(c, s->name, "mnt", mnt, sizeof mnt, e) || fb_files(c, s->name, files, e))
 		return -1;
+	snprintf(layer, sizeof layer, "%s/jails/%s/%s", c->data_dir, files, s->type == JAIL_THIN ? "upper" : "root");
 	snprintf(tmpl, sizeof tmpl, "%s/templates/%s", c->data_dir, s->tmpl);
 	if (s->type == JAIL_THIN) {
 		if (do_mount(jd, "nullfs", "target", tmpl, mnt, FB_MNT_RDONLY, NULL, NULL, e) ||

@@ -32,6 +32,8 @@ struct fb_sys {
 	/* nmount(2): fstype, fspath, from and the rest as options */
 	int (*nmount)(const struct fb_param *opts, unsigned n, uint64_t flags, struct err *e);
 	int (*unmount)(const char *path, uint64_t flags);
+	/* path is the root of a mount (statfs(2)'s f_mntonname) */
+	bool (*is_mount_point)(const char *path);
 	/* ioctl(2) on a datagram socket of family (FB_AF_INET, FB_AF_INET6): interface
 	 * addresses (compat.h's requests and structures) */
 	int (*if_ioctl)(int family, unsigned long request, void *arg);

@@ -82,6 +82,12 @@ static int sys_unmount(const char *path, uint64_t flags)
 	return unmount(path, (int)flags);
 }
 
+static bool sys_is_mount_point(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && strcmp(sf.f_mntonname, path) == 0;
+}
+
 static int sys_if_ioctl(int family, unsigned long request, void *arg)
 {
 	int s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -361,6 +367,7 @@ static const struct fb_sys real = {
 	.jail_remove = sys_jail_remove,
 	.nmount = sys_nmount,
 	.unmount = sys_unmount,
+	.is_mount_point = sys_is_mount_point,
 	.if_ioctl = sys_if_ioctl,
 	.rctl_add = sys_rctl_add,
 	.rctl_remove = sys_rctl_remove,
