@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -29,6 +30,7 @@ static struct {
 		char text[256];
 	} answers[8];
 	int nanswers;
+	char zfs_root[256], zfs_dir[256]; /* a dataset and where it is mounted */
 	int wait_status;
 	char usage[512];
 	int racct;
@@ -75,6 +77,53 @@ void rec_tool_answer(const char *prefix, const char *text)
 		snprintf(R.answers[R.nanswers].prefix, sizeof R.answers[0].prefix, "%s", prefix);
 		snprintf(R.answers[R.nanswers++].text, sizeof R.answers[0].text, "%s", text);
 	}
+}
+
+void rec_zfs_root(const char *dataset, const char *dir)
+{
+	snprintf(R.zfs_root, sizeof R.zfs_root, "%s", dataset);
+	snprintf(R.zfs_dir, sizeof R.zfs_dir, "%s", dir);
+}
+
+/* mkdir -p */
+static void mkdirs(const char *path)
+{
+	char p[1024];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *q = p + 1; *q; q++)
+		if (*q == '/') {
+			*q = '\0';
+			mkdir(p, 0755);
+			*q = '/';
+		}
+	mkdir(p, 0755);
+}
+
+/* What zfs(8) does to the file tree: a dataset created or cloned appears as a
+ * directory at its mount point, a snapshot under .zfs/snapshot, and goes when
+ * destroyed (the rest of what it does is the kernel's, and recorded). */
+static void zfs_effects(char *const argv[])
+{
+	size_t n = strlen(R.zfs_root);
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	const char *ds = argc > 2 ? argv[argc - 1] : "";
+	if (!n || strcmp(argv[0], "/sbin/zfs") != 0 || strncmp(ds, R.zfs_root, n) != 0 || ds[n] != '/')
+		return;
+	char path[1024], leaf[512];
+	snprintf(leaf, sizeof leaf, "%s", ds + n + 1);
+	char *at = strchr(leaf, '@');
+	if (at) {
+		*at = '\0';
+		snprintf(path, sizeof path, "%s/%s/.zfs/snapshot/%s", R.zfs_dir, leaf, at + 1);
+	} else {
+		snprintf(path, sizeof path, "%s/%s", R.zfs_dir, leaf);
+	}
+	if (strcmp(argv[1], "create") == 0 || strcmp(argv[1], "clone") == 0 || strcmp(argv[1], "snapshot") == 0)
+		mkdirs(path);
+	else if (strcmp(argv[1], "destroy") == 0 && at)
+		rmdir(path);
 }
 
 void rec_wait_status(int status)
@@ -333,6 +382,7 @@ static int r_tool(char *const argv[], int in_fd, const char *input, int out_fd, 
 	}
 	if (failing("tool"))
 		return err_set(e, ERR_INTERNAL, "%s failed (status 1): recorded failure", argv[0]);
+	zfs_effects(argv);
 	const char *answer = R.tool_out;
 	for (int i = 0; i < R.nanswers; i++)
 		if (strncmp(line, R.answers[i].prefix, strlen(R.answers[i].prefix)) == 0) {

@@ -18,6 +18,9 @@ void rec_tool_output(const char *text);
 void rec_wait_status(int status);
 /* what a tool whose argv, joined by spaces, starts with prefix prints (before the default) */
 void rec_tool_answer(const char *prefix, const char *text);
+/* ZFS: dataset is mounted at dir; zfs create, clone, snapshot and destroy (of a
+ * snapshot) change the tree under dir as they would */
+void rec_zfs_root(const char *dataset, const char *dir);
 /* rctl_usage's answer; kern.racct.enable's value */
 void rec_usage(const char *text);
 void rec_racct(int value);

@@ -25,6 +25,7 @@ extern const struct backend_ops freebsd_backend;
 static const struct backend_ops *B = &freebsd_backend;
 
 static const char *golden_dir;
+static char golden_ino[32]; /* shown as -INO in golden files */
 static char dir[64];
 static struct priv_ctx ctx;
 
@@ -41,6 +42,11 @@ static void put_file(const char *path, const char *text)
 static void golden(const char *name)
 {
 	char *got = rec_take(), path[512], want[65536] = "";
+	for (char *p; golden_ino[0] && (p = strstr(got, golden_ino));) {
+		size_t n = strlen(golden_ino);
+		memmove(p + 4, p + n, strlen(p + n) + 1); /* "-INO" is never longer */
+		memcpy(p, "-INO", 4);
+	}
 	snprintf(path, sizeof path, "%s/%s.txt", golden_dir, name);
 	if (getenv("JAILD_GOLDEN_UPDATE")) {
 		put_file(path, got);
@@ -61,6 +67,7 @@ static void golden(const char *name)
 
 static void fresh(void)
 {
+	golden_ino[0] = '\0';
 	if (dir[0]) {
 		char cmd[128];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -308,6 +315,92 @@ static void test_disk(void)
 	CHECK(B->import_tar(&ctx, &i, 0, &e) == 0);
 	CHECK(exists("copy/disk/upper"));
 	golden("disk_import");
+}
+
+/* DIR/jails a ZFS dataset: jails are datasets, thick ones clones of a template copy,
+ * snapshots ZFS snapshots, limits.disk a quota */
+static void zfs_fresh(void)
+{
+	fresh();
+	char jails[128], answer[300];
+	snprintf(jails, sizeof jails, "%s/jails", dir);
+	snprintf(answer, sizeof answer, "tank/jaild/jails\t%s\n", jails);
+	rec_zfs_root("tank/jaild/jails", jails);
+	rec_tool_answer("/sbin/zfs list -H -o name,mountpoint", answer);
+	rec_tool_output("anchor \"jaild/*\" all\nnat-anchor \"jaild/*\" all\nrdr-anchor \"jaild/*\" all\n");
+	struct err e;
+	CHECK(B->init(&ctx, &e) == 0);
+	rec_tool_output("");
+	/* the template copy's name holds the template directory's inode: INO in golden files */
+	struct stat st;
+	CHECK(fstatat(ctx.templates_fd, "base", &st, 0) == 0);
+	snprintf(golden_ino, sizeof golden_ino, "-%llu", (unsigned long long)st.st_ino);
+	CHECK(FB(&ctx)->store == &fb_store_zfs && strcmp(FB(&ctx)->zfs, "tank/jaild/jails") == 0);
+	free(rec_take());
+}
+
+static void test_zfs(void)
+{
+	zfs_fresh();
+	struct req_spec r;
+	struct reply out = { .code = 0 };
+	struct err e;
+	web_spec(&r);
+	r.spec.limits.disk = 1 << 30;
+	CHECK(B->create(&ctx, &r, &e) == 0);
+	small_spec(&r);
+	CHECK(B->create(&ctx, &r, &e) == 0);
+	CHECK(exists("small/root") && exists("small/mnt"));
+	snprintf(r.spec.name, sizeof r.spec.name, "small2");
+	CHECK(B->create(&ctx, &r, &e) == 0); /* the template's copy is made once */
+	golden("zfs_create");
+	web_spec(&r);
+	CHECK(B->start(&ctx, &r, &out, &e) == 0);
+	free(rec_take());
+	struct req_snap q;
+	memset(&q, 0, sizeof q);
+	snprintf(q.name, sizeof q.name, "web");
+	snprintf(q.snap, sizeof q.snap, "s1");
+	rec_tool_answer("/sbin/zfs get -Hp -o value used", "12345\n");
+	CHECK(B->snap_create(&ctx, &q, &out, &e) == 0 && out.bytes == 12345);
+	CHECK(B->snap_create(&ctx, &q, &out, &e) < 0 && e.code == ERR_CONFLICT);
+	snprintf(q.snap, sizeof q.snap, "s2");
+	CHECK(B->snap_create(&ctx, &q, &out, &e) == 0);
+	CHECK(B->snap_restore(&ctx, &q, &e) < 0 && e.code == ERR_WRONG_STATE); /* running */
+	golden("zfs_snapshot_create");
+	struct req_stop st = { .timeout = 1 };
+	snprintf(st.name, sizeof st.name, "web");
+	CHECK(B->stop(&ctx, &st, &e) == 0);
+	free(rec_take());
+	char list[300];
+	snprintf(list, sizeof list, "tank/jaild/jails/web/upper@s1\ntank/jaild/jails/web/upper@s2\n");
+	rec_tool_answer("/sbin/zfs list -H -t snapshot", list);
+	snprintf(q.snap, sizeof q.snap, "s1");
+	CHECK(B->snap_restore(&ctx, &q, &e) < 0 && e.code == ERR_WRONG_STATE && strstr(e.msg, "s2") != NULL);
+	snprintf(q.snap, sizeof q.snap, "s2");
+	CHECK(B->snap_restore(&ctx, &q, &e) == 0);
+	CHECK(B->snap_delete(&ctx, &q, &e) == 0);
+	CHECK(B->snap_delete(&ctx, &q, &e) < 0 && e.code == ERR_NOT_FOUND);
+	struct req_limits g = { .limits = { -1, -1, -1, -1, 2LL << 30 } };
+	snprintf(g.name, sizeof g.name, "web");
+	rec_tool_answer("/sbin/zfs get -Hp -o value quota", "1073741824\n");
+	CHECK(B->set_limits(&ctx, &g, &e) == 0);
+	g.limits.disk = 1 << 20;
+	CHECK(B->set_limits(&ctx, &g, &e) < 0 && e.code == ERR_INVALID);
+	golden("zfs_snapshots_quota");
+	/* a thick jail of a template since replaced: its template copy goes with it */
+	char tdir[128];
+	snprintf(tdir, sizeof tdir, "%s/templates/base", dir);
+	CHECK(rename(tdir, "/tmp/jaild-fb-old-base") == 0 || true);
+	CHECK(mkdir(tdir, 0755) == 0);
+	rmdir("/tmp/jaild-fb-old-base");
+	char origin[300];
+	struct stat old;
+	CHECK(fstatat(ctx.jails_fd, "small/root", &old, 0) == 0);
+	snprintf(origin, sizeof origin, "tank/jaild/jails/.t-base-1@jaild\n");
+	rec_tool_answer("/sbin/zfs get -H -o value origin", origin);
+	CHECK(B->destroy(&ctx, "small", &e) == 0);
+	golden("zfs_destroy");
 }
 
 /* the host rebooted: the disk is there, not attached or mounted */
@@ -649,6 +742,7 @@ int main(int argc, char **argv)
 	RUN(test_create);
 	RUN(test_disk);
 	RUN(test_disk_after_reboot);
+	RUN(test_zfs);
 	RUN(test_start_thin);
 	RUN(test_start_thick);
 	RUN(test_start_unwinds);

@@ -33,7 +33,7 @@ int fb_tool(char *const argv[], struct err *e)
 }
 
 /* A tree removed: immutable flags (base.txz has schg files) cleared first. */
-static int remove_tree(const char *path, struct err *e)
+int fb_remove_tree(const char *path, struct err *e)
 {
 	char *clear[] = { CHFLAGS, "-R", "-x", "0", (char *)path, NULL };
 	char *rm[] = { RM, "-rfx", (char *)path, NULL };
@@ -64,7 +64,7 @@ int fb_template_minimal(struct priv_ctx *c, struct err *e)
 	char tmp_path[512], prog[600];
 	template_path(c, tmp, tmp_path, sizeof tmp_path);
 	struct err ignored;
-	remove_tree(tmp_path, &ignored);
+	fb_remove_tree(tmp_path, &ignored);
 	int root = -1, rc = 0;
 	if (mkdirat(c->templates_fd, tmp, 0755) < 0 ||
 	    (root = openat(c->templates_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -88,7 +88,7 @@ int fb_template_minimal(struct priv_ctx *c, struct err *e)
 	if (rc == 0 && renameat(c->templates_fd, tmp, c->templates_fd, MINIMAL) < 0)
 		rc = err_errno(e, "publishing the minimal template");
 	if (rc)
-		remove_tree(tmp_path, &ignored);
+		fb_remove_tree(tmp_path, &ignored);
 	else
 		log_info("made the minimal template from /rescue");
 	return rc;
@@ -109,21 +109,21 @@ static int publish(struct priv_ctx *c, const char *name, bool replace, int (*fil
 	template_path(c, tmp, tmp_path, sizeof tmp_path);
 	template_path(c, old, old_path, sizeof old_path);
 	struct err ignored;
-	remove_tree(tmp_path, &ignored);
+	fb_remove_tree(tmp_path, &ignored);
 	if (mkdirat(c->templates_fd, tmp, 0755) < 0)
 		return err_errno(e, "creating template %s", name);
 	int rc = fill(tmp_path, arg, e);
 	if (rc == 0 && exists) {
-		remove_tree(old_path, &ignored);
+		fb_remove_tree(old_path, &ignored);
 		if (renameat(c->templates_fd, name, c->templates_fd, old) < 0)
 			rc = err_errno(e, "moving the old template %s aside", name);
 	}
 	if (rc == 0 && renameat(c->templates_fd, tmp, c->templates_fd, name) < 0)
 		rc = err_errno(e, "publishing template %s", name);
 	if (rc)
-		remove_tree(tmp_path, &ignored);
+		fb_remove_tree(tmp_path, &ignored);
 	else if (exists)
-		remove_tree(old_path, &ignored);
+		fb_remove_tree(old_path, &ignored);
 	return rc;
 }
 
@@ -186,12 +186,12 @@ int fb_template_delete(struct priv_ctx *c, const char *name, struct err *e)
 		return err_set(e, ERR_NOT_FOUND, "template %s does not exist on this host", name);
 	char path[512];
 	template_path(c, name, path, sizeof path);
-	return remove_tree(path, e);
+	return fb_remove_tree(path, e);
 }
 
 /* ---- a jail's files ---- */
 
-static int stopped(struct priv_ctx *c, const char *name, struct err *e)
+int fb_stopped(struct priv_ctx *c, const char *name, struct err *e)
 {
 	char kname[96];
 	fb_kname(c, name, kname);
@@ -202,30 +202,20 @@ static int stopped(struct priv_ctx *c, const char *name, struct err *e)
 
 int fb_destroy(struct priv_ctx *c, const char *name, struct err *e)
 {
-	if (stopped(c, name, e))
+	if (fb_stopped(c, name, e))
 		return -1;
 	fb_teardown(c, name);
-	fb_disk_release(c, name);
+	FB(c)->store->release(c, name);
 	char path[512];
 	if (fb_jail_path(c, name, "", path, sizeof path, e))
 		return -1;
-	return remove_tree(path, e);
+	return fb_remove_tree(path, e);
 }
 
-/* Where a jail's own files are: rel (under DIR/jails) of its files dir, its layer's
- * name ("upper": thin, "root": thick) and absolute paths of both. */
-struct where {
-	char files[96];
-	const char *layer;
-	char layer_rel[128];
-	char abs[512];       /* DIR/jails/FILES */
-	char layer_abs[640]; /* DIR/jails/FILES/LAYER */
-};
-
-static int where_of(struct priv_ctx *c, const char *name, struct where *w, struct err *e)
+int fb_where(struct priv_ctx *c, const char *name, struct fb_where *w, struct err *e)
 {
 	struct stat st;
-	if (fb_files(c, name, w->files, e))
+	if (FB(c)->store->files(c, name, w->files, e))
 		return -1;
 	snprintf(w->layer_rel, sizeof w->layer_rel, "%s/upper", w->files);
 	w->layer = fstatat(c->jails_fd, w->layer_rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? "upper" : "root";
@@ -235,95 +225,26 @@ static int where_of(struct priv_ctx *c, const char *name, struct where *w, struc
 	return 0;
 }
 
-static int64_t tree_bytes(const char *path)
-{
-	char *paths[] = { (char *)path, NULL };
-	FTS *f = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
-	int64_t bytes = 0;
-	for (FTSENT *en; f && (en = fts_read(f));)
-		if (en->fts_info != FTS_DP && en->fts_statp)
-			bytes += (int64_t)en->fts_statp->st_blocks * 512;
-	if (f)
-		fts_close(f);
-	return bytes;
-}
-
-/* FILES/snapshots/SNAP: its rel and abs paths */
-static void snap_paths(struct priv_ctx *c, const struct where *w, const char *snap, char rel[192], char abs[720])
-{
-	snprintf(rel, 192, "%s/snapshots/%s", w->files, snap);
-	snprintf(abs, 720, "%s/jails/%s", c->data_dir, rel);
-}
-
 int fb_snap_create(struct priv_ctx *c, const struct req_snap *r, struct reply *out, struct err *e)
 {
-	struct where w;
-	char rel[192], dir[720], to[800];
-	if (where_of(c, r->name, &w, e))
-		return -1;
-	snprintf(rel, sizeof rel, "%s/snapshots", w.files);
-	if (mkdirat(c->jails_fd, rel, 0700) < 0 && errno != EEXIST)
-		return err_errno(e, "creating the snapshots of jail %s", r->name);
-	snap_paths(c, &w, r->snap, rel, dir);
-	if (mkdirat(c->jails_fd, rel, 0700) < 0)
-		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "jail %s already has a snapshot %s", r->name, r->snap)
-				       : err_errno(e, "creating snapshot %s of jail %s", r->snap, r->name);
-	snprintf(to, sizeof to, "%s/%s", dir, w.layer);
-	char *argv[] = { CP, "-Rp", w.layer_abs, to, NULL };
-	if (fb_tool(argv, e)) {
-		struct err ignored;
-		remove_tree(dir, &ignored);
-		return -1;
-	}
-	out->bytes = tree_bytes(dir);
-	return 0;
+	return FB(c)->store->snap_create(c, r->name, r->snap, &out->bytes, e);
 }
 
 int fb_snap_restore(struct priv_ctx *c, const struct req_snap *r, struct err *e)
 {
-	struct where w;
-	if (stopped(c, r->name, e) || where_of(c, r->name, &w, e))
-		return -1;
-	char snap_rel[192], snap[720], from[800], aside[660], aside_rel[140];
-	snap_paths(c, &w, r->snap, snap_rel, snap);
-	struct stat st;
-	if (fstatat(c->jails_fd, snap_rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot %s", r->name, r->snap);
-	snprintf(from, sizeof from, "%s/%s", snap, w.layer);
-	snprintf(aside, sizeof aside, "%s.old", w.layer_abs);
-	snprintf(aside_rel, sizeof aside_rel, "%s.old", w.layer_rel);
-	struct err ignored;
-	remove_tree(aside, &ignored);
-	if (renameat(c->jails_fd, w.layer_rel, c->jails_fd, aside_rel) < 0)
-		return err_errno(e, "moving the files of jail %s aside", r->name);
-	char *argv[] = { CP, "-Rp", from, w.layer_abs, NULL };
-	if (fb_tool(argv, e)) {
-		remove_tree(w.layer_abs, &ignored);
-		renameat(c->jails_fd, aside_rel, c->jails_fd, w.layer_rel);
-		return -1;
-	}
-	remove_tree(aside, &ignored);
-	return 0;
+	return fb_stopped(c, r->name, e) ? -1 : FB(c)->store->snap_restore(c, r->name, r->snap, e);
 }
 
 int fb_snap_delete(struct priv_ctx *c, const struct req_snap *r, struct err *e)
 {
-	struct where w;
-	char rel[192], dir[720];
-	struct stat st;
-	if (where_of(c, r->name, &w, e))
-		return -1;
-	snap_paths(c, &w, r->snap, rel, dir);
-	if (fstatat(c->jails_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return err_set(e, ERR_NOT_FOUND, "jail %s has no snapshot %s", r->name, r->snap);
-	return remove_tree(dir, e);
+	return FB(c)->store->snap_delete(c, r->name, r->snap, e);
 }
 
 /* The archive: jail.json (the spec jaild gave), then the jail's own files as files/. */
 int fb_export(struct priv_ctx *c, const struct req_export *r, int fd, struct err *e)
 {
-	struct where w;
-	if (where_of(c, r->name, &w, e))
+	struct fb_where w;
+	if (fb_where(c, r->name, &w, e))
 		return -1;
 	int jd = fb_open_jail_dir(c, r->name, e);
 	if (jd < 0)
@@ -349,18 +270,15 @@ int fb_import(struct priv_ctx *c, const struct req_import *r, int fd, struct err
 	if (mkdirat(c->jails_fd, r->name, 0700) < 0)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", r->name)
 				       : err_errno(e, "creating jail %s", r->name);
-	const char *layer = r->thin ? "upper" : "root";
-	char rel[160], dir[640], files[96];
+	char rel[160], dir[640];
 	snprintf(rel, sizeof rel, "%s/mnt", r->name);
-	int rc = mkdirat(c->jails_fd, rel, 0755) < 0 ? err_errno(e, "creating jail %s", r->name) : 0;
-	if (rc == 0 && r->disk > 0)
-		rc = fb_disk_create(c, r->name, r->disk, e);
-	if (rc == 0)
-		rc = fb_files(c, r->name, files, e);
-	snprintf(rel, sizeof rel, "%s/%s", files, layer);
+	struct fb_where w;
+	int rc = FB(c)->store->make(c, r->name, r->thin, NULL, r->disk, e);
 	if (rc == 0 && mkdirat(c->jails_fd, rel, 0755) < 0)
 		rc = err_errno(e, "creating jail %s", r->name);
-	snprintf(dir, sizeof dir, "%s/jails/%s", c->data_dir, rel);
+	if (rc == 0)
+		rc = fb_where(c, r->name, &w, e);
+	snprintf(dir, sizeof dir, "%s", rc == 0 ? w.layer_abs : "");
 	/* only files/, renamed to the layer's top; no flags, no absolute or ".." names */
 	char *argv[] = { TAR, "-xpf", "-", "--no-fflags", "--include", "files", "-s", ",^files/*,,", "-C", dir, NULL };
 	if (rc == 0)

@@ -9,7 +9,7 @@
  *   log     what its first process writes
  *   run, exit, net   the shared records (../runrec.h): first process, how it ended, network
  *   mounts  the mount points made at start, in order: stop and sweep undo exactly these
- *   disk.img, disk/   limits.disk: its own files on an md(4) disk (disk.c)
+ *   disk.img, disk/   limits.disk: its own files on an md(4) disk (store_plain.c)
  * Jail root is uid 0 confined by the jail (securelevel 2, enforce_statfs 2, no
  * children, devfs ruleset 4, no chflags, no mounts); the host never runs anything of
  * the jail's but through jail_attach. */
@@ -34,6 +34,8 @@ struct fb_impl {
 	/* where jails' addresses are aliased: the uplink when the pool is routed, else lo0 */
 	char alias4_if[FB_IFNAMSIZ], alias6_if[FB_IFNAMSIZ];
 	bool pf_anchors; /* pf.conf calls our anchors; without, ports and rules cannot work */
+	const struct fb_store_ops *store;
+	char zfs[256]; /* the dataset mounted at DIR/jails, when store is ZFS */
 };
 
 static inline struct fb_impl *FB(const struct priv_ctx *c)
@@ -80,14 +82,43 @@ int fb_net_set(struct priv_ctx *c, const struct req_net *r, struct err *e);
 int fb_limits_apply(struct priv_ctx *c, const char *kname, const struct jail_limits *l, bool clear_unset, struct err *e);
 int fb_set_limits(struct priv_ctx *c, const struct req_limits *r, struct err *e);
 
-/* disk.c: where the jail's own files (upper/ or root/, snapshots/) live, relative to
- * DIR/jails: "NAME", or "NAME/disk" for a jail with limits.disk (its disk mounted if it
- * is not, as after a reboot) */
-int fb_files(struct priv_ctx *c, const char *name, char rel[96], struct err *e);
-int fb_disk_create(struct priv_ctx *c, const char *name, int64_t bytes, struct err *e);
-int fb_disk_grow(struct priv_ctx *c, const char *name, int64_t bytes, struct err *e);
-/* before the files go: the disk unmounted and its md unit detached */
-void fb_disk_release(struct priv_ctx *c, const char *name);
+/* Where a jail's files are kept: plain directories (store_plain.c: copies, md(4)
+ * disks) or ZFS datasets (store_zfs.c: clones, snapshots, quotas), chosen at init by
+ * whether DIR/jails is a dataset's mount point. Every op takes the jail's name; the
+ * jail's directory DIR/jails/NAME and its mnt/ exist already. */
+struct fb_store_ops {
+	const char *name;
+	/* where its own files live, relative to DIR/jails ("NAME", or "NAME/disk") */
+	int (*files)(struct priv_ctx *c, const char *name, char rel[96], struct err *e);
+	/* its layer: upper/ (thin) or root/ (thick: the template's copy, or empty when
+	 * tmpl is NULL, for an import); disk > 0: limits.disk */
+	int (*make)(struct priv_ctx *c, const char *name, bool thin, const char *tmpl, int64_t disk, struct err *e);
+	int (*grow)(struct priv_ctx *c, const char *name, int64_t bytes, struct err *e);
+	int (*snap_create)(struct priv_ctx *c, const char *name, const char *snap, int64_t *bytes, struct err *e);
+	/* the jail is stopped */
+	int (*snap_restore)(struct priv_ctx *c, const char *name, const char *snap, struct err *e);
+	int (*snap_delete)(struct priv_ctx *c, const char *name, const char *snap, struct err *e);
+	/* before DIR/jails/NAME is removed: what holds its files let go of */
+	void (*release)(struct priv_ctx *c, const char *name);
+};
+extern const struct fb_store_ops fb_store_plain, fb_store_zfs;
+/* store_zfs.c: picks the store */
+void fb_store_init(struct priv_ctx *c);
+
+/* A jail's own files: FILES (under DIR/jails), its layer ("upper": thin, "root":
+ * thick), and their paths. */
+struct fb_where {
+	char files[96];
+	const char *layer;
+	char layer_rel[128]; /* FILES/LAYER, under DIR/jails */
+	char abs[512];       /* DIR/jails/FILES */
+	char layer_abs[640]; /* DIR/jails/FILES/LAYER */
+};
+int fb_where(struct priv_ctx *c, const char *name, struct fb_where *w, struct err *e);
+/* ERR_WRONG_STATE when the kernel has the jail */
+int fb_stopped(struct priv_ctx *c, const char *name, struct err *e);
+/* a tree removed, file flags cleared first, never crossing a mount */
+int fb_remove_tree(const char *path, struct err *e);
 
 /* files.c */
 int fb_tool(char *const argv[], struct err *e);

@@ -70,8 +70,10 @@ static int fb_init(struct priv_ctx *c, struct err *e)
 			       "/boot/loader.conf and reboot");
 	if (fb_net_init(c, e))
 		return -1;
-	log_info("freebsd backend: jails jaild-%s-NAME, addresses on %s (IPv4) and %s (IPv6), pf anchors jaild/*%s",
-		 c->tag, impl.alias4_if, impl.alias6_if, impl.pf_anchors ? "" : " (not called from pf.conf)");
+	fb_store_init(c);
+	log_info("freebsd backend: jails jaild-%s-NAME, files on %s%s%s, addresses on %s (IPv4) and %s (IPv6), pf anchors jaild/*%s",
+		 c->tag, impl.store->name, impl.zfs[0] ? " " : "", impl.zfs, impl.alias4_if, impl.alias6_if,
+		 impl.pf_anchors ? "" : " (not called from pf.conf)");
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* limits.c — a jail's limits as rctl(8) rules on its kernel name: maxproc, memoryuse,
  * pcpu and openfiles as jaild sets them, pseudoterminals from the helper's pty-max (on
  * FreeBSD the kernel counts a jail's terminals, so consoles cannot exhaust the host's).
- * limits.disk is the size of the jail's md(4) disk (disk.c). */
+ * limits.disk is its store's: an md(4) disk's size or a ZFS quota. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +35,7 @@ int fb_limits_apply(struct priv_ctx *c, const char *kname, const struct jail_lim
 
 int fb_set_limits(struct priv_ctx *c, const struct req_limits *r, struct err *e)
 {
-	if (r->limits.disk > 0 && fb_disk_grow(c, r->name, r->limits.disk, e)) /* now, running or not */
+	if (r->limits.disk > 0 && FB(c)->store->grow(c, r->name, r->limits.disk, e)) /* now, running or not */
 		return -1;
 	struct runrec rec;
 	struct err ignored;

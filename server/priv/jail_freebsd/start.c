@@ -55,27 +55,12 @@ int fb_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 	if (mkdirat(c->jails_fd, s->name, 0700) < 0)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", s->name)
 				       : err_errno(e, "creating jail %s", s->name);
-	char rel[128], files[96];
+	/* the store first: a ZFS dataset mounts over the jail's directory */
+	char rel[128];
 	snprintf(rel, sizeof rel, "%s/mnt", s->name);
-	int rc = mkdirat(c->jails_fd, rel, 0755) < 0 ? err_errno(e, "creating jail %s", s->name) : 0;
-	/* limits.disk: its own files go on a disk of that size */
-	if (rc == 0 && s->limits.disk > 0)
-		rc = fb_disk_create(c, s->name, s->limits.disk, e);
-	if (rc == 0)
-		rc = fb_files(c, s->name, files, e);
-	if (rc == 0 && s->type == JAIL_THIN) {
-		snprintf(rel, sizeof rel, "%s/upper", files);
-		if (mkdirat(c->jails_fd, rel, 0755) < 0)
-			rc = err_errno(e, "creating jail %s", s->name);
-	} else if (rc == 0) {
-		/* thick: its own copy; cp -R copies symlinks as symlinks, -p keeps owners,
-		 * modes, times and file flags */
-		char from[512], to[512];
-		snprintf(from, sizeof from, "%s/templates/%s", c->data_dir, s->tmpl);
-		snprintf(to, sizeof to, "%s/jails/%s/root", c->data_dir, files);
-		char *argv[] = { "/bin/cp", "-Rp", from, to, NULL };
-		rc = fb_tool(argv, e);
-	}
+	int rc = FB(c)->store->make(c, s->name, s->type == JAIL_THIN, s->tmpl, s->limits.disk, e);
+	if (rc == 0 && mkdirat(c->jails_fd, rel, 0755) < 0)
+		rc = err_errno(e, "creating jail %s", s->name);
 	if (rc) {
 		struct err ignored;
 		fb_destroy(c, s->name, &ignored);
@@ -111,10 +96,11 @@ static int do_mount(int jd, const char *fstype, const char *from_opt, const char
  * (unionfs); thick, its own copy. Then devfs (ruleset 4) and the spec's mounts. */
 static int assemble_root(struct priv_ctx *c, int jd, const struct jail_spec *s, struct err *e)
 {
-	char mnt[512], layer[640], tmpl[512], files[96];
-	if (fb_jail_path(c, s->name, "mnt", mnt, sizeof mnt, e) || fb_files(c, s->name, files, e))
+	char mnt[512], tmpl[512];
+	struct fb_where w;
+	if (fb_jail_path(c, s->name, "mnt", mnt, sizeof mnt, e) || fb_where(c, s->name, &w, e))
 		return -1;
-	snprintf(layer, sizeof layer, "%s/jails/%s/%s", c->data_dir, files, s->type == JAIL_THIN ? "upper" : "root");
+	const char *layer = w.layer_abs;
 	snprintf(tmpl, sizeof tmpl, "%s/templates/%s", c->data_dir, s->tmpl);
 	if (s->type == JAIL_THIN) {
 		if (do_mount(jd, "nullfs", "target", tmpl, mnt, FB_MNT_RDONLY, NULL, NULL, e) ||
