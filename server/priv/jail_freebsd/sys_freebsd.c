@@ -180,6 +180,8 @@ static int sys_tool(char *const argv[], int in_fd, const char *input, int out_fd
 		return err_errno(e, "running %s", argv[0]);
 	char errout[512] = "";
 	size_t olen = 0, elen = 0, ilen = input ? strlen(input) : 0, ioff = 0;
+	/* a tool that exits before reading all its input must not take us with it */
+	void (*was)(int) = signal(SIGPIPE, SIG_IGN);
 	if (in[1] >= 0 && ilen == 0) {
 		close(in[1]);
 		in[1] = -1;
@@ -220,6 +222,7 @@ static int sys_tool(char *const argv[], int in_fd, const char *input, int out_fd
 			}
 		}
 	}
+	signal(SIGPIPE, was);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
