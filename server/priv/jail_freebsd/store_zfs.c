@@ -235,7 +235,7 @@ void fb_store_init(struct priv_ctx *c)
 	*tab = '\0';
 	tab[1 + strcspn(tab + 1, "\n")] = '\0';
 	if (strcmp(tab + 1, path) == 0 && strlen(out) < sizeof f->zfs) {
-		snprintf(f->zfs, sizeof f->zfs, "%s", out);
+		snprintf(f->zfs, sizeof f->zfs, "%.255s", out);
 		f->store = &fb_store_zfs;
 	}
 }
