@@ -205,8 +205,9 @@ static int write_str_file(const char *path, const char *v)
 
 /* ---- the jail's first process ---- */
 
-/* Messages on the start socket: child -> parent 'M' (root built), 'U' (user namespace
- * made), 'E'+text (failed); parent -> child 'G' (maps and network ready). Success is
+/* Messages on the start socket, each a packet of its own: first child -> parent 'P'+pid
+ * (PID 1's); PID 1 -> parent 'U' (user namespace made; it may arrive before the 'P'),
+ * 'E'+text (failed); parent -> PID 1 'G' (maps and network ready). Success is
  * the socket closing at execve (it is close-on-exec). */
 static void child_fail(int sock, struct err *e)
 {
@@ -574,37 +575,44 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 		}
 		if (init == 0)
 			jail_init(c, sock[1], &plan, s, log_fd);
+		/* 'P' and PID 1's pid; PID 1 writes on the same socket, and its 'U' may come
+		 * first */
+		char msg[1 + sizeof(int32_t)] = { 'P' };
 		int32_t p = init;
-		_exit(write(sock[1], &p, sizeof p) == sizeof p ? 0 : 1);
+		memcpy(msg + 1, &p, sizeof p);
+		_exit(write(sock[1], msg, sizeof msg) == (ssize_t)sizeof msg ? 0 : 1);
 	}
 	close(sock[1]);
 	sock[1] = -1;
 	waitpid(c1, NULL, 0);
 
+	/* Two messages, in either order: the first child's 'P' (PID 1's pid) and PID 1's
+	 * 'U' (its user namespace made); an 'E' or the socket closing first is a failure. */
 	char buf[1 + sizeof e->msg];
 	int32_t pid1 = 0;
-	ssize_t n = read(sock[0], buf, sizeof buf);
-	if (n == sizeof pid1)
-		memcpy(&pid1, buf, sizeof pid1);
-	else {
+	bool have_u = false;
+	while (pid1 == 0 || !have_u) {
+		ssize_t n = read(sock[0], buf, sizeof buf);
+		if (n == 1 + (ssize_t)sizeof pid1 && buf[0] == 'P' && pid1 == 0) {
+			memcpy(&pid1, buf + 1, sizeof pid1);
+			/* v1: into the jail's cgroup while PID 1 builds its root: the first
+			 * migration after a quiet spell waits out an RCU grace period (~10 ms),
+			 * which is thus spent in parallel; PID 1 runs nothing of the jail's
+			 * before 'G'. v2: born there. */
+			if (pid1 <= 0 || (cg_fd < 0 && CG(c)->ops->attach(CG(c), s->name, pid1, e)))
+				goto kill_or_fail;
+			continue;
+		}
+		if (n == 1 && buf[0] == 'U' && !have_u) {
+			have_u = true;
+			continue;
+		}
 		if (n > 1 && buf[0] == 'E')
 			err_set(e, ERR_INTERNAL, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
 		else
-			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died", s->name);
-		goto fail;
-	}
-	/* v1: into the jail's cgroup while PID 1 builds its root: the first migration
-	 * after a quiet spell waits out an RCU grace period (~10 ms), which is thus spent
-	 * in parallel; PID 1 runs nothing of the jail's before 'G'. v2: born there. */
-	if (cg_fd < 0 && CG(c)->ops->attach(CG(c), s->name, pid1, e))
-		goto kill;
-	n = read(sock[0], buf, sizeof buf);
-	if (n != 1 || buf[0] != 'U') {
-		if (n > 1 && buf[0] == 'E')
-			err_set(e, ERR_INTERNAL, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
-		else
-			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died while building its root", s->name);
-		goto kill;
+			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died%s", s->name,
+				pid1 ? " while building its root" : "");
+		goto kill_or_fail;
 	}
 	if (write_map(pid1, "uid_map", plan.base, e) || write_map(pid1, "gid_map", plan.base, e) ||
 	    host_net(c, s, r->slot, pid1, e))
@@ -616,7 +624,7 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 		err_errno(e, "releasing jail %s", s->name);
 		goto kill;
 	}
-	n = read(sock[0], buf, sizeof buf);
+	ssize_t n = read(sock[0], buf, sizeof buf);
 	if (n != 0) {
 		if (n > 1 && buf[0] == 'E')
 			err_set(e, ERR_INVALID, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
@@ -632,6 +640,9 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 	out->running = 1;
 	rc = 0;
 	goto out;
+kill_or_fail:
+	if (pid1 <= 0)
+		goto fail;
 kill:
 	kill(pid1, SIGKILL);
 fail:

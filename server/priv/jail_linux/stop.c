@@ -102,10 +102,16 @@ static bool catches(pid_t pid, int sig)
 /* After SIGTERM: 1 once PID 1 has exited, 0 at the timeout. The jail's other
  * processes get the whole time to finish; once PID 1 is the last and does not catch
  * SIGTERM (sysvinit's init, a shell before its trap), waiting longer would change
- * nothing: it is done. */
-static int wait_pid1(struct priv_ctx *c, const char *name, pid_t pid1, int pfd, int ms)
+ * nothing: it is done. caught: whether PID 1 caught SIGTERM just before it was sent. */
+static int wait_pid1(struct priv_ctx *c, const char *name, pid_t pid1, int pfd, int ms, bool caught)
 {
 	for (int waited = 0; waited < ms; waited += 20) {
+		/* a PID 1 that did not catch SIGTERM when it was sent (a shell just before its
+		 * trap) dropped it: once it catches it, it gets it again */
+		if (!caught && catches(pid1, SIGTERM)) {
+			syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0);
+			caught = true;
+		}
 		if (wait_pidfd(pfd, waited < ms - 20 ? 20 : ms - waited) == 1)
 			return 1;
 		pid_t pids[4];
@@ -147,8 +153,9 @@ int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
 			close(null);
 		}
 	}
+	bool caught = catches(rec.pid, SIGTERM);
 	signal_all(c, r->name, SIGTERM);
-	if (wait_pid1(c, r->name, rec.pid, pfd, (int)r->timeout * 1000) == 0) {
+	if (wait_pid1(c, r->name, rec.pid, pfd, (int)r->timeout * 1000, caught) == 0) {
 		log_info("jail %s: still running %us after SIGTERM; sending SIGKILL", r->name, r->timeout);
 		/* SIGKILL to a pid namespace's init ends every process in it */
 		syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
