@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
@@ -38,8 +39,14 @@ BRIDGE = "jdpeers0"
 
 
 def sh(*argv, check=True, quiet=True):
-    return subprocess.run(argv, check=check, stdout=subprocess.DEVNULL if quiet else None,
-                          stderr=subprocess.PIPE, text=True)
+    # stderr into a file, not a pipe: what a tool leaves running (a container's first
+    # process) would hold a pipe open and keep us waiting
+    with tempfile.TemporaryFile() as err:
+        r = subprocess.run(argv, stdout=subprocess.DEVNULL if quiet else None, stderr=err)
+        if check and r.returncode != 0:
+            err.seek(0)
+            raise RuntimeError("%s: exit %d: %s" % (" ".join(argv), r.returncode, err.read().decode(errors="replace").strip()[-500:]))
+    return r
 
 
 def p(xs, q):
@@ -247,6 +254,7 @@ def main():
         sh("ip", "link", "set", BRIDGE, "up")
         systems = [JaildSys(j), CrunSys(rootfs), LxcSys(rootfs)]
         for s in systems:  # warm up: first runs load caches and modules
+            print("warming up %s" % s.name, file=sys.stderr, flush=True)
             s.create_start("w" + s.name[0], False)
             s.exec("w" + s.name[0])
             s.stop_destroy("w" + s.name[0])
