@@ -35,6 +35,7 @@ static const struct {
 	[MSG_HELLO] = { "hello", sizeof(struct req_empty), 0 },
 	[MSG_LOG_OPEN] = { "log_open", sizeof(struct req_name), 0 },
 	[MSG_NET_SET] = { "net_set", sizeof(struct req_net), 0 },
+	[MSG_CREATE_START] = { "create_start", sizeof(struct req_spec), 0 },
 	[MSG_REPLY] = { "reply", sizeof(struct reply), 0 },
 	[MSG_LIST_REPLY] = { "list_reply", sizeof(struct list_reply), 0 },
 	[MSG_PTY_REPLY] = { "pty_reply", sizeof(struct reply), 1 },
@@ -165,7 +166,8 @@ static int check_strings(const void *buf, uint32_t type, struct err *e)
 {
 	switch (type) {
 	case MSG_CREATE:
-	case MSG_START: {
+	case MSG_START:
+	case MSG_CREATE_START: {
 		const struct jail_spec *sp = &((const struct req_spec *)buf)->spec;
 		if (!str_terminated(sp->name, sizeof sp->name) || !str_terminated(sp->hostname, sizeof sp->hostname) ||
 		    !str_terminated(sp->tmpl, sizeof sp->tmpl) || sp->nmounts > MOUNTS_MAX)

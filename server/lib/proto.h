@@ -43,6 +43,7 @@ enum msg_type {
 	MSG_HELLO,                /* which backend serves (jaild asks each new helper) */
 	MSG_LOG_OPEN,             /* the jail's log (its first process's output), read-only, passed back */
 	MSG_NET_SET,              /* change a running jail's forwards, firewall and bandwidth */
+	MSG_CREATE_START,         /* CREATE then START in one call (create?start=1); reply.created: the files were made */
 	MSG_REPLY,                /* helper -> jaild: result of a request */
 	MSG_LIST_REPLY,           /* helper -> jaild: a page of names */
 	MSG_PTY_REPLY,            /* helper -> jaild: a success with a descriptor passed (CONSOLE's terminal master, LOG_OPEN's log) */
@@ -160,7 +161,8 @@ struct reply {
 	uint8_t running;    /* STATUS */
 	uint8_t timed_out;  /* EXEC */
 	uint8_t exited;     /* STATUS, not running: how its first process last ended is known */
-	uint8_t pad[5];
+	uint8_t created;    /* CREATE_START: the files were made (even when the start then failed) */
+	uint8_t pad[4];
 	int64_t pid;        /* START, STATUS: PID 1 of the jail as the host sees it */
 	int64_t memory;     /* STATUS: bytes */
 	int64_t procs;

@@ -122,6 +122,47 @@ int main(int argc, char **argv)
 	r.h.type = MSG_CREATE;
 	r.slot = 3;
 	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_CONFLICT);
+	/* the same through CREATE_START (one call for create?start=1): CREATE's checks,
+	 * and nothing made or started when they refuse */
+	spec_base(&r, "thief2");
+	r.h.type = MSG_CREATE_START;
+	r.slot = 3;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_CONFLICT && out.created == 0);
+	spec_base(&r, "outside");
+	r.h.type = MSG_CREATE_START;
+	r.slot = 5;
+	r.spec.nip4 = 1;
+	r.spec.ip4[0] = htonl(0x08080808);
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_INVALID && strcmp(out.field, "ip4") == 0 && out.created == 0);
+	struct stat gone;
+	char path[300];
+	snprintf(path, sizeof path, "%s/jails/outside", dir);
+	CHECK(stat(path, &gone) < 0 && errno == ENOENT);
+	/* made, and started, in one call; a start that fails after the files are made
+	 * says they were */
+	spec_base(&r, "both");
+	r.h.type = MSG_CREATE_START;
+	r.slot = 6;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK && out.created == 1 && out.pid > 0);
+	snprintf(path, sizeof path, "%s/jails/both", dir);
+	CHECK(stat(path, &gone) == 0); /* where "outside" would have been */
+	spec_base(&r, "halfway");
+	r.h.type = MSG_CREATE_START;
+	r.slot = 7;
+	{
+		struct err pe;
+		const char *bad[] = { "/no/such/program" };
+		argv_pack(&r.spec.command, bad, 1, "command", &pe);
+	}
+	CHECK(ask(sock, &r, 0, NULL, &out) != ERR_OK && out.created == 1 && strstr(out.msg, "/no/such/program"));
+	struct req_stop bs = { .h.type = MSG_STOP, .timeout = 1 };
+	strcpy(bs.name, "both");
+	CHECK(ask(sock, &bs, 0, NULL, &out) == ERR_OK);
+	struct req_name bd = { .h.type = MSG_DESTROY };
+	strcpy(bd.name, "both");
+	CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
+	strcpy(bd.name, "halfway");
+	CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
 	/* starting a jail with a slot that does not own its files */
 	spec_base(&r, "victim");
 	r.h.type = MSG_START;

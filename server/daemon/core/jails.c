@@ -183,6 +183,26 @@ static int helper_name_call(uint32_t type, const char *name, struct reply *out, 
 
 /* ---- lifecycle (busy lock held by the caller) ---- */
 
+/* What a start leaves in the store: running with its pid, or error with the reason. */
+static int start_done(const struct jail_row *row, const struct reply *out, struct err *e)
+{
+	const char *name = row->name;
+	int rc = store_jail_set_state(J.st, name, "running", out->pid, NULL, true, e);
+	struct err ignored;
+	store_set_restore_at(J.st, name, 0, 0, &ignored); /* auto-restore: a new period from now */
+	log_info("jail %s started (pid %lld)", name, (long long)out->pid);
+	events_emit(row->tenant_id, "jail.started", name, json_pack("{sssssI}", "name", name, "state", "running", "pid", (json_int_t)out->pid));
+	return rc;
+}
+
+static void start_failed(const struct jail_row *row, const struct err *e)
+{
+	/* a jail that could not start is stopped, with the reason kept */
+	const char *name = row->name;
+	store_jail_set_state(J.st, name, e->code == ERR_UNAVAILABLE ? "stopped" : "error", 0, e->msg, false, NULL);
+	events_emit(row->tenant_id, "jail.error", name, json_pack("{sssss}", "name", name, "state", "error", "error", e->msg));
+}
+
 static int do_start(const char *name, struct err *e)
 {
 	struct jail_row row = { 0 };
@@ -199,17 +219,10 @@ static int do_start(const char *name, struct err *e)
 		goto out;
 	}
 	store_jail_set_state(J.st, name, "starting", 0, NULL, false, NULL);
-	if (helper_spec_call(MSG_START, &row, &out, e)) {
-		/* a jail that could not start is stopped, with the reason kept */
-		store_jail_set_state(J.st, name, e->code == ERR_UNAVAILABLE ? "stopped" : "error", 0, e->msg, false, NULL);
-		events_emit(row.tenant_id, "jail.error", name, json_pack("{sssss}", "name", name, "state", "error", "error", e->msg));
-		goto out;
-	}
-	rc = store_jail_set_state(J.st, name, "running", out.pid, NULL, true, e);
-	struct err ignored;
-	store_set_restore_at(J.st, name, 0, 0, &ignored); /* auto-restore: a new period from now */
-	log_info("jail %s started (pid %lld)", name, (long long)out.pid);
-	events_emit(row.tenant_id, "jail.started", name, json_pack("{sssssI}", "name", name, "state", "running", "pid", (json_int_t)out.pid));
+	if (helper_spec_call(MSG_START, &row, &out, e))
+		start_failed(&row, e);
+	else
+		rc = start_done(&row, &out, e);
 out:
 	jail_row_clear(&row);
 	return rc;
@@ -514,8 +527,14 @@ int jail_create_from(const struct token_info *who, json_t *body, bool start, int
 	jail_write_of(spec, &w);
 	if (store_jail_insert(J.st, name, tenant_id, &w, row, e))
 		goto out_busy;
+	/* create?start=1: files and start in one helper call */
+	bool both = start && import_fd < 0;
 	struct reply out;
-	if (helper_make(row, import_fd, &out, e)) {
+	memset(&out, 0, sizeof out);
+	if (both)
+		store_jail_set_state(J.st, name, "starting", 0, NULL, false, NULL);
+	int made = both ? helper_spec_call(MSG_CREATE_START, row, &out, e) : helper_make(row, import_fd, &out, e);
+	if (made && !(both && out.created)) {
 		/* nothing half-made stays: the record goes with the failed files */
 		struct err ignored;
 		store_jail_delete(J.st, name, &ignored);
@@ -525,8 +544,14 @@ int jail_create_from(const struct token_info *who, json_t *body, bool start, int
 	log_info("jail %s %s (slot %u, tenant %s)", name, import_fd < 0 ? "created" : "imported", row->slot, row->tenant);
 	events_emit(row->tenant_id, "jail.created", name, json_pack("{ssssss}", "name", name, "tenant", row->tenant, "state", "stopped"));
 	rc = 0;
-	if (start && do_start(name, e) < 0)
+	if (both && made) {
+		start_failed(row, e);
 		rc = -1;
+	} else if (both) {
+		rc = start_done(row, &out, e);
+	} else if (start && do_start(name, e) < 0) {
+		rc = -1;
+	}
 	jail_row_clear(row);
 	if (store_jail_get(J.st, name, row, rc ? NULL : e))
 		rc = -1;
