@@ -209,7 +209,11 @@ int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long 
 	for (size_t i = 0; i < NNS; i++) {
 		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid1, ns_order[i]);
 		if ((nsfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			err_errno(e, "opening %s", path);
+			/* its PID 1 ended since the caller looked: a stopped jail, not a fault */
+			if (os_proc_starttime(pid1) != start)
+				err_set(e, ERR_WRONG_STATE, "jail %s stopped", name);
+			else
+				err_errno(e, "opening %s", path);
 			goto out;
 		}
 	}

@@ -132,6 +132,11 @@ int linux_stop(struct priv_ctx *c, const struct req_stop *r, struct err *e)
 		return 0;
 	}
 	int pfd = (int)syscall(SYS_pidfd_open, rec.pid, 0);
+	if (pfd < 0 && errno == ESRCH) {
+		/* its first process ended (and was reaped) since the look above: down */
+		cleanup_runtime(c, r->name, rec.slot, true);
+		return 0;
+	}
 	if (pfd < 0)
 		return err_errno(e, "pidfd_open of jail %s", r->name);
 	if (os_proc_starttime(rec.pid) != rec.starttime) {
