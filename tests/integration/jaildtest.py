@@ -33,10 +33,12 @@ def free_port():
     return port
 
 
-def jail_cgroups(name, file=None):
+def jail_cgroups(name, file=None, tag="*"):
     """The jail's cgroup directories (or a file in them): one per v1 controller, or the
-    v2 group at the root or under a delegated group (a systemd unit or scope)."""
-    tail = "jaild-*/%s%s" % (name, "/" + file if file else "")
+    v2 group at the root or under a delegated group (a systemd unit or scope). tag: the
+    jaild instance's (Jaild.cgroups passes its own), so that jails another run left
+    behind are never taken for this one's."""
+    tail = "jaild-%s/%s%s" % (tag, name, "/" + file if file else "")
     return sorted(set(glob.glob("/sys/fs/cgroup/*/" + tail) + glob.glob("/sys/fs/cgroup/" + tail) +
                       glob.glob("/sys/fs/cgroup/**/" + tail, recursive=True)))
 
@@ -122,6 +124,10 @@ class Jaild:
             self.call("DELETE", "/api/jails/probe-ready")
             return True
         return False
+
+    def cgroups(self, name, file=None):
+        """jail_cgroups of this instance's jail"""
+        return jail_cgroups(name, file, self.tag())
 
     def tag(self):
         """This instance's four hex digits: its cgroups are jaild-TAG, its interfaces jdTAG-SLOT."""

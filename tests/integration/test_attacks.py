@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 import http.client
 
-from jaildtest import BUILD, JAILD, Jaild, free_port, jail_cgroups, run
+from jaildtest import BUILD, JAILD, Jaild, free_port, run
 
 HOSTILE = os.path.realpath(os.path.join(BUILD, "tests", "integration", "hostile"))
 
@@ -394,11 +394,11 @@ class Exhaustion(unittest.TestCase):
         self.assertEqual(st, 201, body)
         try:
             j.exec("nolimits", "(i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null; echo looped", timeout=60)
-            with open(jail_cgroups("nolimits", "pids.max")[0]) as f:
+            with open(j.cgroups("nolimits", "pids.max")[0]) as f:
                 self.assertEqual(f.read().strip(), "40")
-            with open(jail_cgroups("nolimits", "pids.current")[0]) as f:
+            with open(j.cgroups("nolimits", "pids.current")[0]) as f:
                 self.assertLessEqual(int(f.read()), 40)
-            mem = jail_cgroups("nolimits", "memory.max") or jail_cgroups("nolimits", "memory.limit_in_bytes")
+            mem = j.cgroups("nolimits", "memory.max") or j.cgroups("nolimits", "memory.limit_in_bytes")
             with open(mem[0]) as f:
                 self.assertEqual(int(f.read()), 1 << 30)
         finally:

@@ -12,7 +12,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from jaildtest import jail_cgroups, Jaild, run
+from jaildtest import Jaild, run
 
 J = None
 
@@ -33,7 +33,7 @@ def host_leftovers(name, slot=None):
     jail_dir = os.path.join(J.data, "jails", name)
     with open("/proc/self/mountinfo") as f:
         found += [l for l in f if jail_dir in l]
-    found += jail_cgroups(name)
+    found += J.cgroups(name)
     if slot is not None:
         found += glob.glob("/sys/class/net/jd%s-%d" % (J.tag(), slot))  # this instance's only
     return found
@@ -509,12 +509,12 @@ class Limits(unittest.TestCase):
         self.assertEqual(st, 201, j)
         try:
             def mem():
-                f = (jail_cgroups("merge", "memory.max") or jail_cgroups("merge", "memory.limit_in_bytes"))[0]
+                f = (J.cgroups("merge", "memory.max") or J.cgroups("merge", "memory.limit_in_bytes"))[0]
                 with open(f) as fh:
                     return int(fh.read())
             st, j, _ = J.call("PATCH", "/api/jails/merge", {"limits": {"maxproc": 32}})
             self.assertEqual((st, j["limits"]), (200, {"maxproc": 32, "memoryuse": "256M"}), j)
-            with open(jail_cgroups("merge", "pids.max")[0]) as f:
+            with open(J.cgroups("merge", "pids.max")[0]) as f:
                 self.assertEqual(f.read().strip(), "32")
             self.assertEqual(mem(), 256 << 20)
             st, j, _ = J.call("PATCH", "/api/jails/merge", {"limits": {"memoryuse": None}})
@@ -530,7 +530,7 @@ class Limits(unittest.TestCase):
             # the loop's subshell dies when fork fails; the exec's own shell goes on
             r = J.exec("forky", "(i=0; while [ $i -lt 60 ]; do sleep 4 & i=$((i+1)); done) 2>/tmp/err; echo looped", timeout=60)
             self.assertIn("looped", r["stdout"], r)
-            pids = jail_cgroups("forky", "pids.current")
+            pids = J.cgroups("forky", "pids.current")
             with open(pids[0]) as f:
                 self.assertLessEqual(int(f.read()), 20)
             self.assertEqual(J.call("GET", "/api/health", token=False)[0], 200)
@@ -566,7 +566,7 @@ class Limits(unittest.TestCase):
             st, j, _ = J.call("PATCH", "/api/jails/live", {"limits": {"maxproc": 7}}, headers={"If-Match": h["ETag"]})
             self.assertEqual(st, 200, j)
             self.assertEqual(j["limits"]["maxproc"], 7)
-            pids_max = jail_cgroups("live", "pids.max")
+            pids_max = J.cgroups("live", "pids.max")
             with open(pids_max[0]) as f:
                 self.assertEqual(f.read().strip(), "7")
             st, j, _ = J.call("PATCH", "/api/jails/live", {"ip4": ["auto"]})
