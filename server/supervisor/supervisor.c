@@ -155,7 +155,13 @@ static void reap(pid_t pid, int ms)
  * as jails' /proc files need it to. */
 static void ensure_lxcfs(const char *dir)
 {
-	if (strcmp(dir, "none") == 0 || os_is_fuse(dir))
+	if (strcmp(dir, "none") == 0)
+		return;
+	/* an lxcfs that died (killed with the session that started it) leaves its mount,
+	 * on which every access fails and over which nothing can mount */
+	if (os_fuse_reclaim_dead(dir))
+		log_warn("lxcfs at %s had died, leaving its mount; took the mount away to start it again", dir);
+	if (os_is_fuse(dir))
 		return;
 	if (access("/usr/bin/lxcfs", X_OK) < 0) {
 		log_warn("lxcfs is not installed: jails see the host's memory, CPUs and uptime in /proc (apt-get install lxcfs)");
@@ -175,7 +181,18 @@ static void ensure_lxcfs(const char *dir)
 		}
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
-		char *const argv[] = { "/usr/bin/lxcfs", "--enable-cfs", (char *)dir, NULL };
+		/* lxcfs locks its pid file, /run/lxcfs.pid unless told: that one for the usual
+		 * mount point (so this and Debian's unit never both run), one beside any other */
+		char pidfile[PATH_MAX + 8];
+		snprintf(pidfile, sizeof pidfile, "%s.pid", dir);
+		char *argv[6] = { "/usr/bin/lxcfs", "--enable-cfs" };
+		int n = 2;
+		if (strcmp(dir, "/var/lib/lxcfs") != 0) {
+			argv[n++] = "--pidfile";
+			argv[n++] = pidfile;
+		}
+		argv[n++] = (char *)dir;
+		argv[n] = NULL;
 		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 		execve(argv[0], argv, envp);
 		_exit(127);

@@ -1,5 +1,6 @@
 """Jails through the API, as root, with real namespaces: lifecycle, what a jail can
 and cannot see or do, limits, network isolation, leftovers, and every bad input."""
+import errno
 import glob
 import json
 import os
@@ -7,6 +8,7 @@ import signal
 import pwd
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.error
@@ -589,6 +591,43 @@ class OwnLimits(unittest.TestCase):
         # the host has no warning about it
         warnings = J.call("GET", "/api/host")[1]["warnings"]
         self.assertFalse([w for w in warnings if "lxcfs" in w["message"]], warnings)
+
+    def test_an_lxcfs_that_died_is_started_again(self):
+        """As a host is found after the session that started lxcfs was killed: its FUSE
+        mount is left, every access fails with ENOTCONN, and nothing can mount over it."""
+        d = tempfile.mkdtemp(prefix="jaild-it-lxcfs-", dir="/var/tmp")
+
+        def clean():
+            subprocess.run(["pkill", "-KILL", "-f", "^/usr/bin/lxcfs .*" + d + "$"])
+            subprocess.run(["umount", "-l", d], stderr=subprocess.DEVNULL)
+            for f in (d + ".pid", d + ".test.pid"):
+                if os.path.exists(f):
+                    os.unlink(f)
+            os.rmdir(d)
+        self.addCleanup(clean)
+        dead = subprocess.Popen(["/usr/bin/lxcfs", "--pidfile", d + ".test.pid", d],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(250):
+            if os.path.exists(os.path.join(d, "proc", "meminfo")):
+                break
+            time.sleep(0.02)
+        self.assertTrue(os.path.exists(os.path.join(d, "proc", "meminfo")), "lxcfs did not come up")
+        dead.kill()
+        dead.wait()
+        with self.assertRaises(OSError) as cm:
+            os.listdir(d)
+        self.assertEqual(cm.exception.errno, errno.ENOTCONN)
+
+        j = Jaild(extra=["--lxcfs", d]).start()
+        try:
+            st, r, _ = j.call("POST", "/api/jails?start=1", {"name": "sized", "limits": {"memoryuse": "256M"}})
+            self.assertEqual(st, 201, r)
+            self.assertIn("MemTotal:         262144 kB", j.exec("sized", "cat /proc/meminfo")["stdout"])
+            warnings = j.call("GET", "/api/host")[1]["warnings"]
+            self.assertFalse([w for w in warnings if "lxcfs" in w["message"]], warnings)
+            j.call("DELETE", "/api/jails/sized")
+        finally:
+            j.finish()
 
     def test_without_lxcfs_the_host_says_so(self):
         j = Jaild(extra=["--lxcfs", "none"]).start()

@@ -49,6 +49,12 @@ bool os_is_fuse(const char *path)
 	return statfs(path, &sf) == 0 && strncmp(sf.f_fstypename, "fusefs", 6) == 0;
 }
 
+bool os_fuse_reclaim_dead(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) < 0 && errno == ENOTCONN && unmount(path, MNT_FORCE) == 0;
+}
+
 int64_t os_memory_bytes(void)
 {
 	unsigned long mem = 0;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/sysinfo.h>
@@ -34,6 +35,13 @@ bool os_is_fuse(const char *path)
 {
 	struct statfs sf;
 	return statfs(path, &sf) == 0 && sf.f_type == 0x65735546; /* FUSE_SUPER_MAGIC */
+}
+
+bool os_fuse_reclaim_dead(const char *path)
+{
+	struct statfs sf;
+	/* detached, not unmounted: a dead server cannot answer the unmount's questions */
+	return statfs(path, &sf) < 0 && errno == ENOTCONN && umount2(path, MNT_DETACH) == 0;
 }
 
 int64_t os_memory_bytes(void)

@@ -18,6 +18,9 @@ int os_anon_file(const char *dir);
 void os_pipe_hold(int fd, size_t bytes);
 /* Whether a FUSE filesystem is mounted at path (lxcfs). */
 bool os_is_fuse(const char *path);
+/* Takes away a FUSE mount at path whose server has died (every access fails with
+ * ENOTCONN: an lxcfs killed with the session that started it); true if there was one. */
+bool os_fuse_reclaim_dead(const char *path);
 /* The host's memory in bytes, and its CPUs online. */
 int64_t os_memory_bytes(void);
 int os_cpus(void);
