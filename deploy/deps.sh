@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   # build
   build-essential meson ninja-build pkg-config python3 python3-yaml
-  libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libssl-dev libwslay-dev libcurl4-openssl-dev libarchive-dev
+  libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libssl-dev libwslay-dev libcurl4-openssl-dev libarchive-dev
   # run: the minimal template's userland, the jail firewall, tools the tests and bench use
   busybox-static nftables iproute2 util-linux procps curl sqlite3 wrk e2fsprogs
   # run: templates built from a distribution's archive (mmdebstrap's unshare mode, as
@@ -28,6 +28,9 @@ fi
 # tests: the freebsd suite compiles for FreeBSD with clang, on the host only (the test
 # VM's guest, which runs no such suite, does without it)
 [ "${1:-}" = --vm ] || [ -n "${JAILD_VM_BOOT:-}" ] || packages+=(clang)
+# tests: the store's suite on PostgreSQL starts a throwaway server of its own (initdb,
+# pg_ctl), on the host only; the cluster Debian's package starts is not used
+[ "${1:-}" = --vm ] || [ -n "${JAILD_VM_BOOT:-}" ] || packages+=(postgresql)
 # tests: the console's independent WebSocket client is Node's `ws` package; a Node.js
 # already on the machine (e.g. from NodeSource) serves, else Debian's
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -11,6 +11,7 @@
 
 #include "resolv.h"
 #include "size.h"
+#include "store/store.h"
 #include "validate.h"
 
 void config_defaults(struct config *c)
@@ -18,6 +19,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
 	snprintf(c->data_dir, sizeof c->data_dir, "/var/lib/jaild");
+	snprintf(c->store, sizeof c->store, "sqlite");
 	snprintf(c->user, sizeof c->user, "jaild");
 	snprintf(c->pool4, sizeof c->pool4, "10.77.0.0/16");
 	snprintf(c->pool6, sizeof c->pool6, "fd77::/64");
@@ -77,6 +79,13 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		SET(data_dir);
 	if (strcmp(key, "user") == 0)
 		SET(user);
+	if (strcmp(key, "store") == 0) {
+		if (strcmp(value, "sqlite") != 0 && !store_is_url(value))
+			return err_set(e, ERR_INVALID,
+				       "store must be sqlite (the file jaild.db in the data directory) or a PostgreSQL URI "
+				       "(postgresql://USER@HOST/DATABASE)");
+		SET(store);
+	}
 	if (strcmp(key, "pool4") == 0) {
 		struct pool4 p;
 		if (pool4_parse(value, &p, e))

@@ -9,6 +9,7 @@
 struct config {
 	char listen[128];      /* ADDR:PORT or [ADDR6]:PORT */
 	char data_dir[256];
+	char store[1024];       /* "sqlite" (DATA_DIR/jaild.db) or a PostgreSQL URI */
 	char user[64];         /* jaild drops to this user */
 	char pool4[64];
 	char pool6[64];

@@ -41,6 +41,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jaild [--listen ADDR:PORT] [--data-dir DIR] [--config FILE] [--user USER]\n"
+		"             [--store sqlite|postgresql://USER@HOST/DATABASE]\n"
 		"             [--pool4 CIDR] [--pool6 CIDR] [--allow-mount PATH]... [--busybox PATH]\n"
 		"             [--uplink IF|auto|none] [--pool4-mode nat|routed] [--pool6-mode nat|routed]\n"
 		"             [--egress-default allow|deny] [--dns ADDR[,ADDR...]]\n"
@@ -49,7 +50,7 @@ static void usage(FILE *f)
 		"             [--console-grace SECONDS] [--console-idle SECONDS] [--console-max-per-tenant N]\n"
 		"             [--recording-keep SECONDS] [--console-record-input yes|no] [--web-root DIR]\n"
 		"       jaild --gen-cert DIR   (a self-signed certificate and key for first set-up)\n"
-		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild\n");
+		"defaults: --listen 127.0.0.1:8080 --data-dir /var/lib/jaild --user jaild --store sqlite\n");
 }
 
 static void die(const char *what, const struct err *e)
@@ -162,8 +163,9 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 
 	char dbpath[512];
 	snprintf(dbpath, sizeof dbpath, "%s/jaild.db", cfg->data_dir);
-	if (!(J.st = store_open(dbpath, &J.rules.pool4, &J.rules.pool6, &e)))
+	if (!(J.st = store_open(strcmp(cfg->store, "sqlite") == 0 ? dbpath : cfg->store, &J.rules.pool4, &J.rules.pool6, &e)))
 		die("store", &e);
+	log_info("store: %s", strcmp(cfg->store, "sqlite") == 0 ? dbpath : "PostgreSQL");
 	store_set_addr4_filter(J.st, host_routes_addr4);
 	if (store_tenant_ensure(J.st, "default", &J.default_tenant, &e) ||
 	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
@@ -240,7 +242,7 @@ int main(int argc, char **argv)
 		{ "debian-mirror", required_argument, NULL, 'x' }, { "ubuntu-mirror", required_argument, NULL, 'x' },
 		{ "lxcfs", required_argument, NULL, 'x' }, { "usage-interval", required_argument, NULL, 'x' },
 		{ "usage-keep-raw", required_argument, NULL, 'x' }, { "usage-keep-5m", required_argument, NULL, 'x' },
-		{ "usage-keep-1h", required_argument, NULL, 'x' },
+		{ "usage-keep-1h", required_argument, NULL, 'x' }, { "store", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

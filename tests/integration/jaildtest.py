@@ -85,10 +85,22 @@ class Jaild:
         self.token = None
         self.tls_ca = tls_ca  # a CA file: talk HTTPS and verify the server against it
         self.group = None  # under systemd: the delegated group jails live in
+        # on PostgreSQL (tests/pg/with-postgres.sh names it): a database of its own,
+        # which lives as long as this instance's data dir
+        self.store = None
+        base = os.environ.get("JAILD_TEST_STORE")
+        if base:
+            db = os.path.basename(self.dir).replace("-", "_").lower()
+            subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", base, "-c", "CREATE DATABASE %s" % db],
+                           check=True, capture_output=True)
+            self.store = re.sub(r"/jaild\?", "/%s?" % db, base, count=1)
+            self.store_db, self.store_base = db, base
 
     def start(self):
         cmd = [JAILD, "--data-dir", self.data, "--listen", "%s:%d" % (self.listen_host, self.port),
                "--pool4", POOL4, "--pool6", POOL6, "--uid-base", UID_BASE] + self.extra
+        if self.store:
+            cmd += ["--store", self.store]
         if not any(a == "--uplink" or a.startswith("--uplink=") for a in self.extra):
             # the machine's real network is never touched: jails reach the host only,
             # unless a suite (test_network) gives an uplink in namespaces of its own
@@ -124,6 +136,18 @@ class Jaild:
             self.call("DELETE", "/api/jails/probe-ready")
             return True
         return False
+
+    def store_bytes(self):
+        """Everything the store holds, as bytes: the SQLite files, or a dump of its
+        PostgreSQL database (what must never be there in clear is looked for in it)."""
+        if self.store:
+            return subprocess.run(["pg_dump", "--data-only", self.store], check=True, capture_output=True).stdout
+        out = b""
+        for f in sorted(os.listdir(self.data)):
+            if f.startswith("jaild.db"):
+                with open(os.path.join(self.data, f), "rb") as fh:
+                    out += fh.read()
+        return out
 
     def cgroups(self, name, file=None):
         """jail_cgroups of this instance's jail"""
@@ -192,6 +216,9 @@ class Jaild:
         tag = re.search(r"interfaces jd([0-9a-f]{4})-SLOT", log)
         left = tag and self.proc and self.proc.poll() is not None and subprocess.run(
             ["nft", "list", "table", "inet", "jaild_" + tag.group(1)], capture_output=True).returncode == 0
+        if self.store:
+            subprocess.run(["psql", "-q", self.store_base, "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.store_db],
+                           capture_output=True)
         # the helper's last workers may still be finishing (a destroy's rm): try again
         for _ in range(10):
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -15,8 +15,16 @@ static int check_passed, check_failed;
 		} else {                                                                \
 			check_failed++;                                                 \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			CHECK_SAYS_WHY();                                               \
 		}                                                                       \
 	} while (0)
+/* a suite whose calls fill an error defines CHECK_WHY as its message, printed with
+ * each failure */
+#ifdef CHECK_WHY
+#define CHECK_SAYS_WHY() fprintf(stderr, "    (last error: %s)\n", CHECK_WHY)
+#else
+#define CHECK_SAYS_WHY() ((void)0)
+#endif
 
 static inline void check_run(const char *name, void (*fn)(void))
 {

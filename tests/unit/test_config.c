@@ -45,6 +45,14 @@ int main(void)
 	CHECK(config_set(&c, "console-record-input", "yes", &e) == 0 && strcmp(c.record_input, "yes") == 0);
 	CHECK(config_set(&c, "console-record-input", "1", &e) < 0);
 	CHECK(config_set(&c, "frobnicate", "1", &e) < 0 && strstr(e.msg, "unknown setting"));
+	/* the store: SQLite in the data directory, or a PostgreSQL URI */
+	CHECK(strcmp(c.store, "sqlite") == 0);
+	CHECK(config_set(&c, "store", "postgresql://jaild@db1,db2/jaild?target_session_attrs=read-write", &e) == 0 &&
+	      strncmp(c.store, "postgresql://", 13) == 0);
+	CHECK(config_set(&c, "store", "postgres://db/jaild", &e) == 0);
+	CHECK(config_set(&c, "store", "mysql://db/jaild", &e) < 0 && strstr(e.msg, "PostgreSQL URI"));
+	CHECK(config_set(&c, "store", "/var/lib/jaild/other.db", &e) < 0);
+	CHECK(config_set(&c, "store", "sqlite", &e) == 0 && strcmp(c.store, "sqlite") == 0);
 
 	char path[] = "/tmp/jaild-conf-XXXXXX";
 	int fd = mkstemp(path);

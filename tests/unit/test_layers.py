@@ -1,6 +1,6 @@
 """The layer rule of docs/architecture.md, checked on every source file: a layer
 includes only the layers below it; only http/ knows libmicrohttpd, only store/ knows
-SQLite, and the helper outside its backend folders includes no Linux-only header."""
+SQLite and PostgreSQL (one engine file each), and the helper outside its backend folders includes no Linux-only header."""
 import glob
 import os
 import re
@@ -66,9 +66,10 @@ everything = sources(os.path.join(TOP, "server")) + sources(os.path.join(TOP, "c
 case("only http/ includes microhttpd.h",
      ["%s:%d" % (rel(p), n) for p in everything for n, k, i in includes(p)
       if i == "microhttpd.h" and not p.startswith(os.path.join(D, "http") + os.sep)])
-case("only store/ includes sqlite3.h",
-     ["%s:%d" % (rel(p), n) for p in everything for n, k, i in includes(p)
-      if i == "sqlite3.h" and not p.startswith(os.path.join(D, "store") + os.sep)])
+for header, engine in (("sqlite3.h", "engine_sqlite.c"), ("libpq-fe.h", "engine_postgresql.c")):
+    case("only store/%s includes %s" % (engine, header),
+         ["%s:%d" % (rel(p), n) for p in everything for n, k, i in includes(p)
+          if i == header and p != os.path.join(D, "store", engine)])
 
 def calls(folder, names):
     out = []

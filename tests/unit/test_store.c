@@ -1,13 +1,16 @@
 /* The store on a temporary database, one case per group of store functions, each on a fresh
- * store: migrations, tenants and quotas, tokens, users and sessions, jails (allocation
+ * store; on SQLite in memory, or on the PostgreSQL that JAILD_TEST_STORE names (its
+ * schema emptied for each case: tests/pg/with-postgres.sh): migrations, tenants and quotas, tokens, users and sessions, jails (allocation
  * of slots and addresses in one transaction, conflicts, versions, state, paging),
  * snapshots, the restore schedule, console sessions, templates, the audit log, events
  * and Idempotency-Keys. */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <stdio.h>
-
+#define CHECK_WHY e.msg
 #include "check.h"
 #include "store/store.h"
 
@@ -15,22 +18,39 @@ static struct store *s;
 static struct err e;
 static int64_t t1, t2;
 
-/* A fresh store with tenants "default" (t1) and "acme" (t2), a five-address pool. */
-static void fresh(void)
+/* A fresh store with tenants "default" (t1) and "acme" (t2), and pool4. */
+static void fresh_with(const char *pool4)
 {
 	struct pool4 p4;
 	struct pool6 p6;
-	pool4_parse("10.77.0.0/29", &p4, &e); /* .2 to .6 usable: five */
+	pool4_parse(pool4, &p4, &e);
 	pool6_parse("fd77::/64", &p6, &e);
 	if (s)
 		store_close(s);
-	s = store_open_temporary(&p4, &p6, &e);
+	const char *url = getenv("JAILD_TEST_STORE");
+	if (url && *url) {
+		PGconn *c = PQconnectdb(url);
+		PGresult *r = PQexec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "emptying %s: %s", url, PQerrorMessage(c));
+			exit(1);
+		}
+		PQclear(r);
+		PQfinish(c);
+	}
+	s = url && *url ? store_open(url, &p4, &p6, &e) : store_open_temporary(&p4, &p6, &e);
 	if (!s) {
 		fprintf(stderr, "store_open: %s\n", e.msg);
 		exit(1);
 	}
 	store_tenant_ensure(s, "default", &t1, &e);
 	store_tenant_ensure(s, "acme", &t2, &e);
+}
+
+/* ... with a five-address pool */
+static void fresh(void)
+{
+	fresh_with("10.77.0.0/29"); /* .2 to .6 usable: five */
 }
 
 /* The spec text the store keeps: here {"extra":..., "ip4":[...], "name":...}, made once
@@ -231,6 +251,73 @@ static void jails_allocate_slots_and_addresses(void)
 	CHECK(insert("i", t1, "auto", &r) == 0 && r.slot == 1);
 	CHECK(has_addr(&r, "10.77.0.3"));
 	jail_row_clear(&r);
+}
+
+/* Creates racing from many threads (on PostgreSQL, each on a connection of its own, as
+ * hosts sharing the database would): a quota of 10 gives exactly 10, and no slot or
+ * address is given twice. */
+#define RACERS 40
+struct racer {
+	pthread_t th;
+	int i;
+	int64_t tenant;
+	int rc;
+	enum err_code code;
+	uint32_t slot;
+	char ip[64];
+};
+
+static void *race_create(void *arg)
+{
+	struct racer *r = arg;
+	char name[32];
+	snprintf(name, sizeof name, "r%d", r->i);
+	struct jail_write w = write_of("auto", "");
+	struct jail_row row = { 0 };
+	struct err err = { 0 };
+	r->rc = store_jail_insert(s, name, r->tenant, &w, &row, &err);
+	r->code = err.code;
+	r->slot = row.slot;
+	const char *ip = row.spec ? strstr(row.spec, "\"ip4\":[\"") : NULL;
+	snprintf(r->ip, sizeof r->ip, "%s", ip ? ip + 8 : "");
+	jail_row_clear(&row);
+	return NULL;
+}
+
+static void jails_parallel_creates_keep_quota_and_allocation(void)
+{
+	fresh_with("10.77.0.0/24");
+	struct tenant_change c = { .quotas = { .jails = 10, .memoryuse = -1, .maxproc = -1, .ip4 = -1, .disk = -1, .ports = -1 } };
+	struct tenant_row t;
+	CHECK(store_tenant_create(s, "racing", &c, &t, &e) == 0);
+	struct racer r[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		/* three in four for the quota-bound tenant, the rest for one without */
+		r[i] = (struct racer){ .i = i, .tenant = i % 4 ? t.id : t1 };
+		CHECK(pthread_create(&r[i].th, NULL, race_create, &r[i]) == 0);
+	}
+	int made = 0, refused = 0, made_free = 0;
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(r[i].th, NULL);
+		if (r[i].rc == 0 && r[i].tenant == t.id)
+			made++;
+		else if (r[i].rc == 0)
+			made_free++;
+		else if (r[i].code == ERR_QUOTA)
+			refused++;
+		else
+			fprintf(stderr, "racer %d: error %d\n", i, (int)r[i].code);
+	}
+	CHECK(made == 10 && refused == RACERS * 3 / 4 - 10 && made_free == RACERS / 4);
+	for (int i = 0; i < RACERS; i++)
+		for (int k = i + 1; k < RACERS; k++)
+			if (r[i].rc == 0 && r[k].rc == 0) {
+				CHECK(r[i].slot != r[k].slot);
+				CHECK(strcmp(r[i].ip, r[k].ip) != 0);
+			}
+	int64_t n;
+	CHECK(store_jail_count(s, &n, &e) == 0 && n == 10 + RACERS / 4);
+	CHECK(store_ip4_used(s, &n, &e) == 0 && n == 10 + RACERS / 4);
 }
 
 static void jails_versions_and_state(void)
@@ -481,12 +568,14 @@ static void idempotency_keys(void)
 
 int main(void)
 {
+	printf("store engine: %s\n", getenv("JAILD_TEST_STORE") && *getenv("JAILD_TEST_STORE") ? "postgresql" : "sqlite");
 	RUN(migrations_apply_once);
 	RUN(tenants_quotas_and_delete);
 	RUN(tenants_templates_and_mounts);
 	RUN(tokens_lookup_list_revoke);
 	RUN(users_and_sessions);
 	RUN(jails_allocate_slots_and_addresses);
+	RUN(jails_parallel_creates_keep_quota_and_allocation);
 	RUN(jails_versions_and_state);
 	RUN(jails_list_pages_and_filters);
 	RUN(snapshots_per_jail);

@@ -3,12 +3,14 @@
  * GNUNET_PQ_query_param_* and GNUNET_PQ_result_spec_*), so that a store function says
  * what goes in and what comes out, and nothing else. Every statement is prepared once
  * per connection (kept, keyed by its SQL's address: pass string literals or static
- * arrays) and every prepare is checked. Only store/ includes this file. */
+ * arrays) and every prepare is checked. Two engines run them (engine.h): SQLite, the
+ * embedded default, and PostgreSQL, which a cluster shares. The SQL is one text for
+ * both, with ?N parameters; where the two differ, dialect() picks. Only store/
+ * includes this file. */
 #ifndef JAILD_STORE_DB_H
 #define JAILD_STORE_DB_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,24 +24,27 @@
 struct stmt_cache {
 	struct cached {
 		const char *sql;
-		sqlite3_stmt *st;
+		void *st; /* the engine's handle */
 	} *items;
 	size_t n, cap;
 };
 
+struct db_engine;
+
 struct store {
-	char path[512];
+	const struct db_engine *eng;
+	char path[1024]; /* SQLite's file, or PostgreSQL's connection URI */
 	/* an address the host routes elsewhere (another jaild's jail) is not handed out */
 	bool (*addr4_taken)(uint32_t addr);
 	struct pool4 p4;
 	struct pool6 p6;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	sqlite3 *conns[POOL_SIZE];
+	void *conns[POOL_SIZE];
 	struct stmt_cache stmts[POOL_SIZE];
 	bool busy[POOL_SIZE];
 	int nconns;
-	bool memory;
+	bool temporary; /* a test's: its files go at close */
 	/* Token lookups, answered from memory: every token write goes through this store
 	 * and bumps token_gen, which voids all entries, so a revoked token fails on the
 	 * very next request; expiry is checked on each hit. tenants.c. */
@@ -58,12 +63,13 @@ struct store {
 /* A pooled connection, held for one call or one transaction. */
 struct db {
 	struct store *s;
-	sqlite3 *conn;
+	void *conn;
 	int slot;
 };
 int db_get(struct store *s, struct db *d, struct err *e);
 void db_put(struct db *d);
-/* BEGIN IMMEDIATE: the write lock at once, so a transaction never fails half-way on it. */
+/* SQLite: BEGIN IMMEDIATE, the write lock at once, so a transaction never fails half-way
+ * on it. PostgreSQL: BEGIN, read committed; what must not interleave takes db_lock. */
 int db_begin(struct db *d, struct err *e);
 int db_commit(struct db *d, struct err *e);
 void db_rollback(struct db *d);
@@ -75,6 +81,17 @@ int db_end_tx(struct db *d, int rc, struct err *e);
 /* e from the connection's last error: ERR_CONFLICT for a unique key, ERR_BUSY, or
  * ERR_INTERNAL with SQLite's message; what says what was being done. */
 int db_error(struct db *d, struct err *e, const char *what);
+/* What a transaction holds until it ends, so that concurrent ones (PostgreSQL's, from
+ * many threads or hosts) cannot interleave: ALLOCATION is the tenant's row, then the
+ * allocation of slots and addresses (always in that order: no deadlock); EVENTS makes
+ * event ids commit in the order they are given. SQLite's BEGIN IMMEDIATE already
+ * holds the whole database. */
+enum db_lock { DB_LOCK_ALLOCATION, DB_LOCK_EVENTS };
+int db_lock(struct db *d, enum db_lock what, int64_t tenant_id, struct err *e);
+/* The statement as the store's engine words it: sqlite's or postgresql's text. */
+const char *dialect(const struct store *s, const char *sqlite, const char *postgresql);
+/* now - seconds, as store_now writes times */
+void store_time_ago(char buf[32], int64_t seconds);
 
 /* ---- parameters ---- */
 enum sq_kind {
@@ -117,7 +134,9 @@ struct sq_col {
 /* A statement under way: sq_start binds, sq_next reads each row into the columns. */
 struct sq {
 	struct db *d;
-	sqlite3_stmt *st;
+	void *st;  /* SQLite's statement */
+	void *res; /* PostgreSQL's result, and the next row of it */
+	int row;
 	const struct sq_col *cols;
 	const char *what;
 };
@@ -135,7 +154,6 @@ int sq_one(struct db *d, const char *sql, const struct sq_param *p, const struct
 int64_t store_exec(struct store *s, const char *sql, const struct sq_param *p, const char *what, struct err *e);
 int store_one(struct store *s, const char *sql, const struct sq_param *p, const struct sq_col *cols, const char *what,
 	      struct err *e);
-int64_t db_last_id(struct db *d);
 /* Every row into cols, then each(ctx): the number of rows, or -1. */
 int sq_each(struct db *d, const char *sql, const struct sq_param *p, const struct sq_col *cols, void (*each)(void *ctx), void *ctx,
 	    const char *what, struct err *e);

@@ -10,22 +10,27 @@ int64_t store_event_add(struct store *s, int64_t tenant_id, const char *type, co
 {
 	struct err e;
 	struct db d;
-	if (db_get(s, &d, &e) < 0) {
+	char now[32], oldest[32];
+	store_now(now);
+	store_time_ago(oldest, keep_seconds);
+	int64_t id = 0;
+	/* ids in the order they commit (DB_LOCK_EVENTS): a stream resuming after an id
+	 * never misses one committed later with a smaller id */
+	int rc = db_get_tx(s, &d, &e);
+	if (rc == 0)
+		rc = db_end_tx(&d,
+			       db_lock(&d, DB_LOCK_EVENTS, 0, &e) ||
+					       sq_exec(&d, "DELETE FROM events WHERE at < ?", PARAMS(P_TEXT(oldest)), "forgetting old events", &e) < 0 ||
+					       sq_one(&d, "INSERT INTO events(at, tenant_id, type, target, data) VALUES (?, NULLIF(?, 0), ?, ?, ?) RETURNING id",
+						      PARAMS(P_TEXT(now), P_INT(tenant_id), P_TEXT(type), P_TEXT(target), P_TEXT(data_json)),
+						      COLS(C_INT(&id)), "recording an event", &e) != 1
+				       ? -1
+				       : 0,
+			       &e);
+	if (rc < 0) {
 		log_error("event %s %s: %s", type, target, e.msg);
 		return 0;
 	}
-	char now[32];
-	store_now(now);
-	struct err ignored;
-	sq_exec(&d, "DELETE FROM events WHERE at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', printf('-%d seconds', ?))",
-		PARAMS(P_INT(keep_seconds)), "forgetting old events", &ignored);
-	int64_t id = 0;
-	if (sq_exec(&d, "INSERT INTO events(at, tenant_id, type, target, data) VALUES (?, NULLIF(?, 0), ?, ?, ?)",
-		    PARAMS(P_TEXT(now), P_INT(tenant_id), P_TEXT(type), P_TEXT(target), P_TEXT(data_json)), "recording an event", &e) >= 0)
-		id = db_last_id(&d);
-	else
-		log_error("event %s %s: %s", type, target, e.msg);
-	db_put(&d);
 	return id;
 }
 

@@ -8,12 +8,12 @@
 static int idem_begin_tx(struct db *d, int64_t token_id, const char *key, const uint8_t hash[32], struct idem_row *found,
 			 struct err *e)
 {
-	char now[32];
+	char now[32], day_ago[32];
 	store_now(now);
-	struct err ignored;
+	store_time_ago(day_ago, 86400);
 	/* a day's keys are kept; older ones are forgotten as they are met */
-	sq_exec(d, "DELETE FROM idempotency WHERE created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')", NO_PARAMS,
-		"forgetting old Idempotency-Keys", &ignored);
+	if (sq_exec(d, "DELETE FROM idempotency WHERE created_at < ?", PARAMS(P_TEXT(day_ago)), "forgetting old Idempotency-Keys", e) < 0)
+		return -1;
 	struct idem_row f;
 	memset(&f, 0, sizeof f);
 	const char *response = NULL;

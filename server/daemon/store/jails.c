@@ -280,12 +280,12 @@ static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, str
 	char now[32];
 	store_now(now);
 	uint32_t slot = 0;
-	if (alloc_slot(d, &slot, e))
+	int64_t id = 0;
+	if (db_lock(d, DB_LOCK_ALLOCATION, tenant_id, e) || alloc_slot(d, &slot, e))
 		return -1;
-	if (sq_exec(d, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?)",
-		    PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), "creating jail", e) < 0)
+	if (sq_one(d, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?) RETURNING id",
+		   PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), COLS(C_INT(&id)), "creating jail", e) != 1)
 		return e->code == ERR_CONFLICT ? err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name) : -1;
-	int64_t id = db_last_id(d);
 	return insert_addresses(d, id, slot, &w->addrs, e) || record_ports(d, id, w, e) || write_spec(d, id, w, e) ||
 			       check_quotas(d, tenant_id, e)
 		       ? -1
@@ -303,6 +303,10 @@ static int jail_update_tx(struct db *d, const char *name, int64_t version, struc
 {
 	struct jail_row row = { 0 };
 	int rc = fetch_jail(d, name, &row, e);
+	/* its tenant's row, then the allocation (as creates take them); then the jail as
+	 * it is now that nothing else may change it */
+	if (rc == 0 && (db_lock(d, DB_LOCK_ALLOCATION, row.tenant_id, e) || (jail_row_clear(&row), fetch_jail(d, name, &row, e))))
+		rc = -1;
 	if (rc == 0 && row.version != version)
 		rc = err_set(e, ERR_PRECONDITION, "jail %s changed since version %lld (now %lld); fetch it again", name, (long long)version,
 			     (long long)row.version);
@@ -329,7 +333,7 @@ int store_jail_set_state(struct store *s, const char *name, const char *state, i
 	store_now(now);
 	int64_t n = store_exec(s,
 			       "UPDATE jails SET state = ?1, pid = CASE WHEN ?2 < 0 THEN pid WHEN ?2 = 0 THEN NULL ELSE ?2 END, error = ?3, "
-			       "started_at = CASE WHEN ?4 THEN ?5 ELSE started_at END, version = version + 1 WHERE name = ?6",
+			       "started_at = CASE WHEN ?4 <> 0 THEN ?5 ELSE started_at END, version = version + 1 WHERE name = ?6",
 			       PARAMS(P_TEXT(state), P_INT(pid), P_TEXT(error), P_INT(started), P_TEXT(now), P_TEXT(name)),
 			       "updating jail state", e);
 	return n < 0 ? -1 : n == 0 ? err_set(e, ERR_NOT_FOUND, "no jail named %s", name) : 0;
@@ -378,7 +382,7 @@ int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(con
 						"AND j.boot = 1 ORDER BY j.priority, j.name LIMIT ?4";
 	struct each_jail c = { .fn = fn, .arg = arg };
 	return store_each(s, f->by_boot_order ? by_boot : by_name,
-			  PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : -1)),
+			  PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : INT64_MAX)),
 			  JAIL_RESULT(&c.row, c.spec), each_jail_out, &c, "listing jails", e);
 }
 
@@ -391,10 +395,15 @@ int store_restore_list(struct store *s, void (*fn)(const struct restore_row *, v
 	struct each_restore_row c = { .fn = fn, .arg = arg };
 	struct restore_row *x = &c.row;
 	return store_each(s,
-			  "SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
-			  "COALESCE(json_extract(spec, '$.restore.every'), ''), COALESCE(json_extract(spec, '$.restore.warn'), ''), "
-			  "COALESCE(json_extract(spec, '$.restore.message'), '') "
-			  "FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running'",
+			  dialect(s,
+				  "SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
+				  "COALESCE(json_extract(spec, '$.restore.every'), ''), COALESCE(json_extract(spec, '$.restore.warn'), ''), "
+				  "COALESCE(json_extract(spec, '$.restore.message'), '') "
+				  "FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running'",
+				  "SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
+				  "COALESCE(spec::jsonb #>> '{restore,every}', ''), COALESCE(spec::jsonb #>> '{restore,warn}', ''), "
+				  "COALESCE(spec::jsonb #>> '{restore,message}', '') "
+				  "FROM jails WHERE (spec::jsonb #>> '{restore}') IS NOT NULL AND state = 'running'"),
 			  NO_PARAMS,
 			  COLS(C_TEXT(x->name), C_INT(&x->tenant_id), C_INT(&x->at), C_INT(&x->warn_at), C_TEXT(x->every), C_TEXT(x->warn),
 			       C_TEXT(x->message)),

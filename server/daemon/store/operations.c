@@ -72,8 +72,9 @@ int store_operation_orphans(struct store *s, struct err *e)
 	char now[32];
 	store_now(now);
 	return store_exec(s,
-			  "UPDATE operations SET state = 'failed', updated_at = ?, error = json_object('code', 'internal_error', 'message', "
-			  "'jaild stopped while the operation ran; start it again') WHERE state = 'running'",
+			  "UPDATE operations SET state = 'failed', updated_at = ?, error = "
+			  "'{\"code\":\"internal_error\",\"message\":\"jaild stopped while the operation ran; start it again\"}' "
+			  "WHERE state = 'running'",
 			  PARAMS(P_TEXT(now)), "ending orphaned operations", e) < 0
 		       ? -1
 		       : 0;

@@ -43,9 +43,13 @@ struct token_info {
 	char role[16];
 };
 
-/* The store at path (created if new; migrations applied). pools are the host's address
- * pools. */
-struct store *store_open(const char *path, const struct pool4 *p4, const struct pool6 *p6, struct err *e);
+/* The store at where: a PostgreSQL connection URI (postgresql://...), else an SQLite
+ * file, created if new; migrations applied. pools are the host's address pools. */
+struct store *store_open(const char *where, const struct pool4 *p4, const struct pool6 *p6, struct err *e);
+/* Whether where names PostgreSQL (postgresql:// or postgres://). */
+bool store_is_url(const char *where);
+/* "sqlite" or "postgresql" */
+const char *store_engine(const struct store *s);
 /* A fresh store of its own that is gone when closed: for tests. */
 struct store *store_open_temporary(const struct pool4 *p4, const struct pool6 *p6, struct err *e);
 /* taken(addr) says an IPv4 address (host order) is in use outside this store (the host

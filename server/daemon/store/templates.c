@@ -18,16 +18,20 @@ int store_template_put(struct store *s, const char *name, const char *source, co
 	store_now(now);
 	return store_exec(s,
 			  "INSERT INTO templates(name, source, created_at, sha256, updated_at) VALUES (?1, ?2, ?3, NULLIF(?4, ''), ?3) "
-			  "ON CONFLICT(name) DO UPDATE SET source = ?2, sha256 = NULLIF(?4, ''), updated_at = ?3, version = version + 1",
+			  "ON CONFLICT(name) DO UPDATE SET source = ?2, sha256 = NULLIF(?4, ''), updated_at = ?3, version = templates.version + 1",
 			  PARAMS(P_TEXT(name), P_TEXT(source), P_TEXT(now), P_TEXT(sha256 ? sha256 : "")), "recording template", e) < 0
 		       ? -1
 		       : 0;
 }
 
-#define TEMPLATE_COLS                                                                                                     \
+/* spec_template: a jail's spec's "template", as the engine reads JSON */
+#define TEMPLATE_COLS_WITH(spec_template)                                                                                 \
 	"SELECT t.name, t.source, COALESCE(t.sha256, ''), t.version, t.created_at, COALESCE(t.updated_at, t.created_at), " \
-	"(SELECT COUNT(*) FROM jails j WHERE json_extract(j.spec, '$.template') = t.name), COALESCE(t.command, ''), "   \
+	"(SELECT COUNT(*) FROM jails j WHERE " spec_template " = t.name), COALESCE(t.command, ''), "                       \
 	"COALESCE(t.stop_command, '') FROM templates t "
+#define TEMPLATE_QUERY(s, rest)                                                                           \
+	dialect((s), TEMPLATE_COLS_WITH("json_extract(j.spec, '$.template')") rest, \
+		TEMPLATE_COLS_WITH("(j.spec::jsonb ->> 'template')") rest)
 #define TEMPLATE_RESULT(t)                                                                                        \
 	COLS(C_TEXT((t)->name), C_TEXT((t)->source), C_TEXT((t)->sha256), C_INT(&(t)->version), C_TEXT((t)->created_at), \
 	     C_TEXT((t)->updated_at), C_INT(&(t)->jails), C_TEXT((t)->command), C_TEXT((t)->stop_command))
@@ -45,14 +49,14 @@ EACH_OF(template_row)
 int store_template_list(struct store *s, void (*fn)(const struct template_row *, void *), void *arg, struct err *e)
 {
 	struct each_template_row c = { .fn = fn, .arg = arg };
-	return store_each(s, TEMPLATE_COLS "ORDER BY t.name", NO_PARAMS, TEMPLATE_RESULT(&c.row), each_template_row_out, &c,
+	return store_each(s, TEMPLATE_QUERY(s, "ORDER BY t.name"), NO_PARAMS, TEMPLATE_RESULT(&c.row), each_template_row_out, &c,
 			  "listing templates", e);
 }
 
 int store_template_get(struct store *s, const char *name, struct template_row *out, struct err *e)
 {
 	/* every field is a column: nothing to clear first (and name may be out->name) */
-	int r = store_one(s, TEMPLATE_COLS "WHERE t.name = ?", PARAMS(P_TEXT(name)), TEMPLATE_RESULT(out), "reading template", e);
+	int r = store_one(s, TEMPLATE_QUERY(s, "WHERE t.name = ?"), PARAMS(P_TEXT(name)), TEMPLATE_RESULT(out), "reading template", e);
 	return r == 1 ? 0 : r == 0 ? err_set(e, ERR_NOT_FOUND, "no template named %s", name) : -1;
 }
 

@@ -67,9 +67,9 @@ int tenant_usage(struct db *d, int64_t tenant_id, struct quotas *u, int64_t *unl
 {
 	int64_t um, up, ud;
 	int r = sq_one(d,
-		       "SELECT COUNT(*), COALESCE(SUM(memoryuse), 0), COALESCE(SUM(maxproc), 0), COALESCE(SUM(memoryuse IS NULL), 0), "
-		       "COALESCE(SUM(maxproc IS NULL), 0), (SELECT COUNT(*) FROM jail_ip4 a JOIN jails k ON k.id = a.jail_id "
-		       "WHERE k.tenant_id = ?1), COALESCE(SUM(disk), 0), COALESCE(SUM(disk IS NULL), 0), (SELECT COUNT(*) FROM "
+		       "SELECT COUNT(*), COALESCE(SUM(memoryuse), 0), COALESCE(SUM(maxproc), 0), COALESCE(SUM(CASE WHEN memoryuse IS NULL THEN 1 ELSE 0 END), 0), "
+		       "COALESCE(SUM(CASE WHEN maxproc IS NULL THEN 1 ELSE 0 END), 0), (SELECT COUNT(*) FROM jail_ip4 a JOIN jails k ON k.id = a.jail_id "
+		       "WHERE k.tenant_id = ?1), COALESCE(SUM(disk), 0), COALESCE(SUM(CASE WHEN disk IS NULL THEN 1 ELSE 0 END), 0), (SELECT COUNT(*) FROM "
 		       "jail_ports p JOIN jails k ON k.id = p.jail_id WHERE k.tenant_id = ?1) FROM jails WHERE tenant_id = ?1",
 		       PARAMS(P_INT(tenant_id)),
 		       COLS(C_INT(&u->jails), C_INT(&u->memoryuse), C_INT(&u->maxproc), C_INT(&um), C_INT(&up), C_INT(&u->ip4),
@@ -138,9 +138,9 @@ int store_tenant_change(struct store *s, int64_t id, const struct tenant_change 
 {
 	char *qt = quotas_to_text(&c->quotas);
 	int64_t n = store_exec(s,
-			       "UPDATE tenants SET quotas = ?1, templates = CASE WHEN ?2 THEN NULLIF(?3, '') ELSE templates END, "
-			       "mounts = CASE WHEN ?4 THEN NULLIF(NULLIF(?5, ''), '[]') ELSE mounts END, "
-			       "isolate_jails = CASE WHEN ?7 THEN ?8 ELSE isolate_jails END WHERE id = ?6",
+			       "UPDATE tenants SET quotas = ?1, templates = CASE WHEN ?2 <> 0 THEN NULLIF(?3, '') ELSE templates END, "
+			       "mounts = CASE WHEN ?4 <> 0 THEN NULLIF(NULLIF(?5, ''), '[]') ELSE mounts END, "
+			       "isolate_jails = CASE WHEN ?7 <> 0 THEN ?8 ELSE isolate_jails END WHERE id = ?6",
 			       PARAMS(P_TEXT(qt), P_INT(c->set_templates), P_TEXT(c->templates ? c->templates : ""), P_INT(c->set_mounts),
 				      P_TEXT(c->mounts ? c->mounts : ""), P_INT(id), P_INT(c->set_isolate), P_INT(c->isolate_jails)),
 			       "changing tenant", e);
@@ -172,7 +172,10 @@ bool store_template_allowed(struct store *s, int64_t tenant_id, const char *name
 {
 	struct err e;
 	bool ok = false;
-	return store_one(s, "SELECT templates IS NULL OR EXISTS (SELECT 1 FROM json_each(templates) WHERE value = ?2) FROM tenants WHERE id = ?1",
+	return store_one(s,
+			 dialect(s, "SELECT templates IS NULL OR EXISTS (SELECT 1 FROM json_each(templates) WHERE value = ?2) FROM tenants WHERE id = ?1",
+				 "SELECT templates IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(templates::jsonb) v WHERE v = ?2) "
+				 "FROM tenants WHERE id = ?1"),
 			 PARAMS(P_INT(tenant_id), P_TEXT(name)), COLS(C_BOOL(&ok)), "reading a tenant's templates", &e) == 1 &&
 	       ok;
 }
@@ -260,14 +263,12 @@ int store_token_add_full(struct store *s, int64_t tenant_id, const char *name, c
 		return -1;
 	char now[32];
 	store_now(now);
-	int64_t n = sq_exec(&d, "INSERT INTO tokens(tenant_id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))",
-			    PARAMS(P_INT(tenant_id), P_TEXT(name), P_TEXT(role), P_BLOB(hash, 32), P_TEXT(now), P_TEXT(expires_at)),
-			    "adding token", e);
-	if (n >= 0)
-		*id = db_last_id(&d);
+	int n = sq_one(&d, "INSERT INTO tokens(tenant_id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, '')) RETURNING id",
+		       PARAMS(P_INT(tenant_id), P_TEXT(name), P_TEXT(role), P_BLOB(hash, 32), P_TEXT(now), P_TEXT(expires_at)),
+		       COLS(C_INT(id)), "adding token", e);
 	db_put(&d);
 	token_cache_void(s);
-	return n < 0 ? -1 : 0;
+	return n == 1 ? 0 : -1;
 }
 
 EACH_OF(token_row)
