@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "resolv.h"
 #include "size.h"
@@ -20,6 +21,9 @@ void config_defaults(struct config *c)
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
 	snprintf(c->data_dir, sizeof c->data_dir, "/var/lib/jaild");
 	snprintf(c->store, sizeof c->store, "sqlite");
+	if (gethostname(c->host, sizeof c->host) < 0 || !valid_hostname(c->host))
+		snprintf(c->host, sizeof c->host, "localhost");
+	snprintf(c->host_timeout, sizeof c->host_timeout, "10");
 	snprintf(c->user, sizeof c->user, "jaild");
 	snprintf(c->pool4, sizeof c->pool4, "10.77.0.0/16");
 	snprintf(c->pool6, sizeof c->pool6, "fd77::/64");
@@ -79,6 +83,19 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		SET(data_dir);
 	if (strcmp(key, "user") == 0)
 		SET(user);
+	if (strcmp(key, "host") == 0) {
+		if (!valid_hostname(value) || strlen(value) >= sizeof c->host)
+			return err_set(e, ERR_INVALID, "host must be this host's name: 1 to 63 letters, digits, '-' and '.'");
+		SET(host);
+	}
+	if (strcmp(key, "advertise") == 0) {
+		if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) || strpbrk(value, " \t\"'?#") ||
+		    value[strlen(value) - 1] == '/')
+			return err_set(e, ERR_INVALID,
+				       "advertise must be the URL the other hosts reach this API at, http://HOST:PORT or https://HOST:PORT "
+				       "(no path, query or trailing slash)");
+		SET(advertise);
+	}
 	if (strcmp(key, "store") == 0) {
 		if (strcmp(value, "sqlite") != 0 && !store_is_url(value))
 			return err_set(e, ERR_INVALID,
@@ -189,6 +206,8 @@ int config_set(struct config *c, const char *key, const char *value, struct err 
 		  "rate-limit must be requests per second per token, 0 to turn it off" },
 		{ "events-keep", offsetof(struct config, events_keep), 60, 90LL * 86400,
 		  "events-keep must be seconds, from 60 to 90 days" },
+		{ "host-timeout", offsetof(struct config, host_timeout), 3, 3600,
+		  "host-timeout must be the seconds of silence after which a host is offline, from 3 to 3600" },
 		{ "console-grace", offsetof(struct config, console_grace), 0, 86400,
 		  "console-grace must be seconds a dropped console waits for re-attach, from 0 to 86400" },
 		{ "console-idle", offsetof(struct config, console_idle), 10, 7 * 86400,

@@ -10,6 +10,9 @@ struct config {
 	char listen[128];      /* ADDR:PORT or [ADDR6]:PORT */
 	char data_dir[256];
 	char store[1024];       /* "sqlite" (DATA_DIR/jaild.db) or a PostgreSQL URI */
+	char host[64];          /* this host's name among those sharing the store */
+	char advertise[256];    /* the URL the other hosts reach this API at ("" : from listen) */
+	char host_timeout[16];  /* seconds of silence after which a host is offline */
 	char user[64];         /* jaild drops to this user */
 	char pool4[64];
 	char pool6[64];

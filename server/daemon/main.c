@@ -2,6 +2,7 @@
  * only keeps the privileged helper running, and this server, which drops to an
  * unprivileged user before it reads a single request. */
 #include <errno.h>
+#include <curl/curl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -25,6 +26,7 @@
 #include "core/priv_client.h"
 #include "core/reconcile.h"
 #include "core/restore.h"
+#include "core/cluster.h"
 #include "core/exec_gate.h"
 #include "core/host.h"
 #include "os/os.h"
@@ -139,6 +141,7 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: forwards to other hosts */
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");
 		return 1;
@@ -166,6 +169,17 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	if (!(J.st = store_open(strcmp(cfg->store, "sqlite") == 0 ? dbpath : cfg->store, &J.rules.pool4, &J.rules.pool6, &e)))
 		die("store", &e);
 	log_info("store: %s", strcmp(cfg->store, "sqlite") == 0 ? dbpath : "PostgreSQL");
+	/* where the other hosts reach this API: as configured, else as it listens */
+	char advertise[300];
+	if (cfg->advertise[0])
+		snprintf(advertise, sizeof advertise, "%s", cfg->advertise);
+	else if (strncmp(cfg->listen, "0.0.0.0:", 8) == 0 || strncmp(cfg->listen, "[::]:", 5) == 0)
+		snprintf(advertise, sizeof advertise, "%s://%s:%s", tls_cert_pem ? "https" : "http", cfg->host, strrchr(cfg->listen, ':') + 1);
+	else
+		snprintf(advertise, sizeof advertise, "%s://%s", tls_cert_pem ? "https" : "http", cfg->listen);
+	struct cluster_settings cl = { cfg->host, advertise, cfg->pool4, cfg->pool6, atoll(cfg->uid_base), atoi(cfg->host_timeout) };
+	if (cluster_join(&cl, &e))
+		die("host", &e);
 	store_set_addr4_filter(J.st, host_routes_addr4);
 	if (store_tenant_ensure(J.st, "default", &J.default_tenant, &e) ||
 	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
@@ -198,7 +212,8 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	 * the first request can create a jail */
 	if (ctl >= 0 && !reconcile_wait_first(60))
 		log_warn("the privileged helper has not finished starting; listening anyway (jail operations answer 503 until it does)");
-	struct http_limits lim = { .rate = atoi(cfg->rate_limit), .per_source = (unsigned)atoi(cfg->conns_per_source) };
+	struct http_limits lim = { .rate = atoi(cfg->rate_limit), .per_source = (unsigned)atoi(cfg->conns_per_source),
+				   .host_timeout = atoi(cfg->host_timeout) };
 	for (int i = 0; i < cfg->nmetrics_allow && i < OPEN_TO_MAX; i++)
 		snprintf(lim.open_to[lim.nopen_to++], sizeof lim.open_to[0], "%s", cfg->metrics_allow[i]);
 	struct http_server *h = http_start(cfg->listen, cfg->data_dir, api_routes, J.st, &lim, tls_cert_pem, tls_key_pem, &e);
@@ -243,6 +258,8 @@ int main(int argc, char **argv)
 		{ "lxcfs", required_argument, NULL, 'x' }, { "usage-interval", required_argument, NULL, 'x' },
 		{ "usage-keep-raw", required_argument, NULL, 'x' }, { "usage-keep-5m", required_argument, NULL, 'x' },
 		{ "usage-keep-1h", required_argument, NULL, 'x' }, { "store", required_argument, NULL, 'x' },
+		{ "host", required_argument, NULL, 'x' }, { "advertise", required_argument, NULL, 'x' },
+		{ "host-timeout", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};

@@ -73,7 +73,7 @@ def systemd_host():
 
 
 class Jaild:
-    def __init__(self, listen_host="127.0.0.1", extra=(), tls_ca=None):
+    def __init__(self, listen_host="127.0.0.1", extra=(), tls_ca=None, store=None, token=None):
         self.dir = tempfile.mkdtemp(prefix="jaild-it-", dir="/var/tmp")
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "data")
@@ -82,14 +82,14 @@ class Jaild:
         self.extra = list(extra)
         self.proc = None
         self.log = open(os.path.join(self.dir, "jaild.log"), "ab")
-        self.token = None
+        self.token = token  # a host joining a store that has tokens gets no admin.token of its own
         self.tls_ca = tls_ca  # a CA file: talk HTTPS and verify the server against it
         self.group = None  # under systemd: the delegated group jails live in
         # on PostgreSQL (tests/pg/with-postgres.sh names it): a database of its own,
         # which lives as long as this instance's data dir
-        self.store = None
+        self.store = store  # a store given is shared (a cluster's): never made or dropped here
         base = os.environ.get("JAILD_TEST_STORE")
-        if base:
+        if base and not store:
             db = os.path.basename(self.dir).replace("-", "_").lower()
             subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", base, "-c", "CREATE DATABASE %s" % db],
                            check=True, capture_output=True)
@@ -120,8 +120,9 @@ class Jaild:
             time.sleep(0.05)
         else:
             raise RuntimeError("jaild did not come up; log: " + self.logtext())
-        with open(os.path.join(self.data, "admin.token")) as f:
-            self.token = f.read().strip()
+        if not (self.token and not os.path.exists(os.path.join(self.data, "admin.token"))):
+            with open(os.path.join(self.data, "admin.token")) as f:
+                self.token = f.read().strip()
         # the first reconcile makes the minimal template; wait until a create can use it
         self.wait_for(lambda: self.helper_ready(), 20)
         return self
@@ -216,7 +217,7 @@ class Jaild:
         tag = re.search(r"interfaces jd([0-9a-f]{4})-SLOT", log)
         left = tag and self.proc and self.proc.poll() is not None and subprocess.run(
             ["nft", "list", "table", "inet", "jaild_" + tag.group(1)], capture_output=True).returncode == 0
-        if self.store:
+        if self.store and getattr(self, "store_db", None):
             subprocess.run(["psql", "-q", self.store_base, "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.store_db],
                            capture_output=True)
         # the helper's last workers may still be finishing (a destroy's rm): try again

@@ -35,4 +35,6 @@ if ! as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 fi
 as_pg "$bin/createdb" -h "$dir" -U postgres jaild || exit 1
 export JAILD_TEST_STORE="postgresql:///jaild?host=$dir&user=postgres"
+# for suites that restart the server (pg_ctl -D "$JAILD_TEST_PGDATA" restart, as postgres)
+export JAILD_TEST_PGBIN="$bin" JAILD_TEST_PGDATA="$dir/data"
 "$@"

@@ -320,6 +320,76 @@ static void jails_parallel_creates_keep_quota_and_allocation(void)
 	CHECK(store_ip4_used(s, &n, &e) == 0 && n == 10 + RACERS / 4);
 }
 
+static struct host_row seen_host;
+static void each_host(const struct host_row *h, void *arg)
+{
+	(void)arg;
+	count++;
+	if (strcmp(h->name, "b") == 0)
+		seen_host = *h;
+}
+
+/* Hosts: a claim, what the list says, draining; on PostgreSQL, a second store as a
+ * second host: the name another holds and overlapping pools refused, slots and host
+ * ports per host, addresses from each host's own pool. */
+static void hosts_claim_and_allocate_per_host(void)
+{
+	fresh();
+	struct host_claim a = { "a", "http://a:8080", "10.77.0.0/29", "fd77::/64", 1000000, 4, 1 << 30 };
+	CHECK(store_host_claim(s, &a, &e) == 0 && store_host_id(s) > 0);
+	struct jail_row r = { 0 };
+	CHECK(insert("on-a", t1, "auto", &r) == 0 && r.slot == 0 && strcmp(r.host, "a") == 0);
+	jail_row_clear(&r);
+	CHECK(store_host_heartbeat(s, "a", &e) == 0);
+	struct host_row h;
+	CHECK(store_host_get(s, "a", &h, &e) == 0 && h.jails == 1 && h.silent_for <= 1 && !h.draining && h.cpus == 4);
+	CHECK(store_host_set_draining(s, "a", true, &e) == 0 && store_host_get(s, "a", &h, &e) == 0 && h.draining);
+	CHECK(store_host_set_draining(s, "zz", true, &e) < 0 && e.code == ERR_NOT_FOUND);
+	const char *url = getenv("JAILD_TEST_STORE");
+	if (!url || !*url)
+		return; /* one host per SQLite store: its data directory's lock is the claim */
+	struct pool4 p4;
+	struct pool6 p6;
+	pool4_parse("10.78.0.0/29", &p4, &e);
+	pool6_parse("fd78::/64", &p6, &e);
+	struct store *b = store_open(url, &p4, &p6, &e);
+	CHECK(b != NULL);
+	if (!b)
+		return;
+	struct host_claim same = a;
+	CHECK(store_host_claim(b, &same, &e) < 0 && e.code == ERR_CONFLICT && strstr(e.msg, "held by another jaild"));
+	store_close(b);
+	b = store_open(url, &p4, &p6, &e);
+	struct host_claim overlapping = { "b", "http://b:8080", "10.77.0.0/24", "fd78::/64", 1000000, 2, 1 << 30 };
+	CHECK(store_host_claim(b, &overlapping, &e) < 0 && e.code == ERR_CONFLICT && strstr(e.msg, "overlaps"));
+	store_close(b);
+	b = store_open(url, &p4, &p6, &e);
+	struct host_claim bc = { "b", "http://b:8080", "10.78.0.0/29", "fd78::/64", 1000000, 2, 1 << 30 };
+	CHECK(store_host_claim(b, &bc, &e) == 0 && store_host_id(b) != store_host_id(s));
+	struct jail_write w = write_of("auto", "");
+	w.nports = 1;
+	snprintf(w.ports[0].proto, sizeof w.ports[0].proto, "tcp");
+	w.ports[0].host_port = 8080;
+	CHECK(store_jail_insert(b, "on-b", t1, &w, &r, &e) == 0 && r.slot == 0 && strcmp(r.host, "b") == 0 && has_addr(&r, "10.78.0.2"));
+	jail_row_clear(&r);
+	w = write_of("auto", "");
+	w.nports = 1;
+	snprintf(w.ports[0].proto, sizeof w.ports[0].proto, "tcp");
+	w.ports[0].host_port = 8080;
+	CHECK(store_jail_insert(s, "on-a2", t1, &w, &r, &e) == 0 && r.slot == 1); /* host a's own port 8080 */
+	jail_row_clear(&r);
+	w = write_of("auto", "");
+	w.nports = 1;
+	snprintf(w.ports[0].proto, sizeof w.ports[0].proto, "tcp");
+	w.ports[0].host_port = 8080;
+	CHECK(store_jail_insert(s, "on-a3", t1, &w, &r, &e) < 0 && e.code == ERR_CONFLICT && strstr(e.msg, "on-a2"));
+	count = 0;
+	CHECK(store_host_list(s, each_host, NULL, &e) == 0 && count == 2 && seen_host.jails == 1 && seen_host.ip4_used == 1);
+	int64_t n;
+	CHECK(store_jail_count(b, &n, &e) == 0 && n == 1);
+	store_close(b);
+}
+
 static void jails_versions_and_state(void)
 {
 	fresh();
@@ -576,6 +646,7 @@ int main(void)
 	RUN(users_and_sessions);
 	RUN(jails_allocate_slots_and_addresses);
 	RUN(jails_parallel_creates_keep_quota_and_allocation);
+	RUN(hosts_claim_and_allocate_per_host);
 	RUN(jails_versions_and_state);
 	RUN(jails_list_pages_and_filters);
 	RUN(snapshots_per_jail);

@@ -45,6 +45,9 @@ void h_jail_exec(struct request *rq, struct response *rs);
 
 /* host.c, audit.c */
 void h_host(struct request *rq, struct response *rs);
+void h_hosts_list(struct request *rq, struct response *rs);
+void h_host_get(struct request *rq, struct response *rs);
+void h_host_patch(struct request *rq, struct response *rs);
 void h_audit(struct request *rq, struct response *rs);
 
 /* events.c: GET /api/events[?since=ID] (or Last-Event-ID): a server-sent-events stream */

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "core/jailconf.h"
 #include "core/jails.h"
+#include "core/cluster.h"
 
 static void send_jail(struct response *rs, int status, const struct jail_row *row, const struct reply *live)
 {
@@ -120,6 +121,53 @@ static void create_from_jailconf(struct request *rq, struct response *rs, bool s
 	resp_json(rs, 201, json_pack("{so}", "items", made));
 }
 
+/* Where the jail goes (true: rs is answered, by another host or with an error). Any
+ * caller may name the host it talks to; only an admin names another. The body loses
+ * "host": the spec's host is the one that creates it. */
+static bool place(struct request *rq, struct response *rs, json_t *body)
+{
+	struct err e = { 0 };
+	json_t *hv = json_object_get(body, "host");
+	const char *want = json_string_value(hv);
+	if (hv && (!want || !valid_hostname(want) || strlen(want) >= 64)) {
+		resp_errorf(rs, ERR_INVALID, "host", "host must be the name of a host of the cluster (GET /api/hosts)");
+		return true;
+	}
+	if (want && strcmp(want, cluster_host()) != 0 && !is_admin(rq)) {
+		resp_errorf(rs, ERR_FORBIDDEN, "host", "only an admin chooses the host a jail goes on");
+		return true;
+	}
+	/* the addresses it takes from a pool */
+	int auto4 = 0;
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(body, "ip4"), i, a) auto4 += json_is_string(a) && strcmp(json_string_value(a), "auto") == 0;
+	struct host_row h;
+	if (cluster_place(want, auto4, &h, &e) < 0) {
+		resp_error(rs, &e);
+		return true;
+	}
+	if (strcmp(h.name, cluster_host()) == 0) {
+		json_object_del(body, "host");
+		return false;
+	}
+	json_object_set_new(body, "host", json_string(h.name));
+	char *text = json_dumps(body, JSON_COMPACT);
+	if (!text) {
+		resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
+		return true;
+	}
+	const char *was = rq->body;
+	size_t was_len = rq->body_len;
+	rq->body = text;
+	rq->body_len = strlen(text);
+	http_forward(rq, rs, h.advertise, h.name);
+	rq->body = was;
+	rq->body_len = was_len;
+	free(text);
+	return true;
+}
+
 void h_jails_create(struct request *rq, struct response *rs)
 {
 	struct err e = { 0 };
@@ -131,6 +179,8 @@ void h_jails_create(struct request *rq, struct response *rs)
 	json_t *body = req_json(rq, &e);
 	if (!body)
 		return resp_error(rs, &e);
+	if (place(rq, rs, body))
+		return json_decref(body);
 	const char *start = req_query(rq, "start");
 	struct jail_row row = { 0 };
 	int rc = jail_create(&rq->who, body, start && strcmp(start, "1") == 0, &row, &e);

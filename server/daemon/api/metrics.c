@@ -158,7 +158,7 @@ void h_metrics(struct request *rq, struct response *rs)
 	(void)rq;
 	struct err e;
 	struct samples l = { 0 };
-	struct jail_filter f = { .after = "" };
+	struct jail_filter f = { .after = "", .host_id = store_host_id(J.st) }; /* a host's metrics are its own jails' */
 	if (store_jail_list(J.st, &f, add_jail, &l, &e) < 0) {
 		free(l.v);
 		return resp_error(rs, &e);

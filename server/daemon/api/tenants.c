@@ -265,7 +265,8 @@ void h_tenant_delete(struct request *rq, struct response *rs)
 	if (t.jails > 0 && force && strcmp(force, "1") == 0) {
 		/* ?force=1: its jails go first, each as DELETE /api/jails/{name} would */
 		struct jail_names l = { 0 };
-		struct jail_filter f = { .after = "", .tenant_id = t.id };
+		/* this host's; jails on other hosts keep the tenant (409) until deleted there */
+		struct jail_filter f = { .after = "", .tenant_id = t.id, .host_id = store_host_id(J.st) };
 		jail_names(&f, &l, &e);
 		for (size_t i = 0; i < l.n; i++)
 			if (jail_destroy(l.v[i], &e) < 0) {

@@ -13,9 +13,32 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int64_t latest;   /* the newest event id */
 static int64_t keep = 86400;
 
+static void changed(int64_t id)
+{
+	if (id == 0)
+		id = store_event_latest(J.st);
+	pthread_mutex_lock(&mu);
+	if (id > latest)
+		latest = id;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void *watch(void *arg)
+{
+	(void)arg;
+	store_events_watch(J.st, changed);
+	return NULL;
+}
+
 void events_init(int64_t keep_seconds)
 {
 	keep = keep_seconds;
+	latest = store_event_latest(J.st);
+	/* other hosts' events wake this host's streams as this host's do */
+	pthread_t th;
+	if (strcmp(store_engine(J.st), "sqlite") != 0 && pthread_create(&th, NULL, watch, NULL) == 0)
+		pthread_detach(th);
 }
 
 void events_emit(int64_t tenant_id, const char *type, const char *target, json_t *data)

@@ -1,4 +1,5 @@
 #include "core/jails.h"
+#include "core/cluster.h"
 #include "listeners.h"
 #include "signals.h"
 #include "os/os.h"
@@ -666,7 +667,7 @@ int jail_names(const struct jail_filter *f, struct jail_names *out, struct err *
 
 int jail_net_refresh_tenant(int64_t tenant_id)
 {
-	struct jail_filter f = { .state = "running", .tenant_id = tenant_id, .after = "" };
+	struct jail_filter f = { .state = "running", .tenant_id = tenant_id, .after = "", .host_id = store_host_id(J.st) };
 	struct jail_names l = { 0 };
 	struct err e = { 0 };
 	int failed = 0;
@@ -955,6 +956,10 @@ int jail_read(const char *name, struct jail_row *row, struct reply *live, struct
 	memset(live, 0, sizeof *live);
 	if (store_jail_get(J.st, name, row, e))
 		return -1;
+	/* another host's jail (its host is down: the request was not sent there): the
+	 * store's word, which the API shows as unreachable */
+	if (row->host_id && row->host_id != store_host_id(J.st))
+		return 0;
 	if (strcmp(row->state, "running") != 0 || !priv_available() || live_get(name, row->version, live))
 		return 0;
 	struct err ie;
@@ -1088,7 +1093,13 @@ static void add_status_fields(json_t *j, const struct jail_row *row, const struc
 {
 	json_object_set_new(j, "name", json_string(row->name));
 	json_object_set_new(j, "tenant", json_string(row->tenant));
-	json_object_set_new(j, "state", json_string(row->state));
+	json_object_set_new(j, "host", row->host[0] ? json_string(row->host) : json_null());
+	if (!cluster_reachable(row->host_id)) {
+		/* its host has gone silent: the last state it wrote, and that it is unknown now */
+		json_object_set_new(j, "state", json_string("unreachable"));
+		json_object_set_new(j, "last_state", json_string(row->state));
+	} else
+		json_object_set_new(j, "state", json_string(row->state));
 	bool running = strcmp(row->state, "running") == 0;
 	json_object_set_new(j, "jid", running ? json_integer(row->slot + 1) : json_null());
 	json_object_set_new(j, "pid", running && row->pid ? json_integer(row->pid) : json_null());

@@ -32,7 +32,8 @@ static void add_name(const struct jail_row *row, void *arg)
 
 static void all_names(struct names *l, bool boot_order)
 {
-	struct jail_filter f = { .after = "", .limit = 0, .by_boot_order = boot_order };
+	/* this host's: the others' jails are theirs to reconcile */
+	struct jail_filter f = { .after = "", .limit = 0, .by_boot_order = boot_order, .host_id = store_host_id(J.st) };
 	struct err e;
 	if (store_jail_list(J.st, &f, add_name, l, &e) < 0)
 		log_error("reconcile: %s", e.msg);
@@ -159,7 +160,7 @@ static void *monitor(void *arg)
 		if (!priv_available())
 			continue;
 		struct names l = { 0 };
-		struct jail_filter f = { .state = "running", .after = "", .limit = 0 };
+		struct jail_filter f = { .state = "running", .after = "", .limit = 0, .host_id = store_host_id(J.st) };
 		struct err e;
 		store_jail_list(J.st, &f, add_name, &l, &e);
 		for (size_t i = 0; i < l.n; i++)

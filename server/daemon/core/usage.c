@@ -113,7 +113,7 @@ static void sample(const char *name, int64_t tenant_id, int64_t now)
 static void sample_all(void)
 {
 	struct running run = { 0 };
-	struct jail_filter f = { .state = "running", .after = "" };
+	struct jail_filter f = { .state = "running", .after = "", .host_id = store_host_id(J.st) };
 	struct err e;
 	int64_t now = time(NULL);
 	if (store_jail_list(J.st, &f, add_running, &run, &e) < 0)

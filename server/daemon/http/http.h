@@ -118,7 +118,15 @@ struct http_limits {
 	 * without a token */
 	char open_to[OPEN_TO_MAX][64];
 	int nopen_to;
+	/* seconds after which a host that has not said it is alive is offline: requests
+	 * for its jails that change something answer 503 at once */
+	int host_timeout;
 };
+/* rq sent on to the API at base (another host's advertised URL, named host for the
+ * messages) with the caller's credentials; rs becomes its answer, streamed as it comes,
+ * or 503 when the host does not answer. */
+void http_forward(struct request *rq, struct response *rs, const char *base, const char *host);
+
 /* Whether text is ADDR or ADDR/PREFIX (IPv4 or IPv6). */
 bool http_cidr_valid(const char *text);
 /* upload_dir: where upload bodies are written (unnamed files: nothing stays behind). */

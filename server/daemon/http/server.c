@@ -15,6 +15,7 @@
 #include "log.h"
 #include "http/metrics.h"
 #include "http/web.h"
+#include "validate.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -475,6 +476,41 @@ static bool route_allows(const struct route *r, const struct request *rq, struct
 	return false;
 }
 
+/* A request for a jail that lives on another host goes there (true: rs is answered).
+ * The owner checks the caller again; this host only keeps a tenant from learning,
+ * through the 503 of a host that is down, that another tenant's jail exists. */
+static bool elsewhere(struct http_server *h, struct request *rq, struct response *rs)
+{
+	if (strncmp(rq->route, "/api/jails/*", 12) != 0 || !valid_name(rq->params[0]))
+		return false;
+	struct jail_row row = { 0 };
+	struct err e;
+	if (store_jail_get(h->st, rq->params[0], &row, &e) < 0 || row.host_id == 0 || row.host_id == store_host_id(h->st) ||
+	    (strcmp(rq->who.role, "admin") != 0 && row.tenant_id != rq->who.tenant_id)) {
+		jail_row_clear(&row);
+		return false; /* this host answers: its own jail, or a 404 */
+	}
+	struct host_row host;
+	int rc = store_host_get(h->st, row.host, &host, &e);
+	jail_row_clear(&row);
+	if (rc < 0) {
+		resp_error(rs, &e);
+		return true;
+	}
+	if (host.silent_for <= h->lim.host_timeout) {
+		http_forward(rq, rs, host.advertise, host.name);
+		return true;
+	}
+	/* its host is down: reads answer from the store (as unreachable), changes wait */
+	if (strcmp(rq->method, "GET") == 0 && strcmp(rq->route, "/api/jails/*") == 0)
+		return false;
+	resp_errorf(rs, ERR_UNAVAILABLE, NULL,
+		    "jail %s lives on host %s, which has not been heard from for %lld s; it is unreachable until that host is back",
+		    rq->params[0], host.name, (long long)host.silent_for);
+	snprintf(rs->retry_after, sizeof rs->retry_after, "%d", h->lim.host_timeout > 0 ? h->lim.host_timeout : 10);
+	return true;
+}
+
 static void dispatch(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
 {
 	char allow[64] = "";
@@ -521,6 +557,8 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 		snprintf(rs->retry_after, sizeof rs->retry_after, "%d", wait);
 		return;
 	}
+	if (elsewhere(h, rq, rs))
+		return;
 	const char *key = strcmp(rq->method, "POST") == 0 ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key") : NULL;
 	if (key && rq->who.id)
 		idempotent(h, c, found, key, rq, rs);

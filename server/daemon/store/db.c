@@ -131,6 +131,7 @@ struct store *store_open(const char *where, const struct pool4 *p4, const struct
 		return NULL;
 	}
 	s->eng = store_is_url(where) ? &engine_postgresql : &engine_sqlite;
+	s->shared = s->eng == &engine_postgresql;
 	if (strlen(where) >= sizeof s->path) {
 		free(s);
 		err_set(e, ERR_INVALID, "the store's file or URI is longer than %zu bytes", sizeof s->path - 1);
@@ -151,6 +152,14 @@ struct store *store_open(const char *where, const struct pool4 *p4, const struct
 	}
 	s->nconns = 1;
 	return s;
+}
+
+int store_events_watch(struct store *s, void (*changed)(int64_t id))
+{
+	if (!s->eng->watch_events)
+		return -1;
+	s->eng->watch_events(s, changed);
+	return 0;
 }
 
 const char *store_engine(const struct store *s)

@@ -30,6 +30,14 @@ struct stmt_cache {
 };
 
 struct db_engine;
+struct store;
+
+/* A pooled connection, held for one call or one transaction. */
+struct db {
+	struct store *s;
+	void *conn;
+	int slot;
+};
 
 struct store {
 	const struct db_engine *eng;
@@ -45,6 +53,11 @@ struct store {
 	bool busy[POOL_SIZE];
 	int nconns;
 	bool temporary; /* a test's: its files go at close */
+	bool shared;    /* other hosts write it too (PostgreSQL): nothing is cached */
+	/* this host's row (hosts.c), and the connection that holds its claim for as long
+	 * as this jaild runs */
+	int64_t host_id;
+	struct db claim;
 	/* Token lookups, answered from memory: every token write goes through this store
 	 * and bumps token_gen, which voids all entries, so a revoked token fails on the
 	 * very next request; expiry is checked on each hit. tenants.c. */
@@ -60,12 +73,6 @@ struct store {
 	} tokens[64];
 };
 
-/* A pooled connection, held for one call or one transaction. */
-struct db {
-	struct store *s;
-	void *conn;
-	int slot;
-};
 int db_get(struct store *s, struct db *d, struct err *e);
 void db_put(struct db *d);
 /* SQLite: BEGIN IMMEDIATE, the write lock at once, so a transaction never fails half-way

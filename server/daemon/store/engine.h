@@ -35,6 +35,14 @@ struct db_engine {
 	/* Held while migrations are applied, so hosts sharing the database upgrade one
 	 * at a time. */
 	int (*lock_schema)(struct db *d, bool take, struct err *e);
+	/* This host's name, claimed for the life of d's session: ERR_CONFLICT when
+	 * another session holds it. */
+	int (*claim)(struct db *d, const char *host, struct err *e);
+	/* Whether d's connection broke (the server restarted or went away). */
+	bool (*broken)(struct db *d);
+	/* Calls changed(id) for each event another host (or this one) adds, and
+	 * changed(0) after (re)connecting; never returns. NULL: one process writes. */
+	void (*watch_events)(struct store *s, void (*changed)(int64_t id));
 };
 
 extern const struct db_engine engine_sqlite, engine_postgresql;

@@ -8,10 +8,15 @@
 #include "store/engine.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
 
 extern const struct migration schema_migrations_postgresql[];
 
@@ -19,6 +24,7 @@ extern const struct migration schema_migrations_postgresql[];
 #define KEY_SCHEMA 0x6a61696c640001LL
 #define KEY_ALLOCATION 0x6a61696c640002LL
 #define KEY_EVENTS 0x6a61696c640003LL
+#define KEY_HOSTS 0x6a6c6430 /* with the host name's hash: the two-key form's first */
 #define MAX_PARAMS 32
 
 /* libpq's messages end in a newline; ours do not */
@@ -26,7 +32,7 @@ static const char *one_line(const char *msg, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s", msg && *msg ? msg : "no message");
 	for (char *p = buf; *p; p++)
-		if (*p == '\n')
+		if (*p == '\n' || *p == '\t')
 			*p = *(p + 1) ? ' ' : '\0';
 	return buf;
 }
@@ -40,7 +46,7 @@ static int result_error(struct db *d, const PGresult *r, struct err *e, const ch
 	if (PQstatus(d->conn) != CONNECTION_OK)
 		return err_set(e, ERR_UNAVAILABLE, "%s: the connection to PostgreSQL was lost (%s); retry", what, msg);
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	if (state && strcmp(state, "23505") == 0) /* unique_violation */
+	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23P01") == 0)) /* unique, exclusion violation */
 		return err_set(e, ERR_CONFLICT, "%s: already exists", what);
 	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
 		return err_set(e, ERR_BUSY, "%s: the database asked to retry (SQLSTATE %s); retry", what, state);
@@ -82,13 +88,25 @@ static void pg_disconnect(void *conn, struct stmt_cache *c)
 	PQfinish(conn);
 }
 
-static int pg_script(struct db *d, const char *sql, struct err *e)
+static int script_once(struct db *d, const char *sql, struct err *e)
 {
 	PGresult *r = PQexec(d->conn, sql);
 	ExecStatusType st = PQresultStatus(r);
 	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : result_error(d, r, e, "database");
 	PQclear(r);
 	return rc;
+}
+
+/* as pg_start: a BEGIN on a connection the server dropped is begun on a new one */
+static int pg_script(struct db *d, const char *sql, struct err *e)
+{
+	bool alone = PQtransactionStatus(d->conn) == PQTRANS_IDLE && d->conn != d->s->claim.conn;
+	int rc = script_once(d, sql, e);
+	if (rc == 0 || !alone || PQstatus(d->conn) == CONNECTION_OK)
+		return rc;
+	d->s->stmts[d->slot].n = 0;
+	PQreset(d->conn);
+	return PQstatus(d->conn) == CONNECTION_OK ? script_once(d, sql, e) : rc;
 }
 
 static int pg_check(struct db *d, struct err *e)
@@ -146,7 +164,7 @@ static Oid param_type(enum sq_kind k)
 	return k == SQ_TEXT ? 25 /* text */ : k == SQ_BLOB ? 17 /* bytea */ : 20 /* int8 */;
 }
 
-static int pg_start(struct sq *q, const char *sql, const struct sq_param *p, struct err *e)
+static int start_once(struct sq *q, const char *sql, const struct sq_param *p, struct err *e)
 {
 	struct db *d = q->d;
 	struct stmt_cache *c = &d->s->stmts[d->slot];
@@ -207,6 +225,22 @@ static int pg_start(struct sq *q, const char *sql, const struct sq_param *p, str
 	q->res = r;
 	q->row = 0;
 	return 0;
+}
+
+/* A statement outside a transaction that finds its connection gone (the server
+ * restarted while it sat in the pool) runs once more on a new one: nothing of it was
+ * done. Inside a transaction the transaction is lost, and says so. */
+static int pg_start(struct sq *q, const char *sql, const struct sq_param *p, struct err *e)
+{
+	struct db *d = q->d;
+	/* (not the claim's: its lock went with the session, which the heartbeat sees) */
+	bool alone = PQtransactionStatus(d->conn) == PQTRANS_IDLE && d->conn != d->s->claim.conn;
+	int rc = start_once(q, sql, p, e);
+	if (rc == 0 || !alone || PQstatus(d->conn) == CONNECTION_OK)
+		return rc;
+	d->s->stmts[d->slot].n = 0;
+	PQreset(d->conn);
+	return PQstatus(d->conn) == CONNECTION_OK ? start_once(q, sql, p, e) : rc;
 }
 
 static int64_t int_of(const char *v)
@@ -298,6 +332,64 @@ static int pg_lock_schema(struct db *d, bool take, struct err *e)
 		       "holding the schema lock", e) < 0 ? -1 : 0;
 }
 
+static int pg_claim(struct db *d, const char *host, struct err *e)
+{
+	bool got = false;
+	int r = sq_one(d, "SELECT pg_try_advisory_lock(CAST(? AS INTEGER), hashtext(?))", PARAMS(P_INT(KEY_HOSTS), P_TEXT(host)),
+		       COLS(C_BOOL(&got)), "claiming this host", e);
+	if (r < 0)
+		return -1;
+	return got ? 0
+		   : err_set(e, ERR_CONFLICT,
+			     "host %s is held by another jaild that is running on the same store; a host's name is its own: "
+			     "give this one another (the host setting)",
+			     host);
+}
+
+/* A connection of its own that LISTENs: events come as NOTIFY, sent in the
+ * transaction that adds them, so delivered in commit order. */
+static void pg_watch_events(struct store *s, void (*changed)(int64_t id))
+{
+	bool told = false;
+	for (;;) {
+		PGconn *c = PQconnectdb(s->path);
+		PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, "LISTEN jaild_events") : NULL;
+		bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (ok) {
+			if (told)
+				log_info("listening for events again");
+			told = false;
+			changed(0); /* whatever came while nothing listened */
+			while (PQstatus(c) == CONNECTION_OK) {
+				struct pollfd p = { PQsocket(c), POLLIN, 0 };
+				if (poll(&p, 1, 10000) < 0 && errno != EINTR)
+					break;
+				if (!PQconsumeInput(c))
+					break;
+				PGnotify *n;
+				while ((n = PQnotifies(c))) {
+					changed(strtoll(n->extra, NULL, 10));
+					PQfreemem(n);
+				}
+			}
+		}
+		if (!told) {
+			char msg[300];
+			log_warn("not listening for other hosts' events: %s; trying again every second",
+				 one_line(PQerrorMessage(c), msg, sizeof msg));
+			told = true;
+		}
+		PQfinish(c);
+		sleep(1);
+	}
+}
+
+static bool pg_broken(struct db *d)
+{
+	return PQstatus(d->conn) != CONNECTION_OK;
+}
+
 const struct db_engine engine_postgresql = {
 	.name = "postgresql",
 	.migrations = schema_migrations_postgresql,
@@ -313,4 +405,7 @@ const struct db_engine engine_postgresql = {
 	.error = pg_error,
 	.lock = pg_lock,
 	.lock_schema = pg_lock_schema,
+	.claim = pg_claim,
+	.broken = pg_broken,
+	.watch_events = pg_watch_events,
 };

@@ -177,6 +177,19 @@ static int lite_lock_schema(struct db *d, bool take, struct err *e)
 	return 0;
 }
 
+static int lite_claim(struct db *d, const char *host, struct err *e)
+{
+	/* the store is one host's file: the data directory's lock already holds it */
+	(void)d, (void)host, (void)e;
+	return 0;
+}
+
+static bool lite_broken(struct db *d)
+{
+	(void)d;
+	return false;
+}
+
 const struct db_engine engine_sqlite = {
 	.name = "sqlite",
 	.migrations = schema_migrations_sqlite,
@@ -192,4 +205,6 @@ const struct db_engine engine_sqlite = {
 	.error = lite_error,
 	.lock = lite_lock,
 	.lock_schema = lite_lock_schema,
+	.claim = lite_claim,
+	.broken = lite_broken,
 };

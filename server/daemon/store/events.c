@@ -23,7 +23,9 @@ int64_t store_event_add(struct store *s, int64_t tenant_id, const char *type, co
 					       sq_exec(&d, "DELETE FROM events WHERE at < ?", PARAMS(P_TEXT(oldest)), "forgetting old events", &e) < 0 ||
 					       sq_one(&d, "INSERT INTO events(at, tenant_id, type, target, data) VALUES (?, NULLIF(?, 0), ?, ?, ?) RETURNING id",
 						      PARAMS(P_TEXT(now), P_INT(tenant_id), P_TEXT(type), P_TEXT(target), P_TEXT(data_json)),
-						      COLS(C_INT(&id)), "recording an event", &e) != 1
+						      COLS(C_INT(&id)), "recording an event", &e) != 1 ||
+					       (s->shared && sq_exec(&d, "SELECT pg_notify('jaild_events', CAST(? AS TEXT))", PARAMS(P_INT(id)),
+								     "telling the other hosts", &e) < 0)
 				       ? -1
 				       : 0,
 			       &e);

@@ -13,13 +13,14 @@
 #define JAIL_COLS \
 	"SELECT j.id, j.name, j.tenant_id, t.name, j.slot, j.state, COALESCE(j.pid, 0), COALESCE(j.error, ''), j.version, j.boot, " \
 	"j.priority, COALESCE(j.created_at, ''), COALESCE(j.started_at, ''), j.spec, COALESCE(j.exit_code, 0), "             \
-	"COALESCE(j.exit_signal, 0), COALESCE(j.exited_at, '') FROM jails j JOIN tenants t ON t.id = j.tenant_id "
+	"COALESCE(j.exit_signal, 0), COALESCE(j.exited_at, ''), COALESCE(j.host_id, 0), COALESCE(h.name, '') "                \
+	"FROM jails j JOIN tenants t ON t.id = j.tenant_id LEFT JOIN hosts h ON h.id = j.host_id "
 
 #define JAIL_RESULT(r, spec)                                                                                                 \
 	COLS(C_INT(&(r)->id), C_TEXT((r)->name), C_INT(&(r)->tenant_id), C_TEXT((r)->tenant), C_INT(&(r)->slot), C_TEXT((r)->state), \
 	     C_INT(&(r)->pid), C_TEXT((r)->error), C_INT(&(r)->version), C_INT(&(r)->boot), C_INT(&(r)->priority),             \
 	     C_TEXT((r)->created_at), C_TEXT((r)->started_at), C_TEXT_REF(&(spec)), C_INT(&(r)->exit_code),                  \
-	     C_INT(&(r)->exit_signal), C_TEXT((r)->exited_at))
+	     C_INT(&(r)->exit_signal), C_TEXT((r)->exited_at), C_INT(&(r)->host_id), C_TEXT((r)->host))
 
 /* The spec column, owned by the row. */
 static void row_spec(struct jail_row *r, const char *spec)
@@ -59,12 +60,14 @@ int store_jail_get(struct store *s, const char *name, struct jail_row *row, stru
 
 int store_jail_count(struct store *s, int64_t *n, struct err *e)
 {
-	return store_one(s, "SELECT COUNT(*) FROM jails", NO_PARAMS, COLS(C_INT(n)), "counting jails", e) == 1 ? 0 : -1;
+	return store_one(s, "SELECT COUNT(*) FROM jails WHERE COALESCE(host_id, 0) = ?", PARAMS(P_INT(s->host_id)), COLS(C_INT(n)),
+			 "counting jails", e) == 1 ? 0 : -1;
 }
 
 int store_ip4_used(struct store *s, int64_t *n, struct err *e)
 {
-	return store_one(s, "SELECT COUNT(*) FROM jail_ip4", NO_PARAMS, COLS(C_INT(n)), "counting addresses", e) == 1 ? 0 : -1;
+	return store_one(s, "SELECT COUNT(*) FROM jail_ip4 a JOIN jails j ON j.id = a.jail_id WHERE COALESCE(j.host_id, 0) = ?",
+			 PARAMS(P_INT(s->host_id)), COLS(C_INT(n)), "counting addresses", e) == 1 ? 0 : -1;
 }
 
 /* ---- allocation, inside the creating transaction ---- */
@@ -73,9 +76,10 @@ int store_ip4_used(struct store *s, int64_t *n, struct err *e)
 static int alloc_slot(struct db *d, uint32_t *slot, struct err *e)
 {
 	int r = sq_one(d,
-		       "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0) THEN 0 ELSE "
-		       "(SELECT MIN(slot + 1) FROM jails WHERE slot + 1 NOT IN (SELECT slot FROM jails)) END",
-		       NO_PARAMS, COLS(C_INT(slot)), "allocating a uid slot", e);
+		       "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0 AND COALESCE(host_id, 0) = ?1) THEN 0 ELSE "
+		       "(SELECT MIN(slot + 1) FROM jails WHERE COALESCE(host_id, 0) = ?1 AND slot + 1 NOT IN "
+		       "(SELECT slot FROM jails WHERE COALESCE(host_id, 0) = ?1)) END",
+		       PARAMS(P_INT(d->s->host_id)), COLS(C_INT(slot)), "allocating a uid slot", e);
 	return r == 1 ? 0 : r < 0 ? -1 : db_error(d, e, "allocating a uid slot");
 }
 
@@ -174,16 +178,24 @@ static int record_ports(struct db *d, int64_t jail_id, const struct jail_write *
 {
 	if (sq_exec(d, "DELETE FROM jail_ports WHERE jail_id = ?", PARAMS(P_INT(jail_id)), "recording forwards", e) < 0)
 		return -1;
+	/* looked for before the insert (which the allocation lock keeps from racing): a
+	 * failed statement would end a PostgreSQL transaction */
+	int64_t host = d->s->host_id;
 	for (int i = 0; i < w->nports; i++) {
-		struct err ignored;
 		char owner[64] = "", field[48];
-		if (sq_exec(d, "INSERT INTO jail_ports(proto, host_port, jail_id) VALUES (?, ?, ?)",
-			    PARAMS(P_TEXT(w->ports[i].proto), P_INT(w->ports[i].host_port), P_INT(jail_id)), "recording a forward",
-			    &ignored) >= 0)
+		int r = sq_one(d,
+			       "SELECT j.name FROM jail_ports p JOIN jails j ON j.id = p.jail_id WHERE p.proto = ? AND p.host_port = ? "
+			       "AND COALESCE(p.host_id, 0) = ?",
+			       PARAMS(P_TEXT(w->ports[i].proto), P_INT(w->ports[i].host_port), P_INT(host)), COLS(C_TEXT(owner)),
+			       "finding a forward", e);
+		if (r < 0)
+			return -1;
+		if (r == 0 && sq_exec(d, "INSERT INTO jail_ports(proto, host_port, jail_id, host_id) VALUES (?, ?, ?, NULLIF(?, 0))",
+				      PARAMS(P_TEXT(w->ports[i].proto), P_INT(w->ports[i].host_port), P_INT(jail_id), P_INT(host)),
+				      "recording a forward", e) >= 0)
 			continue;
-		sq_one(d, "SELECT j.name FROM jail_ports p JOIN jails j ON j.id = p.jail_id WHERE p.proto = ? AND p.host_port = ?",
-		       PARAMS(P_TEXT(w->ports[i].proto), P_INT(w->ports[i].host_port)), COLS(C_TEXT(owner)), "finding a forward",
-		       &ignored);
+		if (r == 0 && e->code != ERR_CONFLICT)
+			return -1;
 		snprintf(field, sizeof field, "ports[%d].host_port", i);
 		return err_field(e, ERR_CONFLICT, field, "host port %s/%d is already forwarded to jail %s; choose another host_port",
 				 w->ports[i].proto, w->ports[i].host_port, owner[0] ? owner : "(another)");
@@ -283,8 +295,11 @@ static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, str
 	int64_t id = 0;
 	if (db_lock(d, DB_LOCK_ALLOCATION, tenant_id, e) || alloc_slot(d, &slot, e))
 		return -1;
-	if (sq_one(d, "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at) VALUES (?, ?, ?, '{}', 'stopped', ?) RETURNING id",
-		   PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now)), COLS(C_INT(&id)), "creating jail", e) != 1)
+	if (sq_one(d,
+		   "INSERT INTO jails(name, tenant_id, slot, spec, state, created_at, host_id) VALUES (?, ?, ?, '{}', 'stopped', ?, "
+		   "NULLIF(?, 0)) RETURNING id",
+		   PARAMS(P_TEXT(name), P_INT(tenant_id), P_INT(slot), P_TEXT(now), P_INT(d->s->host_id)), COLS(C_INT(&id)),
+		   "creating jail", e) != 1)
 		return e->code == ERR_CONFLICT ? err_field(e, ERR_CONFLICT, "name", "a jail named %s already exists", name) : -1;
 	return insert_addresses(d, id, slot, &w->addrs, e) || record_ports(d, id, w, e) || write_spec(d, id, w, e) ||
 			       check_quotas(d, tenant_id, e)
@@ -377,12 +392,13 @@ static void each_jail_out(void *x)
 int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg, struct err *e)
 {
 	static const char by_name[] = JAIL_COLS "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 "
-						"ORDER BY j.name LIMIT ?4";
+						"AND (?5 = 0 OR j.host_id = ?5) ORDER BY j.name LIMIT ?4";
 	static const char by_boot[] = JAIL_COLS "WHERE (?1 IS NULL OR j.state = ?1) AND (?2 = 0 OR j.tenant_id = ?2) AND j.name > ?3 "
-						"AND j.boot = 1 ORDER BY j.priority, j.name LIMIT ?4";
+						"AND (?5 = 0 OR j.host_id = ?5) AND j.boot = 1 ORDER BY j.priority, j.name LIMIT ?4";
 	struct each_jail c = { .fn = fn, .arg = arg };
 	return store_each(s, f->by_boot_order ? by_boot : by_name,
-			  PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : INT64_MAX)),
+			  PARAMS(P_TEXT(f->state), P_INT(f->tenant_id), P_TEXT(f->after ? f->after : ""), P_INT(f->limit > 0 ? f->limit : INT64_MAX),
+				 P_INT(f->host_id)),
 			  JAIL_RESULT(&c.row, c.spec), each_jail_out, &c, "listing jails", e);
 }
 
@@ -399,12 +415,12 @@ int store_restore_list(struct store *s, void (*fn)(const struct restore_row *, v
 				  "SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
 				  "COALESCE(json_extract(spec, '$.restore.every'), ''), COALESCE(json_extract(spec, '$.restore.warn'), ''), "
 				  "COALESCE(json_extract(spec, '$.restore.message'), '') "
-				  "FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running'",
+				  "FROM jails WHERE json_extract(spec, '$.restore') IS NOT NULL AND state = 'running' AND COALESCE(host_id, 0) = ?",
 				  "SELECT name, tenant_id, COALESCE(restore_at, 0), COALESCE(restore_warn_at, 0), "
 				  "COALESCE(spec::jsonb #>> '{restore,every}', ''), COALESCE(spec::jsonb #>> '{restore,warn}', ''), "
 				  "COALESCE(spec::jsonb #>> '{restore,message}', '') "
-				  "FROM jails WHERE (spec::jsonb #>> '{restore}') IS NOT NULL AND state = 'running'"),
-			  NO_PARAMS,
+				  "FROM jails WHERE (spec::jsonb #>> '{restore}') IS NOT NULL AND state = 'running' AND COALESCE(host_id, 0) = ?"),
+			  PARAMS(P_INT(s->host_id)),
 			  COLS(C_TEXT(x->name), C_INT(&x->tenant_id), C_INT(&x->at), C_INT(&x->warn_at), C_TEXT(x->every), C_TEXT(x->warn),
 			       C_TEXT(x->message)),
 			  each_restore_row_out, &c, "listing auto-restoring jails", e);
@@ -435,8 +451,8 @@ int store_ports_each(struct store *s, void (*fn)(const char *proto, int host_por
 	struct each_port c = { .fn = fn, .arg = arg };
 	return store_each(s,
 			  "SELECT p.proto, p.host_port, j.name, j.state FROM jail_ports p JOIN jails j ON j.id = p.jail_id "
-			  "ORDER BY p.proto, p.host_port",
-			  NO_PARAMS, COLS(C_TEXT(c.proto), C_INT(&c.port), C_TEXT(c.jail), C_TEXT(c.state)), each_port_out, &c,
+			  "WHERE COALESCE(j.host_id, 0) = ? ORDER BY p.proto, p.host_port",
+			  PARAMS(P_INT(s->host_id)), COLS(C_TEXT(c.proto), C_INT(&c.port), C_TEXT(c.jail), C_TEXT(c.state)), each_port_out, &c,
 			  "listing forwards", e) < 0
 		       ? -1
 		       : 0;

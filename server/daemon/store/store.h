@@ -31,6 +31,8 @@ struct jail_row {
 	 * when a signal ended it; exited_at "" when it has not */
 	int exit_code, exit_signal;
 	char exited_at[32];
+	int64_t host_id; /* the host it lives on */
+	char host[64];
 };
 
 struct token_info {
@@ -56,6 +58,34 @@ struct store *store_open_temporary(const struct pool4 *p4, const struct pool6 *p
  * routes it elsewhere): "auto" passes it over. */
 void store_set_addr4_filter(struct store *s, bool (*taken)(uint32_t addr));
 void store_close(struct store *s);
+
+/* ---- the hosts sharing the store ---- */
+struct host_claim {
+	const char *name, *advertise, *pool4, *pool6;
+	int64_t uid_base, cpus, memory;
+};
+/* Claims this host's row, for as long as this store stays open, and registers what
+ * it offers: ERR_CONFLICT when another running jaild holds the name, or when its pools
+ * overlap another host's. Jails from before there were hosts become this host's. */
+int store_host_claim(struct store *s, const struct host_claim *c, struct err *e);
+/* This host's id once claimed (0 before). */
+int64_t store_host_id(const struct store *s);
+/* "Alive now"; a claim lost with a broken connection is taken again. */
+int store_host_heartbeat(struct store *s, const char *name, struct err *e);
+struct host_row {
+	int64_t id;
+	char name[64];
+	char advertise[256];
+	char pool4[64], pool6[64];
+	int64_t uid_base, cpus, memory;
+	bool draining;
+	int64_t silent_for; /* seconds since it last said it was alive */
+	int64_t jails, committed_memory, ip4_used;
+};
+/* Least committed first. */
+int store_host_list(struct store *s, void (*fn)(const struct host_row *, void *), void *arg, struct err *e);
+int store_host_get(struct store *s, const char *name, struct host_row *out, struct err *e);
+int store_host_set_draining(struct store *s, const char *name, bool draining, struct err *e);
 int store_schema_version(struct store *s);
 
 int store_tenant_lookup(struct store *s, const char *name, int64_t *id, struct err *e);
@@ -238,10 +268,12 @@ struct jail_filter {
 	const char *after;   /* "" : from the start */
 	int limit;
 	bool by_boot_order;  /* boot jails only, in priority order */
+	int64_t host_id;     /* 0: on any host */
 };
 /* Calls fn for each row (row is cleared after fn returns). Returns rows seen or -1. */
 int store_jail_list(struct store *s, const struct jail_filter *f, void (*fn)(const struct jail_row *, void *), void *arg,
 		    struct err *e);
+/* The jails, and the addresses they hold, on this host. */
 int store_jail_count(struct store *s, int64_t *n, struct err *e);
 int store_ip4_used(struct store *s, int64_t *n, struct err *e);
 /* Every port forward's host port and its jail (with the jail's state). */
@@ -303,6 +335,10 @@ int64_t store_event_add(struct store *s, int64_t tenant_id, const char *type, co
 			int64_t keep_seconds);
 /* The newest event's id (0 when there is none). */
 int64_t store_event_latest(struct store *s);
+/* Calls changed(id) for every event added by any host sharing the store (and
+ * changed(0) when some may have been missed); does not return. -1 at once when only
+ * this process writes the store (SQLite). */
+int store_events_watch(struct store *s, void (*changed)(int64_t id));
 /* Events after `after`, oldest first; tenant_id 0: all. Returns rows or -1. */
 int store_event_list(struct store *s, int64_t tenant_id, int64_t after, int limit, void (*fn)(const struct event_row *, void *),
 		     void *arg, struct err *e);

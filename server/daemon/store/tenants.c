@@ -309,8 +309,12 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 	unsigned slot = hash[0] % (sizeof s->tokens / sizeof s->tokens[0]);
 	pthread_mutex_lock(&s->token_mu);
 	uint64_t gen = s->token_gen;
-	bool hit = s->tokens[slot].used && s->tokens[slot].gen == gen && sodium_memcmp(s->tokens[slot].hash, hash, 32) == 0 &&
+	bool same = s->tokens[slot].used && sodium_memcmp(s->tokens[slot].hash, hash, 32) == 0;
+	/* a store other hosts share is asked every time: a token revoked on one host fails
+	 * on every host at its next request; only the once-a-minute stamp is remembered */
+	bool hit = !s->shared && same && s->tokens[slot].gen == gen &&
 		   (!s->tokens[slot].expires_at[0] || strcmp(s->tokens[slot].expires_at, now) > 0);
+	bool stamped_lately = same && time(NULL) - s->tokens[slot].last_written < 60;
 	bool stamp = false;
 	if (hit) {
 		*out = s->tokens[slot].info;
@@ -338,7 +342,8 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 	if (r != 1)
 		return r < 0 ? -1 : err_set(e, ERR_NOT_FOUND, "no such token");
 	*out = t;
-	token_stamp(s, out->id, now);
+	if (!stamped_lately)
+		token_stamp(s, out->id, now);
 	pthread_mutex_lock(&s->token_mu);
 	if (s->token_gen == gen) { /* no token changed while we read */
 		memcpy(s->tokens[slot].hash, hash, 32);
@@ -346,7 +351,8 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 		snprintf(s->tokens[slot].expires_at, sizeof s->tokens[slot].expires_at, "%s", expires);
 		s->tokens[slot].gen = gen;
 		s->tokens[slot].used = true;
-		s->tokens[slot].last_written = time(NULL);
+		if (!stamped_lately)
+			s->tokens[slot].last_written = time(NULL);
 	}
 	pthread_mutex_unlock(&s->token_mu);
 	return 0;

@@ -1,0 +1,283 @@
+/* forward.c — a request for a jail that lives on another host of the cluster, sent on
+ * to that host's API with the caller's own credentials (the owner authenticates and
+ * authorizes again: nothing here vouches for anyone), and answered with what it
+ * answers, streamed as it comes: a command's output, a log that follows, an export.
+ * libcurl runs in a thread of its own that writes the body into a pipe; the response
+ * reads the pipe, so a slow client slows the owner, and a client that goes away ends
+ * the forwarded request. */
+#include "http/http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct forward {
+	CURL *curl;
+	struct curl_slist *headers;
+	char *url;
+	int upload_fd;
+	int pipe[2];
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool head_done, done, failed;
+	long status;
+	char error[CURL_ERROR_SIZE];
+	char content_type[128], etag[40], location[192], retry_after[24], set_cookie[256];
+};
+
+/* the caller's headers that mean something to the owner; nothing else goes */
+static const char *const passed[] = { "Authorization", "Cookie", "X-CSRF-Token", "Content-Type", "If-Match",
+				      "If-None-Match", "Idempotency-Key", "Last-Event-ID", "Accept", NULL };
+
+static void head_is_done(struct forward *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->head_done = true;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct forward *f = arg;
+	size_t len = size * n;
+	if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+		long st = 0;
+		curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &st);
+		if (st >= 200) { /* not a 100 Continue's end */
+			f->status = st;
+			head_is_done(f);
+		}
+		return len;
+	}
+	static const struct {
+		const char *name;
+		size_t off, size;
+	} kept[] = {
+		{ "Content-Type", offsetof(struct forward, content_type), sizeof((struct forward *)0)->content_type },
+		{ "ETag", offsetof(struct forward, etag), sizeof((struct forward *)0)->etag },
+		{ "Location", offsetof(struct forward, location), sizeof((struct forward *)0)->location },
+		{ "Retry-After", offsetof(struct forward, retry_after), sizeof((struct forward *)0)->retry_after },
+		{ "Set-Cookie", offsetof(struct forward, set_cookie), sizeof((struct forward *)0)->set_cookie },
+	};
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+		size_t k = strlen(kept[i].name);
+		if (len > k + 1 && strncasecmp(buf, kept[i].name, k) == 0 && buf[k] == ':') {
+			const char *v = buf + k + 1;
+			size_t vn = len - k - 1;
+			while (vn && (*v == ' ' || *v == '\t'))
+				v++, vn--;
+			while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n'))
+				vn--;
+			snprintf((char *)f + kept[i].off, kept[i].size, "%.*s", (int)vn, v);
+		}
+	}
+	return len;
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *arg)
+{
+	struct forward *f = arg;
+	size_t len = size * n, off = 0;
+	if (!f->head_done) {
+		curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &f->status);
+		head_is_done(f);
+	}
+	while (off < len) {
+		ssize_t w = write(f->pipe[1], buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return 0; /* the client went away: the transfer ends */
+		off += (size_t)w;
+	}
+	return len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct forward *f = arg;
+	ssize_t r = read(f->upload_fd, buf, size * n);
+	return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+}
+
+static void *run(void *arg)
+{
+	struct forward *f = arg;
+	CURLcode rc = curl_easy_perform(f->curl);
+	pthread_mutex_lock(&f->mu);
+	if (rc != CURLE_OK && !f->head_done) {
+		f->failed = true;
+		if (!f->error[0])
+			snprintf(f->error, sizeof f->error, "%s", curl_easy_strerror(rc));
+	}
+	f->head_done = f->done = true;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	close(f->pipe[1]); /* the body is whole (or cut short) */
+	f->pipe[1] = -1;
+	return NULL;
+}
+
+static void forward_free(struct forward *f)
+{
+	if (f->pipe[0] >= 0)
+		close(f->pipe[0]); /* a writer still at it gets EPIPE and stops */
+	pthread_join(f->th, NULL);
+	curl_easy_cleanup(f->curl);
+	curl_slist_free_all(f->headers);
+	free(f->url);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	free(f);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct forward *f = cls;
+	for (;;) {
+		ssize_t r = read(f->pipe[0], buf, max);
+		if (r > 0)
+			return r;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r == 0 ? HTTP_STREAM_END : HTTP_STREAM_ERROR;
+	}
+}
+
+static void stream_free(void *cls)
+{
+	forward_free(cls);
+}
+
+struct query_buf {
+	CURL *c;
+	char *q;
+	size_t n, cap;
+};
+
+static void add_query(struct query_buf *b, const char *key, const char *value)
+{
+	char *k = curl_easy_escape(b->c, key, 0), *v = value ? curl_easy_escape(b->c, value, 0) : NULL;
+	size_t need = strlen(k) + (v ? strlen(v) + 1 : 0) + 2;
+	if (k && b->n + need < b->cap)
+		b->n += (size_t)snprintf(b->q + b->n, b->cap - b->n, "%s%s%s%s", b->n ? "&" : "?", k, v ? "=" : "", v ? v : "");
+	curl_free(k);
+	curl_free(v);
+}
+
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	add_query(cls, key, value);
+	return MHD_YES;
+}
+
+void http_forward(struct request *rq, struct response *rs, const char *base, const char *host)
+{
+	struct MHD_Connection *c = rq->conn;
+	struct forward *f = calloc(1, sizeof *f);
+	if (!f || !(f->curl = curl_easy_init())) {
+		free(f);
+		resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory forwarding to host %s", host);
+		return;
+	}
+	f->pipe[0] = f->pipe[1] = -1;
+	f->upload_fd = rq->upload_fd;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	struct query_buf query = { f->curl, malloc(4096), 0, 4096 };
+	if (query.q) {
+		query.q[0] = '\0';
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, each_arg, &query);
+	}
+	size_t n = strlen(base) + strlen(rq->path) + (query.q ? query.n : 0) + 1;
+	f->url = malloc(n);
+	if (f->url)
+		snprintf(f->url, n, "%s%s%s", base, rq->path, query.q ? query.q : "");
+	free(query.q);
+	for (const char *const *h = passed; *h; h++) {
+		const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, *h);
+		if (v) {
+			char line[4200];
+			snprintf(line, sizeof line, "%s: %s", *h, v);
+			f->headers = curl_slist_append(f->headers, line);
+		}
+	}
+	char fwd[128];
+	snprintf(fwd, sizeof fwd, "X-Forwarded-For: %s", rq->remote ? rq->remote : "");
+	f->headers = curl_slist_append(f->headers, fwd);
+	f->headers = curl_slist_append(f->headers, "Expect:"); /* no 100 Continue round trip */
+	CURL *k = f->curl;
+	curl_easy_setopt(k, CURLOPT_URL, f->url);
+	curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, rq->method);
+	curl_easy_setopt(k, CURLOPT_HTTPHEADER, f->headers);
+	curl_easy_setopt(k, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(k, CURLOPT_HEADERDATA, f);
+	curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(k, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(k, CURLOPT_ERRORBUFFER, f->error);
+	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
+	if (strcmp(rq->method, "HEAD") == 0)
+		curl_easy_setopt(k, CURLOPT_NOBODY, 1L);
+	if (rq->upload_fd >= 0) {
+		lseek(rq->upload_fd, 0, SEEK_SET);
+		curl_easy_setopt(k, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, rq->method);
+		curl_easy_setopt(k, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(k, CURLOPT_READDATA, f);
+		curl_easy_setopt(k, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->upload_size);
+	} else if (rq->body_len || strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0 ||
+		   strcmp(rq->method, "PATCH") == 0) {
+		/* copied: the transfer may outlast the request's buffer */
+		curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+		curl_easy_setopt(k, CURLOPT_COPYPOSTFIELDS, rq->body ? rq->body : "");
+	}
+	if (!f->url || pipe2(f->pipe, O_CLOEXEC) < 0 || pthread_create(&f->th, NULL, run, f) != 0) {
+		resp_errorf(rs, ERR_INTERNAL, NULL, "could not forward to host %s: %s", host, strerror(errno));
+		if (f->pipe[0] >= 0)
+			close(f->pipe[0]), close(f->pipe[1]);
+		curl_easy_cleanup(f->curl);
+		curl_slist_free_all(f->headers);
+		free(f->url);
+		free(f);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	while (!f->head_done)
+		pthread_cond_wait(&f->cv, &f->mu);
+	bool failed = f->failed;
+	pthread_mutex_unlock(&f->mu);
+	if (failed) {
+		log_warn("forwarding %s %s to host %s (%s): %s", rq->method, rq->path, host, base, f->error);
+		resp_errorf(rs, ERR_UNAVAILABLE, NULL, "jail's host %s did not answer (%s); retry", host, f->error);
+		snprintf(rs->retry_after, sizeof rs->retry_after, "1");
+		forward_free(f);
+		return;
+	}
+	rs->status = (int)f->status;
+	snprintf(rs->etag, sizeof rs->etag, "%s", f->etag);
+	snprintf(rs->location, sizeof rs->location, "%s", f->location);
+	snprintf(rs->retry_after, sizeof rs->retry_after, "%s", f->retry_after);
+	snprintf(rs->set_cookie, sizeof rs->set_cookie, "%s", f->set_cookie);
+	if (f->content_type[0])
+		rs->content_type = f->content_type;
+	rs->stream = stream_read;
+	rs->stream_free = stream_free;
+	rs->stream_cls = f;
+}
