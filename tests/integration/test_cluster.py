@@ -230,6 +230,35 @@ class C_Proxying(unittest.TestCase):
         self.assertLess(early, 0.9)  # the first line came before the command ended
 
 
+    def test_4_a_console_through_a_round_trips_and_reattaches_through_c(self):
+        ws, r = J["a"].console("far", token=self.tok)
+        self.assertTrue(r["ok"], r)
+        sid = ws.expect_text("session")["id"]
+        ws.expect(r"root@far:~# ")
+        ws.type("echo VIA$((40+2))\n")
+        ws.expect(r"VIA42")
+        ws.type("sleep 1; echo LATE$((3*3))\n")
+        ws.expect(r"sleep 1")
+        ws.cmd(op="drop")
+        ws.finish()
+        # the session lives on b, which c finds by its id
+        ws, r = J["c"].console("far", token=self.tok, query="?session=" + sid)
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(ws.expect_text("session")["id"], sid)
+        ws.expect(r"LATE9")
+        ws.type("echo BACK$((4+4))\n")
+        ws.expect(r"BACK8")
+        ws.finish()
+        J["b"].call("DELETE", "/api/consoles/" + sid)
+        # the owner's refusals come back as it gave them
+        ws, r = J["a"].console("far", token=self.other)
+        self.assertEqual((r["ok"], r.get("status")), (False, 404), r)
+        ws.finish()
+        ws, r = J["a"].console("far", token=self.tok, origin="http://evil.example")
+        self.assertEqual((r["ok"], r.get("status")), (False, 403), r)
+        ws.finish()
+
+
 class D_Events(unittest.TestCase):
     def test_1_an_event_on_b_reaches_a_stream_on_a_quickly(self):
         a, b = J["a"], J["b"]

@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -280,4 +282,238 @@ void http_forward(struct request *rq, struct response *rs, const char *base, con
 	rs->stream = stream_read;
 	rs->stream_free = stream_free;
 	rs->stream_cls = f;
+}
+
+/* ---- a console's WebSocket, relayed to the jail's host ----
+ * The handshake is the owner's: the client's upgrade request goes there as it came
+ * (its key, protocol, Origin and Host, its credentials), and the owner's 101, accept
+ * key and protocol come back; then the bytes go both ways untouched (the frames are
+ * the client's and the owner's: masking, pings and closes included). libcurl holds the
+ * connection to the owner (CONNECT_ONLY), so an https advertise works too. */
+
+struct relay {
+	CURL *curl;
+	curl_socket_t up;
+	char pending[8192]; /* what the owner sent after its 101, for the client first */
+	size_t npending;
+	char accept[32], protocol[64]; /* accept: base64 of a SHA-1, 28 bytes */
+};
+
+static int up_send(struct relay *r, const char *buf, size_t n)
+{
+	while (n > 0) {
+		size_t sent = 0;
+		CURLcode rc = curl_easy_send(r->curl, buf, n, &sent);
+		if (rc == CURLE_AGAIN) {
+			struct pollfd p = { r->up, POLLOUT, 0 };
+			if (poll(&p, 1, 10000) <= 0)
+				return -1;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return -1;
+		buf += sent, n -= sent;
+	}
+	return 0;
+}
+
+static int client_send(int sock, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(sock, buf, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				struct pollfd p = { sock, POLLOUT, 0 };
+				if (poll(&p, 1, 10000) > 0)
+					continue;
+			}
+			return -1;
+		}
+		buf += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
+struct splice {
+	struct relay *r;
+	int sock;
+	void *urh;
+};
+
+static void *splice_run(void *arg)
+{
+	struct splice *s = arg;
+	struct relay *r = s->r;
+	char buf[16384];
+	bool open = client_send(s->sock, r->pending, r->npending) == 0;
+	while (open) {
+		/* drain what libcurl already has (TLS records) before waiting */
+		for (;;) {
+			size_t got = 0;
+			CURLcode rc = curl_easy_recv(r->curl, buf, sizeof buf, &got);
+			if (rc == CURLE_AGAIN)
+				break;
+			if (rc != CURLE_OK || got == 0 || client_send(s->sock, buf, got) < 0) {
+				open = false;
+				break;
+			}
+		}
+		if (!open)
+			break;
+		struct pollfd p[2] = { { s->sock, POLLIN, 0 }, { r->up, POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = recv(s->sock, buf, sizeof buf, 0);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0 || up_send(r, buf, (size_t)n) < 0)
+				break;
+		}
+	}
+	http_upgrade_close(s->urh);
+	curl_easy_cleanup(r->curl);
+	free(r);
+	free(s);
+	return NULL;
+}
+
+static void relay_upgraded(void *cls, int sock, const char *extra, size_t extra_len, void *urh)
+{
+	struct relay *r;
+	memcpy(&r, cls, sizeof r);
+	struct splice *s = malloc(sizeof *s);
+	pthread_t th;
+	if (!s || (extra_len && up_send(r, extra, extra_len) < 0)) {
+		free(s);
+		goto fail;
+	}
+	*s = (struct splice){ r, sock, urh };
+	if (pthread_create(&th, NULL, splice_run, s) == 0) {
+		pthread_detach(th);
+		return;
+	}
+	free(s);
+fail:
+	http_upgrade_close(urh);
+	curl_easy_cleanup(r->curl);
+	free(r);
+}
+
+/* the value of header name in the head (lines "Name: value\r\n"), or "" */
+static void head_value(const char *head, const char *name, char *out, size_t size)
+{
+	out[0] = '\0';
+	size_t k = strlen(name);
+	for (const char *l = strstr(head, "\r\n"); l && l[2]; l = strstr(l + 2, "\r\n")) {
+		const char *p = l + 2;
+		if (strncasecmp(p, name, k) == 0 && p[k] == ':') {
+			p += k + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			const char *end = strstr(p, "\r\n");
+			snprintf(out, size, "%.*s", end ? (int)(end - p) : (int)strlen(p), p);
+			return;
+		}
+	}
+}
+
+void http_forward_upgrade(struct request *rq, struct response *rs, const char *base, const char *host)
+{
+	struct MHD_Connection *c = rq->conn;
+	struct relay *r = calloc(1, sizeof *r);
+	if (!r || !(r->curl = curl_easy_init())) {
+		free(r);
+		return resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory relaying to host %s", host);
+	}
+	char err[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(r->curl, CURLOPT_URL, base);
+	curl_easy_setopt(r->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (curl_easy_perform(r->curl) != CURLE_OK || curl_easy_getinfo(r->curl, CURLINFO_ACTIVESOCKET, &r->up) != CURLE_OK) {
+		resp_errorf(rs, ERR_UNAVAILABLE, NULL, "jail's host %s did not answer (%s); retry", host, err[0] ? err : "no connection");
+		snprintf(rs->retry_after, sizeof rs->retry_after, "1");
+		curl_easy_cleanup(r->curl);
+		free(r);
+		return;
+	}
+	/* the client's upgrade request, as it came */
+	struct query_buf query = { r->curl, malloc(4096), 0, 4096 };
+	if (query.q) {
+		query.q[0] = '\0';
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, each_arg, &query);
+	}
+	char *req = malloc(16384);
+	size_t n = 0;
+	if (req)
+		n = (size_t)snprintf(req, 16384, "GET %s%s HTTP/1.1\r\n", rq->path, query.q ? query.q : "");
+	free(query.q);
+	static const char *const ws_headers[] = { "Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+						  "Sec-WebSocket-Protocol", "Origin", "Authorization", "Cookie", NULL };
+	for (const char *const *h = ws_headers; req && *h && n < 16000; h++) {
+		const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, *h);
+		if (v && strlen(v) < 8000 && n + strlen(*h) + strlen(v) + 8 < 16000)
+			n += (size_t)snprintf(req + n, 16384 - n, "%s: %s\r\n", *h, v);
+	}
+	if (req)
+		n += (size_t)snprintf(req + n, 16384 - n, "X-Forwarded-For: %s\r\n\r\n", rq->remote ? rq->remote : "");
+	char head[8192];
+	size_t have = 0;
+	char *end = NULL;
+	if (!req || up_send(r, req, n) < 0) {
+		free(req);
+		goto down;
+	}
+	free(req);
+	/* the owner's answer: its head, and whatever came with it */
+	while (!(end = have ? strstr(head, "\r\n\r\n") : NULL) && have < sizeof head - 1) {
+		size_t got = 0;
+		CURLcode rc = curl_easy_recv(r->curl, head + have, sizeof head - 1 - have, &got);
+		if (rc == CURLE_AGAIN) {
+			struct pollfd p = { r->up, POLLIN, 0 };
+			if (poll(&p, 1, 10000) <= 0)
+				goto down;
+			continue;
+		}
+		if (rc != CURLE_OK || got == 0)
+			goto down;
+		have += got;
+		head[have] = '\0';
+	}
+	if (!end)
+		goto down;
+	int status = atoi(head + 9);
+	size_t head_len = (size_t)(end + 4 - head);
+	if (status != 101) {
+		/* the owner refused (404, 401, 409...): its answer, as it gave it */
+		char type[128];
+		head_value(head, "Content-Type", type, sizeof type);
+		rs->status = status >= 200 && status < 600 ? status : 502;
+		rs->text = strndup(head + head_len, have - head_len);
+		rs->text_len = have - head_len;
+		if (!strncmp(type, "application/json", 16))
+			rs->content_type = NULL;
+		curl_easy_cleanup(r->curl);
+		free(r);
+		return;
+	}
+	r->npending = have - head_len;
+	memcpy(r->pending, head + head_len, r->npending);
+	head_value(head, "Sec-WebSocket-Accept", r->accept, sizeof r->accept);
+	head_value(head, "Sec-WebSocket-Protocol", r->protocol, sizeof r->protocol);
+	rs->status = 101;
+	snprintf(rs->ws_accept, sizeof rs->ws_accept, "%s", r->accept);
+	rs->ws_protocol = r->protocol[0] ? r->protocol : NULL;
+	rs->upgraded = relay_upgraded;
+	memcpy(rs->upgrade_cls, &r, sizeof r);
+	return;
+down:
+	resp_errorf(rs, ERR_UNAVAILABLE, NULL, "jail's host %s did not finish the console's handshake; retry", host);
+	curl_easy_cleanup(r->curl);
+	free(r);
 }

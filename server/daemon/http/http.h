@@ -126,6 +126,9 @@ struct http_limits {
  * messages) with the caller's credentials; rs becomes its answer, streamed as it comes,
  * or 503 when the host does not answer. */
 void http_forward(struct request *rq, struct response *rs, const char *base, const char *host);
+/* The same for a WebSocket upgrade (a console): the owner's handshake, then the
+ * bytes relayed both ways until either side ends. */
+void http_forward_upgrade(struct request *rq, struct response *rs, const char *base, const char *host);
 
 /* Whether text is ADDR or ADDR/PREFIX (IPv4 or IPv6). */
 bool http_cidr_valid(const char *text);

@@ -498,7 +498,10 @@ static bool elsewhere(struct http_server *h, struct request *rq, struct response
 		return true;
 	}
 	if (host.silent_for <= h->lim.host_timeout) {
-		http_forward(rq, rs, host.advertise, host.name);
+		if (strcmp(rq->route, "/api/jails/*/console") == 0)
+			http_forward_upgrade(rq, rs, host.advertise, host.name);
+		else
+			http_forward(rq, rs, host.advertise, host.name);
 		return true;
 	}
 	/* its host is down: reads answer from the store (as unreachable), changes wait */
