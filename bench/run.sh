@@ -20,3 +20,5 @@ JAILD_BUILD=$PWD/build python3 bench/neighbours.py
 JAILD_BUILD=$PWD/build python3 bench/network.py
 # side by side with crun and LXC (issue 15)
 JAILD_BUILD=$PWD/build python3 bench/peers.py
+# a cluster's cost: through a proxying host against directly on the owner (issue 17)
+JAILD_BUILD=$PWD/build bash tests/pg/with-postgres.sh python3 bench/cluster.py
