@@ -20,6 +20,11 @@ gen=${FREEBSD_BUILD:-build}/schema
 fails=0 n=0
 for f in server/daemon/*.c server/daemon/*/*.c server/supervisor/*.c client/*.c server/lib/*.c server/priv/*.c server/priv/jail_freebsd/*.c; do
   [ "$f" = server/daemon/os/linux.c ] && continue
+  # the sysroot carries no libpq headers (ports' databases/postgresql15-client has
+  # them): the PostgreSQL engine is compiled on Linux only, and named here as skipped
+  if [ "$f" = server/daemon/store/engine_postgresql.c ] && [ ! -f "$sr/usr/local/include/libpq-fe.h" ]; then
+    echo "skip $f (no libpq-fe.h in the sysroot)"; continue
+  fi
   n=$((n + 1))
   if ! out=$(clang --target=x86_64-unknown-freebsd14.2 --sysroot="$sr" -isystem "$sr/usr/local/include" \
       -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE '-DJAILD_VERSION="check"' '-DJAILD_WEBDIR="/usr/local/share/jaild/web"' \

@@ -336,7 +336,7 @@ static int client_send(int sock, const char *buf, size_t n)
 	return 0;
 }
 
-struct splice {
+struct relay_pipe {
 	struct relay *r;
 	int sock;
 	void *urh;
@@ -344,7 +344,7 @@ struct splice {
 
 static void *splice_run(void *arg)
 {
-	struct splice *s = arg;
+	struct relay_pipe *s = arg;
 	struct relay *r = s->r;
 	char buf[16384];
 	bool open = client_send(s->sock, r->pending, r->npending) == 0;
@@ -384,13 +384,13 @@ static void relay_upgraded(void *cls, int sock, const char *extra, size_t extra_
 {
 	struct relay *r;
 	memcpy(&r, cls, sizeof r);
-	struct splice *s = malloc(sizeof *s);
+	struct relay_pipe *s = malloc(sizeof *s);
 	pthread_t th;
 	if (!s || (extra_len && up_send(r, extra, extra_len) < 0)) {
 		free(s);
 		goto fail;
 	}
-	*s = (struct splice){ r, sock, urh };
+	*s = (struct relay_pipe){ r, sock, urh };
 	if (pthread_create(&th, NULL, splice_run, s) == 0) {
 		pthread_detach(th);
 		return;
