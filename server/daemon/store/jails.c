@@ -307,10 +307,24 @@ static int jail_insert_tx(struct db *d, const char *name, int64_t tenant_id, str
 		       : 0;
 }
 
+/* An allocating transaction the database gave up on (a deadlock or a serialization
+ * failure, or SQLite busy past its wait: ERR_BUSY) is run again from the start, with
+ * the addresses asked for as they were asked, up to three times. */
+#define RETRY_BUSY(w, e, run)                                             \
+	do {                                                              \
+		struct jail_addrs asked = (w)->addrs;                     \
+		for (int attempt = 0;; attempt++) {                       \
+			if ((run) == 0 || (e)->code != ERR_BUSY || attempt == 2) \
+				break;                                    \
+			(w)->addrs = asked;                               \
+		}                                                         \
+	} while (0)
+
 int store_jail_insert(struct store *s, const char *name, int64_t tenant_id, struct jail_write *w, struct jail_row *row, struct err *e)
 {
 	struct db d;
-	int rc = db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_insert_tx(&d, name, tenant_id, w, e), e);
+	int rc = -1;
+	RETRY_BUSY(w, e, rc = db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_insert_tx(&d, name, tenant_id, w, e), e));
 	return rc < 0 ? -1 : store_jail_get(s, name, row, e);
 }
 
@@ -339,7 +353,9 @@ static int jail_update_tx(struct db *d, const char *name, int64_t version, struc
 int store_jail_update_spec(struct store *s, const char *name, int64_t version, struct jail_write *w, struct err *e)
 {
 	struct db d;
-	return db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_update_tx(&d, name, version, w, e), e);
+	int rc = -1;
+	RETRY_BUSY(w, e, rc = db_get_tx(s, &d, e) < 0 ? -1 : db_end_tx(&d, jail_update_tx(&d, name, version, w, e), e));
+	return rc;
 }
 
 int store_jail_set_state(struct store *s, const char *name, const char *state, int64_t pid, const char *error, bool started, struct err *e)
