@@ -200,6 +200,13 @@ class C_Proxying(unittest.TestCase):
         for k in ("name", "host", "pid", "ip4", "state", "jid"):
             self.assertEqual(ga[1][k], gb[1][k], k)
         self.assertEqual(ga[2].get("ETag"), gb[2].get("ETag"))
+        # a listing on a asks b for its jails' usage (at once, with a deadline)
+        listed = {j["name"]: j for j in J["a"].call("GET", "/api/jails", token=self.tok)[1]["items"]}
+        self.assertEqual((listed["far"]["host"], listed["far"]["state"]), ("b", "running"))
+        self.assertGreater(listed["far"]["usage"]["procs"], 0, listed["far"])
+        self.assertEqual([j["name"] for j in J["a"].call("GET", "/api/jails?host=b", token=self.tok)[1]["items"]], ["far"])
+        self.assertEqual(J["a"].call("GET", "/api/jails?host=a", token=self.tok)[1]["items"], [])
+        self.assertEqual(J["a"].call("GET", "/api/jails?host=B_", token=self.tok)[0], 422)
         # another tenant: not found, through any host
         for h in "abc":
             self.assertEqual(J[h].call("GET", "/api/jails/far", token=self.other)[0], 404)

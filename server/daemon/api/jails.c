@@ -21,7 +21,61 @@ struct list_ctx {
 	int n;
 	bool failed;
 	char last[NAME_SIZE];
+	json_t *remote; /* name → usage, from the other hosts (NULL: one host) */
 };
+
+/* A jail of another host: its usage as its host gave it (this listing asked). */
+static bool remote_usage(const struct list_ctx *l, const char *name, struct reply *live)
+{
+	json_t *u = l->remote ? json_object_get(l->remote, name) : NULL;
+	if (!json_is_object(u))
+		return false;
+	memset(live, 0, sizeof *live);
+	live->running = 1;
+	live->memory = json_integer_value(json_object_get(u, "memory"));
+	live->procs = json_integer_value(json_object_get(u, "procs"));
+	live->cpu_ns = (int64_t)(json_number_value(json_object_get(u, "cpu_seconds")) * 1e9);
+	live->net_rx = json_integer_value(json_object_get(u, "net_rx_bytes"));
+	live->net_tx = json_integer_value(json_object_get(u, "net_tx_bytes"));
+	return true;
+}
+
+/* The other online hosts' own jails of this page (the same filters, their host's),
+ * asked at once with the caller's credentials: each one's usage by name. A host that
+ * does not answer within a second leaves its jails' usage null. */
+static json_t *ask_other_hosts(struct request *rq, const struct jail_filter *f, const char *tenant)
+{
+	struct host_row hosts[32];
+	int n = cluster_others(hosts, 32);
+	if (n == 0)
+		return NULL;
+	const char *bases[32], *paths[32];
+	char *bodies[32], path[32][512];
+	for (int i = 0; i < n; i++) {
+		/* every value here was checked to be a name, a number or a state: nothing to escape */
+		bases[i] = hosts[i].advertise;
+		snprintf(path[i], sizeof path[i], "/api/jails?host=%s&limit=%d&after=%s%s%s%s%s", hosts[i].name, f->limit > 0 ? f->limit : 100,
+			 f->after ? f->after : "", f->state ? "&state=" : "", f->state ? f->state : "", tenant ? "&tenant=" : "",
+			 tenant ? tenant : "");
+		paths[i] = path[i];
+	}
+	json_t *by_name = json_object();
+	http_fetch_each(rq, bases, paths, n, 1000, bodies);
+	for (int i = 0; i < n; i++) {
+		json_t *page = bodies[i] ? json_loads(bodies[i], 0, NULL) : NULL;
+		size_t k;
+		json_t *item;
+		json_array_foreach(json_object_get(page, "items"), k, item) {
+			const char *name = json_string_value(json_object_get(item, "name"));
+			json_t *u = json_object_get(item, "usage");
+			if (name && json_is_object(u))
+				json_object_set(by_name, name, u);
+		}
+		json_decref(page);
+		free(bodies[i]);
+	}
+	return by_name;
+}
 
 static void add_row(const struct jail_row *row, void *arg)
 {
@@ -29,7 +83,7 @@ static void add_row(const struct jail_row *row, void *arg)
 	char *sep = l->n++ ? "," : "";
 	size_t before = l->len;
 	struct reply live;
-	bool have = jail_usage(row, &live);
+	bool have = jail_usage(row, &live) || remote_usage(l, row->name, &live);
 	if (jail_append_text(row, have ? &live : NULL, &l->buf, &l->len, &l->cap) < 0) {
 		l->failed = true;
 		return;
@@ -46,10 +100,21 @@ static void add_row(const struct jail_row *row, void *arg)
 void h_jails_list(struct request *rq, struct response *rs)
 {
 	struct jail_filter f = { .after = req_query(rq, "after"), .limit = req_limit(rq, rs) };
-	const char *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant");
+	const char *state = req_query(rq, "state"), *tenant = req_query(rq, "tenant"), *host = req_query(rq, "host");
 	struct err e;
 	if (f.limit < 0)
 		return;
+	if (host) {
+		/* the jails of one host */
+		struct host_row h;
+		if (!valid_hostname(host) || strlen(host) >= sizeof h.name)
+			return resp_errorf(rs, ERR_INVALID, "host", "host must be a host's name (GET /api/hosts)");
+		if (store_host_get(J.st, host, &h, &e) < 0) {
+			resp_json(rs, 200, json_pack("{s[]sn}", "items", "next"));
+			return;
+		}
+		f.host_id = h.id;
+	}
 	if (f.after && *f.after && !valid_name(f.after))
 		return resp_errorf(rs, ERR_INVALID, "after", "after must be a cursor from a previous page's \"next\"");
 	if (state) {
@@ -73,7 +138,10 @@ void h_jails_list(struct request *rq, struct response *rs)
 	}
 	/* a long listing is written as text: the stored specs are already JSON */
 	struct list_ctx l = { .buf = NULL };
+	if (f.host_id != store_host_id(J.st) && strcmp(store_engine(J.st), "sqlite") != 0)
+		l.remote = ask_other_hosts(rq, &f, is_admin(rq) ? tenant : NULL);
 	int n = store_jail_list(J.st, &f, add_row, &l, &e);
+	json_decref(l.remote);
 	if (n < 0 || l.failed) {
 		free(l.buf);
 		return n < 0 ? resp_error(rs, &e) : resp_errorf(rs, ERR_INTERNAL, NULL, "a stored jail spec is damaged");

@@ -167,3 +167,24 @@ int cluster_place(const char *want, int auto4, struct host_row *out, struct err 
 	return err_set(e, ERR_UNAVAILABLE, "no host can take the jail now%s%s; retry, or undrain or add a host", p.why[0] ? ": " : "",
 		       want ? p.why : "");
 }
+
+struct others {
+	struct host_row *out;
+	int n, max;
+};
+
+static void add_other(const struct host_row *h, void *arg)
+{
+	struct others *o = arg;
+	if (o->n < o->max && h->id != store_host_id(J.st) && cluster_online(h))
+		o->out[o->n++] = *h;
+}
+
+int cluster_others(struct host_row *out, int max)
+{
+	struct others o = { out, 0, max };
+	struct err e;
+	if (store_host_list(J.st, add_other, &o, &e) < 0)
+		return 0;
+	return o.n;
+}

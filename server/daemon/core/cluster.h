@@ -21,6 +21,8 @@ int cluster_timeout(void);
 /* Whether the host a jail lives on answers (this one always does), as the last
  * heartbeat saw the others. */
 bool cluster_reachable(int64_t host_id);
+/* The other hosts that are online (at most max). */
+int cluster_others(struct host_row *out, int max);
 /* A host that has said it is alive within the timeout. */
 bool cluster_online(const struct host_row *h);
 /* Where a new jail goes: want (a host's name, or NULL for any), online and not

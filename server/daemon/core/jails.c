@@ -918,7 +918,8 @@ static void live_put(const char *name, int64_t version, const struct reply *r)
 bool jail_usage(const struct jail_row *row, struct reply *live)
 {
 	memset(live, 0, sizeof *live);
-	if (strcmp(row->state, "running") != 0 || !priv_available())
+	/* another host's jail: its host knows (a listing asks it: api/jails.c) */
+	if (strcmp(row->state, "running") != 0 || !priv_available() || (row->host_id && row->host_id != store_host_id(J.st)))
 		return false;
 	if (live_get(row->name, row->version, live))
 		return true;

@@ -517,3 +517,91 @@ down:
 	curl_easy_cleanup(r->curl);
 	free(r);
 }
+
+/* ---- many hosts asked at once ---- */
+
+struct fetched {
+	char *buf;
+	size_t len;
+};
+
+static size_t on_fetched(char *data, size_t size, size_t n, void *arg)
+{
+	struct fetched *f = arg;
+	size_t len = size * n;
+	if (f->len + len > (64u << 20)) /* a listing, not a download */
+		return 0;
+	char *b = realloc(f->buf, f->len + len + 1);
+	if (!b)
+		return 0;
+	memcpy(b + f->len, data, len);
+	f->buf = b;
+	f->len += len;
+	b[f->len] = '\0';
+	return len;
+}
+
+void http_fetch_each(struct request *rq, const char *const *bases, const char *const *paths, int n, int ms, char **bodies)
+{
+	struct MHD_Connection *c = rq->conn;
+	CURLM *m = curl_multi_init();
+	CURL *easy[n > 0 ? n : 1];
+	struct fetched got[n > 0 ? n : 1];
+	struct curl_slist *headers = NULL;
+	for (const char *const *h = passed; *h; h++) {
+		const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, *h);
+		if (v && strcmp(*h, "Content-Type") != 0) {
+			char line[4200];
+			snprintf(line, sizeof line, "%s: %s", *h, v);
+			headers = curl_slist_append(headers, line);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		bodies[i] = NULL;
+		got[i] = (struct fetched){ NULL, 0 };
+		char url[1200];
+		snprintf(url, sizeof url, "%s%s", bases[i], paths[i]);
+		easy[i] = curl_easy_init();
+		if (!easy[i] || !m)
+			continue;
+		curl_easy_setopt(easy[i], CURLOPT_URL, url);
+		curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, on_fetched);
+		curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &got[i]);
+		curl_easy_setopt(easy[i], CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(easy[i], CURLOPT_TIMEOUT_MS, (long)ms);
+		curl_easy_setopt(easy[i], CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_multi_add_handle(m, easy[i]);
+	}
+	int running = 1;
+	while (m && running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	/* whole answers only: a transfer cut by its deadline may have had its 200 */
+	bool whole[n > 0 ? n : 1];
+	memset(whole, 0, sizeof whole);
+	CURLMsg *msg;
+	int left;
+	while (m && (msg = curl_multi_info_read(m, &left)))
+		for (int i = 0; i < n; i++)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy[i])
+				whole[i] = msg->data.result == CURLE_OK;
+	for (int i = 0; i < n; i++) {
+		long status = 0;
+		if (easy[i]) {
+			curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &status);
+			if (m)
+				curl_multi_remove_handle(m, easy[i]);
+			curl_easy_cleanup(easy[i]);
+		}
+		if (status == 200 && whole[i])
+			bodies[i] = got[i].buf;
+		else
+			free(got[i].buf);
+	}
+	curl_slist_free_all(headers);
+	curl_multi_cleanup(m);
+}

@@ -129,6 +129,9 @@ void http_forward(struct request *rq, struct response *rs, const char *base, con
 /* The same for a WebSocket upgrade (a console): the owner's handshake, then the
  * bytes relayed both ways until either side ends. */
 void http_forward_upgrade(struct request *rq, struct response *rs, const char *base, const char *host);
+/* GET paths[i] from each of n bases[i] at once, with the caller's credentials, for at
+ * most ms: bodies[i] the answer (malloc'd), or NULL when it was not a whole 200 in time. */
+void http_fetch_each(struct request *rq, const char *const *bases, const char *const *paths, int n, int ms, char **bodies);
 
 /* Whether text is ADDR or ADDR/PREFIX (IPv4 or IPv6). */
 bool http_cidr_valid(const char *text);
