@@ -17,6 +17,9 @@ CREATE TABLE hosts (
 );
 ALTER TABLE jails ADD COLUMN host_id INTEGER REFERENCES hosts(id);
 ALTER TABLE jail_ports ADD COLUMN host_id INTEGER;
+-- a console session is its host's: its recording is a file there, and only that host
+-- ends its sessions at a restart or expires their recordings
+ALTER TABLE consoles ADD COLUMN host_id INTEGER;
 -- [postgresql]
 -- pools may not overlap between hosts: the database refuses the second claim
 ALTER TABLE hosts ADD CONSTRAINT hosts_pool4_apart EXCLUDE USING gist ((pool4::inet) inet_ops WITH &&);

@@ -7,10 +7,10 @@
 int store_console_add(struct store *s, const struct console_row *c, struct err *e)
 {
 	return store_exec(s,
-			  "INSERT INTO consoles(id, jail, tenant_id, token_id, actor, source, cols, rows, started_at) "
-			  "VALUES (?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)",
+			  "INSERT INTO consoles(id, jail, tenant_id, token_id, actor, source, cols, rows, started_at, host_id) "
+			  "VALUES (?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, NULLIF(?, 0))",
 			  PARAMS(P_TEXT(c->id), P_TEXT(c->jail), P_INT(c->tenant_id), P_INT(c->token_id), P_TEXT(c->actor), P_TEXT(c->source),
-				 P_INT(c->cols), P_INT(c->rows), P_TEXT(c->started_at)),
+				 P_INT(c->cols), P_INT(c->rows), P_TEXT(c->started_at), P_INT(s->host_id)),
 			  "recording a console session", e) < 0 ? -1 : 0;
 }
 
@@ -26,8 +26,9 @@ int store_console_end_stale(struct store *s, struct err *e)
 {
 	char now[32];
 	store_now(now);
-	return store_exec(s, "UPDATE consoles SET ended_at = ?, end_reason = 'jaild restarted' WHERE ended_at IS NULL", PARAMS(P_TEXT(now)),
-			  "closing the last run's console sessions", e) < 0 ? -1 : 0;
+	/* this host's: the others' sessions live on */
+	return store_exec(s, "UPDATE consoles SET ended_at = ?, end_reason = 'jaild restarted' WHERE ended_at IS NULL AND COALESCE(host_id, 0) = ?",
+			  PARAMS(P_TEXT(now), P_INT(s->host_id)), "closing the last run's console sessions", e) < 0 ? -1 : 0;
 }
 
 #define CONSOLE_COLS                                                                                                             \
@@ -81,8 +82,10 @@ int store_console_expire(struct store *s, const char *cutoff, int max, void (*fn
 	if (db_get(s, &d, e) < 0)
 		return -1;
 	struct expiry c = { fn, arg, &d, "" };
-	int n = sq_each(&d, "SELECT id FROM consoles WHERE recording = 1 AND ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?",
-			PARAMS(P_TEXT(cutoff), P_INT(max)), COLS(C_TEXT(c.id)), expire_one, &c, "expiring console recordings", e);
+	int n = sq_each(&d,
+			"SELECT id FROM consoles WHERE recording = 1 AND ended_at IS NOT NULL AND ended_at < ? AND COALESCE(host_id, 0) = ? "
+			"ORDER BY ended_at LIMIT ?",
+			PARAMS(P_TEXT(cutoff), P_INT(s->host_id), P_INT(max)), COLS(C_TEXT(c.id)), expire_one, &c, "expiring console recordings", e);
 	db_put(&d);
 	return n;
 }

@@ -4,6 +4,7 @@
  * others. Times are the database's clock: one clock for every host. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store/engine.h"
@@ -18,7 +19,14 @@ int store_host_claim(struct store *s, const struct host_claim *c, struct err *e)
 		return s->eng->claim(&s->claim, c->name, e);
 	if (db_get(s, &s->claim, e) < 0)
 		return -1;
-	if (s->eng->claim(&s->claim, c->name, e) < 0) {
+	/* a jaild restarted at once may find its own last session not yet gone (the
+	 * server ends it when it sees the socket close): a few seconds' patience */
+	int rc;
+	for (int i = 0; (rc = s->eng->claim(&s->claim, c->name, e)) < 0 && e->code == ERR_CONFLICT && i < 50; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (rc < 0) {
 		db_put(&s->claim);
 		return -1;
 	}
@@ -49,7 +57,8 @@ int store_host_claim(struct store *s, const struct host_claim *c, struct err *e)
 	s->host_id = id;
 	/* what was made before there were hosts is this one's */
 	if (sq_exec(&s->claim, "UPDATE jails SET host_id = ? WHERE host_id IS NULL", PARAMS(P_INT(id)), "adopting jails", e) < 0 ||
-	    sq_exec(&s->claim, "UPDATE jail_ports SET host_id = ? WHERE host_id IS NULL", PARAMS(P_INT(id)), "adopting forwards", e) < 0)
+	    sq_exec(&s->claim, "UPDATE jail_ports SET host_id = ? WHERE host_id IS NULL", PARAMS(P_INT(id)), "adopting forwards", e) < 0 ||
+	    sq_exec(&s->claim, "UPDATE consoles SET host_id = ? WHERE host_id IS NULL", PARAMS(P_INT(id)), "adopting console sessions", e) < 0)
 		return -1;
 	return 0;
 }
