@@ -5,6 +5,7 @@ import fcntl
 import io
 import os
 import pty
+import shlex
 import pwd
 import select
 import shutil
@@ -71,7 +72,7 @@ class JaildFromTerminal(Jaild):
                                       preexec_fn=ctty, env={"PS1": "admin# ", "PATH": os.environ["PATH"], "TERM": "xterm"})
         os.close(slave)
         pidfile = os.path.join(self.dir, "jaild.pid")
-        line = "nohup %s >> %s 2>&1 & echo $! > %s\n" % (" ".join(cmd), os.path.join(self.dir, "jaild.log"), pidfile)
+        line = "nohup %s >> %s 2>&1 & echo $! > %s\n" % (" ".join(shlex.quote(a) for a in cmd), os.path.join(self.dir, "jaild.log"), pidfile)
         os.write(self.master, line.encode())
         def read_pid():
             try:

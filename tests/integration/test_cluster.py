@@ -355,6 +355,13 @@ class F_HostDies(unittest.TestCase):
         a, b, c = J["a"], J["b"], J["c"]
         st, r, _ = a.call("POST", "/api/jails?start=1", {"name": "onb", "host": "b", "ip4": ["auto"]})
         self.assertEqual(st, 201, r)
+        # a console on a's own jail, live across b's death and restart: b's restart ends
+        # b's last sessions, never a's
+        st, r, _ = a.call("POST", "/api/jails?start=1", {"name": "ona", "host": "a"})
+        self.assertEqual(st, 201, r)
+        ws, r = a.console("ona")
+        self.assertTrue(r["ok"], r)
+        sid = ws.expect_text("session")["id"]
         sup, server, helper = b.pids()
         os.kill(sup, signal.SIGKILL)
         b.proc.wait()
@@ -369,6 +376,12 @@ class F_HostDies(unittest.TestCase):
         self.assertTrue(reach("running", lambda: a.call("GET", "/api/jails/onb")[1]["state"] == "running", 10))
         self.assertEqual(a.exec("onb", "hostname")["stdout"], "onb\n")
         self.assertEqual(a.call("DELETE", "/api/jails/onb")[0], 204)
+        st, con, _ = a.call("GET", "/api/consoles/" + sid)
+        self.assertEqual((st, con["live"], con["ended_at"]), (200, True, None), con)
+        ws.type("echo STILL$((2*21))\n")
+        ws.expect(r"STILL42")
+        ws.finish()
+        a.call("DELETE", "/api/jails/ona")
 
     def while_b_is_down(self, a, c):
         # offline within the threshold (and a beat): its jails are unreachable, nothing lost

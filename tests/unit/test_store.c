@@ -390,6 +390,33 @@ static void hosts_claim_and_allocate_per_host(void)
 	store_close(b);
 }
 
+static int64_t usage_cpu, usage_rows;
+static void each_usage(const struct usage_row *r, void *arg)
+{
+	(void)arg;
+	usage_rows++;
+	usage_cpu += r->u.cpu_us;
+}
+
+/* Usage buckets: samples add into every length's bucket, a second sample into the same
+ * ones; pruning goes by length and age. */
+static void usage_buckets_add_up(void)
+{
+	fresh();
+	const int64_t res[] = { 15, 300, 3600 };
+	struct usage_add u = { .seconds = 15, .cpu_us = 1000, .mem_byte_s = 7 };
+	CHECK(store_usage_add(s, t1, "a", 7200 + 20, res, 3, &u, &e) == 0);
+	CHECK(store_usage_add(s, t1, "a", 7200 + 35, res, 3, &u, &e) == 0);
+	usage_rows = usage_cpu = 0;
+	CHECK(store_usage_list(s, t1, "a", 3600, 0, 100000, each_usage, NULL, &e) == 0 && usage_rows == 1 && usage_cpu == 2000);
+	usage_rows = usage_cpu = 0;
+	CHECK(store_usage_list(s, t1, NULL, 15, 0, 100000, each_usage, NULL, &e) == 0 && usage_rows == 2 && usage_cpu == 2000);
+	CHECK(store_usage_prune(s, 15, 100000, &e) == 0);
+	usage_rows = 0;
+	CHECK(store_usage_list(s, t1, NULL, 15, 0, 100000, each_usage, NULL, &e) == 0 && usage_rows == 0);
+	CHECK(store_usage_list(s, t1, NULL, 300, 0, 100000, each_usage, NULL, &e) == 0 && usage_rows == 1);
+}
+
 static void jails_versions_and_state(void)
 {
 	fresh();
@@ -656,6 +683,7 @@ int main(void)
 	RUN(audit_log_filters);
 	RUN(events_in_order_per_tenant);
 	RUN(idempotency_keys);
+	RUN(usage_buckets_add_up);
 	store_close(s);
 	return check_done();
 }

@@ -11,9 +11,9 @@ static int add_one(struct db *d, int64_t tenant_id, const char *jail, int64_t re
 	return sq_exec(d,
 		       "INSERT INTO usage(tenant_id, jail, res, t, seconds, cpu_us, mem_byte_s, mem_limit_byte_s, disk_limit_byte_s, "
 		       "net_rx, net_tx) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-		       "ON CONFLICT(tenant_id, jail, res, t) DO UPDATE SET seconds = seconds + ?5, cpu_us = cpu_us + ?6, "
-		       "mem_byte_s = mem_byte_s + ?7, mem_limit_byte_s = mem_limit_byte_s + ?8, "
-		       "disk_limit_byte_s = disk_limit_byte_s + ?9, net_rx = net_rx + ?10, net_tx = net_tx + ?11",
+		       "ON CONFLICT(tenant_id, jail, res, t) DO UPDATE SET seconds = usage.seconds + ?5, cpu_us = usage.cpu_us + ?6, "
+		       "mem_byte_s = usage.mem_byte_s + ?7, mem_limit_byte_s = usage.mem_limit_byte_s + ?8, "
+		       "disk_limit_byte_s = usage.disk_limit_byte_s + ?9, net_rx = usage.net_rx + ?10, net_tx = usage.net_tx + ?11",
 		       PARAMS(P_INT(tenant_id), P_TEXT(jail), P_INT(res), P_INT(t), P_INT(u->seconds), P_INT(u->cpu_us),
 			      P_INT(u->mem_byte_s), P_INT(u->mem_limit_byte_s), P_INT(u->disk_limit_byte_s), P_INT(u->net_rx),
 			      P_INT(u->net_tx)),
