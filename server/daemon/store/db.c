@@ -38,6 +38,18 @@ int db_lock(struct db *d, enum db_lock what, int64_t tenant_id, struct err *e)
 	return d->s->eng->lock(d, what, tenant_id, e);
 }
 
+void sq_put_int(const struct sq_col *c, int64_t v)
+{
+	if (c->n == 8) {
+		memcpy(c->p, &v, 8);
+	} else if (c->n == 4) {
+		int32_t w = (int32_t)v;
+		memcpy(c->p, &w, 4);
+	} else {
+		*(int8_t *)c->p = (int8_t)v;
+	}
+}
+
 void *stmt_find(struct stmt_cache *c, const char *sql)
 {
 	for (size_t i = 0; i < c->n; i++)

@@ -47,6 +47,9 @@ struct db_engine {
 
 extern const struct db_engine engine_sqlite, engine_postgresql;
 
+/* An integer column into its C integer, of the size the column spec says (8, 4 or 1). */
+void sq_put_int(const struct sq_col *c, int64_t v);
+
 /* The statement cache of a connection: the engine's handle for sql, or NULL. */
 void *stmt_find(struct stmt_cache *c, const char *sql);
 int stmt_keep(struct stmt_cache *c, const char *sql, void *st, struct err *e);

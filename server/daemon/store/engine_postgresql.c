@@ -279,18 +279,7 @@ static void read_cols(const PGresult *r, int row, const struct sq_col *c)
 		switch (c->kind) {
 		case SQ_TEXT: snprintf(c->p, c->n, "%s", v); break;
 		case SQ_TEXT_REF: *(const char **)c->p = null ? NULL : v; break;
-		case SQ_INT: {
-			int64_t x = null ? 0 : int_of(v);
-			if (c->n == 8)
-				memcpy(c->p, &x, 8);
-			else if (c->n == 4) {
-				int32_t w = (int32_t)x;
-				memcpy(c->p, &w, 4);
-			} else {
-				*(int8_t *)c->p = (int8_t)x;
-			}
-			break;
-		}
+		case SQ_INT: sq_put_int(c, null ? 0 : int_of(v)); break;
 		case SQ_BOOL: *(bool *)c->p = !null && int_of(v) != 0; break;
 		case SQ_BLOB: bytes_of(v, c->p, c->n); break;
 		default: break;

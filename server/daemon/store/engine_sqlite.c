@@ -99,18 +99,7 @@ static void read_cols(sqlite3_stmt *st, const struct sq_col *c)
 			break;
 		}
 		case SQ_TEXT_REF: *(const char **)c->p = (const char *)sqlite3_column_text(st, i); break;
-		case SQ_INT: {
-			int64_t v = sqlite3_column_int64(st, i);
-			if (c->n == 8)
-				memcpy(c->p, &v, 8);
-			else if (c->n == 4) {
-				int32_t w = (int32_t)v;
-				memcpy(c->p, &w, 4);
-			} else {
-				*(int8_t *)c->p = (int8_t)v;
-			}
-			break;
-		}
+		case SQ_INT: sq_put_int(c, sqlite3_column_int64(st, i)); break;
 		case SQ_BOOL: *(bool *)c->p = sqlite3_column_int64(st, i) != 0; break;
 		case SQ_BLOB:
 			if ((size_t)sqlite3_column_bytes(st, i) == c->n)
