@@ -160,6 +160,21 @@ class Shell(unittest.TestCase):
         self.assertEqual(r.get("status"), 404, r)
 
 
+class QuickCommands(unittest.TestCase):
+    def test_a_command_that_ends_before_its_socket_attaches_still_shows_its_output_and_code(self):
+        """exec -t of a command that ends at once (a missing one: 127) races the socket's
+        arrival after the handshake; the first socket must get all of it either way."""
+        command = urllib.parse.quote(json.dumps(["/bin/sh", "-c", "echo QUICK$((40+2)); exit 3"]))
+        for i in range(20):
+            ws, r = J.console("con1", query="?command=" + command)
+            try:
+                self.assertTrue(r["ok"], r)
+                ws.expect(r"QUICK42")
+                self.assertEqual(ws.expect_text("exit")["code"], 3, i)
+            finally:
+                ws.finish()
+
+
 class Handshake(unittest.TestCase):
     def test_a_plain_get_is_told_to_use_a_websocket(self):
         st, body, _ = J.call("GET", "/api/jails/con1/console")

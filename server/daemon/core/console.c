@@ -99,6 +99,9 @@ struct session {
 	char carry[32];       /* the start of a mark cut by a read, held for the next one */
 	size_t carry_len;
 	bool dead;
+	/* the terminal hung up before any socket came (a command that ends at once): why,
+	 * told to the first socket after what the command wrote */
+	const char *ended;
 	struct session *next;
 };
 
@@ -134,7 +137,7 @@ static void set_events(int fd, void *obj, uint32_t *cur, uint32_t want)
 
 static void master_update(struct session *s)
 {
-	if (s->dead)
+	if (s->dead || s->master < 0)
 		return;
 	uint32_t want = (s->master_paused || s->rate_paused ? 0 : OS_IN) | (s->in_len ? OS_OUT : 0);
 	set_events(s->master, s, &s->mevents, want);
@@ -419,6 +422,17 @@ static void master_readable(struct session *s)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) { /* EIO: every process holding the terminal is gone */
+		if (!s->attached_once && !s->conn) {
+			/* nobody has seen it yet: what it wrote and how it ended wait for the
+			 * first socket (or FIRST_ATTACH_MAX) */
+			output_raw(s, s->carry, s->carry_len);
+			s->carry_len = 0;
+			os_poller_del(H.ep, s->master);
+			close(s->master);
+			s->master = -1;
+			s->ended = "the shell exited";
+			return;
+		}
 		session_end(s, "the shell exited");
 		return;
 	}
@@ -468,13 +482,15 @@ static void session_end(struct session *s, const char *reason)
 	/* the last output first, so the socket and the recording see it */
 	char buf[OUT_CHUNK];
 	ssize_t n;
-	while ((n = read(s->master, buf, sizeof buf)) > 0)
+	while (s->master >= 0 && (n = read(s->master, buf, sizeof buf)) > 0)
 		output(s, buf, (size_t)n);
 	output_raw(s, s->carry, s->carry_len); /* a mark that never ended was output */
 	s->carry_len = 0;
-	os_poller_del(H.ep, s->master);
-	close(s->master); /* hangs up the terminal: the shell gets SIGHUP */
-	s->master = -1;
+	if (s->master >= 0) {
+		os_poller_del(H.ep, s->master);
+		close(s->master); /* hangs up the terminal: the shell gets SIGHUP */
+		s->master = -1;
+	}
 	cast_close(&s->cast);
 	struct err e;
 	if (store_console_end(H.st, s->id, reason, s->bytes_out, &e) < 0)
@@ -511,7 +527,7 @@ static void tick(void)
 			master_update(s);
 		}
 		if (!s->conn && t - s->detached_at >= (s->attached_once ? H.set.grace : FIRST_ATTACH_MAX))
-			session_end(s, "detached for longer than the grace period");
+			session_end(s, s->ended ? s->ended : "detached for longer than the grace period");
 		else if (t - s->last_active >= H.set.idle)
 			session_end(s, "idle timeout");
 	}
@@ -832,6 +848,8 @@ void console_attach(const char *id, int sock, const char *extra, size_t extra_le
 			}
 			s->held_start = s->held_len = 0;
 		}
+		if (s->ended) /* it ended before this socket came: now it has seen all */
+			session_end(s, s->ended);
 	}
 	pthread_mutex_unlock(&H.mu);
 	wake(); /* the hub's turn reads any extra bytes and sends what is queued */
