@@ -81,6 +81,14 @@ bool cluster_reachable(int64_t host_id)
 	return online;
 }
 
+bool cluster_reachable_now(int64_t host_id)
+{
+	if (host_id == 0 || host_id == store_host_id(J.st))
+		return true;
+	look_at_hosts();
+	return cluster_reachable(host_id);
+}
+
 static void *heartbeat(void *arg)
 {
 	(void)arg;

@@ -21,6 +21,8 @@ int cluster_timeout(void);
 /* Whether the host a jail lives on answers (this one always does), as the last
  * heartbeat saw the others. */
 bool cluster_reachable(int64_t host_id);
+/* The same, the hosts read from the store now. */
+bool cluster_reachable_now(int64_t host_id);
 /* The other hosts that are online (at most max). */
 int cluster_others(struct host_row *out, int max);
 /* A host that has said it is alive within the timeout. */

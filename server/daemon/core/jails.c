@@ -1090,12 +1090,14 @@ void jail_note_exit(const char *name)
 }
 
 /* The fields a jail has beside its spec: state, identity, live usage. */
-static void add_status_fields(json_t *j, const struct jail_row *row, const struct reply *live)
+/* fresh: whether another host answers is read from the store now (one jail), not as
+ * the last look at the hosts saw it (a listing) */
+static void add_status_fields(json_t *j, const struct jail_row *row, const struct reply *live, bool fresh)
 {
 	json_object_set_new(j, "name", json_string(row->name));
 	json_object_set_new(j, "tenant", json_string(row->tenant));
 	json_object_set_new(j, "host", row->host[0] ? json_string(row->host) : json_null());
-	if (!cluster_reachable(row->host_id)) {
+	if (!(fresh ? cluster_reachable_now(row->host_id) : cluster_reachable(row->host_id))) {
 		/* its host has gone silent: the last state it wrote, and that it is unknown now */
 		json_object_set_new(j, "state", json_string("unreachable"));
 		json_object_set_new(j, "last_state", json_string(row->state));
@@ -1124,7 +1126,7 @@ static void add_status_fields(json_t *j, const struct jail_row *row, const struc
 json_t *jail_to_json(const struct jail_row *row, const struct reply *live)
 {
 	json_t *j = jail_spec_of(row);
-	add_status_fields(j, row, live);
+	add_status_fields(j, row, live, true);
 	return j;
 }
 
@@ -1157,7 +1159,7 @@ int jail_append_text(const struct jail_row *row, const struct reply *live, char 
 	if (n < 2)
 		return -1;
 	json_t *extra = json_object();
-	add_status_fields(extra, row, live);
+	add_status_fields(extra, row, live, false);
 	json_object_del(extra, "name"); /* the spec has it: a key appears once */
 	char *x = json_dumps(extra, JSON_COMPACT);
 	json_decref(extra);
