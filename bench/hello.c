@@ -1,5 +1,6 @@
 /* The baseline for GET throughput: the smallest libmicrohttpd server, answering a
- * fixed JSON body, with the same threading model jaild uses. */
+ * fixed JSON body, with the same threading model jaild uses (a thread per CPU over
+ * epoll: http/server.c). */
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,8 +28,10 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 int main(int argc, char **argv)
 {
 	unsigned port = argc > 1 ? (unsigned)atoi(argv[1]) : 18200;
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port,
-						NULL, NULL, answer, NULL, MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = cpus < 2 ? 2 : cpus > 16 ? 16 : (unsigned)cpus;
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, (uint16_t)port, NULL, NULL, answer, NULL,
+						MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_END);
 	if (!d)
 		return 1;
 	sigset_t s;

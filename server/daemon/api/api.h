@@ -9,6 +9,8 @@ extern const struct route api_routes[];
 
 /* router.c: shared by the handler files */
 bool is_admin(const struct request *rq);
+/* Whether name is a valid jail name; a 422 in rs if not. */
+bool jail_name_ok(struct response *rs, const char *name);
 /* A jail the caller may see, or 404: another tenant's jail does not exist for it. */
 int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live);
 
@@ -28,6 +30,7 @@ void h_operation_get(struct request *rq, struct response *rs);
 void h_operation_cancel(struct request *rq, struct response *rs);
 void h_jails_create(struct request *rq, struct response *rs);
 void h_jail_get(struct request *rq, struct response *rs);
+bool h_jail_get_cached(struct request *rq, struct response *rs);
 void h_jail_patch(struct request *rq, struct response *rs);
 void h_jail_delete(struct request *rq, struct response *rs);
 void h_jail_start(struct request *rq, struct response *rs);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "core/events.h"
@@ -13,6 +14,8 @@ struct stream {
 	int64_t last;      /* the last id sent */
 	char *buf;         /* what is ready to go out */
 	size_t len, off, cap;
+	int wake;          /* events_subscribe's descriptor */
+	time_t sent_at;    /* when it last sent anything */
 };
 
 static void put(struct stream *s, const char *text)
@@ -55,25 +58,28 @@ static void add_event(const struct event_row *ev, void *arg)
 	s->last = ev->id;
 }
 
-/* libmicrohttpd pulls the stream through this, on the connection's own thread, so it
- * may wait here for the next event. A comment line every 10 s keeps proxies (and the
- * check for a gone client) busy. */
-static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+/* libmicrohttpd pulls the stream through this: what is stored after the last event
+ * sent; with nothing new, the stream parks on its wake-up descriptor, and after 10 s
+ * of quiet it sends a comment (a keepalive that also finds a client that left). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max, struct http_wait *w)
 {
 	struct stream *s = cls;
 	(void)pos;
-	for (int round = 0; s->off == s->len; round++) {
+	if (s->off == s->len) {
 		s->len = s->off = 0;
+		events_drain(s->wake); /* before the look: a later event wakes it again */
 		struct err e;
 		if (store_event_list(J.st, s->tenant_id, s->last, 100, add_event, s, &e) < 0)
 			return HTTP_STREAM_ERROR;
-		if (s->len)
-			break;
-		if (round > 0) {
-			put(s, ": keepalive\n\n");
-			break;
+		time_t now = time(NULL);
+		if (s->len == 0 && now - s->sent_at < 10) {
+			w->fd = s->wake;
+			w->ms = (int)(10 - (now - s->sent_at)) * 1000;
+			return HTTP_STREAM_WAIT;
 		}
-		events_wait(s->last, 10);
+		if (s->len == 0)
+			put(s, ": keepalive\n\n");
+		s->sent_at = now;
 	}
 	size_t n = s->len - s->off < max ? s->len - s->off : max;
 	memcpy(out, s->buf + s->off, n);
@@ -84,6 +90,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 static void stream_free(void *cls)
 {
 	struct stream *s = cls;
+	events_unsubscribe(s->wake);
 	free(s->buf);
 	free(s);
 }
@@ -104,6 +111,12 @@ void h_events(struct request *rq, struct response *rs)
 	struct stream *s = calloc(1, sizeof *s);
 	if (!s)
 		return resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
+	s->wake = events_subscribe();
+	if (s->wake < 0) {
+		free(s);
+		return resp_errorf(rs, ERR_INTERNAL, NULL, "cannot watch for events (out of descriptors?)");
+	}
+	s->sent_at = time(NULL);
 	s->tenant_id = strcmp(rq->who.role, "admin") == 0 ? 0 : rq->who.tenant_id;
 	s->last = after;
 	put(s, "retry: 2000\n\n");

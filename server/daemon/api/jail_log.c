@@ -58,14 +58,16 @@ static char *log_tail(int fd, off_t start, off_t end, long tail, size_t *len)
 struct follow {
 	int fd;
 	off_t at;
+	time_t quiet_since; /* the last time it had something */
 	char name[NAME_SIZE];
 	char *head; /* the tail, sent first */
 	size_t head_len, head_off;
 };
 
-/* Pulled by the HTTP server on the connection's thread: the tail, then what is written
- * after it, waiting for more; it ends when the jail stops or stays silent a while. */
-static ssize_t follow_read(void *cls, uint64_t pos, char *out, size_t max)
+/* Pulled by the HTTP server: the tail, then what is written after it, looking again
+ * every quarter second (parked in between: a file is always "readable"); it ends when
+ * the jail stops or stays silent a while. */
+static ssize_t follow_read(void *cls, uint64_t pos, char *out, size_t max, struct http_wait *w)
 {
 	struct follow *f = cls;
 	(void)pos;
@@ -75,17 +77,16 @@ static ssize_t follow_read(void *cls, uint64_t pos, char *out, size_t max)
 		f->head_off += n;
 		return (ssize_t)n;
 	}
-	for (time_t quiet = time(NULL);;) {
-		ssize_t n = pread(f->fd, out, max, f->at);
-		if (n > 0) {
-			f->at += n;
-			return n;
-		}
-		if (n < 0 || time(NULL) - quiet > FOLLOW_IDLE || !jail_is_running(f->name))
-			return HTTP_STREAM_END;
-		struct timespec ts = { 0, 250 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+	ssize_t n = pread(f->fd, out, max, f->at);
+	if (n > 0) {
+		f->at += n;
+		f->quiet_since = time(NULL);
+		return n;
 	}
+	if (n < 0 || time(NULL) - f->quiet_since > FOLLOW_IDLE || !jail_is_running(f->name))
+		return HTTP_STREAM_END;
+	w->ms = 250;
+	return HTTP_STREAM_WAIT;
 }
 
 static void follow_free(void *cls)
@@ -135,7 +136,7 @@ void h_jail_log(struct request *rq, struct response *rs)
 		free(text);
 		return resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
 	}
-	*f = (struct follow){ .fd = fd, .at = end, .head = text, .head_len = len };
+	*f = (struct follow){ .fd = fd, .at = end, .head = text, .head_len = len, .quiet_since = time(NULL) };
 	snprintf(f->name, sizeof f->name, "%.63s", rq->params[0]);
 	rs->status = 200;
 	rs->content_type = "text/plain; charset=utf-8";

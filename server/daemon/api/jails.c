@@ -262,26 +262,59 @@ void h_jails_create(struct request *rq, struct response *rs)
 	jail_row_clear(&row);
 }
 
-void h_jail_get(struct request *rq, struct response *rs)
+/* The caller's view of a rendering: 200 with it, or false (someone else's jail). */
+static bool send_view(struct request *rq, struct response *rs, struct jail_view *v)
+{
+	if (!is_admin(rq) && v->tenant_id != rq->who.tenant_id) {
+		free(v->text);
+		return false;
+	}
+	rs->status = 200;
+	rs->text = v->text;
+	rs->text_len = v->len;
+	snprintf(rs->etag, sizeof rs->etag, "\"%lld\"", (long long)v->version);
+	return true;
+}
+
+/* GET /api/jails/{name}, the route's fast handler: the kept rendering, from memory. */
+bool h_jail_get_cached(struct request *rq, struct response *rs)
+{
+	struct jail_view v;
+	return req_query_count(rq) == 0 && jail_view_cached(rq->params[0], &v) && send_view(rq, rs, &v);
+}
+
+/* ?format=jail.conf: the spec as jail(8) would read it. */
+static void send_jailconf(struct request *rq, struct response *rs)
 {
 	struct jail_row row = { 0 };
 	struct reply live;
+	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+		return;
+	json_t *spec = jail_spec_of(&row);
+	rs->text = jailconf_render(row.name, spec);
+	json_decref(spec);
+	rs->status = rs->text ? 200 : 500;
+	rs->content_type = "text/plain; charset=utf-8";
+	if (!rs->text)
+		resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
+	jail_row_clear(&row);
+}
+
+void h_jail_get(struct request *rq, struct response *rs)
+{
 	const char *format = req_query(rq, "format");
 	if (format && strcmp(format, "jail.conf") != 0 && strcmp(format, "json") != 0)
 		return resp_errorf(rs, ERR_INVALID, "format", "format must be json or jail.conf");
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (format && strcmp(format, "jail.conf") == 0)
+		return send_jailconf(rq, rs);
+	struct jail_view v;
+	struct err e;
+	if (!jail_name_ok(rs, rq->params[0]))
 		return;
-	if (format && strcmp(format, "jail.conf") == 0) {
-		json_t *spec = jail_spec_of(&row);
-		rs->text = jailconf_render(row.name, spec);
-		json_decref(spec);
-		rs->status = rs->text ? 200 : 500;
-		rs->content_type = "text/plain; charset=utf-8";
-		if (!rs->text)
-			resp_errorf(rs, ERR_INTERNAL, NULL, "out of memory");
-	} else
-		send_jail(rs, 200, &row, &live);
-	jail_row_clear(&row);
+	if (jail_view(rq->params[0], &v, &e) < 0)
+		return resp_error(rs, &e);
+	if (!send_view(rq, rs, &v))
+		resp_errorf(rs, ERR_NOT_FOUND, NULL, "no jail named %s", rq->params[0]);
 }
 
 /* If-Match: "N" (or *). Returns the version to require, -1 for any, or -2 after a 412. */

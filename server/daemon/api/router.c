@@ -21,13 +21,18 @@ bool is_admin(const struct request *rq)
 	return strcmp(rq->who.role, "admin") == 0;
 }
 
+bool jail_name_ok(struct response *rs, const char *name)
+{
+	if (!valid_name(name))
+		resp_errorf(rs, ERR_INVALID, "name", "jail name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
+	return valid_name(name);
+}
+
 int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live)
 {
 	struct err e;
-	if (!valid_name(name)) {
-		resp_errorf(rs, ERR_INVALID, "name", "jail name must be 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit");
+	if (!jail_name_ok(rs, name))
 		return -1;
-	}
 	if (jail_read(name, row, live, &e) < 0) {
 		resp_error(rs, &e);
 		return -1;
@@ -77,7 +82,7 @@ const struct route api_routes[] = {
 	{ .method = "PATCH", .pattern = "/api/hosts/*", .fn = h_host_patch, .admin = true },
 	{ .method = "GET", .pattern = "/api/jails", .fn = h_jails_list },
 	{ .method = "POST", .pattern = "/api/jails", .fn = h_jails_create },
-	{ .method = "GET", .pattern = "/api/jails/*", .fn = h_jail_get },
+	{ .method = "GET", .pattern = "/api/jails/*", .fn = h_jail_get, .fast = h_jail_get_cached },
 	{ .method = "GET", .pattern = "/api/jails/*/console", .fn = h_console },
 	{ .method = "GET", .pattern = "/api/consoles", .fn = h_consoles_list },
 	{ .method = "GET", .pattern = "/api/consoles/*", .fn = h_console_get },

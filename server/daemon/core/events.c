@@ -1,6 +1,10 @@
 #include "core/events.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,19 +13,67 @@
 #include "log.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int64_t latest;   /* the newest event id */
 static int64_t keep = 86400;
+/* the streams' eventfds, each told of every new event */
+static int *subs;
+static size_t nsubs, capsubs;
 
-static void changed(int64_t id)
+static void announce(int64_t id)
 {
-	if (id == 0)
-		id = store_event_latest(J.st);
 	pthread_mutex_lock(&mu);
 	if (id > latest)
 		latest = id;
-	pthread_cond_broadcast(&cv);
+	uint64_t one = 1;
+	for (size_t i = 0; i < nsubs; i++)
+		if (write(subs[i], &one, sizeof one) < 0 && errno != EAGAIN)
+			log_warn("events: waking a stream: %s", strerror(errno));
 	pthread_mutex_unlock(&mu);
+}
+
+static void changed(int64_t id)
+{
+	announce(id == 0 ? store_event_latest(J.st) : id);
+}
+
+int events_subscribe(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	pthread_mutex_lock(&mu);
+	int *n = nsubs < capsubs ? subs : realloc(subs, (capsubs ? capsubs * 2 : 16) * sizeof *subs);
+	if (n && n != subs) {
+		subs = n;
+		capsubs = capsubs ? capsubs * 2 : 16;
+	}
+	if (n)
+		subs[nsubs++] = fd;
+	pthread_mutex_unlock(&mu);
+	if (!n) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void events_unsubscribe(int fd)
+{
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < nsubs; i++)
+		if (subs[i] == fd) {
+			subs[i] = subs[--nsubs];
+			break;
+		}
+	pthread_mutex_unlock(&mu);
+	close(fd);
+}
+
+void events_drain(int fd)
+{
+	uint64_t v;
+	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+		log_warn("events: reading a stream's wake-up: %s", strerror(errno));
 }
 
 static void *watch(void *arg)
@@ -47,22 +99,6 @@ void events_emit(int64_t tenant_id, const char *type, const char *target, json_t
 	json_decref(data);
 	int64_t id = text ? store_event_add(J.st, tenant_id, type, target, text, keep) : 0;
 	free(text);
-	if (id == 0)
-		return;
-	pthread_mutex_lock(&mu);
-	if (id > latest)
-		latest = id;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-}
-
-void events_wait(int64_t after, int seconds)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += seconds;
-	pthread_mutex_lock(&mu);
-	while (latest <= after && pthread_cond_timedwait(&cv, &mu, &until) == 0)
-		;
-	pthread_mutex_unlock(&mu);
+	if (id != 0)
+		announce(id);
 }

@@ -879,8 +879,18 @@ static struct {
 	char name[NAME_SIZE];
 	int64_t version;   /* the row it was read for: a lifecycle change misses the cache */
 	struct timespec at;
+	uint64_t seq;      /* which sample (a rendering shows one: jail_view) */
 	struct reply r;
 } live_cache[LIVE_CACHE];
+static uint64_t live_seq;
+
+static bool live_fresh(unsigned i, const char *name, int64_t version)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return strcmp(live_cache[i].name, name) == 0 && live_cache[i].version == version &&
+	       (now.tv_sec - live_cache[i].at.tv_sec) * 1000000000L + (now.tv_nsec - live_cache[i].at.tv_nsec) < 1000000000L;
+}
 
 static unsigned live_slot(const char *name)
 {
@@ -892,12 +902,9 @@ static unsigned live_slot(const char *name)
 
 static bool live_get(const char *name, int64_t version, struct reply *out)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	unsigned i = live_slot(name);
 	pthread_mutex_lock(&live_mu);
-	bool hit = strcmp(live_cache[i].name, name) == 0 && live_cache[i].version == version &&
-		   (now.tv_sec - live_cache[i].at.tv_sec) * 1000000000L + (now.tv_nsec - live_cache[i].at.tv_nsec) < 1000000000L;
+	bool hit = live_fresh(i, name, version);
 	if (hit)
 		*out = live_cache[i].r;
 	pthread_mutex_unlock(&live_mu);
@@ -911,6 +918,7 @@ static void live_put(const char *name, int64_t version, const struct reply *r)
 	snprintf(live_cache[i].name, NAME_SIZE, "%s", name);
 	live_cache[i].version = version;
 	clock_gettime(CLOCK_MONOTONIC, &live_cache[i].at);
+	live_cache[i].seq = ++live_seq;
 	live_cache[i].r = *r;
 	pthread_mutex_unlock(&live_mu);
 }
@@ -976,6 +984,96 @@ int jail_read(const char *name, struct jail_row *row, struct reply *live, struct
 	snprintf(row->error, sizeof row->error, "the jail's first process exited");
 	row->pid = 0;
 	reconcile_poke();
+	return 0;
+}
+
+/* ---- the rendering of one jail (GET /api/jails/{name}) ----
+ * Kept while the store is unchanged since it was read (store_generation) and, for a
+ * running jail, while the live sample it shows is the current one: a GET answered
+ * from it touches neither the store, the helper nor jansson. */
+
+#define VIEW_CACHE 256
+static pthread_mutex_t view_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct view {
+	char name[NAME_SIZE];
+	uint64_t gen;      /* the store's generation it was read at; 0: empty */
+	uint64_t seq;      /* the live sample it shows; 0: none (not running) */
+	int64_t tenant_id, version;
+	char *text;
+	size_t len;
+} views[VIEW_CACHE];
+
+/* The sample the live cache holds for the jail now, 0 if none or expired. */
+static uint64_t live_seq_now(const char *name, int64_t version)
+{
+	unsigned i = live_slot(name);
+	pthread_mutex_lock(&live_mu);
+	uint64_t seq = live_fresh(i, name, version) ? live_cache[i].seq : 0;
+	pthread_mutex_unlock(&live_mu);
+	return seq;
+}
+
+bool jail_view_cached(const char *name, struct jail_view *out)
+{
+	uint64_t gen = store_generation(J.st);
+	struct view *v = &views[live_slot(name) % VIEW_CACHE];
+	pthread_mutex_lock(&view_mu);
+	bool hit = gen && v->gen == gen && strcmp(v->name, name) == 0;
+	struct view copy = *v;
+	pthread_mutex_unlock(&view_mu);
+	if (!hit || (copy.seq && live_seq_now(name, copy.version) != copy.seq))
+		return false;
+	/* the text is copied out under the lock again: another thread may replace it */
+	pthread_mutex_lock(&view_mu);
+	hit = v->gen == copy.gen && v->seq == copy.seq && strcmp(v->name, name) == 0 && (out->text = malloc(v->len + 1));
+	if (hit) {
+		memcpy(out->text, v->text, v->len + 1);
+		out->len = v->len;
+		out->tenant_id = v->tenant_id;
+		out->version = v->version;
+	}
+	pthread_mutex_unlock(&view_mu);
+	return hit;
+}
+
+static void view_put(const char *name, uint64_t gen, uint64_t seq, const struct jail_view *jv)
+{
+	char *text = malloc(jv->len + 1);
+	if (!text)
+		return;
+	memcpy(text, jv->text, jv->len + 1);
+	struct view *v = &views[live_slot(name) % VIEW_CACHE];
+	pthread_mutex_lock(&view_mu);
+	char *old = v->text;
+	*v = (struct view){ .gen = gen, .seq = seq, .tenant_id = jv->tenant_id, .version = jv->version, .text = text, .len = jv->len };
+	snprintf(v->name, sizeof v->name, "%s", name);
+	pthread_mutex_unlock(&view_mu);
+	free(old);
+}
+
+int jail_view(const char *name, struct jail_view *out, struct err *e)
+{
+	uint64_t gen = store_generation(J.st); /* before the read: a commit after it voids what is kept */
+	struct jail_row row = { 0 };
+	struct reply live;
+	if (jail_read(name, &row, &live, e) < 0)
+		return -1;
+	json_t *j = jail_to_json(&row, &live);
+	out->text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!out->text) {
+		jail_row_clear(&row);
+		return err_set(e, ERR_INTERNAL, "out of memory rendering jail %s", name);
+	}
+	out->len = strlen(out->text);
+	out->tenant_id = row.tenant_id;
+	out->version = row.version;
+	/* what the store says, as it says it (jail_read may have seen the jail end) */
+	bool running = strcmp(row.state, "running") == 0;
+	uint64_t seq = running && live.running ? live_seq_now(name, row.version) : 0;
+	if (running ? seq != 0 : strcmp(row.state, "stopping") != 0)
+		view_put(name, gen, seq, out);
+	jail_row_clear(&row);
 	return 0;
 }
 

@@ -103,6 +103,17 @@ bool jail_usage_last(const char *name, struct reply *out);
  * stopped (its cgroup and interface go, an event says why). */
 void jail_note_exit(const char *name);
 json_t *jail_to_json(const struct jail_row *row, const struct reply *live);
+/* A jail's JSON as GET /api/jails/{name} sends it (text: malloc'd, the caller's), with
+ * the tenant it belongs to and its version (the ETag). */
+struct jail_view {
+	char *text;
+	size_t len;
+	int64_t tenant_id, version;
+};
+/* Read (as jail_read) and rendered; the rendering is kept for jail_view_cached. */
+int jail_view(const char *name, struct jail_view *out, struct err *e);
+/* The kept rendering, if nothing it shows has changed since: from memory only. */
+bool jail_view_cached(const char *name, struct jail_view *out);
 /* The same as JSON text appended to *buf (grown with realloc), from row->spec
  * without parsing it: for long listings. */
 /* A running jail's live usage (cached for a second), without touching its state. */

@@ -145,10 +145,15 @@ static void forward_free(struct forward *f)
 	free(f);
 }
 
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max, struct http_wait *w)
 {
 	(void)pos;
 	struct forward *f = cls;
+	struct pollfd p = { .fd = f->pipe[0], .events = POLLIN };
+	if (poll(&p, 1, 0) == 0) {
+		w->fd = f->pipe[0];
+		return HTTP_STREAM_WAIT;
+	}
 	for (;;) {
 		ssize_t r = read(f->pipe[0], buf, max);
 		if (r > 0)

@@ -1,5 +1,9 @@
 /* http.h — libmicrohttpd underneath, requests and responses as plain structs above.
- * Thread per connection: a slow privileged operation holds only its own connection. */
+ * A few event threads (epoll) read and answer every connection; a handler runs on a
+ * worker of its own while its connection waits suspended (lane.h), so a slow privileged
+ * operation holds only its own request; a route's fast handler may answer from memory
+ * on the event thread instead. A stream with nothing to send parks its connection
+ * (park.h) and holds no thread. */
 #ifndef JAILD_HTTP_H
 #define JAILD_HTTP_H
 
@@ -36,6 +40,13 @@ struct request {
 	const char *content_type;
 };
 
+/* What a stream with nothing to send yet waits for: fd readable (-1: none), or ms
+ * milliseconds (-1: no limit), whichever comes first. */
+struct http_wait {
+	int fd;
+	int ms;
+};
+
 struct response {
 	int status;
 	json_t *body;           /* owned */
@@ -49,10 +60,11 @@ struct response {
 	bool replayed;          /* answered from an earlier request's Idempotency-Key */
 	char retry_after[24];
 	char set_cookie[256];
-	/* a stream instead of a body (server-sent events): pulled until it ends; returns
-	 * the bytes it put in buf, HTTP_STREAM_END when it is whole, or HTTP_STREAM_ERROR
-	 * to cut the response off */
-	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
+	/* a stream instead of a body (server-sent events): pulled on the server's event
+	 * thread until it ends, so it must not block; returns the bytes it put in buf,
+	 * HTTP_STREAM_END when it is whole, HTTP_STREAM_ERROR to cut the response off, or
+	 * HTTP_STREAM_WAIT with *w saying what to wait for before it is pulled again */
+	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max, struct http_wait *w);
 	void (*stream_free)(void *cls);
 	void *stream_cls;
 	const char *content_type;
@@ -78,6 +90,10 @@ struct route {
 	const char *tenants_told;
 	/* also open, without a token, to the addresses in http_limits.open_to (metrics-allow) */
 	bool open_to_list;
+	/* an answer from memory, on the server's event thread, for a caller whose token
+	 * is known without the store (nothing in it may block): true once rs holds it,
+	 * false to have fn answer on a worker */
+	bool (*fast)(struct request *rq, struct response *rs);
 };
 
 #define MAX_UPLOAD ((uint64_t)64 << 30)
@@ -95,6 +111,8 @@ void resp_fd(struct response *rs, int status, int fd, const char *content_type);
 json_t *req_upload_json(const struct request *rq, struct err *e);
 /* A query-string argument, or NULL. */
 const char *req_query(const struct request *rq, const char *key);
+/* How many query-string arguments the request has. */
+int req_query_count(const struct request *rq);
 /* The collection's ?limit= (1..1000, default 100); -1 with a 422 filled in rs. */
 int req_limit(const struct request *rq, struct response *rs);
 
@@ -105,6 +123,7 @@ void http_audit(struct store *st, const struct request *rq, int status, const ch
 const char *req_header(const struct request *rq, const char *name);
 /* A cookie the request carries, or NULL. */
 const char *req_cookie(const struct request *rq, const char *name);
+#define HTTP_STREAM_WAIT ((ssize_t)0) /* nothing yet: see struct http_wait */
 #define HTTP_STREAM_ERROR ((ssize_t)-2)
 #define HTTP_STREAM_END ((ssize_t)-1) /* the stream is whole */
 

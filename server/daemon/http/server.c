@@ -7,17 +7,22 @@
 #include <sodium.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "http/lane.h"
 #include "http/metrics.h"
+#include "http/park.h"
 #include "http/web.h"
 #include "validate.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -39,6 +44,7 @@ struct http_server {
 	int rate;
 	pthread_mutex_t bucket_mu;
 	struct bucket buckets[BUCKETS];
+	bool stopping; /* under handoff_mu: nothing more is handed to a worker */
 };
 
 /* 0 when the token may go on; else the seconds until it may. */
@@ -68,6 +74,9 @@ static int rate_check(struct http_server *h, int64_t token_id)
 	return wait;
 }
 
+/* One request, from its first header to its answer. Once whole it is handled on a
+ * worker (lane.h) while its connection is suspended, and answered on the server's
+ * own thread when the worker resumes it. */
 struct conn_state {
 	char *body;
 	size_t len;
@@ -77,7 +86,49 @@ struct conn_state {
 	uint64_t upload_size;
 	EVP_MD_CTX *sha;
 	bool upload_refused;  /* not authenticated: the body is read and dropped */
+	bool refused;         /* answered 413 or 414 before any handler */
+	enum { REQ_READING, REQ_HANDLING, REQ_ANSWERED } phase;
+	bool gone; /* the connection ended while a worker had the request: it frees cs */
+	struct lane_job job;
+	struct http_server *h;
+	struct MHD_Connection *c;
+	struct request rq;
+	struct response rs;
+	char remote[INET6_ADDRSTRLEN];
 };
+
+/* Who frees a request's state: the connection's end, or the worker handling it. */
+static pthread_mutex_t handoff_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void response_clear(struct response *rs);
+
+static void conn_free(struct conn_state *cs)
+{
+	response_clear(&cs->rs);
+	free(cs->body);
+	if (cs->upload_fd >= 0)
+		close(cs->upload_fd);
+	if (cs->sha)
+		EVP_MD_CTX_free(cs->sha);
+	free(cs);
+}
+
+/* X-Request-Id: 12 bytes of ChaCha20 keyed by a random key of this run and a
+ * counter, so ids are unique and say nothing of how many requests came before,
+ * without a system call per request. */
+static uint8_t rid_key[randombytes_SEEDBYTES];
+static atomic_uint_fast64_t rid_next;
+
+static void request_id(char out[40])
+{
+	uint64_t n = atomic_fetch_add(&rid_next, 1);
+	uint8_t seed[randombytes_SEEDBYTES], b[12];
+	memcpy(seed, rid_key, sizeof seed);
+	for (int i = 0; i < 8; i++)
+		seed[i] ^= (uint8_t)(n >> (8 * i));
+	randombytes_buf_deterministic(b, sizeof b, seed);
+	sodium_bin2hex(out, 40, b, sizeof b);
+}
 
 void resp_json(struct response *rs, int status, json_t *body)
 {
@@ -127,6 +178,11 @@ json_t *req_json(const struct request *rq, struct err *e)
 const char *req_query(const struct request *rq, const char *key)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int req_query_count(const struct request *rq)
+{
+	return MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
 }
 
 int req_limit(const struct request *rq, struct response *rs)
@@ -192,13 +248,67 @@ static int send_upgrade(struct MHD_Connection *c, struct response *rs)
 	return ret;
 }
 
+/* A handler's stream, pulled by libmicrohttpd on its own thread: when the stream has
+ * nothing yet, the connection is suspended and parked on what the stream waits for. */
+struct pump {
+	struct MHD_Connection *c;
+	ssize_t (*read)(void *cls, uint64_t pos, char *buf, size_t max, struct http_wait *w);
+	void (*free)(void *cls);
+	void *cls;
+};
+
+static ssize_t pump_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct pump *p = cls;
+	struct http_wait w = { -1, -1 };
+	ssize_t n = p->read(p->cls, pos, buf, max, &w);
+	if (n != HTTP_STREAM_WAIT)
+		return n;
+	/* libmicrohttpd's pattern for "no data yet": suspend, return 0, resume later */
+	MHD_suspend_connection(p->c);
+	if (park(p->c, w.fd, w.ms) < 0) {
+		MHD_resume_connection(p->c);
+		return HTTP_STREAM_ERROR; /* the server stops */
+	}
+	return 0;
+}
+
+static void pump_free(void *cls)
+{
+	struct pump *p = cls;
+	if (p->free)
+		p->free(p->cls);
+	free(p);
+}
+
+/* A response that was never sent (the client left first): what it holds. */
+static void response_clear(struct response *rs)
+{
+	if (rs->stream && rs->stream_free)
+		rs->stream_free(rs->stream_cls);
+	rs->stream = NULL;
+	json_decref(rs->body);
+	rs->body = NULL;
+	free(rs->text);
+	rs->text = NULL;
+}
+
 static int send_response(struct MHD_Connection *c, struct response *rs)
 {
 	struct MHD_Response *r;
 	if (rs->upgraded)
 		return send_upgrade(c, rs);
 	if (rs->stream) {
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, rs->stream, rs->stream_cls, rs->stream_free);
+		struct pump *p = malloc(sizeof *p);
+		if (!p)
+			return MHD_NO;
+		*p = (struct pump){ c, rs->stream, rs->stream_free, rs->stream_cls };
+		rs->stream = NULL;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, pump_read, p, pump_free);
+		if (!r) {
+			pump_free(p);
+			return MHD_NO;
+		}
 	} else {
 		char *text = rs->text;
 		size_t len = rs->text_len;
@@ -271,10 +381,12 @@ static bool match(const char *pattern, const char *path, char params[2][128])
 #define UNAUTH_IDLE_SECONDS 30
 #define AUTH_IDLE_SECONDS 300
 
-static int authenticated(struct MHD_Connection *c)
+/* The longer idle timeout, once a request on the connection has authenticated; set
+ * on the server's thread (never on a worker, while the connection is suspended). */
+static void authenticated(struct MHD_Connection *c, const struct request *rq)
 {
-	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)AUTH_IDLE_SECONDS);
-	return 0;
+	if (rq->who.id || rq->who.user_id || rq->who.role[0])
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)AUTH_IDLE_SECONDS);
 }
 
 /* A Bearer token, or a browser session's cookie. A cookie session must echo its CSRF
@@ -300,7 +412,7 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
 		const char *secret = auth + 7;
 		crypto_hash_sha256(hash, (const unsigned char *)secret, strlen(secret));
 		if (store_token_lookup(h->st, hash, &rq->who, &e) == 0)
-			return authenticated(c);
+			return 0;
 		if (e.code != ERR_NOT_FOUND) {
 			resp_error(rs, &e);
 			return -1;
@@ -321,7 +433,7 @@ static int authenticate(struct http_server *h, struct MHD_Connection *c, struct 
 				return -1;
 			}
 		}
-		return authenticated(c);
+		return 0;
 	}
 	resp_json(rs, 401, envelope("unauthorized", "this route needs 'Authorization: Bearer TOKEN' (the admin token is in DATA_DIR/admin.token) or a login session", NULL));
 	return -1;
@@ -591,6 +703,8 @@ static void begin_upload(struct http_server *h, struct MHD_Connection *c, const 
 		/* a caller the route refuses sends its body for nothing: it is dropped */
 		if (authenticate(h, c, &rq, &rs) < 0 || !route_allows(r, &rq, &rs))
 			cs->upload_refused = true;
+		else
+			authenticated(c, &rq);
 		if (rs.body)
 			json_decref(rs.body);
 	}
@@ -607,10 +721,16 @@ struct fd_stream {
 	bool seekable;
 };
 
-static ssize_t fd_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t fd_read(void *cls, uint64_t pos, char *buf, size_t max, struct http_wait *w)
 {
 	struct fd_stream *f = cls;
 	ssize_t n;
+	/* a pipe or socket with nothing yet: wait for it, off this thread */
+	struct pollfd p = { .fd = f->fd, .events = POLLIN };
+	if (!f->seekable && poll(&p, 1, 0) == 0) {
+		w->fd = f->fd;
+		return HTTP_STREAM_WAIT;
+	}
 	do
 		n = f->seekable ? pread(f->fd, buf, max, (off_t)pos) : read(f->fd, buf, max);
 	while (n < 0 && errno == EINTR);
@@ -677,6 +797,145 @@ static void not_modified(struct MHD_Connection *c, const struct request *rq, str
 	rs->text_len = 0;
 }
 
+static void observe(const struct request *rq, const struct response *rs, const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	http_metrics_observe(rq->route, rq->method, rs->status ? rs->status : 200,
+			     (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
+/* A route's fast handler, for a Bearer token the store's memory knows: the answer
+ * from memory, on this thread. Anything else (a session, a token not in memory, a
+ * refusal, a rate limit, a miss) goes the usual way, on a worker. */
+static bool answer_fast(struct http_server *h, struct MHD_Connection *c, struct request *rq, struct response *rs)
+{
+	const struct route *r = h->routes;
+	for (; r->method; r++)
+		if (r->fast && strcmp(r->method, rq->method) == 0 && match(r->pattern, rq->path, rq->params))
+			break;
+	const char *auth = r->method ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") : NULL;
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+		return false;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(hash, (const unsigned char *)auth + 7, strlen(auth + 7));
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rq->route = r->pattern;
+	if (store_token_cached(h->st, hash, &rq->who) && (!r->admin || strcmp(rq->who.role, "admin") == 0) && r->fast(rq, rs)) {
+		if (rate_check(h, rq->who.id) == 0) {
+			observe(rq, rs, &t0);
+			return true;
+		}
+		response_clear(rs); /* the worker answers 429 */
+	}
+	*rs = (struct response){ .status = 200 };
+	memset(&rq->who, 0, sizeof rq->who);
+	rq->route = NULL;
+	return false;
+}
+
+/* Everything about the request that its handler reads, taken on the server's thread. */
+static void request_prepare(struct conn_state *cs, struct MHD_Connection *c, const char *method, const char *url)
+{
+	struct request *rq = &cs->rq;
+	*rq = (struct request){ .method = method, .path = url, .conn = c, .body = cs->body, .body_len = cs->len,
+				.upload_fd = cs->upload_fd, .upload_size = cs->upload_size };
+	cs->rs = (struct response){ .status = 200 };
+	rq->content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (cs->sha) {
+		unsigned char md[32];
+		unsigned int mdlen = 0;
+		EVP_DigestFinal_ex(cs->sha, md, &mdlen);
+		sodium_bin2hex(rq->upload_sha256, sizeof rq->upload_sha256, md, 32);
+		EVP_MD_CTX_free(cs->sha);
+		cs->sha = NULL;
+		lseek(cs->upload_fd, 0, SEEK_SET);
+	}
+	rq->if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
+	request_id(rq->request_id);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, cs->remote, sizeof cs->remote);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, cs->remote, sizeof cs->remote);
+	}
+	rq->remote = cs->remote;
+}
+
+/* On a worker: the request's handler, which may block. */
+static void handle(struct lane_job *job)
+{
+	struct conn_state *cs = (struct conn_state *)(void *)((char *)job - offsetof(struct conn_state, job));
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!cs->refused) {
+		dispatch(cs->h, cs->c, &cs->rq, &cs->rs);
+		observe(&cs->rq, &cs->rs, &t0);
+	}
+	audit(cs->h, &cs->rq, cs->rs.status);
+	pthread_mutex_lock(&handoff_mu);
+	bool gone = cs->gone, resume = cs->phase == REQ_HANDLING;
+	cs->phase = REQ_ANSWERED;
+	if (!gone && resume)
+		MHD_resume_connection(cs->c);
+	pthread_mutex_unlock(&handoff_mu);
+	if (gone)
+		conn_free(cs);
+}
+
+/* On the server's thread: the answer a worker (or the fast path) made. */
+static enum MHD_Result answer(struct MHD_Connection *c, struct conn_state *cs)
+{
+	authenticated(c, &cs->rq);
+	not_modified(c, &cs->rq, &cs->rs);
+	snprintf(cs->rs.request_id, sizeof cs->rs.request_id, "%s", cs->rq.request_id);
+	return send_response(c, &cs->rs) ? MHD_YES : MHD_NO;
+}
+
+/* A whole request: refused at once, answered from memory by its route's fast
+ * handler, or handed to a worker while its connection is suspended. */
+static enum MHD_Result handle_or_hand_over(struct http_server *h, struct MHD_Connection *c, struct conn_state *cs,
+					   const char *method, const char *url)
+{
+	request_prepare(cs, c, method, url);
+	/* refused unread; the worker writes the audit entry (a store write) */
+	cs->refused = true;
+	if (cs->too_large) {
+		resp_json(&cs->rs, 413, envelope("body_too_large", cs->upload_fd >= 0 ? "the upload is larger than 64 GiB, or the server's disk is full"
+											  : "the request body is larger than 1 MiB", NULL));
+	} else if (strlen(url) > MAX_URI) {
+		resp_json(&cs->rs, 414, envelope("uri_too_long", "the request URI is longer than 2048 bytes", NULL));
+	} else {
+		cs->refused = false;
+	}
+	if (cs->refused || !answer_fast(h, c, &cs->rq, &cs->rs)) {
+		cs->h = h;
+		cs->c = c;
+		cs->job.fn = handle;
+		pthread_mutex_lock(&handoff_mu);
+		bool handed = !h->stopping;
+		if (handed) {
+			cs->phase = REQ_HANDLING;
+			MHD_suspend_connection(c);
+			if (lane_submit(&cs->job) < 0) {
+				MHD_resume_connection(c);
+				handed = false;
+			}
+		}
+		pthread_mutex_unlock(&handoff_mu);
+		if (handed)
+			return MHD_YES;
+		response_clear(&cs->rs);
+		resp_errorf(&cs->rs, ERR_UNAVAILABLE, NULL, "the server is stopping, or cannot start a thread for this request; retry");
+	}
+	audit(h, &cs->rq, cs->rs.status);
+	cs->phase = REQ_ANSWERED;
+	return answer(c, cs);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -703,6 +962,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!cs->too_large)
 			return MHD_YES;
 	}
+	if (cs->phase == REQ_ANSWERED)
+		return answer(c, cs);
+	if (cs->phase == REQ_HANDLING)
+		return MHD_YES; /* resumed early: the server stops */
 	if (*upload_size && cs->upload_fd >= 0) {
 		if (!cs->too_large && !cs->upload_refused) {
 			for (size_t off = 0; off < *upload_size;) {
@@ -737,65 +1000,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	struct response rs = { .status = 200 };
-	struct request rq = { .method = method, .path = url, .conn = c, .body = cs->body, .body_len = cs->len, .upload_fd = cs->upload_fd,
-			      .upload_size = cs->upload_size };
-	rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-	if (cs->sha) {
-		unsigned char md[32];
-		unsigned int mdlen = 0;
-		EVP_DigestFinal_ex(cs->sha, md, &mdlen);
-		sodium_bin2hex(rq.upload_sha256, sizeof rq.upload_sha256, md, 32);
-		EVP_MD_CTX_free(cs->sha);
-		cs->sha = NULL;
-		lseek(cs->upload_fd, 0, SEEK_SET);
-	}
-	rq.if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
-	uint8_t rid[12];
-	randombytes_buf(rid, sizeof rid);
-	sodium_bin2hex(rq.request_id, sizeof rq.request_id, rid, sizeof rid);
-	char remote[INET6_ADDRSTRLEN] = "";
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, remote, sizeof remote);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, remote, sizeof remote);
-	}
-	rq.remote = remote;
-	if (cs->too_large) {
-		resp_json(&rs, 413, envelope("body_too_large", cs->upload_fd >= 0 ? "the upload is larger than 64 GiB, or the server's disk is full"
-										    : "the request body is larger than 1 MiB", NULL));
-	} else if (strlen(url) > MAX_URI) {
-		resp_json(&rs, 414, envelope("uri_too_long", "the request URI is longer than 2048 bytes", NULL));
-	} else {
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		dispatch(h, c, &rq, &rs);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		http_metrics_observe(rq.route, rq.method, rs.status ? rs.status : 200,
-				     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	}
-	audit(h, &rq, rs.status);
-	not_modified(c, &rq, &rs);
-	snprintf(rs.request_id, sizeof rs.request_id, "%s", rq.request_id);
-	return send_response(c, &rs) ? MHD_YES : MHD_NO;
+	return handle_or_hand_over(h, c, cs, method, url);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls, (void)c, (void)toe;
 	struct conn_state *cs = *con_cls;
-	if (cs) {
-		free(cs->body);
-		if (cs->upload_fd >= 0)
-			close(cs->upload_fd);
-		if (cs->sha)
-			EVP_MD_CTX_free(cs->sha);
-		free(cs);
-	}
 	*con_cls = NULL;
+	if (!cs)
+		return;
+	pthread_mutex_lock(&handoff_mu);
+	bool handling = cs->phase == REQ_HANDLING;
+	cs->gone = handling; /* the worker frees it when its handler returns */
+	pthread_mutex_unlock(&handoff_mu);
+	if (!handling)
+		conn_free(cs);
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct err *e)
@@ -844,9 +1064,18 @@ struct http_server *http_start(const char *listen, const char *upload_dir, const
 	h->rate = lim->rate;
 	h->lim = *lim;
 	pthread_mutex_init(&h->bucket_mu, NULL);
-	/* poll, not select: descriptors past FD_SETSIZE are served like any other */
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
-			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls_cert_pem ? MHD_USE_TLS : 0);
+	randombytes_buf(rid_key, sizeof rid_key);
+	if (park_start() < 0) {
+		free(h);
+		err_set(e, ERR_INTERNAL, "cannot start the HTTP server's stream thread: %s", strerror(errno));
+		return NULL;
+	}
+	/* a thread per CPU over epoll (poll or kqueue elsewhere: MHD_USE_AUTO), never
+	 * select: descriptors past FD_SETSIZE are served like any other */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_UPGRADE | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls_cert_pem ? MHD_USE_TLS : 0);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = cpus < 2 ? 2 : cpus > 16 ? 16 : (unsigned)cpus;
 	struct MHD_OptionItem tls[] = {
 		{ tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)tls_cert_pem },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls_key_pem },
@@ -863,6 +1092,7 @@ struct http_server *http_start(const char *listen, const char *upload_dir, const
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)UNAUTH_IDLE_SECONDS,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				MHD_OPTION_THREAD_POOL_SIZE, threads,
 				MHD_OPTION_END);
 	if (!h->d) {
 		free(h);
@@ -876,7 +1106,23 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
+	/* no new connections; parked streams end; requests on workers get a few seconds.
+	 * libmicrohttpd must not be stopped with a connection suspended, so one still
+	 * handled after that is left to the process's exit. */
+	MHD_socket ls = MHD_quiesce_daemon(h->d);
+	pthread_mutex_lock(&handoff_mu);
+	h->stopping = true;
+	pthread_mutex_unlock(&handoff_mu);
+	park_stop();
+	for (int i = 0; i < 50 && lane_busy() > 0; i++)
+		usleep(100 * 1000);
+	if (lane_busy() > 0) {
+		log_warn("http: %d requests still running at shutdown; not waiting for them", lane_busy());
+		return;
+	}
 	MHD_stop_daemon(h->d);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls);
 	free(h);
 }
 

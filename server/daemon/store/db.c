@@ -157,6 +157,8 @@ struct store *store_open(const char *where, const struct pool4 *p4, const struct
 	pthread_cond_init(&s->cv, NULL);
 	pthread_mutex_init(&s->token_mu, NULL);
 	s->token_gen = 1;
+	atomic_init(&s->generation, 1);
+	atomic_init(&s->checkpointing, 0);
 	s->conns[0] = s->eng->connect(s, e);
 	if (!s->conns[0] || migrate(s, e)) {
 		store_close(s);
@@ -174,6 +176,11 @@ int store_events_watch(struct store *s, void (*changed)(int64_t id))
 	return 0;
 }
 
+uint64_t store_generation(struct store *s)
+{
+	return s->shared ? 0 : atomic_load(&s->generation);
+}
+
 const char *store_engine(const struct store *s)
 {
 	return s->eng->name;
@@ -183,6 +190,8 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	while (atomic_load(&s->checkpointing))
+		usleep(1000);
 	for (int i = 0; i < POOL_SIZE; i++) {
 		if (s->conns[i])
 			s->eng->disconnect(s->conns[i], &s->stmts[i]);

@@ -11,6 +11,7 @@
 #define JAILD_STORE_DB_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,9 @@ struct store {
 	int nconns;
 	bool temporary; /* a test's: its files go at close */
 	bool shared;    /* other hosts write it too (PostgreSQL): nothing is cached */
+	/* bumped after every commit (SQLite's WAL hook): store_generation */
+	atomic_uint_fast64_t generation;
+	atomic_int checkpointing; /* a checkpoint thread runs (engine_sqlite.c) */
 	/* this host's row (hosts.c), and the connection that holds its claim for as long
 	 * as this jaild runs */
 	int64_t host_id;

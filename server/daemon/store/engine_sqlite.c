@@ -2,10 +2,13 @@
  * BEGIN IMMEDIATE so that a writing transaction holds the database from its start. */
 #include "store/engine.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
 
 extern const struct migration schema_migrations_sqlite[];
 
@@ -41,6 +44,41 @@ static int lite_script(struct db *d, const char *sql, struct err *e)
 	return exec_sql(d->conn, sql, e);
 }
 
+/* A checkpoint of the WAL, on a connection and a thread of its own. */
+static void *checkpoint(void *arg)
+{
+	struct store *s = arg;
+	sqlite3 *db;
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("store: checkpointing %s: %s", s->path, sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	atomic_store(&s->checkpointing, 0);
+	return NULL;
+}
+
+/* After each commit: the store's generation moves on, and a WAL grown past 1,000
+ * pages is checkpointed by a thread of its own, not (as SQLite does by default) by
+ * whichever request committed last. */
+static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+	atomic_fetch_add(&s->generation, 1);
+	if (pages < 1000 || atomic_exchange(&s->checkpointing, 1))
+		return SQLITE_OK;
+	pthread_t t;
+	if (pthread_create(&t, NULL, checkpoint, s) == 0) {
+		pthread_detach(t);
+		return SQLITE_OK;
+	}
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	atomic_store(&s->checkpointing, 0);
+	return SQLITE_OK;
+}
+
 static void *lite_connect(struct store *s, struct err *e)
 {
 	sqlite3 *db;
@@ -55,6 +93,7 @@ static void *lite_connect(struct store *s, struct err *e)
 		sqlite3_close(db);
 		return NULL;
 	}
+	sqlite3_wal_hook(db, on_commit, s);
 	return db;
 }
 

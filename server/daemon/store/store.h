@@ -52,6 +52,10 @@ struct store *store_open(const char *where, const struct pool4 *p4, const struct
 bool store_is_url(const char *where);
 /* "sqlite" or "postgresql" */
 const char *store_engine(const struct store *s);
+/* A number that moves on whenever this process commits anything to the store, so a
+ * rendering cached with it is stale once it differs; 0 on a store other hosts write
+ * too, where it proves nothing (nothing may be cached on 0). */
+uint64_t store_generation(struct store *s);
 /* A fresh store of its own that is gone when closed: for tests. */
 struct store *store_open_temporary(const struct pool4 *p4, const struct pool6 *p6, struct err *e);
 /* taken(addr) says an IPv4 address (host order) is in use outside this store (the host
@@ -156,6 +160,10 @@ int store_token_delete(struct store *s, int64_t tenant_id, int64_t token_id, str
 /* 0 found, -1 with ERR_NOT_FOUND when no live token has this hash. Answered from a
  * cache that every token write through this store voids. */
 int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_info *out, struct err *e);
+/* The same from memory alone, never waiting on the database: false when the token
+ * is not in the cache, or its once-a-minute use stamp is due (store_token_lookup
+ * writes it), or the store is shared. */
+bool store_token_cached(struct store *s, const uint8_t hash[32], struct token_info *out);
 int store_token_count(struct store *s, int64_t *n, struct err *e);
 
 int store_template_add(struct store *s, const char *name, const char *source, struct err *e);

@@ -358,6 +358,26 @@ int store_token_lookup(struct store *s, const uint8_t hash[32], struct token_inf
 	return 0;
 }
 
+bool store_token_cached(struct store *s, const uint8_t hash[32], struct token_info *out)
+{
+	unsigned slot = hash[0] % (sizeof s->tokens / sizeof s->tokens[0]);
+	pthread_mutex_lock(&s->token_mu);
+	bool hit = !s->shared && s->tokens[slot].used && s->tokens[slot].gen == s->token_gen &&
+		   sodium_memcmp(s->tokens[slot].hash, hash, 32) == 0 && time(NULL) - s->tokens[slot].last_written < 60;
+	char expires[32];
+	if (hit) {
+		*out = s->tokens[slot].info;
+		memcpy(expires, s->tokens[slot].expires_at, sizeof expires);
+	}
+	pthread_mutex_unlock(&s->token_mu);
+	if (hit && expires[0]) {
+		char now[32];
+		store_now(now);
+		hit = strcmp(expires, now) > 0;
+	}
+	return hit;
+}
+
 int store_token_count(struct store *s, int64_t *n, struct err *e)
 {
 	return store_one(s, "SELECT COUNT(*) FROM tokens", NO_PARAMS, COLS(C_INT(n)), "counting tokens", e) == 1 ? 0 : -1;
