@@ -591,6 +591,54 @@ class Exhaustion(unittest.TestCase):
             for s in socks:
                 s.close()
 
+    def test_quiet_streams_hold_no_thread(self):
+        """With a thread per connection, every open event stream or log follow held a
+        thread of jaild's (and a tenant could open hundreds). Now a quiet stream is parked
+        on what it waits for: 120 streams from one tenant add no threads, the API answers
+        at once, and an event still reaches every stream."""
+        j = self.j
+        st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "quiet", "command": ["/bin/sh", "-c", "sleep 3600"]})
+        self.assertEqual(st, 201, body)
+        _, server, _ = j.pids()
+        before = len(os.listdir("/proc/%d/task" % server))
+        socks = []
+        try:
+            # ten at a time, each ten answered before the next: a worker is held only
+            # while a request is handled, so the same few serve them all
+            for i in range(120):
+                s = socket.socket()
+                s.bind(("127.0.1.%d" % (1 + i // 30), 0))  # under --max-conns-per-source
+                s.connect(("127.0.0.1", j.port))
+                path = "/api/events" if i % 4 else "/api/jails/quiet/log?follow=1"
+                s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % (path, j.token)).encode())
+                socks.append((path, s))
+                if i % 10 == 9:
+                    for path, s in socks[-10:]:
+                        s.settimeout(5)
+                        self.assertIn(b"200 OK", s.recv(4096), path)
+            time.sleep(1)
+            after = len(os.listdir("/proc/%d/task" % server))
+            self.assertLess(after, before + 10, "120 quiet streams took %d threads" % (after - before))
+            t = time.time()
+            st, body, _ = j.call("GET", "/api/jails/quiet")
+            self.assertEqual(st, 200, body)
+            self.assertLess(time.time() - t, 1)
+            st, body, _ = j.call("POST", "/api/jails", {"name": "woken"})
+            self.assertEqual(st, 201, body)
+            for path, s in socks:
+                if path != "/api/events":
+                    continue
+                got = b""
+                deadline = time.time() + 5
+                while b"event: jail.created" not in got and time.time() < deadline:
+                    got += s.recv(65536)
+                self.assertIn(b"event: jail.created", got)
+        finally:
+            for _, s in socks:
+                s.close()
+            for name in ("quiet", "woken"):
+                j.call("DELETE", "/api/jails/%s?force=1" % name)
+
 
 if __name__ == "__main__":
     run(__name__)
