@@ -30,14 +30,21 @@ def tearDownModule():
 
 
 def host_leftovers(name, slot=None):
-    """Mounts, cgroups and interfaces (when its slot is known) a jail may leave on the host."""
-    found = []
+    """Mounts, cgroups and interfaces (when its slot is known) a jail may leave on the host.
+    The veth's host end goes with the jail's network namespace, which the kernel tears
+    down on its own just after the stop answers (the stop does not wait for it): it is
+    given a second."""
     jail_dir = os.path.join(J.data, "jails", name)
     with open("/proc/self/mountinfo") as f:
-        found += [l for l in f if jail_dir in l]
+        found = [l for l in f if jail_dir in l]
     found += J.cgroups(name)
     if slot is not None:
-        found += glob.glob("/sys/class/net/jd%s-%d" % (J.tag(), slot))  # this instance's only
+        veth = "/sys/class/net/jd%s-%d" % (J.tag(), slot)  # this instance's only
+        for _ in range(20):
+            if not os.path.exists(veth):
+                break
+            time.sleep(0.05)
+        found += glob.glob(veth)
     return found
 
 
