@@ -17,6 +17,7 @@
 
 #include "checks.h"
 #include "lock.h"
+#include "os.h"
 #include "log.h"
 #include "proto.h"
 
@@ -87,6 +88,8 @@ enum {
 	OP_INLINE = 1,     /* quick and touches no jail's state: runs in the helper's loop */
 	OP_LOCKS_JAIL = 2, /* the jail's lock is held while it runs (lock.h) */
 	OP_LONG = 4,       /* may run for hours (a command): counts against the exec caps */
+	OP_BULK = 8,       /* copies or removes a file tree: its worker runs at background priority
+			    * (os_background), so one tenant's snapshots do not slow others' calls */
 };
 #define NO_JAIL ((size_t)-1)
 #define JAIL_AT(type, field) offsetof(type, field)
@@ -121,23 +124,23 @@ static const struct op {
 	[MSG_NET_SET] = { check_net, op_net_set, JAIL_AT(struct req_net, name), OP_LOCKS_JAIL,
 			  "rules that only narrow the jail's own traffic; forwards to its own address, never a port another jail "
 			  "holds or the host itself serves" },
-	[MSG_DESTROY] = { NULL, op_destroy, JAIL_AT(struct req_name, name), OP_LOCKS_JAIL,
+	[MSG_DESTROY] = { NULL, op_destroy, JAIL_AT(struct req_name, name), OP_LOCKS_JAIL | OP_BULK,
 			  "removes only DIR/jails/NAME, without following its symlinks" },
-	[MSG_SNAP_CREATE] = { check_snap, op_snap_create, JAIL_AT(struct req_snap, name), OP_LOCKS_JAIL,
+	[MSG_SNAP_CREATE] = { check_snap, op_snap_create, JAIL_AT(struct req_snap, name), OP_LOCKS_JAIL | OP_BULK,
 			      "copies the jail's own files inside its own directory, owners unchanged" },
-	[MSG_SNAP_RESTORE] = { check_snap, op_snap_restore, JAIL_AT(struct req_snap, name), OP_LOCKS_JAIL,
+	[MSG_SNAP_RESTORE] = { check_snap, op_snap_restore, JAIL_AT(struct req_snap, name), OP_LOCKS_JAIL | OP_BULK,
 			       "the same copy back, into a stopped jail" },
-	[MSG_SNAP_DELETE] = { check_snap, op_snap_delete, JAIL_AT(struct req_snap, name), OP_LOCKS_JAIL,
+	[MSG_SNAP_DELETE] = { check_snap, op_snap_delete, JAIL_AT(struct req_snap, name), OP_LOCKS_JAIL | OP_BULK,
 			      "removes one named snapshot of the jail" },
-	[MSG_EXPORT] = { NULL, op_export, JAIL_AT(struct req_export, name), OP_LOCKS_JAIL,
+	[MSG_EXPORT] = { NULL, op_export, JAIL_AT(struct req_export, name), OP_LOCKS_JAIL | OP_BULK,
 			 "the jail's own files, owners shifted down to the jail's view: nothing of the host" },
-	[MSG_IMPORT] = { check_import, op_import, JAIL_AT(struct req_import, name), OP_LOCKS_JAIL,
+	[MSG_IMPORT] = { check_import, op_import, JAIL_AT(struct req_import, name), OP_LOCKS_JAIL | OP_BULK,
 			 "hostile tar unpacked by a chrooted child, owners bounded to the slot's ids, no devices" },
-	[MSG_TEMPLATE_TAR] = { check_template, op_template_tar, NO_JAIL, 0,
+	[MSG_TEMPLATE_TAR] = { check_template, op_template_tar, NO_JAIL, OP_BULK,
 			       "hostile tar unpacked by a chrooted child, owners bounded to the ids a jail maps, no devices" },
-	[MSG_TEMPLATE_DIR] = { check_template_dir, op_template_dir, NO_JAIL, 0,
+	[MSG_TEMPLATE_DIR] = { check_template_dir, op_template_dir, NO_JAIL, OP_BULK,
 			       "copied only from under the allow-mount paths, without symlinks" },
-	[MSG_TEMPLATE_DELETE] = { check_template, op_template_delete, NO_JAIL, 0,
+	[MSG_TEMPLATE_DELETE] = { check_template, op_template_delete, NO_JAIL, OP_BULK,
 				  "jaild knows no jail uses it; running thin jails keep the version they started with" },
 	[MSG_SWEEP] = { NULL, op_sweep, NO_JAIL, 0, "removes what stopped jails of this instance left behind" },
 	[MSG_LOG_OPEN] = { NULL, op_log_open, JAIL_AT(struct req_name, name), 0,
@@ -299,6 +302,8 @@ void dispatch(int sock, const void *frame, const int *fds, int nfds)
 		sigset_t all;
 		sigfillset(&all);
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		if (op->flags & OP_BULK)
+			os_background();
 		int rc = run_op(op, jail, frame, fds, &out, &e);
 		if (rc < 0)
 			log_warn("%s failed: %s", msg_type_name(h->type), e.msg);

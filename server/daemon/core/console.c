@@ -608,6 +608,9 @@ static void reap(void)
 static void *hub(void *arg)
 {
 	(void)arg;
+	/* a terminal's output in bulk (cat of a big file, or a tenant's flood) yields the
+	 * CPU to the API's threads; a keystroke's echo is a few bytes either way */
+	os_thread_background();
 	struct os_event evs[64];
 	time_t last_tick = 0, last_sweep = 0;
 	for (;;) {

@@ -62,6 +62,11 @@ int64_t os_memory_bytes(void)
 	return sysctlbyname("hw.physmem", &mem, &len, NULL, 0) == 0 ? (int64_t)mem : -1;
 }
 
+void os_thread_background(void)
+{
+	/* FreeBSD's nice is the whole process's: the console thread keeps jaild's */
+}
+
 int os_cpus(void)
 {
 	return (int)sysconf(_SC_NPROCESSORS_ONLN);

@@ -24,6 +24,10 @@ bool os_fuse_reclaim_dead(const char *path);
 /* The host's memory in bytes, and its CPUs online. */
 int64_t os_memory_bytes(void);
 int os_cpus(void);
+/* The calling thread yields the CPU to the process's others (nice 10): bulk work such
+ * as relaying a terminal's output. Linux only (a thread has its own nice there); a
+ * no-op elsewhere. */
+void os_thread_background(void);
 
 /* Readiness of many descriptors, each with a pointer (the console's loop): epoll on
  * Linux, kqueue on FreeBSD. Level-triggered; events are OS_IN and OS_OUT asked, and

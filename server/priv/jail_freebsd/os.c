@@ -3,9 +3,15 @@
 
 #include <sys/types.h>
 #include <sys/procctl.h>
+#include <sys/resource.h>
 #include <sys/sysctl.h>
 #include <sys/user.h>
 #include <unistd.h>
+
+void os_background(void)
+{
+	(void)setpriority(PRIO_PROCESS, 0, 10); /* only a priority: the work runs either way */
+}
 
 int os_become_reaper(void)
 {

@@ -5,7 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+void os_background(void)
+{
+	/* ioprio_set(IOPRIO_WHO_PROCESS, self, best-effort class 2, level 7) */
+	if (setpriority(PRIO_PROCESS, 0, 10) < 0 || syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 7) < 0)
+		return; /* only a priority: the work runs either way */
+}
 
 int os_become_reaper(void)
 {
