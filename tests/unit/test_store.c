@@ -438,6 +438,36 @@ static void jails_versions_and_state(void)
 	CHECK(store_jail_set_state(s, "nope", "running", 1, NULL, false, &e) < 0 && e.code == ERR_NOT_FOUND);
 }
 
+/* A jail's kept rendering (core/jails.c) is valid while this number stands: it must
+ * move on with every change to a jail's row, and only then (events, audit entries and
+ * usage samples, written all the time, must not void every rendering). */
+static void generation_moves_with_jail_rows_only(void)
+{
+	fresh();
+	uint64_t g = store_generation(s);
+	if (getenv("JAILD_TEST_STORE") && *getenv("JAILD_TEST_STORE")) {
+		CHECK(g == 0); /* shared: nothing may be kept */
+		return;
+	}
+	struct jail_row r = { 0 };
+	CHECK(g != 0 && insert("a", t1, "auto", &r) == 0);
+	jail_row_clear(&r);
+	uint64_t created = store_generation(s);
+	CHECK(created != g);
+	CHECK(store_event_add(s, t1, "jail.started", "a", "{}", 3600) > 0);
+	struct audit_row au = { .tenant_id = t1, .status = 200 };
+	store_now(au.at);
+	snprintf(au.action, sizeof au.action, "POST /api/jails");
+	CHECK(store_audit_add(s, &au, &e) == 0);
+	CHECK(store_generation(s) == created);
+	CHECK(store_jail_set_state(s, "a", "running", 42, NULL, true, &e) == 0);
+	uint64_t started = store_generation(s);
+	CHECK(started != created);
+	CHECK(store_jail_set_state(s, "nope", "running", 1, NULL, false, &e) < 0); /* changed nothing */
+	CHECK(store_generation(s) == started);
+	CHECK(store_jail_delete(s, "a", &e) == 0 && store_generation(s) != started);
+}
+
 static void each_jail(const struct jail_row *r, void *arg)
 {
 	(void)arg;
@@ -675,6 +705,7 @@ int main(void)
 	RUN(jails_parallel_creates_keep_quota_and_allocation);
 	RUN(hosts_claim_and_allocate_per_host);
 	RUN(jails_versions_and_state);
+	RUN(generation_moves_with_jail_rows_only);
 	RUN(jails_list_pages_and_filters);
 	RUN(snapshots_per_jail);
 	RUN(restore_schedule);

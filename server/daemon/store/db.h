@@ -55,7 +55,8 @@ struct store {
 	int nconns;
 	bool temporary; /* a test's: its files go at close */
 	bool shared;    /* other hosts write it too (PostgreSQL): nothing is cached */
-	/* bumped after every commit (SQLite's WAL hook): store_generation */
+	/* bumped after every commit that changed a jail's row (SQLite's hooks):
+	 * store_generation */
 	atomic_uint_fast64_t generation;
 	atomic_int checkpointing; /* a checkpoint thread runs (engine_sqlite.c) */
 	/* this host's row (hosts.c), and the connection that holds its claim for as long

@@ -60,13 +60,27 @@ static void *checkpoint(void *arg)
 	return NULL;
 }
 
-/* After each commit: the store's generation moves on, and a WAL grown past 1,000
+/* Whether the transaction this thread is committing changed a jail's row (the update
+ * hook runs before the commit, the WAL hook after it, on the same thread). */
+static _Thread_local bool jails_changed;
+
+static void on_update(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+{
+	(void)arg, (void)op, (void)dbname, (void)rowid;
+	if (strcmp(table, "jails") == 0)
+		jails_changed = true;
+}
+
+/* After each commit: the jails' generation moves on if a jail's row changed (after,
+ * so that a rendering read before the commit is void), and a WAL grown past 1,000
  * pages is checkpointed by a thread of its own, not (as SQLite does by default) by
  * whichever request committed last. */
 static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct store *s = arg;
-	atomic_fetch_add(&s->generation, 1);
+	if (jails_changed)
+		atomic_fetch_add(&s->generation, 1);
+	jails_changed = false;
 	if (pages < 1000 || atomic_exchange(&s->checkpointing, 1))
 		return SQLITE_OK;
 	pthread_t t;
@@ -94,6 +108,7 @@ static void *lite_connect(struct store *s, struct err *e)
 		return NULL;
 	}
 	sqlite3_wal_hook(db, on_commit, s);
+	sqlite3_update_hook(db, on_update, s);
 	return db;
 }
 

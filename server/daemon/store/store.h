@@ -52,9 +52,9 @@ struct store *store_open(const char *where, const struct pool4 *p4, const struct
 bool store_is_url(const char *where);
 /* "sqlite" or "postgresql" */
 const char *store_engine(const struct store *s);
-/* A number that moves on whenever this process commits anything to the store, so a
- * rendering cached with it is stale once it differs; 0 on a store other hosts write
- * too, where it proves nothing (nothing may be cached on 0). */
+/* A number that moves on whenever this process commits a change to any jail's row,
+ * so a rendering of a jail cached with it is stale once it differs; 0 on a store
+ * other hosts write too, where it proves nothing (nothing may be cached on 0). */
 uint64_t store_generation(struct store *s);
 /* A fresh store of its own that is gone when closed: for tests. */
 struct store *store_open_temporary(const struct pool4 *p4, const struct pool6 *p6, struct err *e);
