@@ -205,10 +205,9 @@ static int write_str_file(const char *path, const char *v)
 
 /* ---- the jail's first process ---- */
 
-/* Messages on the start socket, each a packet of its own: first child -> parent 'P'+pid
- * (PID 1's); PID 1 -> parent 'U' (user namespace made; it may arrive before the 'P'),
- * 'E'+text (failed); parent -> PID 1 'G' (maps and network ready). Success is
- * the socket closing at execve (it is close-on-exec). */
+/* Messages on the start socket, each a packet of its own: PID 1 -> worker 'U' (user
+ * namespace made) or 'E'+text (failed); worker -> PID 1 'G' (maps and network ready).
+ * Success is the socket closing at execve (it is close-on-exec). */
 static void child_fail(int sock, struct err *e)
 {
 	char buf[1 + sizeof e->msg];
@@ -473,11 +472,14 @@ int wait_pidfd(int pidfd, int ms)
 
 /* fork(), or with a cgroup descriptor clone3(CLONE_INTO_CGROUP): the child starts in
  * that group, with no migration (and none of its cost) afterwards. */
-static pid_t fork_into_cgroup(int cg_fd)
+/* The jail's PID 1, made by one clone: the first process of a new PID namespace, in
+ * new mount and IPC namespaces, and (v2, cg_fd) born in the jail's cgroup. The worker
+ * is single-threaded, so the raw call is as safe as fork(); when the worker exits, PID
+ * 1 is the helper's (the subreaper's), like every jail's. */
+static pid_t clone_jail_init(int cg_fd)
 {
-	if (cg_fd < 0)
-		return fork();
-	struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cg_fd };
+	struct clone_args args = { .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (cg_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+				   .exit_signal = SIGCHLD, .cgroup = cg_fd >= 0 ? (uint64_t)cg_fd : 0 };
 	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
@@ -552,67 +554,32 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 		err_errno(e, "socketpair");
 		goto out;
 	}
-	pid_t c1 = fork();
-	if (c1 < 0) {
-		err_errno(e, "fork");
+	pid_t pid1 = clone_jail_init(cg_fd);
+	if (pid1 < 0) {
+		err_errno(e, "making the jail's first process");
 		goto out;
 	}
-	if (c1 == 0) {
-		/* first child: makes the host-owned namespaces, forks PID 1 and leaves, so the
-		 * jail is nobody's child but the subreaper's */
-		struct err ce = { 0 };
+	if (pid1 == 0) {
 		priv_close_inherited();
 		close(sock[0]);
-		setsid();
-		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0) {
-			err_errno(&ce, "making the jail's namespaces");
-			child_fail(sock[1], &ce);
-		}
-		pid_t init = fork_into_cgroup(cg_fd);
-		if (init < 0) {
-			err_errno(&ce, "fork");
-			child_fail(sock[1], &ce);
-		}
-		if (init == 0)
-			jail_init(c, sock[1], &plan, s, log_fd);
-		/* 'P' and PID 1's pid; PID 1 writes on the same socket, and its 'U' may come
-		 * first */
-		char msg[1 + sizeof(int32_t)] = { 'P' };
-		int32_t p = init;
-		memcpy(msg + 1, &p, sizeof p);
-		_exit(write(sock[1], msg, sizeof msg) == (ssize_t)sizeof msg ? 0 : 1);
+		jail_init(c, sock[1], &plan, s, log_fd);
 	}
 	close(sock[1]);
 	sock[1] = -1;
-	waitpid(c1, NULL, 0);
-
-	/* Two messages, in either order: the first child's 'P' (PID 1's pid) and PID 1's
-	 * 'U' (its user namespace made); an 'E' or the socket closing first is a failure. */
+	/* v1: into the jail's cgroup while PID 1 builds its root: the first migration
+	 * after a quiet spell waits out an RCU grace period (~10 ms), which is thus spent
+	 * in parallel; PID 1 runs nothing of the jail's before 'G'. v2: born there. */
+	if (cg_fd < 0 && CG(c)->ops->attach(CG(c), s->name, pid1, e))
+		goto kill;
+	/* 'U': PID 1 made its user namespace; an 'E' or the socket closing is a failure */
 	char buf[1 + sizeof e->msg];
-	int32_t pid1 = 0;
-	bool have_u = false;
-	while (pid1 == 0 || !have_u) {
-		ssize_t n = read(sock[0], buf, sizeof buf);
-		if (n == 1 + (ssize_t)sizeof pid1 && buf[0] == 'P' && pid1 == 0) {
-			memcpy(&pid1, buf + 1, sizeof pid1);
-			/* v1: into the jail's cgroup while PID 1 builds its root: the first
-			 * migration after a quiet spell waits out an RCU grace period (~10 ms),
-			 * which is thus spent in parallel; PID 1 runs nothing of the jail's
-			 * before 'G'. v2: born there. */
-			if (pid1 <= 0 || (cg_fd < 0 && CG(c)->ops->attach(CG(c), s->name, pid1, e)))
-				goto kill_or_fail;
-			continue;
-		}
-		if (n == 1 && buf[0] == 'U' && !have_u) {
-			have_u = true;
-			continue;
-		}
+	ssize_t n = read(sock[0], buf, sizeof buf);
+	if (n != 1 || buf[0] != 'U') {
 		if (n > 1 && buf[0] == 'E')
 			err_set(e, ERR_INTERNAL, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
 		else
-			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died%s", s->name,
-				pid1 ? " while building its root" : "");
-		goto kill_or_fail;
+			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died while building its root", s->name);
+		goto kill;
 	}
 	if (write_map(pid1, "uid_map", plan.base, e) || write_map(pid1, "gid_map", plan.base, e) ||
 	    host_net(c, s, r->slot, pid1, e))
@@ -624,7 +591,7 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 		err_errno(e, "releasing jail %s", s->name);
 		goto kill;
 	}
-	ssize_t n = read(sock[0], buf, sizeof buf);
+	n = read(sock[0], buf, sizeof buf);
 	if (n != 0) {
 		if (n > 1 && buf[0] == 'E')
 			err_set(e, ERR_INVALID, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
@@ -640,12 +607,9 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 	out->running = 1;
 	rc = 0;
 	goto out;
-kill_or_fail:
-	if (pid1 <= 0)
-		goto fail;
 kill:
 	kill(pid1, SIGKILL);
-fail:
+	waitpid(pid1, NULL, 0); /* the worker's child until the worker exits */
 	/* wait for the jail's processes to be gone before removing its cgroup */
 	for (int i = 0; i < 200; i++) {
 		pid_t pids[4];
