@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   # build
   build-essential meson ninja-build pkg-config python3 python3-yaml
-  libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libssl-dev libwslay-dev libcurl4-openssl-dev libarchive-dev
+  libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libssl-dev libwslay-dev libcurl4-openssl-dev libarchive-dev libnftables-dev
   # run: the minimal template's userland, the jail firewall, tools the tests and bench use
   busybox-static nftables iproute2 util-linux procps curl sqlite3 wrk e2fsprogs
   # run: templates built from a distribution's archive (mmdebstrap's unshare mode, as

@@ -637,7 +637,7 @@ class Exhaustion(unittest.TestCase):
             for _, s in socks:
                 s.close()
             for name in ("quiet", "woken"):
-                j.call("DELETE", "/api/jails/%s?force=1" % name)
+                j.call("DELETE", "/api/jails/%s" % name)
 
 
 if __name__ == "__main__":

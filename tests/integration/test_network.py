@@ -312,6 +312,15 @@ class Nat(NetCase):
         self.assertEqual(self.nettool("shop-web", "tcp", db["ip4"][0], "80"), "tcp: ETIMEDOUT")
         self.assertEqual(self.j.call("PATCH", "/api/tenants/shop", {"isolate_jails": False})[0], 200)
         self.assertEqual(self.nettool("shop-web", "tcp", db["ip4"][0], "80"), "tcp: jail-shop-db " + self.get("shop-web")["ip4"][0])
+        # the tenant's set of interfaces stays while it has a jail running, and goes with
+        # its last one (in the same transaction as that jail's chains)
+        web_if = "jd%s-%d" % (self.j.tag(), self.get("shop-web")["jid"] - 1)
+        m = re.search(r'set (t\d+) \{[^}]*"%s"' % web_if, self.table())
+        self.assertTrue(m, self.table())
+        self.assertEqual(self.j.call("DELETE", "/api/jails/shop-web")[0], 204)
+        self.assertIn("set %s {" % m.group(1), self.table())
+        self.assertEqual(self.j.call("DELETE", "/api/jails/shop-db")[0], 204)
+        self.assertNotIn("set %s {" % m.group(1), self.table())
 
     def world_log(self):
         try:

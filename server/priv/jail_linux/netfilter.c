@@ -12,7 +12,6 @@
 #include "netfilter.h"
 #include "linux.h"
 #include "textbuf.h"
-#include "tool.h"
 #include "uplink.h"
 
 #include <arpa/inet.h>
@@ -24,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <nftables/libnftables.h>
 
 #include "listeners.h"
 #include "log.h"
@@ -245,22 +245,40 @@ static void put_jail_removal(struct textbuf *b, const struct priv_ctx *c, const 
 		  n->table, r->slot);
 }
 
+/* Runs nft commands with nft(8)'s own library, in this process: one netlink
+ * transaction, as `nft -f -` makes, without an exec per change (a start and a stop
+ * each paid ~3 ms for it). out (may be NULL) gets what a list command prints. The
+ * context is made per call: a worker is a forked process, and a netlink socket shared
+ * with the helper or another worker would mix their messages. */
+static int nft_run(const char *text, bool quiet, char *out, size_t outsize, struct err *e)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx)
+		return err_set(e, ERR_INTERNAL, "nftables: cannot make a context (out of memory?)");
+	if (nft_ctx_buffer_error(ctx) < 0 || nft_ctx_buffer_output(ctx) < 0) {
+		nft_ctx_free(ctx);
+		return err_set(e, ERR_INTERNAL, "nftables: cannot buffer its messages (out of memory?)");
+	}
+	int rc = nft_run_cmd_from_buffer(ctx, text);
+	if (out && outsize)
+		snprintf(out, outsize, "%s", nft_ctx_get_output_buffer(ctx) ?: "");
+	if (rc != 0) {
+		char msg[400];
+		snprintf(msg, sizeof msg, "%s", nft_ctx_get_error_buffer(ctx) ?: "");
+		for (char *p = msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		if (!quiet)
+			log_warn("nftables refused a change: %s", msg);
+		err_set(e, ERR_INTERNAL, "nftables could not change the jails' packet rules: %s", msg);
+	}
+	nft_ctx_free(ctx);
+	return rc != 0 ? -1 : 0;
+}
+
 static int nft_text(const char *text, bool quiet, struct err *e)
 {
-	char buf[64], msg[400];
-	const char *nft = tool_find("nft", buf);
-	if (!nft)
-		return err_set(e, ERR_INTERNAL, "nft(8) not found: install the nftables package; jails must not reach the host's services");
-	char *const argv[] = { (char *)nft, "-f", "-", NULL };
-	int st = tool_run_text(argv, text, msg, sizeof msg, e);
-	if (st < 0)
-		return -1;
-	if (st != 0) {
-		if (!quiet)
-			log_warn("nft refused a change: %s", msg);
-		return err_set(e, ERR_INTERNAL, "nft could not change the jails' packet rules (exit %d): %s", st, msg);
-	}
-	return 0;
+	return nft_run(text, quiet, NULL, 0, e);
 }
 
 /* All changes to the table and the netrecs go one at a time: a change is checked
@@ -435,20 +453,17 @@ void nf_jail_remove(struct priv_ctx *c, const char *name, const struct netrec *r
 	int lk = nf_lock(c);
 	netrec_remove(c->jails_fd, name);
 	put_jail_removal(&b, c, &n, r);
+	/* the tenant's set goes with its last jail, in the same transaction, after the
+	 * chains that used it (one transaction: each costs the kernel a grace period) */
+	struct tenant_left tl = { r->net.tenant, false };
+	if (r->net.tenant)
+		each_netrec(c, tenant_still_has, &tl);
+	if (r->net.tenant && !tl.found)
+		tb_printf(&b, "delete set inet %s t%u\n", n.table, r->net.tenant);
 	if (b.failed || nft_text(b.s, true, &e) < 0) {
 		e = (struct err){ 0 };
 		if (rebuild(c, &e) < 0)
 			log_warn("jail %s: removing its packet rules: %s", name, e.msg);
-	}
-	struct tenant_left tl = { r->net.tenant, false };
-	if (r->net.tenant)
-		each_netrec(c, tenant_still_has, &tl);
-	if (r->net.tenant && !tl.found) {
-		/* the tenant's set goes with its last jail here (and the kernel would refuse
-		 * while a chain still used it) */
-		char del[96];
-		snprintf(del, sizeof del, "delete set inet %s t%u\n", n.table, r->net.tenant);
-		nft_text(del, true, &e);
 	}
 	nf_unlock(lk);
 	free(b.s);
@@ -459,11 +474,9 @@ void nf_foreign_drops(struct priv_ctx *c)
 	/* another table whose forward chain drops by default (Docker's "ip filter FORWARD
 	 * policy drop", a hand-made firewall) drops jails' traffic whatever ours accepts */
 	static char out[65536];
-	char buf[64], err[200], table[128] = "", mine[32];
+	char table[128] = "", mine[32];
 	struct err e = { 0 };
-	const char *nft = tool_find("nft", buf);
-	char *const argv[] = { (char *)nft, "list", "chains", NULL };
-	if (!nft || tool_run_io(argv, "", out, sizeof out, err, sizeof err, &e) != 0)
+	if (nft_run("list chains", true, out, sizeof out, &e) != 0)
 		return;
 	snprintf(mine, sizeof mine, "jaild_%s", c->tag);
 	for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
