@@ -11,6 +11,7 @@
 #include "core/events.h"
 #include "core/jails.h"
 #include "log.h"
+#include "thread.h"
 
 struct operation {
 	char id[33];
@@ -161,13 +162,7 @@ int op_start(const char *kind, const char *target, int64_t tenant_id, op_run_fn 
 	pthread_mutex_unlock(&mu);
 	snprintf(id, 33, "%s", op->id);
 	events_emit(tenant_id, "operation.created", target, event_data(op, "running"));
-	pthread_t t;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &at, op_thread, op);
-	pthread_attr_destroy(&at);
-	if (rc != 0) {
+	if (thread_detached(op_thread, op) != 0) {
 		struct err se;
 		unlink_op(op);
 		store_operation_end(J.st, op->id, "failed", NULL, "{\"code\":\"internal_error\",\"message\":\"no thread\"}", &se);

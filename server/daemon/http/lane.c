@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "thread.h"
 
 #define LANE_MAX 1024 /* the HTTP server's connection limit: one request in flight each */
 #define LANE_KEEP 4
@@ -67,13 +68,7 @@ int lane_submit(struct lane_job *job)
 	pthread_mutex_unlock(&L.mu);
 	if (!spawn)
 		return 0;
-	pthread_t t;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &a, worker, NULL);
-	pthread_attr_destroy(&a);
-	if (rc == 0)
+	if (thread_detached(worker, NULL) == 0)
 		return 0;
 	pthread_mutex_lock(&L.mu);
 	L.threads--;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "thread.h"
 #include "os/os.h"
 
 struct parked {
@@ -103,11 +104,7 @@ int park_start(void)
 	P.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (P.ep < 0 || P.wake < 0 || os_poller_add(P.ep, P.wake, OS_IN, (void *)&wake_mark) < 0)
 		return -1;
-	pthread_t t;
-	if (pthread_create(&t, NULL, watch, NULL) != 0)
-		return -1;
-	pthread_detach(t);
-	return 0;
+	return thread_detached(watch, NULL) == 0 ? 0 : -1;
 }
 
 int park(struct MHD_Connection *c, int fd, int ms)

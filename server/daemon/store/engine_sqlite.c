@@ -2,13 +2,13 @@
  * BEGIN IMMEDIATE so that a writing transaction holds the database from its start. */
 #include "store/engine.h"
 
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "thread.h"
 
 extern const struct migration schema_migrations_sqlite[];
 
@@ -83,11 +83,8 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 	jails_changed = false;
 	if (pages < 1000 || atomic_exchange(&s->checkpointing, 1))
 		return SQLITE_OK;
-	pthread_t t;
-	if (pthread_create(&t, NULL, checkpoint, s) == 0) {
-		pthread_detach(t);
+	if (thread_detached(checkpoint, s) == 0)
 		return SQLITE_OK;
-	}
 	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	atomic_store(&s->checkpointing, 0);
 	return SQLITE_OK;
