@@ -240,7 +240,8 @@ class Jaild:
                         time.sleep(0.1)
         if left:
             subprocess.run(["nft", "delete", "table", "inet", "jaild_" + tag.group(1)], capture_output=True)
-            raise AssertionError("jaild left its nftables table jaild_%s behind with no jail running" % tag.group(1))
+            raise AssertionError("jaild left its nftables table jaild_%s behind with no jail running (it ended with %s); "
+                                 "the end of its log:\n%s" % (tag.group(1), self.proc.returncode, log[-3000:]))
         if bad:
             at = min(log.find(m) for m in bad if m in log)
             raise AssertionError("sanitizer reports in jaild's log: %s\n%s" % (bad, log[max(0, at - 300):at + 2700]))

@@ -1,6 +1,7 @@
 #include "core/events.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -42,15 +43,20 @@ int events_subscribe(void)
 	if (fd < 0)
 		return -1;
 	pthread_mutex_lock(&mu);
-	int *n = nsubs < capsubs ? subs : realloc(subs, (capsubs ? capsubs * 2 : 16) * sizeof *subs);
-	if (n && n != subs) {
-		subs = n;
-		capsubs = capsubs ? capsubs * 2 : 16;
+	bool room = nsubs < capsubs;
+	if (!room) {
+		size_t cap = capsubs ? capsubs * 2 : 16;
+		int *grown = realloc(subs, cap * sizeof *subs);
+		if (grown) {
+			subs = grown;
+			capsubs = cap;
+			room = true;
+		}
 	}
-	if (n)
+	if (room)
 		subs[nsubs++] = fd;
 	pthread_mutex_unlock(&mu);
-	if (!n) {
+	if (!room) {
 		close(fd);
 		return -1;
 	}
