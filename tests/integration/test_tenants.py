@@ -41,6 +41,12 @@ class Isolation(unittest.TestCase):
                 st, b, _ = J.call(method, path, body, token=GLOBEX)
                 self.assertEqual(st, 404, (method, path, b))
                 self.assertEqual(b["error"]["code"], "not_found")
+            # again, back to back: the jail's rendering is now kept and both tokens are
+            # in memory, so the GET is answered on the server's fast path (from memory)
+            for _ in range(3):
+                self.assertEqual(J.call("GET", "/api/jails/acme-web", token=ACME)[0], 200)
+                st, b, _ = J.call("GET", "/api/jails/acme-web", token=GLOBEX)
+                self.assertEqual((st, b["error"]["code"]), (404, "not_found"), b)
             after = J.call("GET", "/api/jails/acme-web", token=ACME)
             self.assertEqual(after[2]["ETag"], before[2]["ETag"])
             self.assertEqual((after[1]["state"], after[1]["hostname"], after[1]["pid"]), ("running", "acme-web", before[1]["pid"]))

@@ -14,17 +14,15 @@
 #include "log.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int64_t latest;   /* the newest event id */
 static int64_t keep = 86400;
 /* the streams' eventfds, each told of every new event */
 static int *subs;
 static size_t nsubs, capsubs;
 
-static void announce(int64_t id)
+/* Every stream looks again (each reads the store from its own last id). */
+static void announce(void)
 {
 	pthread_mutex_lock(&mu);
-	if (id > latest)
-		latest = id;
 	uint64_t one = 1;
 	for (size_t i = 0; i < nsubs; i++)
 		if (write(subs[i], &one, sizeof one) < 0 && errno != EAGAIN)
@@ -34,7 +32,8 @@ static void announce(int64_t id)
 
 static void changed(int64_t id)
 {
-	announce(id == 0 ? store_event_latest(J.st) : id);
+	(void)id; /* 0 after a reconnect: something may have been missed, so look too */
+	announce();
 }
 
 int events_subscribe(void)
@@ -92,7 +91,6 @@ static void *watch(void *arg)
 void events_init(int64_t keep_seconds)
 {
 	keep = keep_seconds;
-	latest = store_event_latest(J.st);
 	/* other hosts' events wake this host's streams as this host's do */
 	pthread_t th;
 	if (strcmp(store_engine(J.st), "sqlite") != 0 && pthread_create(&th, NULL, watch, NULL) == 0)
@@ -106,5 +104,5 @@ void events_emit(int64_t tenant_id, const char *type, const char *target, json_t
 	int64_t id = text ? store_event_add(J.st, tenant_id, type, target, text, keep) : 0;
 	free(text);
 	if (id != 0)
-		announce(id);
+		announce();
 }
