@@ -12,7 +12,9 @@
 #include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
+#include <sys/ioctl.h>
 
 int open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
@@ -37,6 +39,22 @@ const char *fd_path(int fd, char buf[32])
 {
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);
 	return buf;
+}
+
+/* Why: ext4 puts a new inode in its parent directory's block group and, without a
+ * journal, skips every inode of that group freed in the last minutes, one buffer
+ * lookup each. With every jail under one directory, each jail made and destroyed
+ * lengthened the next one's search: 100 starts in a row after 200 create/destroy
+ * cycles ran at 82/s, and at 151-160/s with the jails spread. */
+bool spread_subdirs(int dir)
+{
+	int flags = 0;
+	if (ioctl(dir, FS_IOC_GETFLAGS, &flags) < 0)
+		return false;
+	if (flags & FS_TOPDIR_FL)
+		return true;
+	flags |= FS_TOPDIR_FL;
+	return ioctl(dir, FS_IOC_SETFLAGS, &flags) == 0;
 }
 
 /* One pass over dir: unlinks what is not a directory and removes empty directories;

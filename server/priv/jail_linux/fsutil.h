@@ -58,6 +58,11 @@ int ensure_dir_in(int rootfd, const char *path, uid_t owner, struct err *e);
 /* The same for a file to bind a device or file onto (created empty, mode 0600). */
 int ensure_file_in(int rootfd, const char *path, uid_t owner, struct err *e);
 
+/* Marks dir as the top of unrelated trees (ext2/3/4's FS_TOPDIR_FL, chattr +T), so that
+ * its subdirectories are spread over the filesystem's block groups as /home's are. False
+ * where the filesystem has no such flag. */
+bool spread_subdirs(int dir);
+
 /* "/proc/self/fd/N", for syscalls that take a path but must act on a pinned inode. */
 const char *fd_path(int fd, char buf[32]);
 

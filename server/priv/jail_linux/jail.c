@@ -214,12 +214,16 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	}
 	if (uplink_setup(c, e) || nf_setup(c, e))
 		return -1;
+	/* each jail's and template's tree is unrelated to the others: let the filesystem
+	 * place them apart (not every filesystem can; nothing depends on it) */
+	bool spread = spread_subdirs(c->jails_fd);
+	spread_subdirs(c->templates_fd);
 	if (c->net.uplink[0])
 		nf_foreign_drops(c);
 	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, packet rules in table inet jaild_%s, "
-		 "uplink %s (IPv4 %s, IPv6 %s)",
+		 "uplink %s (IPv4 %s, IPv6 %s)%s",
 		 CG(c)->ops->name, CG(c)->base, CG(c)->base[0] ? "/" : "", CG(c)->parent, c->tag, c->tag,
-		 c->net.uplink[0] ? c->net.uplink : "none", c->net.routed4 ? "routed" : "nat", c->net.routed6 ? "routed" : "nat");
+		 c->net.uplink[0] ? c->net.uplink : "none", c->net.routed4 ? "routed" : "nat", c->net.routed6 ? "routed" : "nat", spread ? ", jails' directories spread over the filesystem" : "");
 	return 0;
 }
 
