@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -163,6 +164,9 @@ static struct worker {
 	char jail[NAME_SIZE]; /* an OP_LONG worker's jail, "" for other work */
 } workers[MAX_WORKERS];
 static int nworkers;
+/* the spare worker (dispatch_refill), and one that was retired before it had work */
+static pid_t spare_pid, spare_retired;
+static int spare_sock = -1;
 
 void dispatch_init(const struct backend_ops *b, struct priv_ctx *c)
 {
@@ -213,6 +217,18 @@ static void send_reply(int sock, uint32_t id, int rc, struct reply *out, const s
 
 void dispatch_child_gone(int sock, pid_t pid, int status)
 {
+	if (pid == spare_pid || pid == spare_retired) {
+		/* a spare that ended before it had work (killed, or retired): the next
+		 * request forks its own worker, and the loop forks a new spare */
+		if (pid == spare_pid) {
+			close(spare_sock);
+			spare_sock = -1;
+			spare_pid = 0;
+		} else {
+			spare_retired = 0;
+		}
+		return;
+	}
 	for (int i = 0; i < MAX_WORKERS; i++) {
 		if (workers[i].pid != pid)
 			continue;
@@ -263,11 +279,101 @@ static int run_op(const struct op *op, const char *jail, const void *frame, cons
 	return rc;
 }
 
+/* ---- running a request in a worker ---- */
+
+/* A worker's start: the loop's SIGCHLD and SIGTERM handling is not the worker's (it
+ * waits for its own children, and a SIGTERM ends it). */
+static void worker_setup(void)
+{
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+}
+
+/* Runs the request its row says may run, answers it and ends the worker. */
+static _Noreturn void worker_run(int sock, const struct op *op, const void *frame, const int *fds)
+{
+	const struct msg_hdr *h = frame;
+	const char *jail = op->jail_at == NO_JAIL ? "" : (const char *)frame + op->jail_at;
+	struct reply out;
+	struct err e = { 0 };
+	memset(&out, 0, sizeof out);
+	if (op->flags & OP_BULK)
+		os_background();
+	int rc = run_op(op, jail, frame, fds, &out, &e);
+	if (rc < 0)
+		log_warn("%s failed: %s", msg_type_name(h->type), e.msg);
+	send_reply(sock, h->id, rc, &out, &e);
+	_exit(0);
+}
+
+/* A spare worker: forked before its request, so that the fork (copying the helper's
+ * page tables) and the worker's first touches of its memory happen while the helper
+ * is idle, not while jaild waits. One at a time, forked when no request's descriptors
+ * are open (dispatch_refill), so that it holds none of them. It takes the next request
+ * over a socket pair of its own, runs it and ends, as every worker does. */
+static _Noreturn void spare_wait(int sock, int from)
+{
+	static _Alignas(8) char frame[PROTO_MAX_FRAME];
+	int fds[PROTO_MAX_FDS], nfds;
+	struct err e = { 0 };
+	/* the frame is one the loop already checked, sent by the loop: proto_recv checks
+	 * its shape once more all the same */
+	long n = proto_recv(from, frame, fds, &nfds, &e);
+	if (n <= 0)
+		_exit(0); /* the helper is ending, or handed this request to a new worker */
+	close(from);
+	const struct msg_hdr *h = (const struct msg_hdr *)frame;
+	worker_run(sock, &ops[h->type], frame, fds);
+}
+
+void dispatch_refill(int sock)
+{
+	if (spare_pid || !B)
+		return;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return; /* requests fork their worker as they come */
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		worker_setup();
+		spare_wait(sock, sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return;
+	}
+	spare_pid = pid;
+	spare_sock = sv[0];
+}
+
+/* Hands the request to the spare: its pid, or 0 when there is none (or it is gone). */
+static pid_t spare_take(const void *frame, const int *fds, int nfds)
+{
+	if (!spare_pid)
+		return 0;
+	const struct msg_hdr *h = frame;
+	struct err e = { 0 };
+	pid_t pid = spare_pid;
+	int rc = proto_send(spare_sock, frame, proto_frame_size(h->type), fds, nfds, &e);
+	close(spare_sock);
+	spare_sock = -1;
+	spare_pid = 0;
+	if (rc < 0) {
+		spare_retired = pid; /* it reads the end of its socket and exits */
+		return 0;
+	}
+	return pid;
+}
+
 void dispatch(int sock, const void *frame, const int *fds, int nfds)
 {
 	const struct msg_hdr *h = frame;
 	struct err e = { 0 };
-	(void)nfds; /* the codec checked the count against the frame type */
 	if (h->type == MSG_LIST)
 		return answer_list(sock, frame);
 	if (h->type >= MSG_TYPE_MAX || !ops[h->type].run) {
@@ -289,26 +395,14 @@ void dispatch(int sock, const void *frame, const int *fds, int nfds)
 	}
 	if ((op->flags & OP_LONG) && !long_room(jail, &e))
 		return send_reply(sock, h->id, -1, &out, &e);
-	pid_t pid = fork();
-	if (pid < 0) {
+	pid_t pid = spare_take(frame, fds, nfds);
+	if (!pid && (pid = fork()) < 0) {
 		err_errno(&e, "fork");
 		return send_reply(sock, h->id, -1, &out, &e);
 	}
 	if (pid == 0) {
-		/* the loop's SIGCHLD and SIGTERM handling is not the worker's: it waits for its
-		 * own children, and a SIGTERM ends it */
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		sigset_t all;
-		sigfillset(&all);
-		sigprocmask(SIG_UNBLOCK, &all, NULL);
-		if (op->flags & OP_BULK)
-			os_background();
-		int rc = run_op(op, jail, frame, fds, &out, &e);
-		if (rc < 0)
-			log_warn("%s failed: %s", msg_type_name(h->type), e.msg);
-		send_reply(sock, h->id, rc, &out, &e);
-		_exit(0);
+		worker_setup();
+		worker_run(sock, op, frame, fds);
 	}
 	worker_add(pid, h->id, h->type, (op->flags & OP_LONG) ? jail : "");
 }

@@ -251,6 +251,7 @@ int main(int argc, char **argv)
 	sigemptyset(&ta.sa_mask);
 	sigaction(SIGTERM, &ta, NULL);
 	static _Alignas(8) char frame[PROTO_MAX_FRAME];
+	dispatch_refill(3);
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = 3, .events = POLLIN }, { .fd = sigchld_pipe[0], .events = POLLIN } };
 		if (poll(pf, 2, -1) < 0 && errno != EINTR)
@@ -287,5 +288,6 @@ int main(int argc, char **argv)
 		dispatch(3, frame, fds, nfds);
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
+		dispatch_refill(3);
 	}
 }

@@ -1,5 +1,6 @@
 """Jails outlive jaild and its helper, even by kill -9, and are adopted again."""
 import os
+import subprocess
 import signal
 import time
 import unittest
@@ -28,6 +29,23 @@ class Resilience(unittest.TestCase):
         self.assertEqual((now["state"], now["pid"]), ("running", jail["pid"]))
         self.assertEqual(j.exec("survivor", "echo still here")["stdout"], "still here\n")
         os.kill(jail["pid"], 0)
+
+    def test_a_killed_spare_worker_is_replaced(self):
+        # the helper forks its next worker ahead of the request: killed before it has
+        # work, it must cost no request and be forked again
+        j = self.j
+        def spares():
+            helper = j.pids()[2]
+            out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(helper)], capture_output=True, text=True).stdout
+            return [int(l.split()[0]) for l in out.splitlines() if l.split()[1] == "jaild-priv"]
+        self.assertEqual(j.call("POST", "/api/jails?start=1", {"name": "first"})[0], 201)
+        self.assertTrue(j.wait_for(lambda: len(spares()) == 1, 5), spares())
+        spare = spares()[0]
+        os.kill(spare, signal.SIGKILL)
+        st, body, _ = j.call("POST", "/api/jails?start=1", {"name": "second"})
+        self.assertEqual((st, body.get("state")), (201, "running"), body)
+        self.assertEqual(j.exec("second", "echo served")["stdout"], "served\n")
+        self.assertTrue(j.wait_for(lambda: len(spares()) == 1 and spares()[0] != spare, 5), spares())
 
     def test_kill_9_of_jaild_and_adoption(self):
         j = self.j
