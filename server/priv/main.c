@@ -270,6 +270,7 @@ int main(int argc, char **argv)
 			int st;
 			while ((w = waitpid(-1, &st, WNOHANG)) > 0)
 				dispatch_child_gone(3, w, st);
+			dispatch_refill(3);
 		}
 		if (!pf[0].revents)
 			continue;
