@@ -52,6 +52,20 @@ int jail_lock(struct priv_ctx *c, const char *name, struct err *e)
 	return err_set(e, ERR_BUSY, "jail %s's lock keeps changing; retry", name);
 }
 
+bool jail_lock_held(struct priv_ctx *c, const char *name)
+{
+	char path[NAME_SIZE + 8];
+	snprintf(path, sizeof path, "%s.lock", name);
+	int fd = openat(c->jails_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* a shared lock is refused while the holder's exclusive one stands; taken, it goes
+	 * with the descriptor and stops nobody */
+	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 void jail_unlock(void)
 {
 	if (priv_lock_fd < 0)

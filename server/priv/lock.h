@@ -5,6 +5,8 @@
 #ifndef JAILD_PRIV_LOCK_H
 #define JAILD_PRIV_LOCK_H
 
+#include <stdbool.h>
+
 #include "ctx.h"
 #include "err.h"
 
@@ -15,6 +17,8 @@ void priv_close_inherited(void);
 
 /* ERR_BUSY when another worker holds the jail. */
 int jail_lock(struct priv_ctx *c, const char *name, struct err *e);
+/* Whether some worker holds jail name's lock now (an op on it is under way). */
+bool jail_lock_held(struct priv_ctx *c, const char *name);
 /* The lock goes (and its file, when the jail has no files left: destroyed, or a create
  * that failed). */
 void jail_unlock(void);

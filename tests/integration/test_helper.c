@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 	mkdir("/var/tmp/allowed", 0755);
 	int sock;
 	struct reply out;
+	char cmd[600];
 
 	/* 1. a well-formed request of the wrong meaning is answered, not obeyed */
 	pid_t pid = spawn(helper, &sock);
@@ -163,6 +164,43 @@ int main(int argc, char **argv)
 	CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
 	strcpy(bd.name, "halfway");
 	CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
+	/* the slot index: a slot a destroy gave back serves again */
+	spec_base(&r, "reuse");
+	r.h.type = MSG_CREATE;
+	r.slot = 6;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK);
+	strcpy(bd.name, "reuse");
+	CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
+	/* a claim whose holder owns no files on the slot (a crash between claim and
+	 * files) is taken over */
+	snprintf(path, sizeof path, "%s/jails/.slots/8", dir);
+	CHECK(symlink("ghost", path) == 0);
+	spec_base(&r, "heir");
+	r.h.type = MSG_CREATE;
+	r.slot = 8;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK);
+	/* two creates racing for one slot: one gets it, also while the first is still
+	 * copying its files (a thick jail: its root is not yet its slot's) */
+	{
+		static struct req_spec race[2];
+		struct err pe;
+		int ok = 0, taken = 0;
+		for (int i = 0; i < 2; i++) {
+			spec_base(&race[i], i ? "racer1" : "racer0");
+			race[i].spec.type = i ? JAIL_THIN : JAIL_THICK;
+			race[i].h = (struct msg_hdr){ PROTO_MAGIC, MSG_CREATE, 900 + (uint32_t)i, 0 };
+			race[i].slot = 9;
+			CHECK(proto_send(sock, &race[i], sizeof race[i], NULL, 0, &pe) == 0);
+		}
+		for (int i = 0; i < 2; i++) {
+			int got[PROTO_MAX_FDS], n;
+			CHECK(proto_recv(sock, frame, got, &n, &pe) > 0);
+			memcpy(&out, frame, sizeof out);
+			ok += out.code == ERR_OK;
+			taken += out.code == ERR_CONFLICT && strcmp(out.field, "slot") == 0;
+		}
+		CHECK(ok == 1 && taken == 1);
+	}
 	/* starting a jail with a slot that does not own its files */
 	spec_base(&r, "victim");
 	r.h.type = MSG_START;
@@ -250,14 +288,36 @@ int main(int argc, char **argv)
 	close(nul);
 	close(sock);
 
-	/* 3. jaild going away ends it quietly */
+	/* 3. a data dir without the slot index (an older jaild's): the helper claims the
+	 * slots of the jails it finds at start, so they stay refused to others */
+	snprintf(cmd, sizeof cmd, "rm -rf %s/jails/.slots", dir);
+	CHECK(system(cmd) == 0);
+	pid = spawn(helper, &sock);
+	spec_base(&r, "thief3");
+	r.h.type = MSG_CREATE;
+	r.slot = 8;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_CONFLICT && strcmp(out.field, "slot") == 0);
+	for (const char *const *n = (const char *const[]){ "heir", "racer0", "racer1", NULL }; *n; n++) {
+		strcpy(d.name, *n);
+		ask(sock, &d, 0, NULL, &out); /* the racer that lost has nothing to destroy */
+	}
+	spec_base(&r, "thief3");
+	r.h.type = MSG_CREATE;
+	r.slot = 8;
+	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK);
+	strcpy(d.name, "thief3");
+	CHECK(ask(sock, &d, 0, NULL, &out) == ERR_OK);
+	close(sock);
+	CHECK(exited_with(pid, 0));
+
+	/* 4. jaild going away ends it quietly */
 	pid = spawn(helper, &sock);
 	CHECK(status_of_name(sock, "fine") == ERR_OK);
 	close(sock);
 	CHECK(exited_with(pid, 0));
 
 	/* this helper's (empty) parent cgroups, named as the helper names them */
-	char real[PATH_MAX], cmd[600];
+	char real[PATH_MAX];
 	if (realpath(dir, real)) {
 		uint32_t h = 2166136261u;
 		for (const char *p = real; *p; p++)

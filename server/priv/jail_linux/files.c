@@ -35,6 +35,7 @@
 #include "tarball.h"
 #include "netfilter.h"
 #include "fsutil.h"
+#include "slots.h"
 #include "checks.h"
 #include "lock.h"
 #include "log.h"
@@ -46,32 +47,6 @@
 
 /* ---- files ---- */
 
-static bool slot_in_use(struct priv_ctx *c, uid_t uid)
-{
-	DIR *d = dir_stream(c->jails_fd);
-	if (!d)
-		return true;
-	bool used = false;
-	struct dirent *de;
-	char p[300];
-	while (!used && (de = readdir(d))) {
-		if (!valid_name(de->d_name))
-			continue;
-		struct stat st;
-		snprintf(p, sizeof p, "%s/upper", de->d_name);
-		if (fstatat(c->jails_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
-			used = true;
-		snprintf(p, sizeof p, "%s/root", de->d_name);
-		if (fstatat(c->jails_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
-			used = true;
-		snprintf(p, sizeof p, "%s/disk.img", de->d_name); /* its files are on a disk of their own */
-		if (fstatat(c->jails_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid)
-			used = true;
-	}
-	closedir(d);
-	return used;
-}
-
 int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 {
 	const struct jail_spec *s = &r->spec;
@@ -79,17 +54,14 @@ int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 	int tfd = openat(c->templates_fd, s->tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tfd < 0)
 		return err_field(e, ERR_INVALID, "template", "template %s does not exist on this host", s->tmpl);
-	if (slot_in_use(c, base)) {
-		close(tfd);
-		return err_field(e, ERR_CONFLICT, "slot", "slot %u already owns another jail's files", r->slot);
-	}
 	if (mkdirat(c->jails_fd, s->name, 0700) < 0) {
 		close(tfd);
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", s->name)
 				       : err_errno(e, "creating jail %s", s->name);
 	}
-	int jd = openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), files = -1;
-	int rc = jd < 0 ? err_errno(e, "opening jail %s", s->name) : 0;
+	bool claimed = slot_claim(c, r->slot, s->name, e) == 0;
+	int jd = claimed ? openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1, files = -1;
+	int rc = !claimed ? -1 : jd < 0 ? err_errno(e, "opening jail %s", s->name) : 0;
 	if (rc == 0 && (mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0))
 		rc = err_errno(e, "creating jail %s", s->name);
 	/* limits.disk: the jail's own files go on a disk of that size */
@@ -120,7 +92,8 @@ int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 	close(tfd);
 	if (rc) {
 		struct err ignored;
-		rm_tree(c->jails_fd, s->name, &ignored);
+		if (rm_tree(c->jails_fd, s->name, &ignored) == 0 && claimed)
+			slot_release(r->slot, s->name);
 	}
 	return rc;
 }
@@ -297,14 +270,14 @@ int linux_export(struct priv_ctx *c, const struct req_export *r, int fd, struct 
 int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, struct err *e)
 {
 	uid_t base = slot_uid(c, r->slot);
-	if (slot_in_use(c, base))
-		return err_field(e, ERR_CONFLICT, "slot", "slot %u already owns another jail's files", r->slot);
 	if (mkdirat(c->jails_fd, r->name, 0700) < 0)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", r->name)
 				       : err_errno(e, "creating jail %s", r->name);
-	int jd = open_dir_at(c->jails_fd, r->name), files = -1, dst = -1;
+	bool claimed = slot_claim(c, r->slot, r->name, e) == 0;
+	int jd = claimed ? open_dir_at(c->jails_fd, r->name) : -1, files = -1, dst = -1;
 	const char *layer = r->thin ? "upper" : "root";
-	int rc = jd < 0 || mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0 ? err_errno(e, "creating jail %s", r->name) : 0;
+	int rc = !claimed ? -1
+		 : jd < 0 || mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0 ? err_errno(e, "creating jail %s", r->name) : 0;
 	if (rc == 0 && r->disk > 0)
 		rc = disk_create(jd, r->disk, base, e);
 	if (rc == 0 && (files = disk_files(jd, e)) < 0)
@@ -323,7 +296,8 @@ int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, struct 
 		struct err ignored;
 		if (jd >= 0)
 			disk_unmount(jd);
-		rm_tree(c->jails_fd, r->name, &ignored);
+		if (rm_tree(c->jails_fd, r->name, &ignored) == 0 && claimed)
+			slot_release(r->slot, r->name);
 	}
 	if (jd >= 0)
 		close(jd);
@@ -340,12 +314,16 @@ int linux_destroy(struct priv_ctx *c, const char *name, struct err *e)
 	else
 		cleanup_runtime(c, name, 0, false);
 	int jd = openat(c->jails_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	uint32_t slot;
+	bool slotted = slot_of_files(c, name, &slot);
 	if (jd >= 0) {
 		disk_unmount(jd);
 		close(jd);
 	}
 	if (rm_tree(c->jails_fd, name, e))
 		return -1;
+	if (slotted) /* only once no file of the jail is left on the slot's uid */
+		slot_release(slot, name);
 	char p[NAME_SIZE + 8];
 	snprintf(p, sizeof p, "%s.lock", name);
 	unlinkat(c->jails_fd, p, 0);

@@ -48,6 +48,7 @@
 #include "shaping.h"
 #include "uplink.h"
 #include "fsutil.h"
+#include "slots.h"
 #include "checks.h"
 #include "lock.h"
 #include "log.h"
@@ -218,6 +219,8 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	 * place them apart (not every filesystem can; nothing depends on it) */
 	bool spread = spread_subdirs(c->jails_fd);
 	spread_subdirs(c->templates_fd);
+	if (slots_init(c, e))
+		return -1;
 	if (c->net.uplink[0])
 		nf_foreign_drops(c);
 	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, packet rules in table inet jaild_%s, "
