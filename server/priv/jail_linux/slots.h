@@ -1,4 +1,4 @@
-/* slots.h — which jail holds which uid slot: the index DIR/jails/.slots. */
+/* slots.h — which jail holds which uid slot: the index file DIR/jails/.slots. */
 #ifndef JAILD_SLOTS_H
 #define JAILD_SLOTS_H
 
