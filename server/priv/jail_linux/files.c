@@ -62,7 +62,7 @@ int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 	bool claimed = slot_claim(c, r->slot, s->name, e) == 0;
 	int jd = claimed ? openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1, files = -1;
 	int rc = !claimed ? -1 : jd < 0 ? err_errno(e, "opening jail %s", s->name) : 0;
-	if (rc == 0 && (mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0))
+	if (rc == 0 && mkdirat(jd, "mnt", 0700) < 0)
 		rc = err_errno(e, "creating jail %s", s->name);
 	/* limits.disk: the jail's own files go on a disk of that size */
 	if (rc == 0 && s->limits.disk > 0)
@@ -277,7 +277,7 @@ int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, struct 
 	int jd = claimed ? open_dir_at(c->jails_fd, r->name) : -1, files = -1, dst = -1;
 	const char *layer = r->thin ? "upper" : "root";
 	int rc = !claimed ? -1
-		 : jd < 0 || mkdirat(jd, "mnt", 0700) < 0 || mkdirat(jd, "lower", 0700) < 0 ? err_errno(e, "creating jail %s", r->name) : 0;
+		 : jd < 0 || mkdirat(jd, "mnt", 0700) < 0 ? err_errno(e, "creating jail %s", r->name) : 0;
 	if (rc == 0 && r->disk > 0)
 		rc = disk_create(jd, r->disk, base, e);
 	if (rc == 0 && (files = disk_files(jd, e)) < 0)

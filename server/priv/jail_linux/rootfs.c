@@ -89,12 +89,15 @@ static int mount_root(const struct rootfs_plan *p, int jail_fd, struct err *e)
 	if (!p->thin) /* thick: the jail's own copy, bound onto mnt so that it is a mount point */
 		return attach(p->root_tree, jail_fd, "mnt", "the jail's root", e);
 	/* thin: the shared template, idmapped so that its root-owned files belong to this
-	 * jail's root, read-only under an overlay whose upper layer is the jail's own */
-	if (attach(p->root_tree, jail_fd, "lower", "the template", e))
+	 * jail's root, read-only under an overlay whose upper layer is the jail's own. The
+	 * overlay goes on top of the template at mnt: its lowerdir is what mnt shows at the
+	 * moment of the mount (a directory just for the template would be one more inode
+	 * made and freed with each jail) */
+	if (attach(p->root_tree, jail_fd, "mnt", "the template", e))
 		return -1;
 	const char *jd = fd_path(jail_fd, fdb);
 	const char *on = p->disk ? "/disk" : "";
-	snprintf(opts, sizeof opts, "lowerdir=%s/lower,upperdir=%s%s/upper,workdir=%s%s/work", jd, jd, on, jd, on);
+	snprintf(opts, sizeof opts, "lowerdir=%s/mnt,upperdir=%s%s/upper,workdir=%s%s/work", jd, jd, on, jd, on);
 	char mnt[64];
 	snprintf(mnt, sizeof mnt, "%s/mnt", jd);
 	/* nodev: a device node in the template or the jail's layer opens nothing (the jail
