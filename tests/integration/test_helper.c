@@ -89,6 +89,16 @@ static void spec_base(struct req_spec *r, const char *name)
 	r->spec.stop_timeout = 1;
 }
 
+/* CREATE of a plain thin jail name on slot: the reply's code (out filled). */
+static int create_on(int sock, const char *name, uint32_t slot, struct reply *out)
+{
+	static struct req_spec r;
+	spec_base(&r, name);
+	r.h.type = MSG_CREATE;
+	r.slot = slot;
+	return ask(sock, &r, 0, NULL, out);
+}
+
 int main(int argc, char **argv)
 {
 	if (geteuid() != 0) {
@@ -165,10 +175,7 @@ int main(int argc, char **argv)
 	strcpy(bd.name, "halfway");
 	CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
 	/* the slot index: a slot a destroy gave back serves again */
-	spec_base(&r, "reuse");
-	r.h.type = MSG_CREATE;
-	r.slot = 6;
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK);
+	CHECK(create_on(sock, "reuse", 6, &out) == ERR_OK);
 	strcpy(bd.name, "reuse");
 	CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
 	/* a claim whose holder owns no files on the slot (a crash between claim and
@@ -180,10 +187,7 @@ int main(int argc, char **argv)
 		CHECK(idx >= 0 && pwrite(idx, rec, sizeof rec, 8 * NAME_SIZE) == (ssize_t)sizeof rec);
 		close(idx);
 	}
-	spec_base(&r, "heir");
-	r.h.type = MSG_CREATE;
-	r.slot = 8;
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK);
+	CHECK(create_on(sock, "heir", 8, &out) == ERR_OK);
 	/* two creates racing for one slot: one gets it, also while the first is still
 	 * copying its files (a thick jail: its root is not yet its slot's) */
 	{
@@ -298,18 +302,12 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof cmd, "rm -rf %s/jails/.slots", dir);
 	CHECK(system(cmd) == 0);
 	pid = spawn(helper, &sock);
-	spec_base(&r, "thief3");
-	r.h.type = MSG_CREATE;
-	r.slot = 8;
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_CONFLICT && strcmp(out.field, "slot") == 0);
+	CHECK(create_on(sock, "thief3", 8, &out) == ERR_CONFLICT && strcmp(out.field, "slot") == 0);
 	for (const char *const *n = (const char *const[]){ "heir", "racer0", "racer1", NULL }; *n; n++) {
 		strcpy(d.name, *n);
 		ask(sock, &d, 0, NULL, &out); /* the racer that lost has nothing to destroy */
 	}
-	spec_base(&r, "thief3");
-	r.h.type = MSG_CREATE;
-	r.slot = 8;
-	CHECK(ask(sock, &r, 0, NULL, &out) == ERR_OK);
+	CHECK(create_on(sock, "thief3", 8, &out) == ERR_OK);
 	strcpy(d.name, "thief3");
 	CHECK(ask(sock, &d, 0, NULL, &out) == ERR_OK);
 	close(sock);
