@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "progpath.h"
 #include "os/os.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -26,20 +26,6 @@ static void on_term(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-/* The helper lives beside jaild in a build tree and in libexecdir once installed. */
-static void helper_path(char *buf, size_t n)
-{
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (len > 0) {
-		self[len] = '\0';
-		snprintf(buf, n, "%s/jaild-priv", dirname(self));
-		if (access(buf, X_OK) == 0)
-			return;
-	}
-	snprintf(buf, n, "%s/jaild-priv", JAILD_LIBEXECDIR);
 }
 
 static int stdin_null(void)
@@ -60,7 +46,7 @@ static pid_t spawn_helper(const struct config *cfg, int *server_end)
 		return -1;
 	}
 	char path[PATH_MAX];
-	helper_path(path, sizeof path);
+	prog_path("jaild-priv", path, sizeof path); /* beside jaild in a build tree */
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sp[0]);

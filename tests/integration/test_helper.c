@@ -313,7 +313,30 @@ int main(int argc, char **argv)
 	close(sock);
 	CHECK(exited_with(pid, 0));
 
-	/* 4. jaild going away ends it quietly */
+	/* 4. a jaild-tar anyone may write is never run: archives fail, saying why */
+	snprintf(cmd, sizeof cmd,
+		 "mkdir -p %s/lonely && cp %s %s/lonely/jaild-priv && printf '#!/bin/sh\\ntouch %s/ran\\n' > %s/lonely/jaild-tar && "
+		 "chmod 0777 %s/lonely/jaild-tar",
+		 dir, helper, dir, dir, dir, dir);
+	CHECK(system(cmd) == 0);
+	snprintf(path, sizeof path, "%s/lonely/jaild-priv", dir);
+	pid = spawn(path, &sock);
+	CHECK(create_on(sock, "boxed", 10, &out) == ERR_OK);
+	{
+		static struct req_export x = { .h.type = MSG_EXPORT, .name = "boxed" };
+		int p[2];
+		CHECK(pipe(p) == 0);
+		CHECK(ask(sock, &x, 1, &p[1], &out) == ERR_INTERNAL && strstr(out.msg, "jaild-tar") != NULL);
+		close(p[0]), close(p[1]);
+		snprintf(path, sizeof path, "%s/ran", dir);
+		CHECK(access(path, F_OK) < 0);
+	}
+	strcpy(d.name, "boxed");
+	CHECK(ask(sock, &d, 0, NULL, &out) == ERR_OK);
+	close(sock);
+	CHECK(exited_with(pid, 0));
+
+	/* 5. jaild going away ends it quietly */
 	pid = spawn(helper, &sock);
 	CHECK(status_of_name(sock, "fine") == ERR_OK);
 	close(sock);

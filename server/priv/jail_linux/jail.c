@@ -221,6 +221,9 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	spread_subdirs(c->templates_fd);
 	if (slots_init(c, e))
 		return -1;
+	struct err te = { 0 };
+	if (tar_tool_init(&te))
+		log_error("%s", te.msg);
 	if (c->net.uplink[0])
 		nf_foreign_drops(c);
 	log_info("linux backend: cgroup %s under /%s%s%s, interfaces " JAIL_IF_PREFIX "%s-SLOT, packet rules in table inet jaild_%s, "

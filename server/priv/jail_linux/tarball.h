@@ -3,7 +3,10 @@
  * chrooted into the new directory, with libarchive's secure flags, owners limited to
  * the 65536 ids a jail maps, no device nodes (an overlay whiteout, 0/0, when asked;
  * those under dev/ are left out),
- * and only the overlay's and user extended attributes. */
+ * and only the overlay's and user extended attributes.
+ *
+ * The helper calls tar_unpack and tar_pack (tar_tool.c), which run jaild-tar for the
+ * work (tar_main.c, tar_tree.c): libarchive is never mapped in the helper. */
 #ifndef JAILD_TARBALL_H
 #define JAILD_TARBALL_H
 
@@ -30,5 +33,13 @@ int tar_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e);
 /* Writes dirfd's tree to fd as a pax tar: owners minus shift, names under prefix, and
  * first (if extra_name) one file of the given text. */
 int tar_pack(int dirfd, int fd, uid_t shift, const char *prefix, const char *extra_name, const char *extra, struct err *e);
+
+/* The helper's start: finds jaild-tar beside jaild-priv (or in the libexec dir). A
+ * helper without it serves everything but archives, which fail saying so. */
+int tar_tool_init(struct err *e);
+
+/* jaild-tar's own: the same work, in its process. */
+int tar_tree_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e);
+int tar_tree_pack(int dirfd, int fd, uid_t shift, const char *prefix, const char *extra_name, const char *extra, struct err *e);
 
 #endif

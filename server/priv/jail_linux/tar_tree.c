@@ -1,3 +1,5 @@
+/* tar_tree.c — jaild-tar's work (tar_main.c): trees in and out of tar streams with
+ * libarchive. Linked into jaild-tar only, never into the helper (tar_tool.c). */
 #include "tarball.h"
 
 #include <archive.h>
@@ -207,7 +209,7 @@ static int owner_step(void *arg, int dir, const char *name, const char *rel, int
 	return r;
 }
 
-int tar_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e)
+int tar_tree_unpack(int fd, int dirfd, const struct tar_in *in, struct err *e)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -350,7 +352,7 @@ static int pack_entry(struct packer *p, int dir, const char *name, const char *r
 	return r;
 }
 
-int tar_pack(int dirfd, int fd, uid_t shift, const char *prefix, const char *extra_name, const char *extra, struct err *e)
+int tar_tree_pack(int dirfd, int fd, uid_t shift, const char *prefix, const char *extra_name, const char *extra, struct err *e)
 {
 	struct packer p = { .a = archive_write_new(), .links = archive_entry_linkresolver_new(), .shift = shift, .prefix = prefix, .e = e };
 	archive_write_set_format_pax_restricted(p.a);
