@@ -132,6 +132,20 @@ static ssize_t recv_fds(int sock, void *buf, size_t size, int fds[PROTO_MAX_FDS]
 	return n;
 }
 
+ssize_t proto_recv_raw(int sock, void *buf, size_t size, int fds[PROTO_MAX_FDS], int *nfds)
+{
+	bool cut;
+	ssize_t n = recv_fds(sock, buf, size, fds, nfds, &cut);
+	if (n >= 0 && cut) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n;
+}
+
 static void close_fds(int *fds, int n)
 {
 	for (int i = 0; i < n; i++)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "spec.h"
@@ -198,6 +199,10 @@ int proto_send(int fd, const void *frame, size_t size, const int *fds, int nfds,
 /* The transport alone, without proto_send's shape checks: the unit tests send
  * malformed frames with it to see that proto_recv refuses them. */
 int proto_send_raw(int fd, const void *frame, size_t size, const int *fds, int nfds);
+
+/* The transport alone, the other way: one message of at most size bytes and up to
+ * PROTO_MAX_FDS descriptors (close-on-exec); -1 (EMSGSIZE) when either did not fit. */
+ssize_t proto_recv_raw(int sock, void *buf, size_t size, int fds[PROTO_MAX_FDS], int *nfds);
 
 /* proto_recv reads one frame into buf (PROTO_MAX_FRAME bytes) and checks it: magic,
  * known type, exact size, exact descriptor count, every string field terminated.

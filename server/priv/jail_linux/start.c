@@ -172,20 +172,75 @@ static int idmap_userns(uid_t base, struct err *e)
 	return fd;
 }
 
-static int write_map(pid_t pid, const char *file, uid_t base, struct err *e)
+/* The jail's network and UTS namespaces, owned by its user namespace: made by a child
+ * that joins that namespace and unshares them (clone with CLONE_VM, on a stack of its
+ * own: nothing of the worker is copied), while PID 1 builds the jail's root on another
+ * CPU. It reports on ready (0, or an errno) and waits to be killed. */
+struct ns_maker {
+	int userns, ready;
+};
+
+__attribute__((no_sanitize_address)) static int make_jail_ns(void *arg)
 {
-	char path[64], map[64];
-	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-	int len = snprintf(map, sizeof map, "0 %u %u\n", base, UID_RANGE);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, map, (size_t)len) != len) {
-		err_errno(e, "writing %s", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
+	const struct ns_maker *m = arg;
+	/* raw calls: this child shares the worker's memory, errno included, and the
+	 * worker reads nothing of it until "ready" says so */
+	int err = 0;
+	if (syscall(SYS_setns, m->userns, CLONE_NEWUSER) < 0 || syscall(SYS_unshare, CLONE_NEWNET | CLONE_NEWUTS) < 0)
+		err = errno;
+	syscall(SYS_write, m->ready, &err, sizeof err);
+	for (;;)
+		syscall(SYS_pause);
 	return 0;
+}
+
+/* Starts the maker: *pid its pid (kill it once its namespaces are opened or used). */
+static int jail_ns_begin(int userns_fd, pid_t *pid, int *ready, struct err *e)
+{
+	static char stack[16384] __attribute__((aligned(16)));
+	static struct ns_maker m;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_errno(e, "pipe");
+	m = (struct ns_maker){ .userns = userns_fd, .ready = p[1] };
+	*pid = clone(make_jail_ns, stack + sizeof stack, CLONE_VM | SIGCHLD, &m);
+	if (*pid < 0) {
+		close(p[0]), close(p[1]);
+		return err_errno(e, "making the jail's network namespace");
+	}
+	close(p[1]);
+	*ready = p[0];
+	return 0;
+}
+
+/* Waits for the maker and opens its namespaces (fds[0] net, fds[1] uts). */
+static int jail_ns_end(pid_t pid, int ready, int fds[2], struct err *e)
+{
+	int err = -1;
+	ssize_t n = read(ready, &err, sizeof err);
+	close(ready);
+	fds[0] = fds[1] = -1;
+	if (n != sizeof err || err != 0) {
+		errno = n == sizeof err ? err : EIO;
+		return err_errno(e, "making the jail's network namespace");
+	}
+	const char *kinds[] = { "net", "uts" };
+	for (int i = 0; i < 2; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, kinds[i]);
+		if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return err_errno(e, "opening the jail's %s namespace", kinds[i]);
+	}
+	return 0;
+}
+
+static void jail_ns_reap(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = -1;
 }
 
 static int write_str_file(const char *path, const char *v)
@@ -200,9 +255,10 @@ static int write_str_file(const char *path, const char *v)
 
 /* ---- the jail's first process ---- */
 
-/* Messages on the start socket, each a packet of its own: PID 1 -> worker 'U' (user
- * namespace made) or 'E'+text (failed); worker -> PID 1 'G' (maps and network ready).
- * Success is the socket closing at execve (it is close-on-exec). */
+/* Messages on the start socket, each a packet of its own: worker -> PID 1 'G' with the
+ * jail's user, network and UTS namespaces (its network ready, PID 1 in its cgroup);
+ * PID 1 -> worker 'E'+text (failed). Success is the socket closing at execve (it is
+ * close-on-exec). */
 static void child_fail(int sock, struct err *e)
 {
 	char buf[1 + sizeof e->msg];
@@ -321,7 +377,6 @@ static void close_from_3(int keep)
 static void jail_init(const struct priv_ctx *c, int sock, const struct rootfs_plan *plan, const struct jail_spec *s, int log_fd)
 {
 	struct err e = { 0 };
-	char go;
 	prctl(PR_SET_DUMPABLE, 0);
 	setsid(); /* PID 1 leads its own session, with no controlling terminal */
 	if (!(s->allow & ALLOW_SYSVIPC) && set_ipc_off() < 0) {
@@ -338,12 +393,18 @@ static void jail_init(const struct priv_ctx *c, int sock, const struct rootfs_pl
 	if (rootfs_enter(plan, &e))
 		child_fail(sock, &e);
 	set_affinity(s, (plan->base - c->uid_base) / UID_RANGE);
-	if (unshare(CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWNET) < 0) {
-		err_errno(&e, "making the jail's user namespace");
+	/* the jail's namespaces, made by the worker meanwhile: its user namespace (whose
+	 * maps are written), and the network and UTS namespaces that namespace owns */
+	char go;
+	int ns[PROTO_MAX_FDS], nns = 0;
+	if (proto_recv_raw(sock, &go, 1, ns, &nns) != 1 || go != 'G' || nns != 3)
+		_exit(1);
+	if (setns(ns[0], CLONE_NEWUSER) < 0 || setns(ns[1], CLONE_NEWNET) < 0 || setns(ns[2], CLONE_NEWUTS) < 0) {
+		err_errno(&e, "entering the jail's namespaces");
 		child_fail(sock, &e);
 	}
-	if (write(sock, "U", 1) != 1 || read(sock, &go, 1) != 1 || go != 'G')
-		_exit(1);
+	for (int i = 0; i < nns; i++)
+		close(ns[i]);
 	/* now in the jail's cgroup: that is the root of what it sees of cgroups */
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		err_errno(&e, "making the jail's cgroup namespace");
@@ -484,7 +545,8 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 	struct runrec rec;
 	struct rootfs_plan plan = { .root_tree = -1, .spec = s };
 	int jail_fd = -1, files_fd = -1, template_fd = -1, userns_fd = -1, cg_fd = -1, log_fd = -1, src_fds[MOUNTS_MAX];
-	int sock[2] = { -1, -1 };
+	int sock[2] = { -1, -1 }, ready = -1;
+	pid_t maker = -1;
 	int rc = -1;
 	for (int i = 0; i < MOUNTS_MAX; i++)
 		plan.mount_trees[i] = src_fds[i] = -1;
@@ -513,14 +575,17 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 	plan.jail_dev = jst.st_dev;
 	plan.jail_ino = jst.st_ino;
 	snprintf(plan.jail_path, sizeof plan.jail_path, "%s/jails/%s", c->data_dir, s->name);
+	/* the jail's user namespace, its maps written: the thin jail's template is
+	 * idmapped through it, and PID 1 joins it */
+	if ((userns_fd = idmap_userns(plan.base, e)) < 0)
+		goto out;
 	if (plan.thin) {
 		template_fd = openat(c->templates_fd, s->tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (template_fd < 0) {
 			err_field(e, ERR_INVALID, "template", "template %s does not exist on this host", s->tmpl);
 			goto out;
 		}
-		if ((userns_fd = idmap_userns(plan.base, e)) < 0 ||
-		    (plan.root_tree = rootfs_clone_tree(template_fd, MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, userns_fd, "the template", e)) < 0)
+		if ((plan.root_tree = rootfs_clone_tree(template_fd, MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, userns_fd, "the template", e)) < 0)
 			goto out;
 	} else {
 		int root = openat(files_fd, "root", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -549,6 +614,10 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 		err_errno(e, "socketpair");
 		goto out;
 	}
+	/* the network namespace (the slow one to make) is made while PID 1 builds the
+	 * jail's root: on two CPUs, in parallel */
+	if (jail_ns_begin(userns_fd, &maker, &ready, e))
+		goto out;
 	pid_t pid1 = clone_jail_init(cg_fd);
 	if (pid1 < 0) {
 		err_errno(e, "making the jail's first process");
@@ -566,24 +635,30 @@ int linux_start(struct priv_ctx *c, const struct req_spec *r, struct reply *out,
 	 * in parallel; PID 1 runs nothing of the jail's before 'G'. v2: born there. */
 	if (cg_fd < 0 && CG(c)->ops->attach(CG(c), s->name, pid1, e))
 		goto kill;
-	/* 'U': PID 1 made its user namespace; an 'E' or the socket closing is a failure */
-	char buf[1 + sizeof e->msg];
-	ssize_t n = read(sock[0], buf, sizeof buf);
-	if (n != 1 || buf[0] != 'U') {
-		if (n > 1 && buf[0] == 'E')
-			err_set(e, ERR_INTERNAL, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
-		else
-			err_set(e, ERR_INTERNAL, "starting jail %s: its first process died while building its root", s->name);
-		goto kill;
-	}
-	if (write_map(pid1, "uid_map", plan.base, e) || write_map(pid1, "gid_map", plan.base, e) ||
-	    host_net(c, s, r->slot, pid1, e))
-		goto kill;
+	/* its network: the veth's far end goes into the namespace the maker holds */
+	int ns[3] = { userns_fd, -1, -1 };
+	int made = jail_ns_end(maker, ready, ns + 1, e);
+	ready = -1;
+	if (made == 0 && host_net(c, s, r->slot, maker, e))
+		made = -1;
+	jail_ns_reap(&maker);
 	/* the start time is read before the jail runs its command and before 'G', so
 	 * nothing but the jail's PID 1 can be recorded */
-	rec = (struct runrec){ .pid = pid1, .starttime = os_proc_starttime(pid1), .slot = r->slot, .allow = s->allow };
-	if (write(sock[0], "G", 1) != 1) {
-		err_errno(e, "releasing jail %s", s->name);
+	if (made == 0) {
+		rec = (struct runrec){ .pid = pid1, .starttime = os_proc_starttime(pid1), .slot = r->slot, .allow = s->allow };
+		if (proto_send_raw(sock[0], "G", 1, ns, 3) < 0)
+			made = err_errno(e, "releasing jail %s", s->name);
+	}
+	for (int i = 1; i < 3; i++)
+		if (ns[i] >= 0)
+			close(ns[i]);
+	char buf[1 + sizeof e->msg];
+	ssize_t n;
+	if (made) {
+		/* PID 1 may have ended first, saying why (its root could not be built) */
+		n = recv(sock[0], buf, sizeof buf, MSG_DONTWAIT);
+		if (n > 1 && buf[0] == 'E')
+			err_set(e, ERR_INTERNAL, "starting jail %s: %.*s", s->name, (int)(n - 1), buf + 1);
 		goto kill;
 	}
 	n = read(sock[0], buf, sizeof buf);
@@ -637,6 +712,9 @@ out:
 		close(cg_fd);
 	if (sock[0] >= 0)
 		close(sock[0]);
+	if (ready >= 0)
+		close(ready);
+	jail_ns_reap(&maker);
 	return rc;
 }
 
