@@ -1,5 +1,10 @@
-/* lock.c — the per-jail lock: a flock on DIR/jails/NAME.lock (outside the jail's own
- * directory, which jail root could otherwise reach through its files). */
+/* lock.c — the per-jail lock: a flock on the jail's directory, DIR/jails/NAME (which
+ * no jail reaches: a jail's root is below it). No file is made for the lock: a lock
+ * file per jail was an inode made and freed with each jail, all in one directory, and
+ * ext4 without a journal searches the more slowly there the more were freed lately. A
+ * create locks the directory it makes (there is nothing to lock before: mkdir decides
+ * between two creates); a destroy removes it while it holds it, and whoever opened it
+ * meanwhile finds it gone (no links) and locks nothing. */
 #include "lock.h"
 
 #include <errno.h>
@@ -24,39 +29,34 @@ void priv_close_inherited(void)
 	priv_lock_fd = priv_sock_fd = -1;
 }
 
-static char lock_name[NAME_SIZE + 8];
-static int lock_dir = -1;
+static int open_jail(struct priv_ctx *c, const char *name)
+{
+	return openat(c->jails_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
 
 int jail_lock(struct priv_ctx *c, const char *name, struct err *e)
 {
-	snprintf(lock_name, sizeof lock_name, "%s.lock", name);
-	/* the file may be unlinked by the holder as it finishes (jail_unlock): a lock taken
-	 * on a file no longer at the path locks nothing, so take it again */
-	for (int tries = 0; tries < 10; tries++) {
-		int fd = openat(c->jails_fd, lock_name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return err_errno(e, "opening lock of jail %s", name);
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			close(fd);
-			return err_set(e, ERR_BUSY, "another operation on jail %s is under way; retry when it is done", name);
-		}
-		struct stat held, now;
-		if (fstat(fd, &held) == 0 && fstatat(c->jails_fd, lock_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
-			priv_lock_fd = fd;
-			lock_dir = c->jails_fd;
-			return 0;
-		}
+	if (priv_lock_fd >= 0)
+		return 0; /* a create locking the directory it just made, its op already under way */
+	int fd = open_jail(c, name);
+	if (fd < 0) /* no jail of that name: its create locks the directory once made */
+		return errno == ENOENT ? 0 : err_errno(e, "opening jail %s to lock it", name);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
+		return err_set(e, ERR_BUSY, "another operation on jail %s is under way; retry when it is done", name);
 	}
-	return err_set(e, ERR_BUSY, "jail %s's lock keeps changing; retry", name);
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		close(fd); /* destroyed while we opened it: nothing is left to guard */
+		return 0;
+	}
+	priv_lock_fd = fd;
+	return 0;
 }
 
 bool jail_lock_held(struct priv_ctx *c, const char *name)
 {
-	char path[NAME_SIZE + 8];
-	snprintf(path, sizeof path, "%s.lock", name);
-	int fd = openat(c->jails_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_jail(c, name);
 	if (fd < 0)
 		return false;
 	/* a shared lock is refused while the holder's exclusive one stands; taken, it goes
@@ -68,13 +68,7 @@ bool jail_lock_held(struct priv_ctx *c, const char *name)
 
 void jail_unlock(void)
 {
-	if (priv_lock_fd < 0)
-		return;
-	struct stat st;
-	char dir[NAME_SIZE + 8];
-	snprintf(dir, sizeof dir, "%.*s", (int)(strlen(lock_name) - 5), lock_name);
-	if (lock_dir >= 0 && fstatat(lock_dir, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-		unlinkat(lock_dir, lock_name, 0);
-	close(priv_lock_fd);
+	if (priv_lock_fd >= 0)
+		close(priv_lock_fd);
 	priv_lock_fd = -1;
 }

@@ -15,12 +15,12 @@
 extern int priv_lock_fd, priv_sock_fd;
 void priv_close_inherited(void);
 
-/* ERR_BUSY when another worker holds the jail. */
+/* ERR_BUSY when another worker holds the jail; 0 holding nothing when there is no
+ * such jail (a create calls it again once it made the directory). */
 int jail_lock(struct priv_ctx *c, const char *name, struct err *e);
 /* Whether some worker holds jail name's lock now (an op on it is under way). */
 bool jail_lock_held(struct priv_ctx *c, const char *name);
-/* The lock goes (and its file, when the jail has no files left: destroyed, or a create
- * that failed). */
+/* The lock goes. */
 void jail_unlock(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -188,6 +189,25 @@ int main(int argc, char **argv)
 		close(idx);
 	}
 	CHECK(create_on(sock, "heir", 8, &out) == ERR_OK);
+	/* a claim whose holder is still being made (its directory locked, no files yet on
+	 * the slot) stands; once nothing holds it, it is taken over */
+	{
+		int idx = open(path, O_WRONLY);
+		char rec[NAME_SIZE] = "inprog";
+		CHECK(idx >= 0 && pwrite(idx, rec, sizeof rec, 11 * NAME_SIZE) == (ssize_t)sizeof rec);
+		close(idx);
+		char held[300];
+		snprintf(held, sizeof held, "%s/jails/inprog", dir);
+		CHECK(mkdir(held, 0700) == 0);
+		int h = open(held, O_RDONLY | O_DIRECTORY);
+		CHECK(h >= 0 && flock(h, LOCK_EX) == 0);
+		CHECK(create_on(sock, "thief4", 11, &out) == ERR_CONFLICT && strcmp(out.field, "slot") == 0);
+		close(h);
+		CHECK(rmdir(held) == 0);
+		CHECK(create_on(sock, "thief4", 11, &out) == ERR_OK);
+		strcpy(bd.name, "thief4");
+		CHECK(ask(sock, &bd, 0, NULL, &out) == ERR_OK);
+	}
 	/* two creates racing for one slot: one gets it, also while the first is still
 	 * copying its files (a thick jail: its root is not yet its slot's) */
 	{

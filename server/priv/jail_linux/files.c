@@ -59,7 +59,10 @@ int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", s->name)
 				       : err_errno(e, "creating jail %s", s->name);
 	}
-	bool claimed = slot_claim(c, r->slot, s->name, e) == 0;
+	/* the new directory is this op's from now on; should another op have taken it
+	 * first (a jaild that sends both at once), it is left to that one */
+	bool locked = jail_lock(c, s->name, e) == 0;
+	bool claimed = locked && slot_claim(c, r->slot, s->name, e) == 0;
 	int jd = claimed ? openat(c->jails_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1, files = -1;
 	int rc = !claimed ? -1 : jd < 0 ? err_errno(e, "opening jail %s", s->name) : 0;
 	if (rc == 0 && mkdirat(jd, "mnt", 0700) < 0)
@@ -90,7 +93,7 @@ int linux_create(struct priv_ctx *c, const struct req_spec *r, struct err *e)
 	if (jd >= 0)
 		close(jd);
 	close(tfd);
-	if (rc) {
+	if (rc && locked) {
 		struct err ignored;
 		if (rm_tree(c->jails_fd, s->name, &ignored) == 0 && claimed)
 			slot_release(r->slot, s->name);
@@ -273,7 +276,8 @@ int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, struct 
 	if (mkdirat(c->jails_fd, r->name, 0700) < 0)
 		return errno == EEXIST ? err_field(e, ERR_CONFLICT, "name", "files of a jail named %s already exist on this host", r->name)
 				       : err_errno(e, "creating jail %s", r->name);
-	bool claimed = slot_claim(c, r->slot, r->name, e) == 0;
+	bool locked = jail_lock(c, r->name, e) == 0; /* as in linux_create */
+	bool claimed = locked && slot_claim(c, r->slot, r->name, e) == 0;
 	int jd = claimed ? open_dir_at(c->jails_fd, r->name) : -1, files = -1, dst = -1;
 	const char *layer = r->thin ? "upper" : "root";
 	int rc = !claimed ? -1
@@ -296,7 +300,7 @@ int linux_import(struct priv_ctx *c, const struct req_import *r, int fd, struct 
 		struct err ignored;
 		if (jd >= 0)
 			disk_unmount(jd);
-		if (rm_tree(c->jails_fd, r->name, &ignored) == 0 && claimed)
+		if (locked && rm_tree(c->jails_fd, r->name, &ignored) == 0 && claimed)
 			slot_release(r->slot, r->name);
 	}
 	if (jd >= 0)
@@ -325,7 +329,7 @@ int linux_destroy(struct priv_ctx *c, const char *name, struct err *e)
 	if (slotted) /* only once no file of the jail is left on the slot's uid */
 		slot_release(slot, name);
 	char p[NAME_SIZE + 8];
-	snprintf(p, sizeof p, "%s.lock", name);
+	snprintf(p, sizeof p, "%s.lock", name); /* an older jaild's lock file */
 	unlinkat(c->jails_fd, p, 0);
 	return 0;
 }
