@@ -23,6 +23,7 @@
 #include "http/http.h"
 #include "core/jails.h"
 #include "log.h"
+#include "validate.h"
 #include "core/priv_client.h"
 #include "core/reconcile.h"
 #include "core/restore.h"
@@ -181,6 +182,8 @@ static int serve(const struct config *cfg, int ctl, int web_fd)
 	if (cluster_join(&cl, &e))
 		die("host", &e);
 	store_set_addr4_filter(J.st, host_routes_addr4);
+	/* the helper's own count (jaild-priv: the slots below UID_TOP from uid-base) */
+	store_set_max_slots(J.st, (uint32_t)((UID_TOP + 1 - atoll(cfg->uid_base)) / UID_RANGE));
 	if (store_tenant_ensure(J.st, "default", &J.default_tenant, &e) ||
 	    token_bootstrap(J.st, cfg->data_dir, J.default_tenant, &e))
 		die("bootstrap", &e);

@@ -15,6 +15,8 @@
  * 12's 6.1) refuse larger ids in mount options such as devpts' gid=, and so do many
  * tools; jaild's configuration and the helper both keep every jail below it. */
 #define UID_TOP 2147483647LL
+/* The host uids (and gids) each jail maps: its slot's range. */
+#define UID_RANGE 65536u
 
 /* An address pool: network and prefix length, in host byte order for v4. */
 struct pool4 {

@@ -12,7 +12,6 @@
 #include "validate.h"
 
 #define ALLOWED_MOUNTS_MAX 16
-#define UID_RANGE 65536u
 
 #define IFNAME_SIZE 16
 

@@ -363,6 +363,19 @@ class Containment(unittest.TestCase):
         r = J.exec("box", "mknod /tmp/sda b 8 0; echo rc=$?; touch /dev/x; echo rc=$?")
         self.assertEqual(r["stdout"], "rc=1\nrc=1\n", r)
 
+    def test_sysv_ipc_is_off_unless_allowed(self):
+        # limits of 0 in its own IPC namespace, which only host root could raise
+        r = J.exec("box", "cat /proc/sys/kernel/shmmni /proc/sys/kernel/msgmni /proc/sys/kernel/sem; "
+                          "echo 4096 > /proc/sys/kernel/shmmni; echo rc=$?")
+        self.assertEqual(r["stdout"].split(), ["0", "0", "0", "0", "0", "0", "rc=1"], r)
+        st, j, _ = J.call("POST", "/api/jails?start=1", {"name": "ipc", "allow": {"sysvipc": True}})
+        self.assertEqual(st, 201, j)
+        try:
+            r = J.exec("ipc", "cat /proc/sys/kernel/shmmni /proc/sys/kernel/msgmni")
+            self.assertTrue(all(int(x) > 0 for x in r["stdout"].split()), r)
+        finally:
+            J.call("DELETE", "/api/jails/ipc")
+
     def test_mount_and_hostname_are_denied(self):
         r = J.exec("box", "mount -t tmpfs x /mnt")
         self.assertNotEqual(r["exit_code"], 0)

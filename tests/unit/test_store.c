@@ -417,6 +417,30 @@ static void usage_buckets_add_up(void)
 	CHECK(store_usage_list(s, t1, NULL, 300, 0, 100000, each_usage, NULL, &e) == 0 && usage_rows == 1);
 }
 
+/* With the uid range's size known (as jaild tells it), a new jail takes the slot after
+ * the highest: one index step however many jails there are, and a destroyed jail's
+ * range is not handed out again while there is room above; past the last slot, the
+ * lowest free one. */
+static void jails_take_the_slot_after_the_highest(void)
+{
+	fresh();
+	store_set_max_slots(s, 3);
+	struct jail_row r = { 0 };
+	struct jail_write w = write_of("", "");
+	w.addrs.n4 = 0; /* no address: slots alone */
+	const char *names[] = { "a", "b", "c" };
+	for (int i = 0; i < 3; i++) {
+		CHECK(store_jail_insert(s, names[i], t1, &w, &r, &e) == 0 && r.slot == (uint32_t)i);
+		jail_row_clear(&r);
+	}
+	CHECK(store_jail_delete(s, "c", &e) == 0 && store_jail_delete(s, "a", &e) == 0);
+	CHECK(store_jail_insert(s, "d", t1, &w, &r, &e) == 0 && r.slot == 2); /* after b, the highest */
+	jail_row_clear(&r);
+	CHECK(store_jail_insert(s, "e", t1, &w, &r, &e) == 0 && r.slot == 0); /* the range is used up: the lowest free */
+	jail_row_clear(&r);
+	store_set_max_slots(s, 0);
+}
+
 static void jails_versions_and_state(void)
 {
 	fresh();
@@ -704,6 +728,7 @@ int main(void)
 	RUN(jails_allocate_slots_and_addresses);
 	RUN(jails_parallel_creates_keep_quota_and_allocation);
 	RUN(hosts_claim_and_allocate_per_host);
+	RUN(jails_take_the_slot_after_the_highest);
 	RUN(jails_versions_and_state);
 	RUN(generation_moves_with_jail_rows_only);
 	RUN(jails_list_pages_and_filters);

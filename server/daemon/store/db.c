@@ -135,6 +135,11 @@ bool store_is_url(const char *where)
 	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
 }
 
+void store_set_max_slots(struct store *s, uint32_t n)
+{
+	s->max_slots = n;
+}
+
 struct store *store_open(const char *where, const struct pool4 *p4, const struct pool6 *p6, struct err *e)
 {
 	struct store *s = calloc(1, sizeof *s);

@@ -47,6 +47,7 @@ struct store {
 	bool (*addr4_taken)(uint32_t addr);
 	struct pool4 p4;
 	struct pool6 p6;
+	uint32_t max_slots; /* the uid range's slots on this host (store_set_max_slots) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	void *conns[POOL_SIZE];

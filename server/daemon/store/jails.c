@@ -73,13 +73,27 @@ int store_ip4_used(struct store *s, int64_t *n, struct err *e)
 /* ---- allocation, inside the creating transaction ---- */
 
 /* The lowest free slot. */
+/* The slot after the highest in use: one index step, however many jails there are.
+ * Past the uid range's last slot (store_set_max_slots; unset: at once), the lowest
+ * free one, a walk over the host's jails. A destroyed jail's uid range is thus not
+ * handed out again while the range has room above. */
 static int alloc_slot(struct db *d, uint32_t *slot, struct err *e)
 {
-	int r = sq_one(d,
-		       "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0 AND COALESCE(host_id, 0) = ?1) THEN 0 ELSE "
-		       "(SELECT MIN(slot + 1) FROM jails WHERE COALESCE(host_id, 0) = ?1 AND slot + 1 NOT IN "
-		       "(SELECT slot FROM jails WHERE COALESCE(host_id, 0) = ?1)) END",
-		       PARAMS(P_INT(d->s->host_id)), COLS(C_INT(slot)), "allocating a uid slot", e);
+	int64_t next = -1;
+	int r = sq_one(d, "SELECT slot + 1 FROM jails WHERE COALESCE(host_id, 0) = ? ORDER BY slot DESC LIMIT 1",
+		       PARAMS(P_INT(d->s->host_id)), COLS(C_INT(&next)), "allocating a uid slot", e);
+	if (r < 0)
+		return -1;
+	next = r == 0 ? 0 : next;
+	if (next < (int64_t)d->s->max_slots) {
+		*slot = (uint32_t)next;
+		return 0;
+	}
+	r = sq_one(d,
+		   "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM jails WHERE slot = 0 AND COALESCE(host_id, 0) = ?1) THEN 0 ELSE "
+		   "(SELECT MIN(j.slot + 1) FROM jails j WHERE COALESCE(j.host_id, 0) = ?1 AND NOT EXISTS "
+		   "(SELECT 1 FROM jails k WHERE k.slot = j.slot + 1 AND COALESCE(k.host_id, 0) = ?1)) END",
+		   PARAMS(P_INT(d->s->host_id)), COLS(C_INT(slot)), "allocating a uid slot", e);
 	return r == 1 ? 0 : r < 0 ? -1 : db_error(d, e, "allocating a uid slot");
 }
 
@@ -253,6 +267,10 @@ static int check_quotas(struct db *d, int64_t tenant_id, struct err *e)
 	sq_end(&sq);
 	if (r != 1)
 		return r < 0 ? -1 : err_set(e, ERR_NOT_FOUND, "the jail's tenant no longer exists");
+	/* a tenant without any quota (the provider's own, say) has nothing to sum: the sums
+	 * walk all its jails */
+	if (q.jails < 0 && q.ip4 < 0 && q.memoryuse < 0 && q.maxproc < 0 && q.disk < 0 && q.ports < 0)
+		return 0;
 	if (tenant_usage(d, tenant_id, &u, &unlimited_mem, &unlimited_proc, &unlimited_disk, e))
 		return -1;
 	/* quotas are the provider's: a tenant lowers its own use, or asks */

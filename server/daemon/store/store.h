@@ -48,6 +48,9 @@ struct token_info {
 /* The store at where: a PostgreSQL connection URI (postgresql://...), else an SQLite
  * file, created if new; migrations applied. pools are the host's address pools. */
 struct store *store_open(const char *where, const struct pool4 *p4, const struct pool6 *p6, struct err *e);
+/* How many uid slots this host's range has: new jails take the slot after the highest
+ * in use while it is below this, then the lowest free one (0, the default: always). */
+void store_set_max_slots(struct store *s, uint32_t n);
 /* Whether where names PostgreSQL (postgresql:// or postgres://). */
 bool store_is_url(const char *where);
 /* "sqlite" or "postgresql" */

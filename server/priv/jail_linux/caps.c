@@ -33,9 +33,14 @@ uint64_t caps_for_jail(uint8_t allow)
 	return keep;
 }
 
+/* The kernel's last capability: read once (the helper reads it at start, and each
+ * worker and jail process has it from there), it never changes while the kernel runs. */
 static int last_cap(void)
 {
-	int last = CAP_LAST_CAP;
+	static int last = -1;
+	if (last >= 0)
+		return last;
+	last = CAP_LAST_CAP;
 	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
 	if (f) {
 		if (fscanf(f, "%d", &last) != 1)
@@ -43,6 +48,11 @@ static int last_cap(void)
 		fclose(f);
 	}
 	return last;
+}
+
+void caps_init(void)
+{
+	last_cap();
 }
 
 int caps_restrict(uint64_t keep, struct err *e)

@@ -14,4 +14,7 @@ int caps_restrict(uint64_t keep, struct err *e);
 /* The bounding set of a running process, read from /proc/PID/status. */
 int caps_bounding_of(int pid, uint64_t *out, struct err *e);
 
+/* Reads what caps_restrict needs of the kernel once, at the helper's start. */
+void caps_init(void);
+
 #endif

@@ -221,6 +221,7 @@ static int linux_init(struct priv_ctx *c, struct err *e)
 	spread_subdirs(c->templates_fd);
 	if (slots_init(c, e))
 		return -1;
+	caps_init();
 	struct err te = { 0 };
 	if (tar_tool_init(&te))
 		log_error("%s", te.msg);

@@ -243,16 +243,6 @@ static void jail_ns_reap(pid_t *pid)
 	*pid = -1;
 }
 
-static int write_str_file(const char *path, const char *v)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, v, strlen(v));
-	close(fd);
-	return n == (ssize_t)strlen(v) ? 0 : -1;
-}
-
 /* ---- the jail's first process ---- */
 
 /* Messages on the start socket, each a packet of its own: worker -> PID 1 'G' with the
@@ -268,16 +258,6 @@ static void child_fail(int sock, struct err *e)
 	ssize_t w = write(sock, buf, n + 1);
 	(void)w;
 	_exit(1);
-}
-
-static int set_ipc_off(void)
-{
-	/* no SysV IPC objects can be made in the jail's IPC namespace, and only host root
-	 * (who owns that namespace) could raise these again */
-	if (write_str_file("/proc/sys/kernel/shmmni", "0") || write_str_file("/proc/sys/kernel/msgmni", "0") ||
-	    write_str_file("/proc/sys/kernel/sem", "0 0 0 0"))
-		return -1;
-	return 0;
 }
 
 static int jail_net_inside(const struct jail_spec *s, struct err *e)
@@ -379,10 +359,6 @@ static void jail_init(const struct priv_ctx *c, int sock, const struct rootfs_pl
 	struct err e = { 0 };
 	prctl(PR_SET_DUMPABLE, 0);
 	setsid(); /* PID 1 leads its own session, with no controlling terminal */
-	if (!(s->allow & ALLOW_SYSVIPC) && set_ipc_off() < 0) {
-		err_errno(&e, "turning SysV IPC off in the jail");
-		child_fail(sock, &e);
-	}
 	if (s->limits.openfiles > 0) {
 		struct rlimit rl = { (rlim_t)s->limits.openfiles, (rlim_t)s->limits.openfiles };
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
