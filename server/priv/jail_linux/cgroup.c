@@ -1,4 +1,8 @@
 #include "cgroup.h"
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -219,4 +223,12 @@ int cgroup_detect(const char *root, const char *self_cgroup, const char *parent,
 	}
 	m->ops = &cgroup_v1_ops;
 	return 0;
+}
+
+pid_t fork_into(int cg_fd)
+{
+	if (cg_fd < 0)
+		return fork();
+	struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cg_fd };
+	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }

@@ -85,4 +85,10 @@ int cgroup_v2_base(const char *self_cgroup, const char *parent, bool systemd, ch
  * trusted.delegate=1 (user.delegate for unprivileged managers). */
 bool cgroup_delegated(const char *path);
 
+/* fork(), or with a cgroup descriptor (open_dir) clone3(CLONE_INTO_CGROUP): the child
+ * starts in that group, never migrated. A migration write-locks the kernel's lock that
+ * every fork on the host read-locks, and waits out an RCU grace period for it: under a
+ * tenant's fork storm, another tenant's exec waited there. */
+pid_t fork_into(int cg_fd);
+
 #endif

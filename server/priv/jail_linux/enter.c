@@ -227,7 +227,13 @@ int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long 
 		err_set(e, ERR_WRONG_STATE, "jail %s stopped", name);
 		goto out;
 	}
-	pid_t x = fork();
+	/* v2: born in the jail's group; v1: moved there first thing */
+	int cg_fd = CG(c)->ops->open_dir ? CG(c)->ops->open_dir(CG(c), name, e) : -1;
+	if (CG(c)->ops->open_dir && cg_fd < 0)
+		goto out;
+	pid_t x = fork_into(cg_fd);
+	if (cg_fd >= 0)
+		close(cg_fd);
 	if (x < 0) {
 		err_errno(e, "fork");
 		goto out;
@@ -236,7 +242,7 @@ int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long 
 		struct err ce = { 0 };
 		priv_close_inherited();
 		prctl(PR_SET_DUMPABLE, 0); /* no ptrace or /proc/PID access from the jail */
-		if (CG(c)->ops->attach(CG(c), name, 0, &ce))
+		if (cg_fd < 0 && CG(c)->ops->attach(CG(c), name, 0, &ce))
 			_exit(126);
 		if (have_cpus)
 			sched_setaffinity(0, sizeof cpus, &cpus);

@@ -502,8 +502,6 @@ int wait_pidfd(int pidfd, int ms)
 	return r; /* 1: exited, 0: timed out */
 }
 
-/* fork(), or with a cgroup descriptor clone3(CLONE_INTO_CGROUP): the child starts in
- * that group, with no migration (and none of its cost) afterwards. */
 /* The jail's PID 1, made by one clone: the first process of a new PID namespace, in
  * new mount and IPC namespaces, and (v2, cg_fd) born in the jail's cgroup. The worker
  * is single-threaded, so the raw call is as safe as fork(); when the worker exits, PID
