@@ -428,10 +428,53 @@ static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int d
 	return walk_dir(src, &c->path, depth, copy_step, &s, c->e);
 }
 
+/* Whether dir's tree is at most WALK_DEPTH_MAX - depth directories deep: its
+ * directories read (their types from the listing), nothing else opened or made. Its
+ * stack is a few words a level, WALK_DEPTH_MAX levels at most. */
+static int depth_fits(int dir, int depth, struct err *e)
+{
+	if (depth >= WALK_DEPTH_MAX)
+		return err_set(e, ERR_INVALID,
+			       "the files hold a tree more than %d directories deep; snapshots, exports and copies stop there: "
+			       "flatten it first",
+			       WALK_DEPTH_MAX);
+	DIR *d = dir_stream(dir);
+	if (!d)
+		return err_errno(e, "reading a directory of the tree");
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int sub = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue; /* not a directory after all, or gone */
+		r = depth_fits(sub, depth + 1, e);
+		close(sub);
+	}
+	closedir(d);
+	return r;
+}
+
+/* Why first: a tree deeper than a copy may go was found only at WALK_DEPTH_MAX, after
+ * as many directories had been made, and then removed again: a jail root asking for
+ * snapshots of such a tree in a loop had the helper make and free hundreds of inodes a
+ * second, which ext4 without a journal makes ever slower to find room for, in the
+ * kernel where nothing else on that CPU runs meanwhile. Reading the directories is
+ * cheap; a tree that passes may still change under the copy, whose own check stands. */
+static int tree_fits(int src, struct err *e)
+{
+	return depth_fits(src, 0, e);
+}
+
 int copy_tree_shift(int src, int dst, uid_t shift, int64_t *bytes, struct err *e)
 {
 	struct copy_ctx c = { .dst_root = dst, .shift = shift, .e = e }; /* c.path: one buffer for the walk */
 	walk_fd_room();
+	if (tree_fits(src, e))
+		return -1;
 	struct stat st;
 	int r = fstat(src, &st) < 0 ? err_errno(e, "stat template") : copy_dir(&c, src, dst, "", 0);
 	if (r == 0 && (fchown(dst, st.st_uid + shift, st.st_gid + shift) < 0 || fchmod(dst, st.st_mode & 07777) < 0))
