@@ -251,10 +251,16 @@ int main(int argc, char **argv)
 	sigemptyset(&ta.sa_mask);
 	sigaction(SIGTERM, &ta, NULL);
 	static _Alignas(8) char frame[PROTO_MAX_FRAME];
-	dispatch_refill(3);
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = 3, .events = POLLIN }, { .fd = sigchld_pipe[0], .events = POLLIN } };
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+		/* the spare worker is forked when nothing waits: a request already there is
+		 * served first (with a worker forked for it), not after a fork for the next */
+		int ready = poll(pf, 2, 0);
+		if (ready == 0) {
+			dispatch_refill(3);
+			ready = poll(pf, 2, -1);
+		}
+		if (ready < 0 && errno != EINTR)
 			return 1;
 		if (term_asked) {
 			log_info("asked to stop; exiting");
@@ -270,7 +276,6 @@ int main(int argc, char **argv)
 			int st;
 			while ((w = waitpid(-1, &st, WNOHANG)) > 0)
 				dispatch_child_gone(3, w, st);
-			dispatch_refill(3);
 		}
 		if (!pf[0].revents)
 			continue;
@@ -289,6 +294,5 @@ int main(int argc, char **argv)
 		dispatch(3, frame, fds, nfds);
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
-		dispatch_refill(3);
 	}
 }

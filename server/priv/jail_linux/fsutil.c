@@ -429,8 +429,9 @@ static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel, int d
 }
 
 /* Whether dir's tree is at most WALK_DEPTH_MAX - depth directories deep: its
- * directories read (their types from the listing), nothing else opened or made. Its
- * stack is a few words a level, WALK_DEPTH_MAX levels at most. */
+ * directories read (their types from the listing), nothing else opened or made. No
+ * DIR stream (32 KiB of heap each, a level each): a listing of 2 KiB on the stack a
+ * level, WALK_DEPTH_MAX levels at most. */
 static int depth_fits(int dir, int depth, struct err *e)
 {
 	if (depth >= WALK_DEPTH_MAX)
@@ -438,24 +439,25 @@ static int depth_fits(int dir, int depth, struct err *e)
 			       "the files hold a tree more than %d directories deep; snapshots, exports and copies stop there: "
 			       "flatten it first",
 			       WALK_DEPTH_MAX);
-	DIR *d = dir_stream(dir);
-	if (!d)
-		return err_errno(e, "reading a directory of the tree");
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		int sub = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0)
-			continue; /* not a directory after all, or gone */
-		r = depth_fits(sub, depth + 1, e);
-		close(sub);
+	_Alignas(8) char buf[2048];
+	long n;
+	while ((n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+			off += de->d_reclen;
+			if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) || strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			int sub = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				continue; /* not a directory after all, or gone */
+			int r = depth_fits(sub, depth + 1, e);
+			close(sub);
+			if (r)
+				return r;
+		}
 	}
-	closedir(d);
-	return r;
+	return n < 0 ? err_errno(e, "reading a directory of the tree") : 0;
 }
 
 /* Why first: a tree deeper than a copy may go was found only at WALK_DEPTH_MAX, after
@@ -466,7 +468,12 @@ static int depth_fits(int dir, int depth, struct err *e)
  * cheap; a tree that passes may still change under the copy, whose own check stands. */
 static int tree_fits(int src, struct err *e)
 {
-	return depth_fits(src, 0, e);
+	int fd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* its own offset: src is read again */
+	if (fd < 0)
+		return err_errno(e, "reading the tree");
+	int r = depth_fits(fd, 0, e);
+	close(fd);
+	return r;
 }
 
 int copy_tree_shift(int src, int dst, uid_t shift, int64_t *bytes, struct err *e)
