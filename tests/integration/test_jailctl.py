@@ -3,6 +3,7 @@ kind of failure, and apply run twice changing nothing the second time."""
 import json
 import time
 import os
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -163,8 +164,19 @@ class ExecOnATerminal(unittest.TestCase):
 
 class Progress(unittest.TestCase):
     def test_a_slow_operation_shows_progress_on_a_terminal_only(self):
-        spec = {"name": "slowstop", "command": ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"], "stop_timeout": 3}
-        self.assertEqual(J.call("POST", "/api/jails?start=1", spec)[0], 201)
+        # a PID 1 that catches TERM and goes on: the stop takes its whole timeout. Only
+        # once the trap is in place: a PID 1 that does not catch TERM (a shell before
+        # its trap, or one that ignores it) drops it, and the stop does not wait for it
+        spec = {"name": "slowstop", "command": ["/bin/sh", "-c", "trap 'true' TERM; while :; do sleep 1; done"], "stop_timeout": 3}
+        st, j, _ = J.call("POST", "/api/jails?start=1", spec)
+        self.assertEqual(st, 201, j)
+
+        def trapped(pid):
+            with open("/proc/%d/status" % pid) as f:
+                cgt = [l.split()[1] for l in f if l.startswith("SigCgt:")][0]
+            return (int(cgt, 16) >> (signal.SIGTERM - 1)) & 1
+
+        self.assertTrue(J.wait_for(lambda: trapped(j["pid"]), 5))
         t = Tmux(JAILCTL + " stop slowstop")
         try:
             t.wait(r"POST /api/jails/slowstop/stop \([12]\.\d s\)")
@@ -173,7 +185,8 @@ class Progress(unittest.TestCase):
         finally:
             t.close()
         # not a terminal: nothing but the answer
-        J.call("POST", "/api/jails/slowstop/start")
+        st, j, _ = J.call("POST", "/api/jails/slowstop/start")
+        self.assertTrue(J.wait_for(lambda: trapped(j["pid"]), 5))
         r = ctl("stop", "slowstop")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, "")
