@@ -10,6 +10,9 @@ packages=(
   libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libssl-dev libwslay-dev libcurl4-openssl-dev libarchive-dev libnftables-dev
   # run: the minimal template's userland, the jail firewall, tools the tests and bench use
   busybox-static nftables iproute2 util-linux procps curl sqlite3 wrk e2fsprogs
+  # run: a jail's free, top and nproc read its own limits from /proc (lxcfs; where
+  # systemd runs, Debian's lxcfs.service serves it, else jaild's supervisor starts it)
+  lxcfs
   # run: templates built from a distribution's archive (mmdebstrap's unshare mode, as
   # jaild's unprivileged user, through newuidmap)
   mmdebstrap uidmap
