@@ -14,8 +14,10 @@ int os_die_with_parent(int sig);
 /* When a live (non-zombie) process started, in the kernel's own unit, or 0 when it is
  * gone: with the pid, it names one process for good (a pid is reused, this is not). */
 unsigned long long os_proc_starttime(pid_t pid);
-/* This process yields the CPU and the disk to everything else of the host's (nice 10,
- * and the lowest best-effort I/O priority where the kernel has one): bulk file work. */
+/* This process yields the CPU and the disk to everything else of the host's: bulk file
+ * work. Linux: SCHED_IDLE (which still has a small share of a busy CPU) and the lowest
+ * best-effort I/O priority; FreeBSD: nice 10 (its idle class gets no share at all
+ * while anything else runs, and the work holds its jail's lock). */
 void os_background(void);
 
 #endif

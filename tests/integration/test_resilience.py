@@ -177,6 +177,68 @@ class Resilience(unittest.TestCase):
             import shutil
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_a_snapshot_loop_is_limited_to_its_bulk_budget(self):
+        # the attack: a token asks for snapshots as fast as answers come (of a tree too
+        # deep to take, each one a walk of the helper's); bulk requests have a budget of
+        # a twentieth of the rate (100 a second: 5, bursts of 50), the rest 429 at once
+        j = Jaild().start()
+        try:
+            toks = {}
+            for t in ("hog", "calm"):
+                j.call("POST", "/api/tenants", {"name": t})
+                toks[t] = j.call("POST", "/api/tenants/%s/tokens" % t, {"name": "t"})[1]["secret"]
+                st, b, _ = j.call("POST", "/api/jails", {"name": t}, token=toks[t])
+                self.assertEqual(st, 201, b)
+            t0 = time.monotonic()
+            res = [j.call("POST", "/api/jails/hog/snapshots", {"name": "s%d" % i}, token=toks["hog"]) for i in range(70)]
+            spent = time.monotonic() - t0
+            made = [r for r in res if r[0] == 201]
+            limited = [r for r in res if r[0] == 429]
+            self.assertTrue(50 <= len(made) <= 50 + int(spent * 5) + 1, ([r[0] for r in res], spent))
+            self.assertEqual(len(made) + len(limited), 70, [r[0] for r in res])
+            st, b, h = limited[0]
+            self.assertEqual(b["error"]["code"], "rate_limited")
+            self.assertIn("snapshot", b["error"]["message"])
+            self.assertGreaterEqual(int(h["Retry-After"]), 1)
+            # nothing of the refused ones was made
+            self.assertEqual(len(j.call("GET", "/api/jails/hog/snapshots", token=toks["hog"])[1]["items"]), len(made))
+            # its other requests have their own budget, and so has another tenant's token
+            self.assertEqual(j.call("GET", "/api/jails/hog", token=toks["hog"])[0], 200)
+            self.assertEqual(j.call("POST", "/api/jails/calm/snapshots", {"name": "c"}, token=toks["calm"])[0], 201)
+            # and it takes snapshots again once it waited
+            time.sleep(int(h["Retry-After"]))
+            self.assertEqual(j.call("POST", "/api/jails/hog/snapshots", {"name": "later"}, token=toks["hog"])[0], 201)
+        finally:
+            j.stop()
+            j.cleanup()
+
+    def test_a_flood_of_refused_requests_writes_a_few_audit_entries(self):
+        # the attack: requests refused as fast as they come, with no token (401) and past
+        # a token's rate (429); each used to write an audit row, a store write the
+        # refusal did not save, and a log that grew 5,000 rows a second. Now one entry a
+        # second per source, token and status, the second's last counting the others.
+        j = Jaild(extra=["--rate-limit", "5"]).start()
+        try:
+            j.call("POST", "/api/tenants", {"name": "hog"})
+            hog = j.call("POST", "/api/tenants/hog/tokens", {"name": "t"})[1]["secret"]
+            t0 = time.monotonic()
+            anon = [j.call("POST", "/api/jails", {"name": "x"}, token="not-a-token")[0] for _ in range(300)]
+            mine = [j.call("POST", "/api/jails/nope/start", token=hog)[0] for _ in range(300)]
+            spent = time.monotonic() - t0
+            self.assertEqual(set(anon), {401})
+            self.assertGreater(mine.count(429), 250, mine)
+            time.sleep(1.2)
+            j.call("POST", "/api/tenants", {"name": "other"})  # any audited request writes what is over
+            for status, sent in ((401, 300), (429, mine.count(429))):
+                items = j.call("GET", "/api/audit?status=%d&limit=1000" % status)[1]["items"]
+                self.assertLessEqual(len(items), 2 * (int(spent) + 2), (status, len(items), spent))
+                self.assertEqual(sum(1 + i.get("repeats", 0) for i in items), sent, (status, items[:3]))
+            self.assertTrue(any(i.get("repeats") for i in items), items[:3])
+            self.assertEqual(items[-1]["actor"].split()[0].split(":")[0], "token")
+        finally:
+            j.stop()
+            j.cleanup()
+
     def test_rate_limit_per_token(self):
         j = Jaild(extra=["--rate-limit", "5"]).start()  # bursts of 10
         try:

@@ -2,6 +2,8 @@
 hard links and deletions; a thin jail's snapshot costs only what changed; the restore
 schedule warns the jail's consoles, puts the files back and starts the jail again, and
 survives a restart of jaild."""
+import os
+import threading
 import time
 import unittest
 
@@ -92,6 +94,42 @@ class RoundTrip(unittest.TestCase):
             self.assertEqual((st, body["error"]["field"]), (412, "restore"))
         finally:
             J.call("DELETE", "/api/jails/snap-off")
+
+
+def helper_policies():
+    """The scheduling policy (stat field 41) of each jaild-priv process now."""
+    seen = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if "(jaild-priv)" in stat:
+            seen.add(int(stat.rsplit(")", 1)[1].split()[38]))
+    return seen
+
+
+class Priority(unittest.TestCase):
+    def test_the_copy_runs_in_the_idle_class(self):
+        # a snapshot's copy is bulk work: SCHED_IDLE (5), so that any other tenant's call
+        # that wakes takes the CPU from it at once; the helper's loop is not (0)
+        try:
+            st, body, _ = J.call("POST", "/api/jails?start=1", {"name": "snap-prio", "type": "thick"})
+            self.assertEqual(st, 201, body)
+            J.exec("snap-prio", "head -c 200000000 /dev/urandom > /root/big")
+            res, seen = [], set()
+            t = threading.Thread(target=lambda: res.append(J.call("POST", "/api/jails/snap-prio/snapshots", {"name": "s"})))
+            t.start()
+            while t.is_alive():
+                seen |= helper_policies()
+            self.assertEqual(res[0][0], 201, res)
+            self.assertIn(5, seen, "no helper process was in the idle class during the copy")
+            self.assertIn(0, seen)
+        finally:
+            J.call("DELETE", "/api/jails/snap-prio")
 
 
 class AutoRestore(unittest.TestCase):

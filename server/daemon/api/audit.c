@@ -12,8 +12,11 @@ static void add_audit(const struct audit_row *a, void *arg)
 					       a->request_id, "token_id", a->token_id ? json_integer(a->token_id) : json_null(),
 					       "actor", a->actor, "tenant", a->tenant[0] ? json_string(a->tenant) : json_null(),
 					       "action", a->action, "target", a->target, "status", a->status, "source", a->source));
+	json_t *item = json_array_get(items, json_array_size(items) - 1);
 	if (a->link[0])
-		json_object_set_new(json_array_get(items, json_array_size(items) - 1), "recording", json_string(a->link));
+		json_object_set_new(item, "recording", json_string(a->link));
+	if (a->repeats > 0) /* refusals folded into this one (http/refusals.c) */
+		json_object_set_new(item, "repeats", json_integer(a->repeats));
 }
 
 /* GET /api/audit: newest first. Admins see all (?tenant= narrows), tenants their own. */

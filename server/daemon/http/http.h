@@ -90,6 +90,9 @@ struct route {
 	const char *tenants_told;
 	/* also open, without a token, to the addresses in http_limits.open_to (metrics-allow) */
 	bool open_to_list;
+	/* has the helper copy, pack or remove a file tree: a rate budget of its own, a
+	 * twentieth of the token's, in bursts of half of it (server.c, BULK_SHARE) */
+	bool bulk;
 	/* an answer from memory, on the server's event thread, for a caller whose token
 	 * is known without the store (nothing in it may block): true once rs holds it,
 	 * false to have fn answer on a worker */

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "http/lane.h"
+#include "http/refusals.h"
 #include "http/metrics.h"
 #include "http/park.h"
 #include "http/web.h"
@@ -31,6 +32,7 @@
 #define BUCKETS 1024
 struct bucket {
 	int64_t token_id;
+	bool bulk;
 	double tokens;
 	struct timespec at;
 };
@@ -47,29 +49,40 @@ struct http_server {
 	bool stopping; /* under handoff_mu: nothing more is handed to a worker */
 };
 
-/* 0 when the token may go on; else the seconds until it may. */
-static int rate_check(struct http_server *h, int64_t token_id)
+/* A bulk route's budget: this share of the token's rate, in bursts of half the rate
+ * (at 100 a second: 5 a second, bursts of 50, for a script's snapshot-and-restore runs).
+ * Each such request has the helper copy, pack or remove a file tree (and read its
+ * depth first), work a token could otherwise ask for as often as for a jail's state: a
+ * tenant looping on snapshots of a tree too deep to take had the helper walk it 100
+ * times a second, and its neighbours' calls waited on the CPUs that took. */
+#define BULK_SHARE 20
+
+/* 0 when the token may go on; else the seconds until it may. A token has a bucket for
+ * its requests and one for its bulk requests (which also count as requests). */
+static int rate_check(struct http_server *h, int64_t token_id, bool bulk)
 {
+	double rate = bulk ? (double)h->rate / BULK_SHARE : (double)h->rate;
 	if (h->rate <= 0)
 		return 0;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&h->bucket_mu);
-	struct bucket *b = &h->buckets[(uint64_t)token_id % BUCKETS];
-	double burst = 2.0 * h->rate;
-	if (b->token_id != token_id) {
+	struct bucket *b = &h->buckets[((uint64_t)token_id * 2 + bulk) % BUCKETS];
+	double burst = bulk ? h->rate / 2.0 : 2.0 * rate;
+	if (b->token_id != token_id || b->bulk != bulk) {
 		b->token_id = token_id;
+		b->bulk = bulk;
 		b->tokens = burst;
 	} else {
 		double dt = (double)(now.tv_sec - b->at.tv_sec) + (double)(now.tv_nsec - b->at.tv_nsec) / 1e9;
-		b->tokens = b->tokens + dt * h->rate > burst ? burst : b->tokens + dt * h->rate;
+		b->tokens = b->tokens + dt * rate > burst ? burst : b->tokens + dt * rate;
 	}
 	b->at = now;
 	int wait = 0;
 	if (b->tokens >= 1.0)
 		b->tokens -= 1.0;
 	else
-		wait = (int)((1.0 - b->tokens) / h->rate) + 1;
+		wait = (int)((1.0 - b->tokens) / rate) + 1;
 	pthread_mutex_unlock(&h->bucket_mu);
 	return wait;
 }
@@ -511,6 +524,11 @@ void http_audit(struct store *st, const struct request *rq, int status, const ch
 	snprintf(a.target, sizeof a.target, "%.255s", rq->path);
 	snprintf(a.source, sizeof a.source, "%s", rq->remote ? rq->remote : "");
 	snprintf(a.link, sizeof a.link, "%s", link ? link : "");
+	/* a refusal (no token, or past its rate) may be folded into others like it; the
+	 * windows that are over are written first (at most once a second) */
+	refusals_flush(st, false);
+	if ((status == 401 || status == 429) && refusal_fold(st, &a))
+		return;
 	struct err e;
 	if (store_audit_add(st, &a, &e) < 0)
 		log_error("audit: %s (request %s)", e.msg, rq->request_id);
@@ -665,7 +683,16 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 	}
 	if (!route_allows(found, rq, rs))
 		return;
-	int wait = found->public_ ? 0 : rate_check(h, rq->who.id ? rq->who.id : -rq->who.user_id);
+	int64_t bucket = rq->who.id ? rq->who.id : -rq->who.user_id;
+	int wait = found->public_ ? 0 : rate_check(h, bucket, false);
+	int bulk_wait = found->bulk && !wait ? rate_check(h, bucket, true) : 0;
+	if (bulk_wait) {
+		http_metrics_rate_limited();
+		resp_errorf(rs, ERR_RATE, NULL, "too many snapshot, restore, export and import requests for this token (%g a second); retry in %d s",
+			    (double)h->rate / BULK_SHARE, bulk_wait);
+		snprintf(rs->retry_after, sizeof rs->retry_after, "%d", bulk_wait);
+		return;
+	}
 	if (wait) {
 		http_metrics_rate_limited();
 		resp_errorf(rs, ERR_RATE, NULL, "too many requests for this token (%d a second); retry in %d s", h->rate, wait);
@@ -823,7 +850,7 @@ static bool answer_fast(struct http_server *h, struct MHD_Connection *c, struct 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rq->route = r->pattern;
 	if (store_token_cached(h->st, hash, &rq->who) && (!r->admin || strcmp(rq->who.role, "admin") == 0) && r->fast(rq, rs)) {
-		if (rate_check(h, rq->who.id) == 0) {
+		if (rate_check(h, rq->who.id, false) == 0) {
 			observe(rq, rs, &t0);
 			return true;
 		}
@@ -1123,6 +1150,7 @@ void http_stop(struct http_server *h)
 	MHD_stop_daemon(h->d);
 	if (ls != MHD_INVALID_SOCKET)
 		close(ls);
+	refusals_flush(h->st, true);
 	free(h);
 }
 

@@ -304,6 +304,7 @@ struct audit_row {
 	int status;
 	char source[64];
 	char link[128];     /* a related resource, e.g. a console's recording; "" if none */
+	int64_t repeats;    /* refusals like it, before it in its second, folded into it (http/refusals.c) */
 };
 int store_audit_add(struct store *s, const struct audit_row *a, struct err *e);
 struct audit_filter {

@@ -2,6 +2,7 @@
 #include "../os.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -11,8 +12,14 @@
 
 void os_background(void)
 {
-	/* ioprio_set(IOPRIO_WHO_PROCESS, self, best-effort class 2, level 7) */
-	if (setpriority(PRIO_PROCESS, 0, 10) < 0 || syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 7) < 0)
+	/* SCHED_IDLE, not a nice level: any other task that wakes takes the CPU from it at
+	 * once, and the scheduler places a waking task on a CPU that runs only such work as
+	 * if it were idle. At nice 10 a bulk worker kept its CPU for its slice (2-3 ms)
+	 * while the helper's loop or jaild's threads, woken for another tenant's call,
+	 * waited behind it. It still runs whenever a CPU has nothing else to do.
+	 * ioprio_set(IOPRIO_WHO_PROCESS, self, best-effort class 2, level 7) */
+	struct sched_param sp = { .sched_priority = 0 };
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0 || syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 7) < 0)
 		return; /* only a priority: the work runs either way */
 }
 
