@@ -598,7 +598,9 @@ function auditTable(items) {
       h('td', { class: 'opt' }, a.target,
         // a console session's entry links its recording (asciicast, for asciinema play)
         a.recording ? [' ', downloadLink(a.recording, 'recording')] : null),
-      h('td', null, String(a.status)), h('td', { class: 'opt' }, a.source))))));
+      // refusals (401, 429) come one entry a second, the second's last counting the others
+      h('td', null, String(a.status), a.repeats ? h('span', { class: 'muted' }, ' and ' + a.repeats + ' more like it') : null),
+      h('td', { class: 'opt' }, a.source))))));
 }
 
 async function auditTab(jail, body) {
