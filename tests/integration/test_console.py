@@ -44,6 +44,15 @@ class Shell(unittest.TestCase):
         self.assertEqual(got[3], "/bin/sh_/etc/rc_")           # PID 1 is the jail's, not the host's init
         self.assertLess(int(got[4]), 20)                      # only the jail's processes are visible
 
+    def test_a_flood_of_output_is_read_at_a_terminal_pace(self):
+        # the attack: a shell writing lines as fast as it can (each wakes a kernel worker
+        # of the pty's, which no cgroup limit holds); 3 MB at 512 KiB a second is six
+        # seconds' budgets: past four seconds however the flood falls on the ticks
+        self.ws.type("S=$(date +%s); head -c 3000000 /dev/zero | tr '\\0' x | fold -w 75; echo ELAPSED=$(( $(date +%s) - S ))\n")
+        got = self.ws.expect(r"ELAPSED=(\d+)", timeout=30)["groups"]
+        self.assertGreaterEqual(int(got[0]), 4, got)
+        self.assertLessEqual(int(got[0]), 12, got)
+
     def test_the_environment_is_clean_with_term_set(self):
         self.ws.type("echo TERM=$TERM HOME=$HOME X=${JAILD_SECRET:-none}\n")
         got = self.ws.expect(r"TERM=([^$\s]+) HOME=([^$\s]+) X=([^$\s]+)")["groups"]

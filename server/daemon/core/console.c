@@ -40,8 +40,12 @@
 #include "spec.h"
 #include "ws.h"
 
-/* What one console session reads of its terminal in a second, at most (2 MiB/s). */
-#define OUT_RATE (2u << 20)
+/* What one console session reads of its terminal in a second, at most (512 KiB/s:
+ * 7,000 lines of 76 columns). Each line a jail writes to its terminal wakes a kernel
+ * worker (the pty's line discipline) that no cgroup limit holds; at 2 MiB/s a flood's
+ * first part of each second kept both CPUs waking and doubled other tenants' exec p99
+ * (bench/neighbours.py console-spew: 2.1-2.4x, now 1.0-1.3x). */
+#define OUT_RATE (512u << 10)
 #define OUT_CHUNK 16384
 #define HELD_MAX (256 * 1024)     /* output kept for a detached session: the newest bytes */
 #define QUEUE_MAX (1024 * 1024)   /* read no more output while the socket is this far behind */
