@@ -12,7 +12,7 @@ bool is_admin(const struct request *rq);
 /* Whether name is a valid jail name; a 422 in rs if not. */
 bool jail_name_ok(struct response *rs, const char *name);
 /* A jail the caller may see, or 404: another tenant's jail does not exist for it. */
-int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live);
+int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row);
 
 /* The path's jail, visible to the caller; with_if_match also checks If-Match and
  * gives the version to require (-1: any). Returns -1 once a response is filled. */

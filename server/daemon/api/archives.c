@@ -17,8 +17,7 @@
 void h_jail_export(struct request *rq, struct response *rs)
 {
 	struct jail_row row = { 0 };
-	struct reply live;
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (visible_jail(rq, rs, rq->params[0], &row) < 0)
 		return;
 	char *spec = row.spec; /* the stored canonical text: ours now */
 	row.spec = NULL;

@@ -130,8 +130,7 @@ void h_console(struct request *rq, struct response *rs)
 	    console_command(rq, rs, &command, &has_command) < 0)
 		return;
 	struct jail_row row = { 0 };
-	struct reply live;
-	if (visible_jail(rq, rs, name, &row, &live) < 0)
+	if (visible_jail(rq, rs, name, &row) < 0)
 		return;
 	char id[40], url[96];
 	struct err e;

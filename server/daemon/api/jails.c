@@ -287,8 +287,7 @@ bool h_jail_get_cached(struct request *rq, struct response *rs)
 static void send_jailconf(struct request *rq, struct response *rs)
 {
 	struct jail_row row = { 0 };
-	struct reply live;
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (visible_jail(rq, rs, rq->params[0], &row) < 0)
 		return;
 	json_t *spec = jail_spec_of(&row);
 	rs->text = jailconf_render(row.name, spec);
@@ -336,8 +335,7 @@ static int64_t if_match(struct request *rq, struct response *rs, const struct ja
 int target_jail(struct request *rq, struct response *rs, bool with_if_match, int64_t *version)
 {
 	struct jail_row row = { 0 };
-	struct reply live;
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (visible_jail(rq, rs, rq->params[0], &row) < 0)
 		return -1;
 	int64_t v = with_if_match ? if_match(rq, rs, &row) : -1;
 	jail_row_clear(&row);

@@ -28,12 +28,12 @@ bool jail_name_ok(struct response *rs, const char *name)
 	return valid_name(name);
 }
 
-int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row, struct reply *live)
+int visible_jail(struct request *rq, struct response *rs, const char *name, struct jail_row *row)
 {
 	struct err e;
 	if (!jail_name_ok(rs, name))
 		return -1;
-	if (jail_read(name, row, live, &e) < 0) {
+	if (jail_row_get(name, row, &e) < 0) {
 		resp_error(rs, &e);
 		return -1;
 	}

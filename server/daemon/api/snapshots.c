@@ -9,8 +9,7 @@
 static int own_jail(struct request *rq, struct response *rs)
 {
 	struct jail_row row = { 0 };
-	struct reply live;
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (visible_jail(rq, rs, rq->params[0], &row) < 0)
 		return -1;
 	jail_row_clear(&row);
 	return 0;

@@ -51,9 +51,8 @@ static int range(struct request *rq, struct response *rs, int64_t span, int64_t 
 void h_jail_usage(struct request *rq, struct response *rs)
 {
 	struct jail_row row = { 0 };
-	struct reply live;
 	struct err e = { 0 };
-	if (visible_jail(rq, rs, rq->params[0], &row, &live) < 0)
+	if (visible_jail(rq, rs, rq->params[0], &row) < 0)
 		return;
 	int64_t from, to, step;
 	/* by default the last hour, a point a minute */

@@ -960,6 +960,11 @@ bool jail_is_running(const char *name)
 	return running;
 }
 
+int jail_row_get(const char *name, struct jail_row *row, struct err *e)
+{
+	return store_jail_get(J.st, name, row, e);
+}
+
 int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e)
 {
 	memset(live, 0, sizeof *live);

@@ -88,11 +88,15 @@ struct exec_request {
 int jail_exec(const char *name, const struct exec_request *rq, struct exec_result *res, const struct exec_stream *stream,
 	      struct err *e);
 
-/* Ask the helper how the jail really is; correct the store if it died. */
 /* The jail's log (its first process's stdout and stderr), read-only: *fd, ours. */
 int jail_log_open(const char *name, int *fd, struct err *e);
 /* Whether the store has the jail running (or starting). */
 bool jail_is_running(const char *name);
+/* The jail's stored row (owner, spec, version, state), nothing asked of the helper:
+ * what an action on the jail needs to know who may act on it. */
+int jail_row_get(const char *name, struct jail_row *row, struct err *e);
+/* The stored row and, for a running jail, how it really is (*live, from the helper;
+ * shown as stopping if its first process exited, which the monitor then records). */
 int jail_read(const char *name, struct jail_row *row, struct reply *live, struct err *e);
 /* A running jail's usage as the monitor last saw it (every few seconds), without
  * asking the helper: for /metrics. */

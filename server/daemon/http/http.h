@@ -59,6 +59,7 @@ struct response {
 	char request_id[40];
 	bool replayed;          /* answered from an earlier request's Idempotency-Key */
 	char retry_after[24];
+	int hold_ms;            /* a 429: sent this long after it is decided (server.c) */
 	char set_cookie[256];
 	/* a stream instead of a body (server-sent events): pulled on the server's event
 	 * thread until it ends, so it must not block; returns the bytes it put in buf,

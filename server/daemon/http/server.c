@@ -57,9 +57,13 @@ struct http_server {
  * times a second, and its neighbours' calls waited on the CPUs that took. */
 #define BULK_SHARE 20
 
-/* 0 when the token may go on; else the seconds until it may. A token has a bucket for
- * its requests and one for its bulk requests (which also count as requests). */
-static int rate_check(struct http_server *h, int64_t token_id, bool bulk)
+/* The longest a 429 is held before it is sent (dispatch). */
+#define HOLD_MAX_MS 1000
+
+/* 0 when the token may go on; else the seconds until it may (and *ms, if asked, the
+ * milliseconds). A token has a bucket for its requests and one for its bulk requests
+ * (which also count as requests). */
+static int rate_check(struct http_server *h, int64_t token_id, bool bulk, int *ms)
 {
 	double rate = bulk ? (double)h->rate / BULK_SHARE : (double)h->rate;
 	if (h->rate <= 0)
@@ -83,6 +87,8 @@ static int rate_check(struct http_server *h, int64_t token_id, bool bulk)
 		b->tokens -= 1.0;
 	else
 		wait = (int)((1.0 - b->tokens) / rate) + 1;
+	if (ms)
+		*ms = wait ? (int)((1.0 - b->tokens) / rate * 1000.0) + 1 : 0;
 	pthread_mutex_unlock(&h->bucket_mu);
 	return wait;
 }
@@ -684,8 +690,14 @@ static void dispatch(struct http_server *h, struct MHD_Connection *c, struct req
 	if (!route_allows(found, rq, rs))
 		return;
 	int64_t bucket = rq->who.id ? rq->who.id : -rq->who.user_id;
-	int wait = found->public_ ? 0 : rate_check(h, bucket, false);
-	int bulk_wait = found->bulk && !wait ? rate_check(h, bucket, true) : 0;
+	int ms = 0;
+	int wait = found->public_ ? 0 : rate_check(h, bucket, false, &ms);
+	int bulk_wait = found->bulk && !wait ? rate_check(h, bucket, true, &ms) : 0;
+	/* the refusal is sent when the token's next request could be served (at most a
+	 * second on): a client that loops on 429s, on one connection, asks no faster than
+	 * its budget; answered at once, a tenant's loop kept a CPU of ours busy refusing
+	 * it, 4,000 times a second, while its neighbours' calls waited */
+	rs->hold_ms = ms < HOLD_MAX_MS ? ms : HOLD_MAX_MS;
 	if (bulk_wait) {
 		http_metrics_rate_limited();
 		resp_errorf(rs, ERR_RATE, NULL, "too many snapshot, restore, export and import requests for this token (%g a second); retry in %d s",
@@ -850,7 +862,7 @@ static bool answer_fast(struct http_server *h, struct MHD_Connection *c, struct 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rq->route = r->pattern;
 	if (store_token_cached(h->st, hash, &rq->who) && (!r->admin || strcmp(rq->who.role, "admin") == 0) && r->fast(rq, rs)) {
-		if (rate_check(h, rq->who.id, false) == 0) {
+		if (rate_check(h, rq->who.id, false, NULL) == 0) {
 			observe(rq, rs, &t0);
 			return true;
 		}
@@ -906,7 +918,8 @@ static void handle(struct lane_job *job)
 	pthread_mutex_lock(&handoff_mu);
 	bool gone = cs->gone, resume = cs->phase == REQ_HANDLING;
 	cs->phase = REQ_ANSWERED;
-	if (!gone && resume)
+	/* a held 429 waits parked (no thread), and is sent when park resumes it */
+	if (!gone && resume && !(cs->rs.status == 429 && cs->rs.hold_ms > 0 && park(cs->c, -1, cs->rs.hold_ms) == 0))
 		MHD_resume_connection(cs->c);
 	pthread_mutex_unlock(&handoff_mu);
 	if (gone)

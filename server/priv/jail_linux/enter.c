@@ -251,7 +251,14 @@ int run_in_jail(struct priv_ctx *c, const char *name, pid_t pid1, unsigned long 
 		for (size_t i = 0; i < NNS; i++)
 			if (setns(nsfd[i], 0) < 0)
 				_exit(126);
-		pid_t y = fork(); /* into the pid namespace */
+		/* into the pid namespace. An exec's process is vforked: it runs on our
+		 * memory until its exec (we only wait for it), so no page tables are
+		 * copied and no page faults on copy-on-write, the larger part of an
+		 * exec's cost on a host where faults are dear; it can run no handler of
+		 * ours on that memory, as every signal here has its default action
+		 * (dispatch.c). A console's process forks: with a command it stays, as
+		 * the session's leader, and we return at once. */
+		pid_t y = en->pty < 0 ? vfork() : fork();
 		if (y < 0)
 			_exit(126);
 		if (y == 0) {
