@@ -12,13 +12,21 @@ import WebSocket from 'ws';
 import readline from 'node:readline';
 
 let ws = null;
-let out = '';          // terminal output not yet consumed by expect
+let out = '';          // terminal output not yet consumed by expect (its newest MiB)
+const OUT_KEEP = 1 << 20;
 let texts = [];        // control messages from jaild not yet consumed
 let closed = null;     // {code, reason}
 let waiters = [];      // functions re-checked whenever something arrives
 
 const answer = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const poke = () => { const w = waiters; waiters = []; w.forEach((f) => f()); };
+// the waiters look once per burst of messages (a flood comes a line a message: a look
+// at each, a copy of all that is kept, was most of this client's minute)
+let poked = false;
+const poke = () => {
+  if (poked) return;
+  poked = true;
+  setImmediate(() => { poked = false; const w = waiters; waiters = []; w.forEach((f) => f()); });
+};
 
 function waitFor(check, timeout) {
   return new Promise((resolve) => {
@@ -49,7 +57,10 @@ function open(cmd) {
     });
     ws.on('error', (e) => resolve({ ok: false, error: String(e) }));
     ws.on('message', (data, isBinary) => {
-      if (isBinary) out += data.toString('utf8'); else texts.push(JSON.parse(data.toString('utf8')));
+      if (isBinary) {
+        out += data.toString('utf8');
+        if (out.length > 2 * OUT_KEEP) out = out.slice(-OUT_KEEP);
+      } else texts.push(JSON.parse(data.toString('utf8')));
       poke();
     });
     ws.on('close', (code, reason) => { closed = { code, reason: reason.toString() }; poke(); });
@@ -62,8 +73,17 @@ async function run(cmd) {
     case 'send': ws.send(Buffer.from(cmd.data, 'utf8')); return { ok: true };
     case 'control': ws.send(JSON.stringify(cmd.data)); return { ok: true };
     case 'expect': {
-      const re = new RegExp(cmd.re, 'm');
-      const m = await waitFor(() => { const r = re.exec(out); if (r) { out = out.slice(r.index + r[0].length); return r; } return null; }, cmd.timeout);
+      // each look starts a little before where the last one ended (a match may have
+      // begun in output already seen), not at the start of everything kept
+      const re = new RegExp(cmd.re, 'mg');
+      let from = 0;
+      const m = await waitFor(() => {
+        re.lastIndex = Math.min(from, out.length);
+        const r = re.exec(out);
+        if (r) { out = out.slice(r.index + r[0].length); return r; }
+        from = Math.max(0, out.length - 8192);
+        return null;
+      }, cmd.timeout);
       return m ? { ok: true, match: m[0], groups: m.slice(1) } : { ok: false, out: out.slice(-2000), closed };
     }
     case 'expect_text': {
