@@ -14,6 +14,7 @@ import readline from 'node:readline';
 let ws = null;
 let out = '';          // terminal output not yet consumed by expect (its newest MiB)
 const OUT_KEEP = 1 << 20;
+let from = 0;          // where the pending expect looks next, in out
 let texts = [];        // control messages from jaild not yet consumed
 let closed = null;     // {code, reason}
 let waiters = [];      // functions re-checked whenever something arrives
@@ -59,7 +60,10 @@ function open(cmd) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         out += data.toString('utf8');
-        if (out.length > 2 * OUT_KEEP) out = out.slice(-OUT_KEEP);
+        if (out.length > 2 * OUT_KEEP) {
+          from = Math.max(0, from - (out.length - OUT_KEEP)); // the same place, in what is kept
+          out = out.slice(-OUT_KEEP);
+        }
       } else texts.push(JSON.parse(data.toString('utf8')));
       poke();
     });
@@ -76,9 +80,9 @@ async function run(cmd) {
       // each look starts a little before where the last one ended (a match may have
       // begun in output already seen), not at the start of everything kept
       const re = new RegExp(cmd.re, 'mg');
-      let from = 0;
+      from = 0;
       const m = await waitFor(() => {
-        re.lastIndex = Math.min(from, out.length);
+        re.lastIndex = from;
         const r = re.exec(out);
         if (r) { out = out.slice(r.index + r[0].length); return r; }
         from = Math.max(0, out.length - 8192);
